@@ -1,0 +1,14 @@
+"""gatescope's numerics: an LSTM that records every gate, model files, importers, training, analysis.
+
+NumPy and the standard library only (safetensors for files); nothing here knows about the web.
+"""
+from .activations import Activation
+from .errors import ModelError
+from .lstm import LSTM, LSTMConfig
+from .model import Model, TextTrace
+from .modelfile import load_model, save_model
+from .tokenizers import Tokenizer, Tokens
+from .trace import Trace, concat_time
+
+__all__ = ["LSTM", "Activation", "LSTMConfig", "Model", "ModelError", "TextTrace", "Tokenizer", "Tokens",
+           "Trace", "concat_time", "load_model", "save_model"]

@@ -1,0 +1,129 @@
+"""The time loop: several LSTM cells ("groups") advanced together, one matrix product per step.
+
+A group is one (layer, direction) cell. Two schedules share this loop:
+- layer mode: the groups are the directions of one layer, each fed a precomputed input projection;
+- wavefront: the groups are the layers of a unidirectional stack; at step s layer l handles
+  t = s - l, so its input h_{l-1}[t] was produced one step earlier and rides in the state vector.
+Either way one step is one stacked `matmul` plus a dozen in-place elementwise calls for all groups,
+which is what makes a NumPy loop competitive with torch's per-step dispatch.
+
+Internally gate columns are ordered i|f|o|g so the three sigmoid gates are one contiguous slice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import Activation, apply
+
+
+@dataclass
+class CellOptions:
+    """What every group shares beyond its weights."""
+
+    fast: bool  # sigmoid/tanh/tanh, no peephole, clip or input_forget; i, f, o weights pre-halved
+    recurrent: Activation
+    cell: Activation
+    hidden: Activation
+    clip: float | None
+    input_forget: bool
+
+
+@dataclass
+class GroupRun:
+    gates: NDArray  # (S, G, B, 4H) activated, internal order i|f|o|g
+    pre: NDArray | None  # (S, G, B, 4H) pre-activations, same order
+    c: NDArray  # (S + 1, G, B, H), c[0] is the initial state
+    h: NDArray  # (S + 1, G, B, H_out)
+
+
+def run_groups(
+    W: NDArray,  # (G, K, 4H) with K = kin + H_out
+    add: NDArray,  # (S, G, B, 4H) input projection plus biases
+    z0: NDArray,  # (G, B, K) [input from the layer below | h_{-1}]
+    c0: NDArray,  # (G, B, H)
+    *,
+    kin: int,
+    wavefront: bool,
+    mask: NDArray | None,  # (S, G, B) bool, False where the state must stay as it is
+    W_hr: NDArray | None,  # (G, H, P) projection, already transposed
+    peep: NDArray | None,  # (G, 3, 1, H) peephole weights i|f|o
+    opts: CellOptions,
+    record_pre: bool,
+) -> GroupRun:
+    S, G, B, H4 = add.shape
+    H = H4 // 4
+    dt = add.dtype
+    gates = np.empty((S, G, B, H4), dt)
+    pre = np.empty((S, G, B, H4), dt) if record_pre else None
+    cs = np.empty((S + 1, G, B, H), dt)
+    cs[0] = c0
+    hs = np.empty((S + 1, G, B, z0.shape[2] - kin), dt)
+    z = np.ascontiguousarray(z0, dtype=dt)
+    hs[0] = z[:, :, kin:]
+    tmp = np.empty((G, B, H), dt)
+    m = np.empty((G, B, H), dt) if W_hr is not None else None
+    step_masked = None if mask is None else ~mask.all(axis=(1, 2))
+    H2, H3 = 2 * H, 3 * H
+
+    for s in range(S):
+        gs = gates[s]
+        zs = pre[s] if record_pre else gs
+        np.matmul(z, W, out=zs)  # (G, B, 4H)
+        zs += add[s]
+        c_prev, c = cs[s], cs[s + 1]
+        i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
+        if opts.fast:
+            # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 and the i, f, o pre-activations arrive halved,
+            # so one tanh covers all four gates.
+            np.tanh(zs, out=gs)
+            sig = gs[..., :H3]
+            sig *= 0.5
+            sig += 0.5
+            np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
+            np.multiply(i, g, out=tmp)
+            c += tmp
+            np.tanh(c, out=tmp)
+        else:
+            _general_step(zs, gs, c_prev, c, tmp, peep, opts, H)
+        h = hs[s + 1]
+        if W_hr is None:
+            np.multiply(o, tmp, out=h)  # h_t = o * tanh(c_t)
+        else:
+            np.multiply(o, tmp, out=m)
+            np.matmul(m, W_hr, out=h)  # h_t = W_hr (o * tanh(c_t))
+        if step_masked is not None and step_masked[s]:
+            keep = ~mask[s][..., None]  # (G, B, 1)
+            np.copyto(c, c_prev, where=keep)
+            np.copyto(h, hs[s], where=keep)
+        z[:, :, kin:] = h
+        if wavefront and G > 1:
+            z[1:, :, :kin] = h[:-1]
+    return GroupRun(gates, pre, cs, hs)
+
+
+def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> None:
+    """One step for any activation, peephole, clip and coupled input-forget (ONNX semantics)."""
+    H2, H3 = 2 * H, 3 * H
+    if peep is not None:
+        zs[..., :H] += peep[:, 0] * c_prev
+        zs[..., H:H2] += peep[:, 1] * c_prev
+    if opts.clip is not None:
+        np.clip(zs[..., :H2], -opts.clip, opts.clip, out=zs[..., :H2])
+        np.clip(zs[..., H3:], -opts.clip, opts.clip, out=zs[..., H3:])
+    apply(opts.recurrent, zs[..., :H2], out=gs[..., :H2])
+    apply(opts.cell, zs[..., H3:], out=gs[..., H3:])
+    i, f, g = gs[..., :H], gs[..., H:H2], gs[..., H3:]
+    if opts.input_forget:
+        np.subtract(1, i, out=f)  # ONNX input_forget couples the gates: f = 1 - i
+    np.multiply(f, c_prev, out=c)
+    np.multiply(i, g, out=tmp)
+    c += tmp
+    if peep is not None:
+        zs[..., H2:H3] += peep[:, 2] * c  # the output gate's peephole looks at the new cell
+    if opts.clip is not None:
+        np.clip(zs[..., H2:H3], -opts.clip, opts.clip, out=zs[..., H2:H3])
+    apply(opts.recurrent, zs[..., H2:H3], out=gs[..., H2:H3])
+    apply(opts.hidden, c, out=tmp)

@@ -1,0 +1,136 @@
+"""A language model around the LSTM: tokenizer, input embedding (or one-hot), decoder."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ModelError
+from .lstm import LSTM
+from .tokenizers import Tokenizer, Tokens
+from .trace import Trace
+
+
+@dataclass(frozen=True)
+class TextTrace:
+    """What `Model.trace_text` returns: the tokens as typed, and everything the model did with them."""
+
+    tokens: list[str]
+    ids: NDArray  # (T,)
+    oov: list[int]  # positions out of vocabulary
+    spans: list[tuple[int, int]]
+    trace: Trace
+    probs: NDArray | None  # (T, V) next-token probabilities after each position, None without decoder
+
+
+@dataclass(frozen=True)
+class Model:
+    """An LSTM with how its inputs are made and, for language models, how its outputs are read.
+
+    input_kind: "onehot" (x_t is the one-hot of token t), "embedding" (x_t = embedding[token t]) or
+    "vector" (no vocabulary: the caller supplies x directly).
+    """
+
+    lstm: LSTM
+    input_kind: str = "onehot"
+    tokenizer: Tokenizer | None = None
+    embedding: NDArray | None = None  # (V, input_size)
+    decoder_weight: NDArray | None = None  # (V, D * H_out)
+    decoder_bias: NDArray | None = None  # (V,)
+    meta: dict = field(default_factory=dict)  # name, description, provenance, metrics, card
+
+    def __post_init__(self) -> None:
+        cfg = self.lstm.config
+        if self.input_kind not in ("onehot", "embedding", "vector"):
+            raise ModelError(f"unknown input kind {self.input_kind!r}; expected onehot, embedding or vector")
+        V = len(self.tokenizer) if self.tokenizer is not None else None
+        if self.input_kind != "vector" and V is None:
+            raise ModelError(f"an {self.input_kind} model needs a tokenizer and vocabulary")
+        if self.input_kind == "onehot" and cfg.input_size != V:
+            raise ModelError(f"a one-hot model's input_size ({cfg.input_size}) must equal the vocabulary size ({V})")
+        if self.input_kind == "embedding":
+            e = self.embedding
+            if e is None or e.shape != (V, cfg.input_size):
+                got = None if e is None else e.shape
+                raise ModelError(f"embedding must be (vocabulary {V}, input_size {cfg.input_size}), got {got}")
+        if self.decoder_weight is not None:
+            want = (V if V is not None else self.decoder_weight.shape[0], cfg.num_directions * cfg.output_size)
+            if self.decoder_weight.shape != want:
+                raise ModelError(f"decoder weight must be {want}, got {self.decoder_weight.shape}; "
+                                 "its rows must match the vocabulary")
+            if self.decoder_bias is not None and self.decoder_bias.shape != (want[0],):
+                raise ModelError(f"decoder bias must be ({want[0]},), got {self.decoder_bias.shape}")
+        for name in ("embedding", "decoder_weight", "decoder_bias"):
+            a = getattr(self, name)
+            if a is not None and not np.isfinite(a).all():
+                raise ModelError(f"{name} contains NaN or infinite values")
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", "model")
+
+    @property
+    def vocab_size(self) -> int | None:
+        return len(self.tokenizer) if self.tokenizer is not None else None
+
+    @property
+    def is_causal(self) -> bool:
+        """True when position t's values depend only on tokens up to t (unidirectional)."""
+        return not self.lstm.config.bidirectional
+
+    @property
+    def num_parameters(self) -> int:
+        extra = sum(a.size for a in (self.embedding, self.decoder_weight, self.decoder_bias) if a is not None)
+        return self.lstm.num_parameters + int(extra)
+
+    def encode(self, text: str) -> Tokens:
+        if self.tokenizer is None:
+            raise ModelError("this model has no vocabulary: trace it on vectors instead of text")
+        return self.tokenizer.encode(text)
+
+    def inputs(self, ids: NDArray) -> NDArray:
+        """(T,) token ids to (T, input_size) inputs; id -1 (unknown, no unk token) is a zero vector."""
+        dt = self.lstm.dtype
+        ids = np.asarray(ids)
+        known = ids >= 0
+        if self.input_kind == "onehot":
+            x = np.zeros((len(ids), self.lstm.config.input_size), dt)
+            x[np.nonzero(known)[0], ids[known]] = 1
+            return x
+        if self.input_kind == "embedding":
+            x = self.embedding[np.where(known, ids, 0)].astype(dt, copy=False)
+            x[~known] = 0
+            return x
+        raise ModelError("this model takes vectors, not token ids")
+
+    def decode(self, trace: Trace) -> NDArray | None:
+        """Next-token probabilities (..., T, V) from the LSTM output (..., T, D*H_out)."""
+        if self.decoder_weight is None:
+            return None
+        logits = trace.output @ self.decoder_weight.T  # (T, V)
+        if self.decoder_bias is not None:
+            logits += self.decoder_bias
+        logits -= logits.max(axis=-1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=-1, keepdims=True)
+        return logits
+
+    def trace_ids(self, ids: NDArray, h0=None, c0=None, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
+        tr = self.lstm.trace(self.inputs(ids), h0=h0, c0=c0, record_pre=record_pre)
+        return tr, self.decode(tr)
+
+    def trace_text(self, text: str, h0=None, c0=None, record_pre: bool = False) -> TextTrace:
+        """Tokenize, run and decode `text`; starts from (h0, c0) when given (unbatched layout)."""
+        tok = self.encode(text)
+        if not tok.tokens:
+            raise ModelError("the text has no tokens: type at least one character")
+        tr, probs = self.trace_ids(tok.ids, h0, c0, record_pre)
+        return TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs)
+
+    def trace_vectors(self, x: NDArray, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.lstm.config.input_size:
+            raise ModelError(f"vectors must be (T, {self.lstm.config.input_size}), got {x.shape}")
+        tr = self.lstm.trace(x, record_pre=record_pre)
+        return tr, self.decode(tr)

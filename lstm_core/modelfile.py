@@ -1,0 +1,135 @@
+"""gatescope's native model file: one `.safetensors` file, tensors plus JSON metadata.
+
+Tensors: `lstm.<torch nn.LSTM name>`, optional `embedding.weight` (V, E), `decoder.weight` (V, D*H_out)
+and `decoder.bias` (V,). Metadata key `gatescope` holds JSON: format_version, architecture (LSTM
+config, input kind), tokenizer (kind, vocab), and free-form name, description, provenance, metrics,
+card (markdown). The header is checked by hand before safetensors reads anything, so a file that
+lies about its sizes is refused without allocating what it claims.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .lstm import LSTM, LSTMConfig
+from .model import Model
+from .tokenizers import Tokenizer
+
+FORMAT_VERSION = 1
+MAX_HEADER = 64 * 1024 * 1024  # a vocabulary of a million words fits well inside this
+_DTYPES = {"F32": 4, "F64": 8}
+_META_KEYS = ("name", "description", "provenance", "metrics", "card")
+
+
+def save_model(model: Model, path: str | os.PathLike) -> None:
+    """Write `model` to `path` atomically (a temporary file, then a rename)."""
+    from safetensors.numpy import save_file
+
+    tensors = {f"lstm.{k}": np.ascontiguousarray(v) for k, v in model.lstm.params.items()}
+    for key, a in (("embedding.weight", model.embedding), ("decoder.weight", model.decoder_weight),
+                   ("decoder.bias", model.decoder_bias)):
+        if a is not None:
+            tensors[key] = np.ascontiguousarray(a)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "architecture": {"lstm": model.lstm.config.to_json(), "input": model.input_kind,
+                         "decoder": model.decoder_weight is not None},
+        "tokenizer": model.tokenizer.to_json() if model.tokenizer is not None else None,
+        **{k: model.meta[k] for k in _META_KEYS if k in model.meta},
+    }
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp), metadata={"gatescope": json.dumps(meta, ensure_ascii=False)})
+    os.replace(tmp, path)
+
+
+def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
+    """Validate a safetensors header against the file size; return (tensor entries, metadata)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ModelError(f"{path.name} is too short to be a safetensors file ({size} bytes)")
+            (n,) = struct.unpack("<Q", head)
+            if n > MAX_HEADER or n > size - 8:
+                raise ModelError(f"{path.name}: the header claims {n} bytes but the file has {size - 8}; "
+                                 "the file is truncated or not a safetensors file")
+            raw = fh.read(n)
+    except OSError as e:
+        raise ModelError(f"cannot read {path.name}: {e.strerror}") from None
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"{path.name}: the safetensors header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise ModelError(f"{path.name}: the safetensors header must be a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    data_len = size - 8 - n
+    for name, e in header.items():
+        if not isinstance(e, dict) or not {"dtype", "shape", "data_offsets"} <= set(e):
+            raise ModelError(f"{path.name}: tensor {name!r} has a malformed header entry")
+        if e["dtype"] not in _DTYPES:
+            raise ModelError(f"{path.name}: tensor {name!r} is {e['dtype']}; gatescope stores F32 or F64")
+        shape, (a, b) = e["shape"], e["data_offsets"]
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ModelError(f"{path.name}: tensor {name!r} has an invalid shape {shape}")
+        want = int(np.prod(shape, dtype=object)) * _DTYPES[e["dtype"]]
+        if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= data_len and b - a == want):
+            raise ModelError(f"{path.name}: tensor {name!r} claims {want} bytes at offsets {a}..{b} "
+                             f"but the file holds {data_len} bytes of data; it is truncated or corrupt")
+    return header, meta
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Read and validate a native model file; raises ModelError with a reason for anything wrong."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    _, raw_meta = read_header(path)
+    try:
+        meta = json.loads(raw_meta["gatescope"])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise ModelError(f"{path.name} is a safetensors file but not a gatescope model (no 'gatescope' metadata)") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path.name}: unsupported gatescope format version "
+                         f"{meta.get('format_version') if isinstance(meta, dict) else None!r}; expected {FORMAT_VERSION}")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ModelError(f"{path.name}: cannot read tensors ({e})") from None
+    return model_from_parts(tensors, meta, path.name)
+
+
+def model_from_parts(tensors: dict, meta: dict, label: str = "model") -> Model:
+    """Build a Model from the file's tensors and metadata, validating everything."""
+    arch = meta.get("architecture")
+    if not isinstance(arch, dict) or not isinstance(arch.get("lstm"), dict):
+        raise ModelError(f"{label}: metadata has no architecture.lstm")
+    try:
+        cfg = LSTMConfig.from_json(arch["lstm"])
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"{label}: invalid LSTM configuration ({e})") from None
+    lstm_params = {k[5:]: v for k, v in tensors.items() if k.startswith("lstm.")}
+    unknown = sorted(set(tensors) - {f"lstm.{k}" for k in lstm_params}
+                     - {"embedding.weight", "decoder.weight", "decoder.bias"})
+    if unknown:
+        raise ModelError(f"{label}: unexpected tensors {', '.join(unknown[:5])}")
+    lstm = LSTM(cfg, lstm_params)
+    tok = Tokenizer.from_json(meta["tokenizer"]) if meta.get("tokenizer") is not None else None
+    return Model(
+        lstm=lstm,
+        input_kind=arch.get("input", "onehot"),
+        tokenizer=tok,
+        embedding=tensors.get("embedding.weight"),
+        decoder_weight=tensors.get("decoder.weight"),
+        decoder_bias=tensors.get("decoder.bias"),
+        meta={k: meta[k] for k in _META_KEYS if k in meta},
+    )

@@ -1,0 +1,22 @@
+"""Fixtures shared by every test package."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need_shared(rel: str) -> Path:
+    """Path of a file under ../shared; skip with a reason outside CI, fail under CI=true."""
+    p = SHARED / rel
+    if not p.exists():
+        msg = f"../shared/{rel} is not here (a fresh clone has no ../shared)"
+        if IN_CI:
+            pytest.fail(msg + " and CI=true requires it")
+        pytest.skip(msg)
+    return p
