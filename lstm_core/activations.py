@@ -21,7 +21,7 @@ class Activation:
         return {"name": self.name, "alpha": self.alpha, "beta": self.beta}
 
     @classmethod
-    def from_json(cls, d: dict | str) -> "Activation":
+    def from_json(cls, d: dict | str) -> Activation:
         if isinstance(d, str):
             return parse(d)
         return parse(d["name"], d.get("alpha"), d.get("beta"))

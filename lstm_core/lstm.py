@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .activations import SIGMOID, TANH, Activation
-from .engine import CellOptions, run_groups
+from .engine import CellOptions
 from .errors import ModelError
 from .trace import Trace
 
@@ -54,7 +54,7 @@ class LSTMConfig:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "LSTMConfig":
+    def from_json(cls, d: dict) -> LSTMConfig:
         d = dict(d)
         for k in ("recurrent_activation", "cell_activation", "hidden_activation"):
             if k in d:
@@ -113,7 +113,7 @@ class LSTM:
         return self.params["weight_ih_l0"].dtype
 
     @classmethod
-    def from_torch_state_dict(cls, state_dict: dict, **options) -> "LSTM":
+    def from_torch_state_dict(cls, state_dict: dict, **options) -> LSTM:
         """Infer every size from torch `nn.LSTM` parameter names and shapes (arrays or tensors).
 
         `options` are the non-torch settings (clip, input_forget, activations) used by importers.
@@ -145,14 +145,14 @@ class LSTM:
         return dict(self.params)
 
     @classmethod
-    def random(cls, config: LSTMConfig, seed: int = 0, dtype=np.float32) -> "LSTM":
+    def random(cls, config: LSTMConfig, seed: int = 0, dtype=np.float32) -> LSTM:
         """torch's default init: U(-1/sqrt(H), 1/sqrt(H)) for every parameter."""
         rng = np.random.default_rng(seed)
         k = 1 / np.sqrt(config.hidden_size)
         params = {n: rng.uniform(-k, k, s).astype(dtype) for n, s in param_names(config).items()}
         return cls(config, params)
 
-    def astype(self, dtype) -> "LSTM":
+    def astype(self, dtype) -> LSTM:
         return replace(self, params={k: v.astype(dtype) for k, v in self.params.items()})
 
     @property

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .lstm import LSTM
 
 
-def run(lstm: "LSTM", x, h0, c0, lengths, record_pre: bool) -> Trace:
+def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
     cfg, dt = lstm.config, lstm.dtype
     x = np.asarray(x)
     if x.ndim not in (2, 3):
@@ -22,7 +22,7 @@ def run(lstm: "LSTM", x, h0, c0, lengths, record_pre: bool) -> Trace:
     batched = x.ndim == 3
     xb = x if batched else x[None]
     B, T, D = xb.shape
-    if D != cfg.input_size:
+    if cfg.input_size != D:
         raise ModelError(f"input has {D} features per step but the LSTM expects input_size={cfg.input_size}")
     if T == 0 or B == 0:
         raise ModelError("input has no timesteps: give at least one")
@@ -43,7 +43,7 @@ def run(lstm: "LSTM", x, h0, c0, lengths, record_pre: bool) -> Trace:
     h_n = np.empty((L * Dn, B, Ho), dt)
 
     prep, opts = lstm._prepared, lstm._options
-    if Dn == 1 and L > 1 and B <= _wavefront_max_batch():
+    if Dn == 1 and L > 1 and _wavefront_max_batch() >= B:
         _wavefront(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, gates, pre, cs, hs, c_n, h_n)
     else:
         inp = xt

@@ -74,7 +74,7 @@ class Tokenizer:
         return {"kind": self.kind, "vocab": list(self.vocab), "unk": self.unk, "lower": self.lower}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Tokenizer":
+    def from_json(cls, d: dict) -> Tokenizer:
         if not isinstance(d, dict) or not isinstance(d.get("vocab"), list):
             raise ModelError("tokenizer metadata must be an object with a 'vocab' list")
         if not all(isinstance(t, str) for t in d["vocab"]):
@@ -83,7 +83,7 @@ class Tokenizer:
 
     @classmethod
     def build(cls, text: str, kind: str = "char", unk: bool = True, lower: bool = False,
-              max_size: int | None = None) -> "Tokenizer":
+              max_size: int | None = None) -> Tokenizer:
         """A vocabulary from a corpus, most frequent first when capped; sorted otherwise."""
         tokens = list(text) if kind == "char" else [m.group() for m in _WORD.finditer(text.lower() if lower else text)]
         counts: dict[str, int] = {}

@@ -47,14 +47,12 @@ class Trace:
             raise KeyError(f"unknown quantity {name!r}; expected one of {', '.join(self.GATES)}")
         return getattr(self, name)
 
-    def slice_time(self, start: int, stop: int | None = None) -> "Trace":
+    def slice_time(self, start: int, stop: int | None = None) -> Trace:
         """The same trace restricted to timesteps [start, stop); final states are kept as they are."""
         kw = {}
         for fld in fields(self):
             v = getattr(self, fld.name)
-            if fld.name in ("i", "f", "g", "o", "c", "h") or (fld.name.startswith("pre_") and v is not None):
-                v = v[..., start:stop, :]
-            elif fld.name == "output":
+            if fld.name in ("i", "f", "g", "o", "c", "h") or (fld.name.startswith("pre_") and v is not None) or fld.name == "output":
                 v = v[..., start:stop, :]
             kw[fld.name] = v
         return Trace(**kw)
