@@ -3,10 +3,12 @@
 A group is one (layer, direction) cell. Two schedules share this loop:
 - layer mode: the groups are the directions of one layer, each fed a precomputed input projection;
 - wavefront: the groups are the layers of a unidirectional stack; at step s layer l handles
-  t = s - l, so its input h_{l-1}[t] was produced one step earlier and rides in the state vector.
-Either way one step is one stacked `matmul` plus a dozen in-place elementwise calls for all groups,
-which is what makes a NumPy loop competitive with torch's per-step dispatch.
+  t = s - l, so its input h_{l-1}[t] was produced one step earlier and is part of the state vector.
+  One block matrix [[W_hh_0, W_ih_1, 0], [0, W_hh_1, W_ih_2], ...] then advances every layer with one
+  product: per-step NumPy call overhead, not arithmetic, is what dominates at batch 1.
 
+Arrays are laid out (step, batch, group, unit) so that the previous h of all groups, hs[s], is
+already the (B, G * H_out) left operand of that product: no copies per step.
 Internally gate columns are ordered i|f|o|g so the three sigmoid gates are one contiguous slice.
 """
 from __future__ import annotations
@@ -33,45 +35,46 @@ class CellOptions:
 
 @dataclass
 class GroupRun:
-    gates: NDArray  # (S, G, B, 4H) activated, internal order i|f|o|g
-    pre: NDArray | None  # (S, G, B, 4H) pre-activations, same order
-    c: NDArray  # (S + 1, G, B, H), c[0] is the initial state
-    h: NDArray  # (S + 1, G, B, H_out)
+    gates: NDArray  # (S, B, G, 4H) activated, internal order i|f|o|g
+    pre: NDArray | None  # (S, B, G, 4H) pre-activations, same order
+    c: NDArray  # (S + 1, B, G, H), c[0] is the initial state
+    h: NDArray  # (S + 1, B, G, H_out)
 
 
 def run_groups(
-    W: NDArray,  # (G, K, 4H) with K = kin + H_out
-    add: NDArray,  # (S, G, B, 4H) input projection plus biases
-    z0: NDArray,  # (G, B, K) [input from the layer below | h_{-1}]
-    c0: NDArray,  # (G, B, H)
+    W: NDArray,  # (G * H_out, G * 4H) block matrix, or (G, H_out, 4H) one matrix per group
+    add: NDArray,  # (S, B, G, 4H) input projection plus biases
+    h0: NDArray,  # (B, G, H_out)
+    c0: NDArray,  # (B, G, H)
     *,
-    kin: int,
-    wavefront: bool,
-    mask: NDArray | None,  # (S, G, B) bool, False where the state must stay as it is
+    mask: NDArray | None,  # (S, B, G) bool, False where the state must stay as it is
     W_hr: NDArray | None,  # (G, H, P) projection, already transposed
-    peep: NDArray | None,  # (G, 3, 1, H) peephole weights i|f|o
+    peep: NDArray | None,  # (3, G, H) peephole weights i|f|o
     opts: CellOptions,
     record_pre: bool,
 ) -> GroupRun:
-    S, G, B, H4 = add.shape
-    H = H4 // 4
+    S, B, G, H4 = add.shape
+    H, Ho = H4 // 4, h0.shape[2]
     dt = add.dtype
-    gates = np.empty((S, G, B, H4), dt)
-    pre = np.empty((S, G, B, H4), dt) if record_pre else None
-    cs = np.empty((S + 1, G, B, H), dt)
-    cs[0] = c0
-    hs = np.empty((S + 1, G, B, z0.shape[2] - kin), dt)
-    z = np.ascontiguousarray(z0, dtype=dt)
-    hs[0] = z[:, :, kin:]
-    tmp = np.empty((G, B, H), dt)
-    m = np.empty((G, B, H), dt) if W_hr is not None else None
+    gates = np.empty((S, B, G, H4), dt)
+    pre = np.empty((S, B, G, H4), dt) if record_pre else None
+    cs = np.empty((S + 1, B, G, H), dt)
+    hs = np.empty((S + 1, B, G, Ho), dt)
+    cs[0], hs[0] = c0, h0
+    tmp = np.empty((B, G, H), dt)
+    m = np.empty((B, G, H), dt) if W_hr is not None else None
+    block = W.ndim == 2
     step_masked = None if mask is None else ~mask.all(axis=(1, 2))
     H2, H3 = 2 * H, 3 * H
 
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs
-        np.matmul(z, W, out=zs)  # (G, B, 4H)
+        if block:
+            np.matmul(hs[s].reshape(B, G * Ho), W, out=zs.reshape(B, G * H4))  # (B, G*4H)
+        else:
+            for k in range(G):
+                np.matmul(hs[s][:, k], W[k], out=zs[:, k])  # (B, 4H)
         zs += add[s]
         c_prev, c = cs[s], cs[s + 1]
         i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
@@ -93,14 +96,12 @@ def run_groups(
             np.multiply(o, tmp, out=h)  # h_t = o * tanh(c_t)
         else:
             np.multiply(o, tmp, out=m)
-            np.matmul(m, W_hr, out=h)  # h_t = W_hr (o * tanh(c_t))
+            for k in range(G):
+                np.matmul(m[:, k], W_hr[k], out=h[:, k])  # h_t = W_hr (o * tanh(c_t))
         if step_masked is not None and step_masked[s]:
-            keep = ~mask[s][..., None]  # (G, B, 1)
+            keep = ~mask[s][..., None]  # (B, G, 1)
             np.copyto(c, c_prev, where=keep)
             np.copyto(h, hs[s], where=keep)
-        z[:, :, kin:] = h
-        if wavefront and G > 1:
-            z[1:, :, :kin] = h[:-1]
     return GroupRun(gates, pre, cs, hs)
 
 
@@ -108,8 +109,8 @@ def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> No
     """One step for any activation, peephole, clip and coupled input-forget (ONNX semantics)."""
     H2, H3 = 2 * H, 3 * H
     if peep is not None:
-        zs[..., :H] += peep[:, 0] * c_prev
-        zs[..., H:H2] += peep[:, 1] * c_prev
+        zs[..., :H] += peep[0] * c_prev
+        zs[..., H:H2] += peep[1] * c_prev
     if opts.clip is not None:
         np.clip(zs[..., :H2], -opts.clip, opts.clip, out=zs[..., :H2])
         np.clip(zs[..., H3:], -opts.clip, opts.clip, out=zs[..., H3:])
@@ -122,7 +123,7 @@ def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> No
     np.multiply(i, g, out=tmp)
     c += tmp
     if peep is not None:
-        zs[..., H2:H3] += peep[:, 2] * c  # the output gate's peephole looks at the new cell
+        zs[..., H2:H3] += peep[2] * c  # the output gate's peephole looks at the new cell
     if opts.clip is not None:
         np.clip(zs[..., H2:H3], -opts.clip, opts.clip, out=zs[..., H2:H3])
     apply(opts.recurrent, zs[..., H2:H3], out=gs[..., H2:H3])

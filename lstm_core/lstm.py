@@ -19,10 +19,6 @@ from .engine import CellOptions
 from .errors import ModelError
 from .trace import Trace
 
-# Above this batch size the wavefront's zero block costs more than the per-step calls it saves.
-WAVEFRONT_MAX_BATCH = 16
-
-
 @dataclass(frozen=True)
 class LSTMConfig:
     input_size: int
@@ -95,7 +91,7 @@ class _Prepared:
     W_hh: NDArray  # (H_out, 4H)
     b: NDArray  # (4H,)
     W_hr: NDArray | None  # (H, P)
-    peep: NDArray | None  # (3, 1, H)
+    peep: NDArray | None  # (3, H) rows i|f|o
 
 
 @dataclass(frozen=True)
@@ -185,10 +181,22 @@ class LSTM:
                     W_hh=np.ascontiguousarray(_reorder(p[f"weight_hh_{n}"], H).T * scale),
                     b=_reorder(b, H) * scale,
                     W_hr=np.ascontiguousarray(p[f"weight_hr_{n}"].T) if cfg.proj_size else None,
-                    peep=p[f"weight_peephole_{n}"][:, None, :] if cfg.peepholes else None,
+                    peep=p[f"weight_peephole_{n}"] if cfg.peepholes else None,
                 ))
             out.append(row)
         return out
+
+    @cached_property
+    def _wavefront_W(self) -> NDArray:
+        """(L*H_out, L*4H) block matrix: column block l reads h_l (W_hh_l) and h_{l-1} (W_ih_l)."""
+        prep = self._prepared
+        L, (Ho, H4) = len(prep), prep[0][0].W_hh.shape
+        W = np.zeros((L * Ho, L * H4), self.dtype)
+        for k in range(L):
+            W[k * Ho : (k + 1) * Ho, k * H4 : (k + 1) * H4] = prep[k][0].W_hh
+            if k:
+                W[(k - 1) * Ho : k * Ho, k * H4 : (k + 1) * H4] = prep[k][0].W_ih
+        return W
 
     @cached_property
     def _options(self) -> CellOptions:

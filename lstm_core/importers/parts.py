@@ -1,0 +1,66 @@
+"""What every reader hands back: the LSTM in torch names plus the pieces around it.
+
+Readers convert their framework's layout to torch's at the border (each documents its gate order);
+`Parts` is the meeting point where the vocabulary is attached and the `Model` is built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import ModelError
+from ..lstm import LSTM
+
+# No reader accepts a file above this without being told otherwise: LSTMs worth tracing live
+# comfortably below it, and it bounds what a hostile upload can make us allocate.
+MAX_FILE_BYTES = 1 << 30
+
+
+@dataclass
+class Parts:
+    """A model as a reader found it, before a vocabulary is attached."""
+
+    fmt: str  # "torch", "keras" or "onnx"
+    lstm: LSTM
+    embedding: NDArray | None = None  # (V, input_size)
+    decoder_weight: NDArray | None = None  # (V, D * H_out)
+    decoder_bias: NDArray | None = None  # (V,)
+    source: dict = field(default_factory=dict)  # file name, format details, framework version
+    ignored: list[str] = field(default_factory=list)  # tensors or layers the reader did not use
+    reference: Any = None  # what verify.py needs to rerun the model in its framework
+
+
+def as_float(a, name: str) -> NDArray:
+    """A finite float32/float64 NumPy array, or a ModelError naming the tensor."""
+    a = np.asarray(a)
+    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
+        a = a.astype(np.float32)
+    if a.dtype not in (np.float32, np.float64):
+        raise ModelError(f"tensor {name!r} has dtype {a.dtype}; gatescope reads float16, float32 or float64 weights")
+    if not np.isfinite(a).all():
+        raise ModelError(f"tensor {name!r} contains NaN or infinite values")
+    return a
+
+
+def unify_dtype(params: dict[str, NDArray]) -> dict[str, NDArray]:
+    """One dtype for all LSTM parameters (the core requires it): float64 if any is, else float32."""
+    dt = np.float64 if any(a.dtype == np.float64 for a in params.values()) else np.float32
+    return {k: np.ascontiguousarray(v, dtype=dt) for k, v in params.items()}
+
+
+def check_size(path, limit: int = MAX_FILE_BYTES) -> int:
+    """File size in bytes, refusing anything above `limit` before it is read."""
+    import os
+
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise ModelError(f"cannot read {os.path.basename(str(path))}: {e.strerror}") from None
+    if size > limit:
+        raise ModelError(f"the file is {size / 2**20:.0f} MiB; the import limit is {limit / 2**20:.0f} MiB")
+    if size == 0:
+        raise ModelError("the file is empty")
+    return size
