@@ -1,0 +1,181 @@
+"""Bring your own model: PyTorch state dicts, Keras files and ONNX graphs, verified on import.
+
+`import_model(path)` sniffs the file's bytes (the extension is only a tie-breaker), hands it to
+the reader for its format, attaches a vocabulary, runs the model in its framework and in gatescope
+on a probe input (verify.py) and returns the `Model` with the verification record in its meta and
+card. Every problem is a `ModelError` with a sentence; nothing is written anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelError
+from ..model import Model
+from ..tokenizers import Tokenizer
+from .parts import Parts, check_size
+from .vocab import check_length, id_tokenizer, parse_vocab, read_vocab
+
+__all__ = ["ImportResult", "import_model", "sniff"]
+
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    model: Model
+    verification: dict
+    notes: tuple[str, ...] = ()  # what the importer left out or assumed, in sentences
+
+
+def sniff(path: str | os.PathLike) -> str:
+    """The file's format from its first bytes: safetensors, torch, keras, hdf5 or onnx."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    ext = path.suffix.lower()
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise ModelError(f"{path.name} starts like a zip archive but cannot be opened as one; "
+                             "it is truncated or corrupt") from None
+        if "config.json" in names and "model.weights.h5" in names:
+            return "keras"
+        if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
+            return "torch"
+        raise ModelError(f"{path.name} is a zip archive but neither a .keras model nor a torch.save file")
+    if head.startswith(_HDF5):
+        return "hdf5"
+    pickled = ext in (".pt", ".pth", ".bin", ".ckpt")
+    if len(head) >= 9 and head[8:9] == b"{" and not pickled:
+        return "safetensors"
+    if head[:1] == b"\x80" or pickled:
+        return "torch"  # a legacy torch.save pickle; only torch's weights-only loader will open it
+    if ext == ".onnx" or head[:1] == b"\x08":  # protobuf field 1 (ir_version), varint
+        return "onnx"
+    raise ModelError(f"{path.name} is not a format gatescope imports: expected a PyTorch state dict "
+                     "(.safetensors, .pt), a Keras model (.keras, .h5) or an ONNX graph (.onnx)")
+
+
+def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenizer | list[str] | None = None,
+                 tokenizer: str | None = None, mapping: dict[str, str] | None = None, name: str | None = None,
+                 verify: bool = True) -> ImportResult:
+    """Read `path`, attach the vocabulary, verify against the framework; raises ModelError."""
+    path = Path(path)
+    check_size(path)
+    fmt = sniff(path)
+    if mapping and fmt not in ("safetensors", "torch"):
+        raise ModelError("--map applies to PyTorch state dicts; Keras and ONNX layers are found from the file itself")
+    source = {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
+    parts = _read(path, fmt, mapping, source)
+    tok = _tokenizer(vocab, tokenizer)
+    model, notes = _assemble(parts, tok, name or path.stem)
+    if verify:
+        from .verify import verify as run_verify
+
+        record = run_verify(parts, model)
+    else:
+        record = {"verified": False, "framework": None, "reason": "verification was switched off"}
+    meta = dict(model.meta, verification=record)
+    meta["card"] = _card(meta, model, record, notes)
+    model = Model(model.lstm, model.input_kind, model.tokenizer, model.embedding, model.decoder_weight,
+                  model.decoder_bias, meta)
+    return ImportResult(model, record, tuple(notes))
+
+
+def _read(path: Path, fmt: str, mapping, source: dict) -> Parts:
+    if fmt in ("safetensors", "torch"):
+        from . import torch_state
+
+        if fmt == "safetensors":
+            tensors, meta = torch_state.read_safetensors(path)
+            if "gatescope" in meta:
+                raise ModelError(f"{path.name} is already a gatescope model: load it directly, no import needed")
+        else:
+            tensors = torch_state.read_pt(path)
+        return torch_state.from_state_dict(tensors, mapping, {**source, "container": fmt})
+    if fmt in ("keras", "hdf5"):
+        from . import keras
+
+        return keras.read(path, source)
+    from . import onnx_import
+
+    return onnx_import.read(path, source)
+
+
+def _tokenizer(vocab, kind: str | None) -> Tokenizer | None:
+    if kind not in (None, "char", "word"):
+        raise ModelError(f"tokenizer must be 'char' or 'word', not {kind!r}")
+    if vocab is None or isinstance(vocab, Tokenizer):
+        return vocab
+    if isinstance(vocab, (list, tuple)):
+        return Tokenizer(kind or ("char" if all(len(t) == 1 for t in vocab) else "word"), tuple(vocab))
+    if isinstance(vocab, str) and not os.path.exists(vocab) and vocab.lstrip()[:1] == "[":
+        return parse_vocab(vocab, kind)
+    return read_vocab(vocab, kind)
+
+
+def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, list[str]]:
+    """Choose the input kind from what the file holds and check the vocabulary against it."""
+    lstm, dt, notes = parts.lstm, parts.lstm.dtype, []
+    emb, dec_w, dec_b = parts.embedding, parts.decoder_weight, parts.decoder_bias
+    if emb is not None:
+        if tok is None:
+            tok = id_tokenizer(emb.shape[0])
+            notes.append(f"No vocabulary was given: tokens are the embedding's row numbers 0..{emb.shape[0] - 1}, "
+                         "typed separated by spaces.")
+        check_length(tok, emb.shape[0], "embedding")
+        kind = "embedding"
+    elif tok is not None:
+        check_length(tok, lstm.config.input_size, "one-hot input (input_size)")
+        kind = "onehot"
+    else:
+        kind = "vector"
+        notes.append("No embedding and no vocabulary: the model is traced on vectors (CSV or .npy).")
+    if dec_w is not None and tok is not None and dec_w.shape[0] != len(tok):
+        notes.append(f"The decoder has {dec_w.shape[0]} outputs but the vocabulary {len(tok)} tokens, so it is not "
+                     "a next-token decoder; it was left out.")
+        dec_w = dec_b = None
+    if parts.ignored:
+        notes.append(f"Not used by gatescope: {', '.join(parts.ignored[:12])}"
+                     + (f" and {len(parts.ignored) - 12} more." if len(parts.ignored) > 12 else "."))
+    cast = (lambda a: None if a is None else a.astype(dt))
+    meta = {"name": name, "description": f"Imported from {parts.source.get('file', 'a file')} "
+            f"({parts.source.get('framework', parts.fmt)}).", "provenance": {"import": parts.source}}
+    return Model(lstm, kind, tok, cast(emb), cast(dec_w), cast(dec_b), meta), notes
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:
+    cfg, src = model.lstm.config, meta["provenance"]["import"]
+    lines = [f"# {meta['name']}", "", meta["description"], "",
+             f"- LSTM: {cfg.num_layers} layer(s), {cfg.num_directions} direction(s), hidden size {cfg.hidden_size}"
+             + (f", projection {cfg.proj_size}" if cfg.proj_size else "") + f", input size {cfg.input_size}",
+             f"- input: {model.input_kind}" + (f", vocabulary of {model.vocab_size} ({model.tokenizer.kind})"
+                                               if model.tokenizer else ""),
+             f"- decoder: {'yes' if model.decoder_weight is not None else 'none'}",
+             f"- file sha256: `{src.get('sha256', '?')}`", "", "## Verification", ""]
+    if record.get("verified"):
+        d = record["max_abs_diff"]
+        lines.append(f"Run in {record['framework']} ({record['reference']}) and in gatescope on a random probe "
+                     f"({record['probe']['batch']} sequences x {record['probe']['steps']} steps): maximum absolute "
+                     f"difference **{record['max']:.2e}** ({'within' if record['passed'] else 'ABOVE'} the "
+                     f"tolerance {record['tolerance']:.0e}).")
+        lines += ["", "| compared | max abs diff |", "|---|---|"] + [f"| {k} | {v:.2e} |" for k, v in d.items()]
+    else:
+        lines.append(f"Not verified: {record.get('reason')}.")
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
