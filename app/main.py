@@ -1,0 +1,37 @@
+"""Builds the FastAPI app: middleware, error handlers, static files, routers. Nothing else lives here."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+from app import errors
+from app.cache import TraceCache
+from app.registry import Registry
+from app.routes import health, models, page, step, trace
+from app.settings import ROOT, VERSION, get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
+    s = app.dependency_overrides.get(get_settings, get_settings)()
+    app.state.registry = Registry.load(s.model_dir)
+    app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
+    yield
+
+
+def create_app() -> FastAPI:
+    """A new app; uvicorn calls this in each worker (`app.main:create_app`, factory=True)."""
+    s = get_settings()
+    app = FastAPI(title="gatescope", version=VERSION, lifespan=lifespan,
+                  description="Watch an LSTM think: every gate, cell and hidden value of a text.")
+    errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
+    app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    for r in (health, models, trace, step, page):
+        app.include_router(r.router)
+    return app

@@ -1,0 +1,110 @@
+"""The models the server offers, loaded once at startup from the model directory.
+
+A model's id is its file stem: `models/shakespeare-char.safetensors` is `shakespeare-char`. A file that
+does not load is skipped with a logged warning, so one bad file never takes the server down. After
+startup the registry is only read, which is what lets `--workers N` run N independent processes.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.errors import ApiError
+from lstm_core import Model, ModelError, load_model
+
+log = logging.getLogger("gatescope.registry")
+
+# Ids are file stems; anything else in a URL or request body can never become a path.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    model: Model
+    path: Path
+
+
+class Registry:
+    """Models by id; `get` also finds a file added to the directory later (an upload in another worker)."""
+
+    def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        self._entries: dict[str, Entry] = dict(entries or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir: Path) -> Registry:
+        """Load every `*.safetensors` in model_dir; a missing directory gives an empty registry."""
+        model_dir = Path(model_dir)
+        reg = cls(model_dir)
+        if not model_dir.is_dir():
+            log.warning("model directory %s does not exist; serving no models", model_dir)
+            return reg
+        for path in sorted(model_dir.glob("*.safetensors")):
+            reg._load_file(path)
+        log.info("loaded %d model(s) from %s", len(reg), model_dir)
+        return reg
+
+    def _load_file(self, path: Path) -> Entry | None:
+        if not ID_PATTERN.match(path.stem):
+            log.warning("skipping %s: the file name is not a usable model id", path.name)
+            return None
+        try:
+            model = load_model(path)
+        except (ModelError, OSError) as e:
+            log.warning("skipping %s: %s", path.name, e)
+            return None
+        entry = Entry(path.stem, model, path)
+        with self._lock:
+            self._entries[entry.id] = entry
+        return entry
+
+    def add(self, id: str, model: Model, path: Path) -> Entry:
+        """Register a model just written to `path` (uploads)."""
+        entry = Entry(id, model, path)
+        with self._lock:
+            self._entries[id] = entry
+        return entry
+
+    def get(self, id: str) -> Entry | None:
+        entry = self._entries.get(id)
+        if entry is None and ID_PATTERN.match(id):
+            path = self.model_dir / f"{id}.safetensors"
+            if path.is_file():
+                entry = self._load_file(path)
+        return entry
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter([self._entries[k] for k in self.ids])
+
+
+def get_registry(request: Request) -> Registry:
+    """The registry loaded at startup (a FastAPI dependency)."""
+    return request.app.state.registry
+
+
+def find(registry: Registry, id: str) -> Entry:
+    """The entry for `id`, or a 404 that lists the ids that exist."""
+    entry = registry.get(id)
+    if entry is None:
+        have = ", ".join(registry.ids) or "none (put .safetensors files in the model directory)"
+        raise ApiError(404, "unknown_model", f"No model {id!r}. Models available: {have}.")
+    return entry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]

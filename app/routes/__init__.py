@@ -1,0 +1,1 @@
+"""One APIRouter per concern; app/main.py includes them all."""

@@ -1,0 +1,55 @@
+"""The page shell (GET /) and Plotly.js from the installed plotly package (GET /vendor/plotly.min.js)."""
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.errors import ApiError
+from app.settings import ROOT, VERSION
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+
+# The file never changes while the server runs; the page asks for it with ?v=<plotly version>.
+LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+@cache
+def plotly_js() -> tuple[Path, str]:
+    """Path and version of the plotly package's own plotly.min.js (never a CDN, never a copy)."""
+    try:
+        import plotly
+    except ImportError:
+        return Path("/nonexistent"), ""
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js", plotly.__version__
+
+
+@cache
+def _plotly_gz(path: Path) -> bytes:
+    """Compressed once per process, not on every page load (the file is ~4.6 MB)."""
+    return gzip.compress(path.read_bytes(), compresslevel=6)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    """The explorer page: a shell only; every value reaches it through the JSON API."""
+    if not (ROOT / "templates" / "index.html").is_file():
+        raise ApiError(500, "no_page", "The page template templates/index.html is missing from this install.")
+    return templates.TemplateResponse(request, "index.html", {"version": VERSION, "plotly_version": plotly_js()[1]})
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_min_js(request: Request) -> Response:
+    """Plotly.js as installed with the plotly Python package."""
+    path, _ = plotly_js()
+    if not path.is_file():
+        raise ApiError(500, "no_plotly", "Plotly.js is not installed on the server: pip install plotly.")
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(_plotly_gz(path), media_type="text/javascript; charset=utf-8",
+                        headers={**LONG_CACHE, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return FileResponse(path, media_type="text/javascript; charset=utf-8", headers=LONG_CACHE)

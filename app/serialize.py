@@ -1,0 +1,93 @@
+"""THE one place a trace is encoded for the wire.
+
+Two encodings of each of i, f, g, o, c, h, indexed [layer][direction][t][unit] like `lstm_core.Trace`:
+- "json": nested lists of floats; each float is the float32 value exactly (Python's repr round-trips).
+- "compact": Plotly.js's typed-array form `{dtype: "u2", bdata, shape}` plus `offset` and `scale`:
+  value = offset + q * scale for each little-endian uint16 q, max abs error scale / 2. Values inside
+  [0, 1] (the sigmoid gates) use offset 0 and scale 1/65535, an error below 7.7e-6; others span
+  [min, max] of their array. Two bytes a value, 2.67 in base64, about 2.1 once gzipped.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lstm_core import Model, Trace
+
+Q_MAX = 65535
+
+
+def compact(a: NDArray) -> dict:
+    """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
+    lo, hi = float(a.min()), float(a.max())
+    if lo >= 0.0 and hi <= 1.0:
+        offset, scale = 0.0, 1.0 / Q_MAX
+    else:
+        offset, scale = lo, (hi - lo) / Q_MAX
+    x = a.astype(np.float64)  # float64 so the rounding error stays within scale / 2
+    if scale > 0:
+        x -= offset
+        x *= 1.0 / scale
+        np.rint(x, out=x)
+        np.clip(x, 0, Q_MAX, out=x)
+    else:
+        x[...] = 0  # a constant array: every value is the offset, exactly
+    q = x.astype("<u2")
+    return {"dtype": "u2", "bdata": base64.b64encode(q.tobytes()).decode("ascii"),
+            "shape": list(a.shape), "offset": offset, "scale": scale}
+
+
+def encode_values(a: NDArray, encoding: str) -> dict | list:
+    """One (L, D, T, H) array in the requested encoding."""
+    if encoding == "json":
+        return a.tolist()  # float32 -> the Python float of exactly that value
+    return compact(a)
+
+
+def top_k(probs: NDArray, k: int, vocab: tuple[str, ...] | None) -> dict:
+    """The k likeliest next tokens after each position, likeliest first (ties: lower id first)."""
+    k = min(k, probs.shape[1])
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]  # (T, k)
+    p = np.take_along_axis(probs, order, axis=1)
+    words = [[vocab[j] if vocab is not None else str(j) for j in row] for row in order.tolist()]
+    return {"ids": order.tolist(), "tokens": words, "probs": p.tolist()}
+
+
+def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None]:
+    """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
+    T = len(ids)
+    out: list[float | None] = [None] * T
+    if T > 1:
+        rows = probs[np.arange(T - 1), np.clip(ids[1:], 0, None)].tolist()  # (T-1,)
+        out[1:] = rows
+    for t in oov:
+        out[t] = None
+    for t in np.flatnonzero(ids < 0).tolist():
+        out[t] = None
+    return out
+
+
+def trace_body(model_id: str, model: Model, tokens: list[str], ids: NDArray, oov: list[int],
+               spans: list[tuple[int, int]], trace: Trace, probs: NDArray | None, *,
+               layers: list[int] | None, encoding: str, k: int, cached_prefix: int) -> dict:
+    """The /api/trace response body for one traced text."""
+    cfg = model.lstm.config
+    layers = list(range(cfg.num_layers)) if layers is None else layers
+    pick = slice(None) if layers == list(range(cfg.num_layers)) else layers
+    body = {
+        "model": model_id, "tokens": tokens, "ids": ids.tolist(), "oov": oov,
+        "oov_chars": list(dict.fromkeys(tokens[t] for t in oov)),
+        "spans": [list(s) for s in spans], "layers": layers, "directions": cfg.num_directions,
+        "steps": len(tokens), "hidden_size": cfg.hidden_size, "output_size": cfg.output_size,
+        "encoding": encoding,
+    }
+    for name in Trace.GATES:
+        body[name] = encode_values(trace.gate(name)[pick], encoding)  # (L', D, T, H)
+    vocab = model.tokenizer.vocab if model.tokenizer is not None else None
+    body["top_k"] = top_k(probs, k, vocab) if probs is not None and k > 0 else None
+    body["next_prob"] = next_prob(probs, ids, oov) if probs is not None and vocab is not None else [None] * len(tokens)
+    body["truncated"] = False
+    body["cached_prefix"] = cached_prefix
+    return body

@@ -1,0 +1,40 @@
+"""Server settings: flags of `python -m app serve` and `GATESCOPE_*` environment variables."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSION = "0.1.0"  # keep equal to pyproject.toml
+
+
+class Settings(BaseSettings):
+    """Every knob of the server; `GATESCOPE_MAX_TOKENS=500` sets `max_tokens`, and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="GATESCOPE_", frozen=True)
+
+    # Loopback by default: a classroom server is opened to the network only on purpose (--host 0.0.0.0).
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    model_dir: Path = ROOT / "models"
+    max_tokens: int = Field(2000, ge=1, description="longest text, in tokens, that /api/trace accepts")
+    # Traces of 2,000 tokens on a 2x256 model take ~25 MB each, so the cache is bounded in bytes too.
+    trace_cache_entries: int = Field(64, ge=0)
+    trace_cache_mb: int = Field(256, ge=0)
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="largest JSON request body")
+    max_upload_bytes: int = Field(64 << 20, ge=1024, description="largest uploaded model file")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment (override in tests)."""
+    return Settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,67 @@
+"""A real gatescope server in a subprocess, for tests that speak HTTP (the API tests, the browser tests).
+
+    base_url, proc = start_server(model_dir)          # waits until /api/health answers
+    ...
+    stop_server(proc)
+
+The server binds 127.0.0.1 on a free port, loads models from `model_dir`, and logs to a temporary file
+whose tail is shown if it fails to start.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model_dir: str | os.PathLike, *, workers: int = 1, env: dict[str, str] | None = None,
+                 args: list[str] | None = None, timeout: float = 60.0) -> tuple[str, subprocess.Popen]:
+    """Start `python -m app serve` on a free 127.0.0.1 port; return (base_url, process) once healthy."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+b", prefix="gatescope-server-", suffix=".log", delete=False)  # noqa: SIM115
+    cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--models", str(model_dir), "--workers", str(workers), "--log-level", "warning", *(args or [])]
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
+                if r.status == 200:
+                    return base, proc
+        except OSError:
+            time.sleep(0.1)
+    stop_server(proc)
+    tail = Path(log.name).read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"gatescope server did not become healthy on {base} within {timeout:.0f} s:\n{tail}")
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate the server (and its workers) and wait for it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log_path = getattr(proc, "log_path", None)
+    if log_path:
+        Path(log_path).unlink(missing_ok=True)
