@@ -75,11 +75,14 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     for name, e in header.items():
         if not isinstance(e, dict) or not {"dtype", "shape", "data_offsets"} <= set(e):
             raise ModelError(f"{path.name}: tensor {name!r} has a malformed header entry")
-        if e["dtype"] not in _DTYPES:
+        if not isinstance(e["dtype"], str) or e["dtype"] not in _DTYPES:
             raise ModelError(f"{path.name}: tensor {name!r} is {e['dtype']}; gatescope stores F32 or F64")
-        shape, (a, b) = e["shape"], e["data_offsets"]
-        if not all(isinstance(d, int) and d >= 0 for d in shape):
+        shape, offsets = e["shape"], e["data_offsets"]
+        if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
             raise ModelError(f"{path.name}: tensor {name!r} has an invalid shape {shape}")
+        if not isinstance(offsets, list) or len(offsets) != 2:
+            raise ModelError(f"{path.name}: tensor {name!r} has invalid data_offsets {offsets}; expected [start, end]")
+        a, b = offsets
         want = int(np.prod(shape, dtype=object)) * _DTYPES[e["dtype"]]
         if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= data_len and b - a == want):
             raise ModelError(f"{path.name}: tensor {name!r} claims {want} bytes at offsets {a}..{b} "
@@ -97,10 +100,11 @@ def load_model(path: str | os.PathLike) -> Model:
     try:
         meta = json.loads(raw_meta["gatescope"])
     except (KeyError, TypeError, json.JSONDecodeError):
-        raise ModelError(f"{path.name} is a safetensors file but not a gatescope model (no 'gatescope' metadata)") from None
+        raise ModelError(f"{path.name} is a safetensors file but not a gatescope model "
+                         "(no 'gatescope' metadata)") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path.name}: unsupported gatescope format version "
-                         f"{meta.get('format_version') if isinstance(meta, dict) else None!r}; expected {FORMAT_VERSION}")
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ModelError(f"{path.name}: unsupported gatescope format version {version!r}; expected {FORMAT_VERSION}")
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
@@ -117,6 +121,11 @@ def model_from_parts(tensors: dict, meta: dict, label: str = "model") -> Model:
         cfg = LSTMConfig.from_json(arch["lstm"])
     except (TypeError, ValueError) as e:
         raise ModelError(f"{label}: invalid LSTM configuration ({e})") from None
+    # torch's own limits; LSTMConfig takes any value, and a zero-layer LSTM would load and fail later
+    sizes = (cfg.input_size, cfg.hidden_size, cfg.num_layers, cfg.proj_size + 1)
+    if not all(type(v) is int and v >= 1 for v in sizes) or cfg.proj_size >= cfg.hidden_size:
+        raise ModelError(f"{label}: invalid LSTM configuration: input_size, hidden_size and num_layers must be "
+                         "positive integers and proj_size an integer in [0, hidden_size)")
     lstm_params = {k[5:]: v for k, v in tensors.items() if k.startswith("lstm.")}
     unknown = sorted(set(tensors) - {f"lstm.{k}" for k in lstm_params}
                      - {"embedding.weight", "decoder.weight", "decoder.bias"})
