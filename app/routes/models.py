@@ -14,7 +14,7 @@ def model_info(entry: Entry) -> dict:
     m, cfg = entry.model, entry.model.lstm.config
     meta = m.meta
     source = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
-    verification = source.get("verification")
+    verification = meta.get("verification", source.get("verification"))
     return {
         "id": entry.id, "name": meta.get("name") or entry.id, "description": meta.get("description", ""),
         "tokenizer": m.tokenizer.kind if m.tokenizer is not None else None, "input": m.input_kind,
