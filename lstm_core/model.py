@@ -54,6 +54,8 @@ class Model:
             if e is None or e.shape != (V, cfg.input_size):
                 got = None if e is None else e.shape
                 raise ModelError(f"embedding must be (vocabulary {V}, input_size {cfg.input_size}), got {got}")
+        if self.decoder_bias is not None and self.decoder_weight is None:
+            raise ModelError("a decoder bias was given without a decoder weight")
         if self.decoder_weight is not None:
             want = (V if V is not None else self.decoder_weight.shape[0], cfg.num_directions * cfg.output_size)
             if self.decoder_weight.shape != want:

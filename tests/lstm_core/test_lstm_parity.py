@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstm_core import LSTM
+from lstm_core import LSTM, LSTMConfig, ModelError
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 NP = {torch.float32: np.float32, torch.float64: np.float64}
@@ -223,3 +223,13 @@ def test_state_dict_with_module_prefix_and_float64() -> None:
     with torch.no_grad():
         out, _ = mod(x)
     assert_close(lstm.trace(x.numpy()).output, out, 1e-10, "output")
+
+
+@pytest.mark.parametrize("bad", [dict(num_layers=0), dict(hidden_size=0), dict(input_size=0), dict(proj_size=3),
+                                 dict(proj_size=-1)], ids=str)
+def test_refuses_the_sizes_torch_refuses(bad: dict) -> None:
+    kw = {"input_size": 2, "hidden_size": 3, **bad}
+    with pytest.raises(ValueError):
+        torch.nn.LSTM(**kw)
+    with pytest.raises(ModelError, match="|".join(bad)):
+        LSTM.random(LSTMConfig(**kw), seed=0)
