@@ -40,6 +40,8 @@ KINDS = {
     "scaled_tanh": (1.0, 1.0),  # alpha * tanh(beta * x)
     "affine": (1.0, 0.0),  # alpha * x + beta
     "leaky_relu": (0.01, 0.0),
+    "thresholded_relu": (1.0, 0.0),  # x if x > alpha else 0 (ONNX)
+    "elu": (1.0, 0.0),  # x if x >= 0 else alpha * (exp(x) - 1)
 }
 
 SIGMOID = Activation("sigmoid")
@@ -94,6 +96,10 @@ def apply(act: Activation, x: NDArray, out: NDArray | None = None) -> NDArray:
         out += act.beta
     elif n == "leaky_relu":
         np.copyto(out, np.where(x >= 0, x, act.alpha * x))
+    elif n == "thresholded_relu":
+        np.copyto(out, np.where(x > act.alpha, x, 0))
+    elif n == "elu":
+        np.copyto(out, np.where(x >= 0, x, act.alpha * np.expm1(np.minimum(x, 0))))
     else:  # pragma: no cover - parse() rejects unknown names
         raise ValueError(n)
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError
 from ..model import Model
 from .parts import Parts
 
@@ -28,12 +29,15 @@ def verify(parts: Parts, model: Model) -> dict:
         framework, ref = runner(parts, model)
     except _Missing as e:
         return {"verified": False, "framework": None, "reason": str(e)}
-    ours = ref.pop("_ours")
+    except ModelError as e:  # the framework itself could not run the file
+        return {"verified": False, "framework": parts.fmt, "passed": False, "reason": str(e)}
+    x = ref.pop("_x")
+    ours = _ours(model, x)
     diffs = {k: float(np.max(np.abs(np.asarray(v, np.float64) - ours[k]))) for k, v in ref.items() if v is not None}
     worst = max(diffs.values())
     tol = TOLERANCE[np.dtype(model.lstm.dtype)]
     return {"verified": True, "framework": framework, "reference": _REFERENCE[parts.fmt],
-            "probe": {"batch": BATCH, "steps": STEPS, "seed": SEED, "dtype": str(model.lstm.dtype)},
+            "probe": {"batch": x.shape[0], "steps": x.shape[1], "seed": SEED, "dtype": str(model.lstm.dtype)},
             "max_abs_diff": diffs, "max": worst, "tolerance": tol, "passed": bool(worst <= tol)}
 
 
@@ -97,7 +101,7 @@ def _torch(parts: Parts, model: Model):
                                                 None if b is None else torch.from_numpy(b).to(tdt))
             probs = torch.softmax(logits, -1).numpy()
     return f"torch {torch.__version__}", {"output": out.numpy(), "h_n": h_n.numpy(), "c_n": c_n.numpy(),
-                                          "probs": probs, "_ours": _ours(model, x)}
+                                          "probs": probs, "_x": x}
 
 
 def _keras(parts: Parts, model: Model):
@@ -136,7 +140,7 @@ def _keras(parts: Parts, model: Model):
         kern, bias = ref["dense"]
         probs = _softmax(out @ kern + (0 if bias is None else bias))
     return f"keras {keras.__version__} ({keras.backend.backend()} backend)", {
-        "output": out, "h_n": np.stack(hs, 1), "c_n": np.stack(cs, 1), "probs": probs, "_ours": _ours(model, x)}
+        "output": out, "h_n": np.stack(hs, 1), "c_n": np.stack(cs, 1), "probs": probs, "_x": x}
 
 
 def _onnx(parts: Parts, model: Model):
@@ -149,4 +153,4 @@ def _onnx(parts: Parts, model: Model):
 
     out, h_n, c_n, x = run_reference(parts.reference, ort)
     return f"onnxruntime {ort.__version__}", {"output": out, "h_n": h_n, "c_n": c_n,
-                                                 "_ours": _ours(model, x)}
+                                                 "_x": x}
