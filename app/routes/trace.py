@@ -73,8 +73,8 @@ def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
         return None
     bad = [k for k in layers if not 0 <= k < n]
     if bad or not layers:
-        raise ApiError(422, "bad_layers", f"'layers' must list layer indices from 0 to {n - 1} (this model has "
-                       f"{n} layer{'s' if n > 1 else ''}), or be null for all; got {layers}.")
+        raise ApiError(422, "bad_layers", f"The 'layers' list must name layer indices from 0 to {n - 1} "
+                       f"(this model has {n} layer{'s' if n > 1 else ''}), or be null for all; got {layers}.")
     return sorted(set(layers))
 
 
