@@ -144,7 +144,10 @@ def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, li
     if parts.ignored:
         notes.append(f"Not used by gatescope: {', '.join(parts.ignored[:12])}"
                      + (f" and {len(parts.ignored) - 12} more." if len(parts.ignored) > 12 else "."))
-    cast = (lambda a: None if a is None else a.astype(dt))
+
+    def cast(a):
+        return None if a is None else a.astype(dt)
+
     meta = {"name": name, "description": f"Imported from {parts.source.get('file', 'a file')} "
             f"({parts.source.get('framework', parts.fmt)}).", "provenance": {"import": parts.source}}
     return Model(lstm, kind, tok, cast(emb), cast(dec_w), cast(dec_b), meta), notes

@@ -57,7 +57,8 @@ def _read_keras_zip(path: Path, source: dict, h5py) -> Parts:
         for info in z.infolist():
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_FILE_BYTES or total > MAX_FILE_BYTES or (ratio > MAX_RATIO and info.file_size > 1 << 20):
+            bomb = ratio > MAX_RATIO and info.file_size > 1 << 20
+            if info.file_size > MAX_FILE_BYTES or total > MAX_FILE_BYTES or bomb:
                 raise ModelError(f"{path.name}: member {info.filename!r} would expand to {info.file_size} bytes "
                                  f"from {info.compress_size}; refused as a possible zip bomb")
         config = _json(_member(z, "config.json", MAX_CONFIG_BYTES), "config.json")
@@ -83,7 +84,8 @@ def _zip_weights(cls: str, group) -> dict:
     if cls == "LSTM":
         return {"forward": _vars(group, "cell/vars")}
     if cls == "Bidirectional":
-        return {"forward": _vars(group, "forward_layer/cell/vars"), "backward": _vars(group, "backward_layer/cell/vars")}
+        return {"forward": _vars(group, "forward_layer/cell/vars"),
+                "backward": _vars(group, "backward_layer/cell/vars")}
     return {"layer": _vars(group, "vars")}
 
 
