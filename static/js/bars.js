@@ -1,0 +1,85 @@
+// Bar charts of every unit's f, i, o and c at the current timestep: scrub or play to watch the gates move.
+
+import { at } from './api.js';
+import { colourOf, NAMES, plotLabel } from './format.js';
+import { baseLayout, CONFIG, emit } from './plot.js';
+
+const ROWS = ['f', 'i', 'o', 'c'];
+let plot = null;
+let cMax = 1;
+
+export function render(el, ctx) {
+  el.replaceChildren();
+  plot = document.createElement('div');
+  plot.id = 'bars-plot';
+  plot.className = 'plot';
+  el.append(plot);
+  return update(ctx);
+}
+
+/** c's axis is fixed over the whole text so the bars move against a still frame as t changes. */
+function cRange(ctx) {
+  let m = 1e-6;
+  for (let t = 0; t < ctx.T; t++) {
+    for (const u of ctx.order) m = Math.max(m, Math.abs(at(ctx.trace.c, ctx.slot, ctx.state.direction, t, u)));
+  }
+  return m;
+}
+
+function figure(ctx) {
+  const { t, direction, unit } = ctx.state;
+  const x = ctx.order.map(String);
+  const chosen = ctx.order.map((u) => (u === unit ? 3 : 0));
+  const data = ROWS.map((q, k) => {
+    const y = ctx.order.map((u) => at(ctx.trace[q], ctx.slot, direction, t, u));
+    // Colours computed here: Plotly 4 warns when a bar's numeric colour is resolved after it is drawn.
+    const color = y.map((v) => colourOf(q, v, cMax).bg);
+    return {
+      type: 'bar', x, y, xaxis: 'x', yaxis: k ? `y${k + 1}` : 'y', name: q,
+      marker: { color, line: { color: '#000', width: chosen } },
+      hovertemplate: `unit %{x}<br>${q} = %{y:.4f}<extra></extra>`,
+    };
+  });
+  const gap = 0.06;
+  const h = (1 - gap * 3) / 4;
+  const layout = baseLayout({
+    height: 640, margin: { l: 70, r: 20, t: 48, b: 50 }, showlegend: false, bargap: 0.1,
+    title: { text: `Every unit at t = ${t} (“${plotLabel(ctx.trace.tokens[t] ?? '')}”)`,
+      x: 0.01, xanchor: 'left', font: { size: 20 } },
+    xaxis: { type: 'category', title: { text: 'unit' }, tickfont: { size: 12 }, anchor: 'y4' },
+  });
+  ROWS.forEach((q, k) => {
+    const top = 1 - k * (h + gap);
+    layout[k ? `yaxis${k + 1}` : 'yaxis'] = {
+      domain: [top - h, top], title: { text: q, font: { size: 20 } }, fixedrange: true,
+      range: q === 'c' ? [-cMax, cMax] : [0, 1], tickfont: { size: 13 },
+    };
+  });
+  layout.annotations = ROWS.map((q, k) => ({
+    text: NAMES[q], xref: 'paper', yref: 'paper', x: 1, y: 1 - k * (h + gap), xanchor: 'right', yanchor: 'bottom',
+    showarrow: false, font: { size: 14, color: '#444' },
+  }));
+  return [data, layout];
+}
+
+export function update(ctx) {
+  cMax = cRange(ctx);
+  const [data, layout] = figure(ctx);
+  const first = !plot.data;
+  const p = Plotly.react(plot, data, layout, CONFIG);
+  if (first) {
+    plot.on('plotly_click', (ev) => {
+      const pt = ev.points && ev.points[0];
+      if (pt) emit({ unit: Number(pt.x) });
+    });
+  }
+  return p;
+}
+
+/** Time moved: new bar heights against the same axes. */
+export function setTime(ctx) {
+  const [data, layout] = figure(ctx);
+  return Plotly.react(plot, data, layout, CONFIG);
+}
+
+export const setUnit = setTime;

@@ -1,0 +1,72 @@
+// The pickers in the header (model, layer, direction, quantity, order) and the state <-> URL mapping,
+// so any view can be shared as a link.
+
+import { NAMES, QUANTITIES } from './format.js';
+import { ORDERS } from './order.js';
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_TEXT = 'the cat sat on the mat';
+const INTS = ['layer', 'direction', 'unit', 't'];
+
+function options(select, pairs, value) {
+  select.replaceChildren(...pairs.map(([v, text]) => {
+    const o = document.createElement('option');
+    o.value = String(v);
+    o.textContent = text;
+    return o;
+  }));
+  select.value = String(value);
+}
+
+export const controls = {
+  init(models, onChange) {
+    options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
+    options($('quantity'), QUANTITIES.map((q) => [q, NAMES[q]]), 'c');
+    options($('order'), Object.entries(ORDERS), 'index');
+    for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
+      $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
+    }
+  },
+
+  /** Make the pickers show `state` for model `info` (the layer and direction lists depend on the model). */
+  sync(state, info) {
+    state.layer = Math.min(state.layer, info.layers - 1);
+    state.direction = Math.min(state.direction, info.directions - 1);
+    $('model').value = info.id;
+    options($('layer'), Array.from({ length: info.layers }, (_, l) => [l, `${l}`]), state.layer);
+    options($('direction'), info.directions === 2 ? [[0, 'forward'], [1, 'backward']] : [[0, 'forward']],
+      state.direction);
+    $('layer').disabled = info.layers === 1;
+    $('direction').disabled = info.directions === 1;
+    $('quantity').value = state.quantity;
+    $('order').value = state.order;
+  },
+};
+
+/** The state a link describes; anything missing or malformed falls back to a default. */
+export function readUrl() {
+  const p = new URLSearchParams(location.search);
+  const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : DEFAULT_TEXT,
+    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index' };
+  for (const k of INTS) {
+    const v = Number.parseInt(p.get(k), 10);
+    if (Number.isFinite(v) && v >= 0) state[k] = v;
+  }
+  if (QUANTITIES.includes(p.get('quantity'))) state.quantity = p.get('quantity');
+  if (Object.hasOwn(ORDERS, p.get('order') ?? '')) state.order = p.get('order');
+  return state;
+}
+
+let urlTimer = null;
+
+/** Mirror `state` in the address bar; batched, because browsers throttle rapid history updates. */
+export function writeUrl(state) {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => {
+    const p = new URLSearchParams();
+    for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order']) {
+      if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
+    }
+    history.replaceState(null, '', `${location.pathname}?${p}`);
+  }, 300);
+}

@@ -1,0 +1,224 @@
+// Owns the page state (model, text, layer, direction, unit, t, quantity, order), mirrors it in the URL,
+// asks the server for traces and steps, and hands every view the same context to draw.
+
+import * as api from './api.js';
+import { NAMES, QUANTITIES, plotLabel } from './format.js';
+import { ORDERS, unitOrder } from './order.js';
+import * as bars from './bars.js';
+import * as heatmaps from './heatmaps.js';
+import * as oov from './oov.js';
+import * as predictions from './predictions.js';
+import * as saturation from './saturation.js';
+import * as step from './step.js';
+import * as timeline from './timeline.js';
+import * as unit from './unit.js';
+import { controls, readUrl, writeUrl } from './controls.js';
+
+const VIEWS = { timeline, oov, heatmaps, bars, step, unit, predictions, saturation };
+const $ = (id) => document.getElementById(id);
+
+const state = readUrl();
+let info = null; // ModelInfo (+ vocab, unk) of state.model
+let current = null; // {trace, text} last drawn
+let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
+let drawn = false;
+let stepResult = null;
+
+// Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
+// follow-up with the latest text, and a response older than what is on screen is never drawn.
+let sent = 0;
+let shown = 0;
+let inflight = false;
+let dirty = false;
+let version = 0; // text version, one per input event, for the gs:repaint performance measures
+const waiting = []; // versions typed but not yet on screen
+let stepSeq = 0;
+let stepTimer = null;
+
+function status(text, error = false) {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+  el.setAttribute('role', error ? 'alert' : 'status');
+}
+
+function context() {
+  const tr = current.trace;
+  const [L, D, T, H] = tr.i.shape;
+  const slot = tr.layers.indexOf(state.layer);
+  const order = unitOrder(api.block(tr[state.quantity], slot, state.direction), T, tr[state.quantity].shape[3],
+    state.order);
+  return {
+    trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
+    order: order.length === H ? order : Array.from({ length: H }, (_, u) => u),
+    labels: tr.tokens.map(plotLabel), wordTokens: info.tokenizer === 'word', step: stepResult,
+  };
+}
+
+function clamp(tr) {
+  const [, D, T, H] = tr.i.shape;
+  if (!tr.layers.includes(state.layer)) state.layer = tr.layers[0];
+  state.direction = Math.min(state.direction, D - 1);
+  state.unit = Math.min(Math.max(0, state.unit), H - 1);
+  state.t = followEnd || state.t === null ? T - 1 : Math.min(Math.max(0, state.t), T - 1);
+}
+
+const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+
+/** Draw (first time) or update every view; resolves once Plotly has finished with each. */
+async function drawAll() {
+  const ctx = context();
+  const jobs = Object.entries(VIEWS).map(([id, view]) => (drawn ? view.update(ctx) : view.render($(id), ctx)));
+  drawn = true;
+  document.body.classList.add('ready');
+  await Promise.all(jobs);
+}
+
+async function show(tr, text, v) {
+  current = { trace: tr, text };
+  clamp(tr);
+  await drawAll();
+  await frame();
+  while (waiting.length && waiting[0] <= v) {
+    const u = waiting.shift();
+    performance.measure('gs:repaint', `gs:input:${u}`);
+    performance.clearMarks(`gs:input:${u}`);
+  }
+  window.gatescope.rendered = { text, model: tr.model, steps: tr.steps, version: v };
+  const [L, D, , H] = tr.i.shape;
+  status(`${tr.steps} tokens · ${info.layers} layer${L > 1 ? 's' : ''} × ${D} direction${D > 1 ? 's' : ''} × `
+    + `${H} units${tr.oov.length ? ` · ${tr.oov.length} unknown` : ''}`);
+  requestStep();
+  writeUrl(state);
+}
+
+async function send() {
+  if (!info) return;
+  const seq = ++sent;
+  const { model, text } = state;
+  const v = version;
+  dirty = false;
+  if (!text) {
+    status('The text is empty: type at least one character.', true);
+    return;
+  }
+  inflight = true;
+  const t0 = performance.now();
+  try {
+    const tr = await api.trace({ model, text });
+    performance.measure('gs:api', { start: t0, end: performance.now() });
+    inflight = false;
+    if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
+    if (seq > shown && model === state.model) {
+      shown = seq;
+      await show(tr, text, v);
+    }
+  } catch (e) {
+    inflight = false;
+    if (dirty) send();
+    else if (seq > shown) status(e.message, true);
+    if (!(e instanceof api.ApiError)) throw e;
+  }
+}
+
+function want() {
+  if (inflight) dirty = true;
+  else send();
+}
+
+function requestStep() {
+  clearTimeout(stepTimer);
+  stepResult = null;
+  if (current) step.update(context());
+  // While scrubbing, ask only once the slider rests for a moment; the server need not explain every step.
+  stepTimer = setTimeout(fetchStep, 80);
+}
+
+async function fetchStep() {
+  const seq = ++stepSeq;
+  const { layer, direction, t, unit: u } = state;
+  try {
+    stepResult = await api.step({ model: state.model, text: current.text, layer, direction, t, unit: u });
+  } catch (e) {
+    if (!(e instanceof api.ApiError)) throw e;
+    stepResult = e.message;
+  }
+  if (seq !== stepSeq || !current) return;
+  performance.mark('gs:step');
+  step.update(context());
+}
+
+/** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber). */
+function select({ detail }) {
+  if (!current) return;
+  const { T } = context();
+  if (detail.layer !== undefined && detail.layer !== state.layer) {
+    state.layer = detail.layer;
+    controls.sync(state, info);
+  }
+  const relayer = detail.layer !== undefined;
+  const reunit = detail.unit !== undefined && detail.unit !== state.unit;
+  const retime = detail.t !== undefined && detail.t !== state.t;
+  if (detail.unit !== undefined) state.unit = detail.unit;
+  if (detail.t !== undefined) {
+    state.t = detail.t;
+    followEnd = detail.t >= T - 1;
+  }
+  const ctx = context();
+  if (relayer) drawAll();
+  else {
+    for (const view of Object.values(VIEWS)) {
+      if (reunit && view.setUnit) view.setUnit(ctx);
+      else if (retime && view.setTime) view.setTime(ctx);
+    }
+  }
+  if (relayer || reunit || retime) requestStep();
+  writeUrl(state);
+}
+
+function onInput() {
+  version += 1;
+  performance.mark(`gs:input:${version}`);
+  waiting.push(version);
+  state.text = $('text').value;
+  want();
+}
+
+async function loadModel(id) {
+  info = await api.getModel(id);
+  state.model = info.id;
+  controls.sync(state, info);
+}
+
+/** A picker changed: model refetches; layer, direction, quantity and order only redraw. */
+async function onControl(name, value) {
+  if (name === 'model') {
+    shown = sent; // whatever is in flight belongs to the old model
+    await loadModel(value);
+    want();
+  } else {
+    state[name] = name === 'layer' || name === 'direction' ? Number(value) : value;
+    if (current) {
+      await drawAll();
+      requestStep();
+    }
+  }
+  writeUrl(state);
+}
+
+async function start() {
+  window.gatescope = { state, rendered: null, ORDERS, QUANTITIES, NAMES };
+  const models = await api.listModels();
+  if (!models.length) {
+    status('No models are installed: put a <id>.safetensors file in the models/ directory and restart.', true);
+    return;
+  }
+  controls.init(models, onControl);
+  await loadModel(models.some((m) => m.id === state.model) ? state.model : models[0].id);
+  $('text').value = state.text;
+  $('text').addEventListener('input', onInput);
+  document.addEventListener('gs:select', select);
+  send();
+}
+
+start().catch((e) => status(e.message, true));

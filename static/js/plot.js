@@ -1,0 +1,52 @@
+// Plotly settings every view shares: big readable type, offline PNG/SVG export, markers for t and unit.
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
+
+export const CONFIG = {
+  displaylogo: false,
+  responsive: true,
+  modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'],
+  toImageButtonOptions: { format: 'png', scale: 2 },
+};
+
+/** A base layout with projector-sized type; `extra` is merged on top. */
+export function baseLayout(extra) {
+  return {
+    font: { family: FONT, size: 15, color: '#111' },
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: '#fff',
+    hoverlabel: { font: { family: FONT, size: 16 } },
+    ...extra,
+  };
+}
+
+/** Two outlines, black under white, so the marker stays visible on every colour of every scale. */
+function outlined(shape) {
+  return [
+    { ...shape, type: 'rect', fillcolor: 'rgba(0,0,0,0)', line: { color: '#000', width: 4 }, layer: 'above' },
+    { ...shape, type: 'rect', fillcolor: 'rgba(0,0,0,0)', line: { color: '#fff', width: 1.5 }, layer: 'above' },
+  ];
+}
+
+/** The current-timestep column marker on x axis `xref` ('x', 'x2', ...). */
+export function timeMarker(t, xref = 'x', yref = 'paper') {
+  return outlined({ xref, yref: yref === 'paper' ? 'paper' : `${yref} domain`, x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1 });
+}
+
+/** The chosen-unit row marker at category row r of y axis `yref`. */
+export function rowMarker(r, yref = 'y') {
+  return outlined({ xref: 'paper', yref, x0: 0, x1: 1, y0: r - 0.5, y1: r + 0.5 });
+}
+
+/** A thin vertical line at t for line charts. */
+export function timeLine(t, xref = 'x') {
+  return {
+    type: 'line', xref, yref: 'paper', x0: t, x1: t, y0: 0, y1: 1, layer: 'above',
+    line: { color: '#000', width: 2, dash: 'dot' },
+  };
+}
+
+/** Notify main.js (which owns the state) that a view asks for a change: {unit, t, layer, ...}. */
+export function emit(change) {
+  document.dispatchEvent(new CustomEvent('gs:select', { detail: change }));
+}

@@ -1,0 +1,106 @@
+// Predictions: the top-k next tokens under each position, shaded by probability, for a window around t,
+// and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text.
+
+import { fmt, timeTicks, visible } from './format.js';
+import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
+
+let root = null;
+let note = null;
+let grid = null;
+let plot = null;
+
+export function render(el, ctx) {
+  root = el;
+  el.replaceChildren();
+  note = document.createElement('p');
+  note.className = 'note';
+  grid = document.createElement('div');
+  grid.id = 'pred-grid';
+  grid.className = 'pred-grid';
+  grid.addEventListener('click', (ev) => {
+    const col = ev.target.closest('[data-t]');
+    if (col) emit({ t: Number(col.dataset.t) });
+  });
+  plot = document.createElement('div');
+  plot.id = 'surprisal-plot';
+  plot.className = 'plot';
+  el.append(note, grid, plot);
+  return update(ctx);
+}
+
+function column(ctx, p) {
+  const col = document.createElement('div');
+  col.className = p === ctx.state.t ? 'pred-col now' : 'pred-col';
+  col.dataset.t = String(p);
+  const head = document.createElement('div');
+  head.className = 'pred-tok';
+  head.textContent = visible(ctx.trace.tokens[p]);
+  col.append(head);
+  const next = ctx.trace.tokens[p + 1];
+  const { tokens, probs } = ctx.trace.top_k;
+  tokens[p].forEach((tok, k) => {
+    const cell = document.createElement('div');
+    const pr = probs[p][k];
+    cell.className = tok === next ? 'pred-cell hit' : 'pred-cell';
+    cell.style.background = `rgba(0, 114, 178, ${pr.toFixed(3)})`;
+    cell.style.color = pr > 0.45 ? '#fff' : '#111';
+    const name = document.createElement('b');
+    name.textContent = visible(tok);
+    cell.append(name, ` ${Math.round(pr * 100)}%`);
+    cell.title = `after “${visible(ctx.trace.tokens[p])}” (t=${p}): “${visible(tok)}” p = ${fmt(pr)}`;
+    col.append(cell);
+  });
+  return col;
+}
+
+function drawGrid(ctx) {
+  const width = root.clientWidth || 900;
+  const n = Math.max(1, Math.min(ctx.T, Math.floor(width / (ctx.wordTokens ? 130 : 86))));
+  const start = Math.max(0, Math.min(ctx.T - n, ctx.state.t - Math.floor(n / 2)));
+  const cols = [];
+  for (let p = start; p < start + n; p++) cols.push(column(ctx, p));
+  grid.replaceChildren(...cols);
+  const k = ctx.trace.top_k.tokens[0]?.length ?? 0;
+  note.textContent = `Top ${k} next-token predictions after each position, shaded by probability; an outline marks `
+    + 'the token that really came next. '
+    + (n < ctx.T ? `Showing positions ${start}–${start + n - 1} of ${ctx.T}, centred on t: scrub to move.` : '');
+}
+
+function surprisal(ctx) {
+  const y = ctx.trace.next_prob.map((p) => (p === null || p <= 0 ? null : -Math.log2(p)));
+  const width = (root.clientWidth || 900) - 100;
+  const { tickvals, ticktext } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
+  const data = [{
+    type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', y, text: ctx.labels, connectgaps: false,
+    line: { color: '#D55E00', width: 2.5 }, marker: { size: 6 },
+    hovertemplate: '“%{text}” at t=%{x}<br>surprisal %{y:.2f} bits<extra></extra>',
+  }];
+  const layout = baseLayout({
+    height: 280, margin: { l: 70, r: 20, t: 44, b: 56 },
+    title: { text: 'Surprisal of each actual next token (bits; gaps are out-of-vocabulary)', x: 0.01,
+      xanchor: 'left', font: { size: 18 } },
+    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: ctx.wordTokens ? -45 : 0, tickfont: { size: 16 },
+      range: [-0.5, ctx.T - 0.5] },
+    yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
+    shapes: [timeLine(ctx.state.t)],
+  });
+  return Plotly.react(plot, data, layout, CONFIG);
+}
+
+export function update(ctx) {
+  const has = Boolean(ctx.trace.top_k);
+  grid.hidden = !has;
+  plot.hidden = !has;
+  if (!has) {
+    note.textContent = 'This model has no decoder, so it makes no next-token predictions.';
+    return Promise.resolve();
+  }
+  drawGrid(ctx);
+  return surprisal(ctx);
+}
+
+export function setTime(ctx) {
+  if (!ctx.trace.top_k) return Promise.resolve();
+  drawGrid(ctx);
+  return Plotly.relayout(plot, { shapes: [timeLine(ctx.state.t)] });
+}

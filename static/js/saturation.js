@@ -1,0 +1,91 @@
+// Gate saturation (Karpathy, Johnson and Fei-Fei 2015, fig. 3): for f, i and o of every layer, one point per
+// unit at (fraction of timesteps with the gate above 0.9, fraction below 0.1) over the current text.
+
+import { block } from './api.js';
+import { LAYER_COLOURS, NAMES } from './format.js';
+import { baseLayout, CONFIG, emit } from './plot.js';
+
+const GATES = ['f', 'i', 'o'];
+let plot = null;
+let note = null;
+
+export function render(el, ctx) {
+  el.replaceChildren();
+  note = document.createElement('p');
+  note.className = 'note';
+  plot = document.createElement('div');
+  plot.id = 'saturation-plot';
+  plot.className = 'plot';
+  el.append(note, plot);
+  return update(ctx);
+}
+
+/** Per unit, the fractions of timesteps above 0.9 and below 0.1 in a (T, H) block. */
+function fractions(x, T, H) {
+  const hi = new Float32Array(H);
+  const lo = new Float32Array(H);
+  for (let t = 0; t < T; t++) {
+    for (let u = 0; u < H; u++) {
+      const v = x[t * H + u];
+      if (v > 0.9) hi[u] += 1;
+      else if (v < 0.1) lo[u] += 1;
+    }
+  }
+  for (let u = 0; u < H; u++) { hi[u] /= T; lo[u] /= T; }
+  return { hi, lo };
+}
+
+function figure(ctx) {
+  const { direction, unit, layer } = ctx.state;
+  const units = Array.from({ length: ctx.H }, (_, u) => u);
+  const data = [];
+  GATES.forEach((q, k) => {
+    ctx.trace.layers.forEach((l, slot) => {
+      const { hi, lo } = fractions(block(ctx.trace[q], slot, direction), ctx.T, ctx.H);
+      const chosen = units.map((u) => (l === layer && u === unit ? 16 : 9));
+      data.push({
+        type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: `layer ${l}`,
+        legendgroup: `layer ${l}`, showlegend: k === 0, xaxis: `x${k ? k + 1 : ''}`, yaxis: `y${k ? k + 1 : ''}`,
+        marker: { color: LAYER_COLOURS[l % LAYER_COLOURS.length], size: chosen, opacity: 0.75,
+          line: { color: '#000', width: units.map((u) => (l === layer && u === unit ? 2.5 : 0)) } },
+        meta: l,
+        hovertemplate: `${q}, layer ${l}, unit %{customdata}<br>above 0.9: %{x:.0%} of steps<br>`
+          + 'below 0.1: %{y:.0%}<extra></extra>',
+      });
+    });
+  });
+  const layout = baseLayout({
+    height: 420, margin: { l: 70, r: 20, t: 50, b: 70 }, legend: { orientation: 'h', y: -0.22, font: { size: 16 } },
+    annotations: GATES.map((q, k) => ({
+      text: NAMES[q], xref: `x${k ? k + 1 : ''} domain`, yref: 'paper', x: 0.5, y: 1.1, showarrow: false,
+      font: { size: 18 },
+    })),
+  });
+  GATES.forEach((q, k) => {
+    const s = k ? k + 1 : '';
+    layout[`xaxis${s}`] = { domain: [k / 3 + 0.03, (k + 1) / 3 - 0.03], range: [-0.03, 1.03], tickformat: '.0%',
+      title: { text: `${q} > 0.9` }, anchor: `y${s}`,
+      constrain: 'domain' };
+    layout[`yaxis${s}`] = { range: [-0.03, 1.03], tickformat: '.0%', title: { text: `${q} < 0.1` },
+      anchor: `x${s}`, scaleanchor: `x${s}`, constrain: 'domain' };
+  });
+  return [data, layout];
+}
+
+export function update(ctx) {
+  note.textContent = `Over all ${ctx.T} timesteps of the current text, ${ctx.D === 2 ? 'this direction, ' : ''}`
+    + 'every layer. Points near the right edge are gates that are nearly always open, near the top nearly always '
+    + 'closed; the chosen unit is drawn larger. It aggregates the whole text, so it has no time marker.';
+  const [data, layout] = figure(ctx);
+  const first = !plot.data;
+  const p = Plotly.react(plot, data, layout, CONFIG);
+  if (first) {
+    plot.on('plotly_click', (ev) => {
+      const pt = ev.points && ev.points[0];
+      if (pt) emit({ unit: Number(pt.customdata), layer: Number(pt.data.meta) });
+    });
+  }
+  return p;
+}
+
+export const setUnit = update;

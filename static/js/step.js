@@ -1,0 +1,106 @@
+// One LSTM step explained for the chosen unit and timestep: a cell diagram and five equations with the
+// real numbers from POST /api/step, in PyTorch's notation. Built from DOM nodes: no HTML strings.
+
+import { fmt, visible } from './format.js';
+import { drawCell } from './stepdiagram.js';
+
+let heading = null;
+let svgBox = null;
+let cards = null;
+let status = null;
+
+/** el('span', {class: 'x'}, 'text', child, ...) with text always set as text nodes. */
+export function el(tag, attrs, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  for (const kid of kids) node.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  return node;
+}
+
+const sym = (base, sub) => el('span', { class: 'sym' }, base, el('sub', {}, sub));
+const num = (x, q) => el('span', q ? { class: 'num', 'data-q': q } : { class: 'num' }, fmt(x));
+const ACT = { sigmoid: 'σ', tanh: 'tanh', hard_sigmoid: 'hard σ' };
+const act = (name) => ACT[name] || name;
+
+export function render(root, ctx) {
+  root.replaceChildren();
+  heading = el('h3', { id: 'step-heading' });
+  status = el('p', { class: 'note', id: 'step-status' });
+  svgBox = el('div', { class: 'step-diagram', id: 'step-diagram' });
+  cards = el('ol', { class: 'step-cards', id: 'step-cards' });
+  root.append(heading, status, el('div', { class: 'step-grid' }, svgBox, cards));
+  return update(ctx);
+}
+
+/** "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg) = tanh(a + b + c + d) = tanh(pre) = value" */
+function gateLine(q, term, fn, prev) {
+  const parts = [
+    sym(q, 't'), ' = ', `${fn}(`, sym('W', `i${q}`), ' ', sym('x', 't'), ' + ', sym('b', `i${q}`), ' + ',
+    sym('W', `h${q}`), ' ', sym('h', prev), ' + ', sym('b', `h${q}`),
+  ];
+  const nums = [num(term.W_x), ' + ', num(term.b_ih), ' + ', num(term.W_h), ' + ', num(term.b_hh)];
+  if (term.peephole !== null && term.peephole !== undefined) {
+    parts.push(' + ', sym('p', q), ' ⊙ ', sym('c', prev));
+    nums.push(' + ', num(term.peephole));
+  }
+  return el('div', { class: 'eq' }, ...parts, ')', el('br', {}), ' = ', `${fn}(`, ...nums, ')',
+    ' = ', `${fn}(`, num(term.pre), ') = ', el('strong', {}, num(term.value)));
+}
+
+function card(n, title, ...body) {
+  return el('li', { class: 'step-card', id: `step-${n}` }, el('h4', {}, title), ...body);
+}
+
+function explain(s, prev, info) {
+  const sig = act(s.activations.recurrent);
+  const tanh = act(s.activations.cell);
+  const outAct = act(s.activations.hidden);
+  const T = s.terms;
+  const fc = T.f.value * s.c_prev;
+  const ig = T.i.value * T.g.value;
+  return [
+    card('cell', '1 · The cell line carries the memory in',
+      el('div', { class: 'eq' }, sym('c', prev), ' = ', num(s.c_prev, 'c_prev'), '   ', sym('h', prev),
+        ` (this unit) = `, num(s.h_prev_unit)),
+      el('p', {}, prev === 't−1' && s.t === 0 ? 'At the first step both start from the initial state.' :
+        'The cell state flows along the top of the diagram; the gates decide what it keeps and gains.')),
+    card('forget', '2 · The forget gate decides how much of the memory to keep',
+      gateLine('f', T.f, sig, prev)),
+    card('input', '3 · The input gate and the candidate propose new memory',
+      gateLine('i', T.i, sig, prev), gateLine('g', T.g, tanh, prev)),
+    card('update', '4 · Update the cell',
+      el('div', { class: 'eq', id: 'step-update' },
+        sym('c', 't'), ' = ', sym('f', 't'), ' · ', sym('c', prev), ' + ', sym('i', 't'), ' · ', sym('g', 't'),
+        el('br', {}), ' = ', num(T.f.value, 'f'), ' × ', num(s.c_prev, 'c_prev'), ' + ', num(T.i.value, 'i'),
+        ' × ', num(T.g.value, 'g'), el('br', {}), ' = ', num(fc), ' + ', num(ig), ' = ',
+        el('strong', {}, num(s.c, 'c')))),
+    card('output', '5 · The output gate decides what the cell shows',
+      gateLine('o', T.o, sig, prev),
+      el('div', { class: 'eq', id: 'step-output' }, sym('h', 't'), ' = ', sym('o', 't'), ` · ${outAct}(`,
+        sym('c', 't'), ') = ', num(T.o.value, 'o'), ` × ${outAct}(`, num(s.c), ') = ', num(T.o.value), ' × ',
+        num(s.tanh_c, 'tanh_c'), ' = ', el('strong', {}, num(s.h, 'h'))),
+      s.projected ? el('p', { class: 'note' }, `This model projects h (proj_size ${info.proj_size}): the `
+        + 'value shown is o·tanh(c) for this unit, before the projection W_hr mixes the units.') : ''),
+  ];
+}
+
+/** ctx.step is the /api/step answer for ctx.state (or null while it is on its way, or an error sentence). */
+export function update(ctx) {
+  const { unit, t, layer, direction } = ctx.state;
+  const prev = direction ? 't+1' : 't−1';
+  heading.textContent = `Unit ${unit} at t = ${t} (“${visible(ctx.trace.tokens[t] ?? '')}”), layer ${layer}, `
+    + `${direction ? 'backward: the previous step is t+1' : 'forward'}`;
+  const s = ctx.step;
+  if (!s || typeof s === 'string') {
+    status.textContent = s || 'Computing this step…';
+    root().classList.add('stale');
+    return Promise.resolve();
+  }
+  status.textContent = '';
+  root().classList.remove('stale');
+  cards.replaceChildren(...explain(s, prev, ctx.info));
+  svgBox.replaceChildren(drawCell(s, prev));
+  return Promise.resolve();
+}
+
+const root = () => cards.parentElement.parentElement;

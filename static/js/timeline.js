@@ -1,0 +1,85 @@
+// The time scrubber: a slider over the tokens, play/pause, and the arrow keys anywhere outside the text box.
+
+import { visible } from './format.js';
+import { emit } from './plot.js';
+
+const STEP_MS = 350; // slow enough to read each gate change aloud in a classroom
+let slider = null;
+let button = null;
+let label = null;
+let timer = null;
+let last = 0;
+
+function go(t) {
+  const next = Math.max(0, Math.min(last, t));
+  if (String(next) !== slider.value) slider.value = String(next);
+  emit({ t: next });
+}
+
+function stop() {
+  clearInterval(timer);
+  timer = null;
+  button.textContent = '▶ Play';
+  button.setAttribute('aria-pressed', 'false');
+}
+
+function play() {
+  if (Number(slider.value) >= last) go(0);
+  button.textContent = '⏸ Pause';
+  button.setAttribute('aria-pressed', 'true');
+  timer = setInterval(() => {
+    if (Number(slider.value) >= last) stop();
+    else go(Number(slider.value) + 1);
+  }, STEP_MS);
+}
+
+function typing(target) {
+  return target.closest && target.closest('textarea, input:not([type=range]), select, [contenteditable]');
+}
+
+export function render(el, ctx) {
+  el.replaceChildren();
+  button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'play';
+  button.addEventListener('click', () => (timer ? stop() : play()));
+  slider = document.createElement('input');
+  slider.type = 'range';
+  slider.id = 'scrubber';
+  slider.min = '0';
+  slider.step = '1';
+  slider.setAttribute('aria-label', 'timestep');
+  slider.addEventListener('input', () => go(Number(slider.value)));
+  label = document.createElement('output');
+  label.id = 'time-label';
+  label.htmlFor = 'scrubber';
+  el.append(button, slider, label);
+  stop();
+  document.addEventListener('keydown', (ev) => {
+    if (typing(ev.target) || ev.target === slider || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const t = Number(slider.value);
+    const moves = { ArrowLeft: t - 1, ArrowRight: t + 1, Home: 0, End: last };
+    if (ev.key in moves) {
+      ev.preventDefault();
+      go(moves[ev.key]);
+    }
+  });
+  return update(ctx);
+}
+
+export function update(ctx) {
+  last = Math.max(0, ctx.T - 1);
+  slider.max = String(last);
+  slider.disabled = ctx.T <= 1;
+  return setTime(ctx);
+}
+
+export function setTime(ctx) {
+  const t = ctx.state.t;
+  slider.value = String(t);
+  const tok = ctx.trace.tokens[t] ?? '';
+  label.textContent = `t = ${t} of ${last} · “${visible(tok)}”`;
+}
+
+/** True while playing, so main.js can skip work that only matters when time stands still. */
+export const playing = () => timer !== null;

@@ -1,0 +1,104 @@
+// One unit: its i, f, g, o, c and h over time as lines, and the text coloured char by char by one quantity
+// (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
+
+import { at } from './api.js';
+import { colourOf, LINE_COLOURS, NAMES, QUANTITIES, fmt, timeTicks, visible } from './format.js';
+import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
+
+let root = null;
+let heading = null;
+let plot = null;
+let legend = null;
+let textBox = null;
+let spans = [];
+let marked = null;
+
+export function render(el, ctx) {
+  root = el;
+  el.replaceChildren();
+  heading = document.createElement('h3');
+  heading.id = 'unit-heading';
+  plot = document.createElement('div');
+  plot.id = 'unit-plot';
+  plot.className = 'plot';
+  legend = document.createElement('p');
+  legend.className = 'note';
+  textBox = document.createElement('div');
+  textBox.id = 'unit-text';
+  textBox.className = 'coloured-text';
+  textBox.addEventListener('click', (ev) => {
+    const t = ev.target.dataset && ev.target.dataset.t;
+    if (t !== undefined) emit({ t: Number(t) });
+  });
+  el.append(heading, plot, legend, textBox);
+  return update(ctx);
+}
+
+function series(ctx, q) {
+  const { direction, unit } = ctx.state;
+  const y = new Float32Array(ctx.T);
+  for (let t = 0; t < ctx.T; t++) y[t] = at(ctx.trace[q], ctx.slot, direction, t, unit);
+  return y;
+}
+
+function lines(ctx) {
+  const width = (root.clientWidth || 900) - 150;
+  const { tickvals, ticktext } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
+  const data = QUANTITIES.map((q) => ({
+    type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', name: NAMES[q], y: series(ctx, q),
+    text: ctx.labels, line: { color: LINE_COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' },
+    marker: { size: 5 }, hovertemplate: `%{text} (t=%{x})<br>${q} = %{y:.4f}<extra></extra>`,
+  }));
+  const layout = baseLayout({
+    height: 360, margin: { l: 60, r: 20, t: 20, b: 56 },
+    legend: { orientation: 'h', y: 1.12, font: { size: 16 } },
+    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: ctx.wordTokens ? -45 : 0, tickfont: { size: 16 },
+      range: [-0.5, ctx.T - 0.5] },
+    yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: 'value' } },
+    shapes: [timeLine(ctx.state.t)],
+  });
+  return [data, layout];
+}
+
+function colourText(ctx) {
+  const q = ctx.state.quantity;
+  const v = series(ctx, q);
+  let maxAbs = 0;
+  for (const a of v) maxAbs = Math.max(maxAbs, Math.abs(a));
+  spans = ctx.trace.tokens.map((tok, t) => {
+    const s = document.createElement('span');
+    const { bg, fg } = colourOf(q, v[t], maxAbs);
+    s.style.background = bg;
+    s.style.color = fg;
+    s.dataset.t = String(t);
+    // Newlines stay line breaks, with a visible mark; other whitespace is shown by its coloured box.
+    s.textContent = tok === '\n' ? '⏎\n' : tok.replace(/[\u0000-\u0009\u000b-\u001f]/g, (c) => visible(c));
+    s.title = `t=${t} “${visible(tok)}” ${q} = ${fmt(v[t])}`;
+    return s;
+  });
+  textBox.replaceChildren(...spans);
+  legend.textContent = `Text coloured by ${NAMES[q]} of this unit (hover a character for its value, click it to move t).`;
+  marked = null;
+  markTime(ctx.state.t);
+}
+
+function markTime(t) {
+  if (marked) marked.classList.remove('now');
+  marked = spans[t] || null;
+  if (marked) marked.classList.add('now');
+}
+
+export function update(ctx) {
+  const { unit, layer, direction } = ctx.state;
+  heading.textContent = `Unit ${unit} · layer ${layer} · ${direction ? 'backward' : 'forward'}`;
+  colourText(ctx);
+  const [data, layout] = lines(ctx);
+  return Plotly.react(plot, data, layout, CONFIG);
+}
+
+export function setTime(ctx) {
+  markTime(ctx.state.t);
+  return Plotly.relayout(plot, { shapes: [timeLine(ctx.state.t)] });
+}
+
+export const setUnit = update;

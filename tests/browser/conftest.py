@@ -1,0 +1,119 @@
+"""Fixtures for the browser tests: small random models, a live server, and Debian's Chromium via Playwright."""
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
+from tests.conftest import IN_CI, ROOT
+from tests.live_server import start_server, stop_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ENGLISH = ("The quick brown fox jumps over the lazy dog. A teacher types a sentence, and the class watches "
+           "every gate open and shut: forget, input, output! (What is in brackets?) 0123456789\n")
+
+
+def strong(cfg: LSTMConfig, seed: int, gain: float = 4.0) -> LSTM:
+    """Random weights scaled up so that some gates saturate, as trained ones do (torch's init rarely does)."""
+    lstm = LSTM.random(cfg, seed=seed)
+    return LSTM(cfg, {k: v * gain for k, v in lstm.params.items()})
+
+
+def make_models(directory: Path) -> None:
+    """An English char model (two layers, 16 units, with a decoder) and a bidirectional word model."""
+    rng = np.random.default_rng(5)
+    char = Tokenizer.build(ENGLISH, "char", unk=True)
+    V = len(char)
+    model = Model(strong(LSTMConfig(V, 16, 2), seed=11), "onehot", char, None,
+                  rng.normal(0, 2.0, (V, 16)).astype(np.float32), rng.normal(0, 0.5, V).astype(np.float32),
+                  {"name": "English chars (random)", "description": "random weights for tests"})
+    save_model(model, directory / "english-char.safetensors")
+    word = Tokenizer.build(ENGLISH, "word", unk=True)
+    W = len(word)
+    bi = Model(strong(LSTMConfig(W, 6, 1, bidirectional=True), seed=12), "onehot", word, None,
+               rng.normal(0, 2.0, (W, 12)).astype(np.float32), rng.normal(0, 0.5, W).astype(np.float32),
+               {"name": "English words, both directions (random)"})
+    save_model(bi, directory / "words-bi.safetensors")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real `python -m app serve` on a free port, serving the models made above."""
+    d = tmp_path_factory.mktemp("browser-models")
+    make_models(d)
+    base, proc = start_server(d)
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's Chromium driven by Playwright; never lets Playwright download a browser of its own."""
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("/usr/bin/chromium is missing and CI=true requires the browser tests to run")
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y --no-install-recommends chromium)")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A Playwright page on the explorer, recording console errors and uncaught exceptions."""
+
+    def __init__(self, page, base: str):
+        self.page = page
+        self.base = base
+        self.errors: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, query: str = "") -> None:
+        self.page.goto(f"{self.base}/{query}")
+        self.page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+
+    def type(self, text: str, delay: float = 0) -> None:
+        """Replace the text box's content by typing `text`, then wait until the page has drawn exactly it."""
+        box = self.page.locator("#text")
+        box.fill("")
+        box.press_sequentially(text, delay=delay)
+        self.wait_drawn(text)
+
+    def wait_drawn(self, text: str) -> None:
+        self.page.wait_for_function("t => window.gatescope.rendered && window.gatescope.rendered.text === t", arg=text)
+
+    def shot(self, name: str, selector: str | None = None) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        # The sticky header would cover the top of an element scrolled into view.
+        self.page.add_style_tag(content=".sticky { position: static !important; }")
+        (self.page.locator(selector) if selector else self.page).screenshot(path=str(path))
+        return path
+
+    def api(self, path: str, body: dict) -> dict:
+        req = urllib.request.Request(self.base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+
+@pytest.fixture()
+def gs(browser, server) -> Iterator[Page]:
+    """A fresh page (1600x1000, like a projector) on the live server; fails the test on any console error."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = Page(context.new_page(), server)
+    yield page
+    context.close()
+    assert page.errors == [], f"console errors: {page.errors}"
