@@ -121,6 +121,10 @@ def from_state_dict(sd: dict, mapping: dict | None = None, source: dict | None =
     for k in groups[pre]:
         m = _PARAM.match(k)
         params[m["kind"] + (m["sfx"] or "_l0")] = as_float(sd[k], k)
+    w_hh = params.get("weight_hh_l0")
+    if w_hh is not None and w_hh.ndim == 2 and "weight_hr_l0" not in params and w_hh.shape[0] != 4 * w_hh.shape[1]:
+        raise ModelError(f"weight_hh has {w_hh.shape[0]} rows for a hidden size of {w_hh.shape[1]}; an LSTM has "
+                         f"4 x hidden rows (a GRU has 3 x), so this is not an LSTM")
     original = dict(params)
     lstm = LSTM.from_torch_state_dict(unify_dtype(params))
     cfg = lstm.config
