@@ -1,0 +1,101 @@
+"""The trace cache: prefix reuse gives exactly a full recompute, and the bounds hold."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from app.cache import TraceCache
+from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, Trace
+
+VOCAB = Tokenizer("char", ("<unk>", *"abcdefgh"), "<unk>")
+
+
+def make_model(bidirectional: bool = False, proj_size: int = 0, layers: int = 3) -> Model:
+    V = len(VOCAB)
+    rng = np.random.default_rng(3)
+    lstm = LSTM.random(LSTMConfig(V, 6, layers, bidirectional=bidirectional, proj_size=proj_size), seed=9)
+    out = (proj_size or 6) * (1 + bidirectional)
+    return Model(lstm, "onehot", VOCAB, None, rng.normal(size=(V, out)).astype(np.float32),
+                 rng.normal(size=V).astype(np.float32))
+
+
+def assert_same(got: tuple, model: Model, ids: np.ndarray) -> None:
+    trace, probs, _ = got
+    want, want_probs = model.trace_ids(ids)
+    for k in Trace.GATES:
+        np.testing.assert_array_equal(trace.gate(k), want.gate(k), err_msg=k)
+    np.testing.assert_array_equal(trace.output, want.output)
+    np.testing.assert_array_equal(trace.h_n, want.h_n)
+    np.testing.assert_array_equal(trace.c_n, want.c_n)
+    # The decoder's matmul over T - k rows may be blocked differently by BLAS than over T rows.
+    np.testing.assert_allclose(probs, want_probs, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_typing_editing_and_backspace_equal_full_recomputes(proj_size):
+    model, cache = make_model(proj_size=proj_size), TraceCache()
+    seqs = ["abc", "abcd", "abcde", "abcdx", "ab", "abcdefgh", "h", "abcdefg"]
+    reused = []
+    for s in seqs:
+        ids = VOCAB.encode(s).ids
+        got = cache.trace_ids("m", model, ids)
+        assert_same(got, model, ids)
+        reused.append(got[2])
+    # each against the longest common prefix with anything cached before it
+    assert reused == [0, 3, 4, 4, 2, 5, 0, 7]
+    assert cache.hits == 0 and cache.prefix_hits == 6 and cache.misses == 2
+    assert cache.trace_ids("m", model, VOCAB.encode("abcd").ids)[2] == 4 and cache.hits == 1
+
+
+def test_bidirectional_models_are_always_recomputed():
+    model, cache = make_model(bidirectional=True, layers=2), TraceCache()
+    cache.trace_ids("m", model, VOCAB.encode("abc").ids)
+    ids = VOCAB.encode("abcd").ids
+    got = cache.trace_ids("m", model, ids)
+    assert got[2] == 0
+    assert_same(got, model, ids)
+
+
+def test_models_do_not_share_entries():
+    a, b, cache = make_model(), make_model(layers=1), TraceCache()
+    cache.trace_ids("a", a, VOCAB.encode("abc").ids)
+    ids = VOCAB.encode("abcd").ids
+    got = cache.trace_ids("b", b, ids)
+    assert got[2] == 0
+    assert_same(got, b, ids)
+
+
+def test_entry_bound_evicts_the_least_recently_used():
+    model, cache = make_model(), TraceCache(max_entries=2)
+    for s in ("aa", "bb", "cc"):
+        cache.trace_ids("m", model, VOCAB.encode(s).ids)
+    assert len(cache) == 2
+    assert cache.trace_ids("m", model, VOCAB.encode("aaa").ids)[2] == 0  # "aa" was evicted
+    assert cache.trace_ids("m", model, VOCAB.encode("ccc").ids)[2] == 2
+
+
+def test_byte_bound_keeps_the_cache_under_budget():
+    model = make_model()
+    one = TraceCache()
+    one.trace_ids("m", model, VOCAB.encode("abcdefgh").ids)
+    per_entry = one._bytes
+    cache = TraceCache(max_entries=100, max_bytes=int(per_entry * 2.5))
+    for s in ("abcdefgh", "bcdefgha", "cdefghab", "defghabc"):
+        cache.trace_ids("m", model, VOCAB.encode(s).ids)
+    assert len(cache) == 2 and cache._bytes <= cache.max_bytes
+    too_small = TraceCache(max_bytes=per_entry - 1)
+    too_small.trace_ids("m", model, VOCAB.encode("abcdefgh").ids)
+    assert len(too_small) == 0
+
+
+def test_concurrent_use_from_threads_stays_exact():
+    model, cache = make_model(), TraceCache(max_entries=8)
+    rng = np.random.default_rng(0)
+    base = rng.integers(1, len(VOCAB), 40)
+    jobs = [base[: int(n)] for n in rng.integers(1, 40, 64)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda ids: cache.trace_ids("m", model, ids), jobs))
+    for ids, got in zip(jobs, results, strict=True):
+        assert_same(got, model, ids)

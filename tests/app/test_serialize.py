@@ -1,0 +1,57 @@
+"""The wire encodings, checked by decoding them the way a client does (tests/app/wire.py)."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from app.serialize import compact, encode_values, next_prob, top_k
+from tests.app.wire import decode
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, 1.0), (-3.7, 2.2), (-1e-3, 1e-3), (0.2, 0.9), (-50.0, -49.0)])
+def test_compact_error_is_at_most_half_a_step(lo, hi):
+    a = np.random.default_rng(1).uniform(lo, hi, (2, 2, 30, 7)).astype(np.float32)
+    enc = compact(a)
+    got, err = decode(json.loads(json.dumps(enc)))
+    assert got.shape == a.shape
+    assert np.abs(got - a.astype(np.float64)).max() <= err + 1e-12
+    q = np.frombuffer(base64.b64decode(enc["bdata"]), "<u2")
+    assert q.min() == 0 or lo >= 0  # a span array uses the whole range
+    if lo >= 0 and hi <= 1:
+        assert enc["offset"] == 0 and enc["scale"] == 1 / 65535
+    else:
+        assert enc["offset"] == pytest.approx(float(a.min())) and q.max() == 65535
+
+
+def test_compact_constant_and_extreme_arrays():
+    got, _ = decode(compact(np.full((1, 1, 3, 2), -0.25, np.float32)))
+    assert (got == -0.25).all()
+    a = np.array([0.0, 1.0, 0.5, 1e-9], np.float32).reshape(1, 1, 2, 2)  # saturated gates stay exact at 0 and 1
+    got, _ = decode(compact(a))
+    assert got.ravel()[0] == 0.0 and got.ravel()[1] == 1.0
+
+
+def test_json_is_the_float32_value_exactly():
+    a = np.random.default_rng(2).normal(size=(1, 2, 3, 4)).astype(np.float32)
+    got = json.loads(json.dumps(encode_values(a, "json")))
+    assert np.array_equal(np.array(got), a.astype(np.float64))
+    assert np.array(got).astype(np.float32).tobytes() == a.tobytes()
+
+
+def test_top_k_orders_by_probability_then_id():
+    probs = np.array([[0.1, 0.4, 0.1, 0.4], [0.7, 0.1, 0.1, 0.1]], np.float32)
+    r = top_k(probs, 3, ("a", "b", "c", "d"))
+    assert r["ids"] == [[1, 3, 0], [0, 1, 2]]
+    assert r["tokens"] == [["b", "d", "a"], ["a", "b", "c"]]
+    assert r["probs"][0] == [float(np.float32(0.4)), float(np.float32(0.4)), float(np.float32(0.1))]
+    assert top_k(probs, 50, None)["ids"][0] == [1, 3, 0, 2]  # k is capped at the vocabulary; ids as tokens
+
+
+def test_next_prob_skips_the_first_and_unknown_positions():
+    probs = np.arange(12, dtype=np.float32).reshape(3, 4) / 12
+    assert next_prob(probs, np.array([2, 3, 1]), []) == [None, 3 / 12, float(np.float32(5 / 12))]
+    assert next_prob(probs, np.array([2, -1, 1]), []) == [None, None, float(np.float32(5 / 12))]
+    assert next_prob(probs, np.array([2, 0, 1]), [1]) == [None, None, float(np.float32(5 / 12))]
