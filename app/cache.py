@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -114,9 +115,50 @@ class TraceCache:
             self._bytes = 0
 
 
+
+class ResponseCache:
+    """LRU of encoded response bodies (bytes), bounded by their total size."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, tuple[bytes, bool]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> tuple[bytes, bool] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: tuple[bytes, bool]) -> None:
+        n = len(value[0])
+        if n > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[0])
+            self._items[key] = value
+            self._bytes += n
+            while self._bytes > self.max_bytes:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= len(gone[0])
+
+
 def get_cache(request: Request) -> TraceCache:
     """This process's trace cache (a FastAPI dependency)."""
     return request.app.state.cache
 
 
+def get_responses(request: Request) -> ResponseCache:
+    """This process's cache of encoded /api/trace answers (a FastAPI dependency)."""
+    return request.app.state.responses
+
+
 CacheDep = Annotated[TraceCache, Depends(get_cache)]
+ResponsesDep = Annotated[ResponseCache, Depends(get_responses)]

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import errors
-from app.cache import TraceCache
+from app.cache import ResponseCache, TraceCache
 from app.registry import Registry
 from app.routes import health, models, page, step, trace
 from app.settings import ROOT, VERSION, get_settings
@@ -20,6 +20,7 @@ async def lifespan(app: FastAPI):
     s = app.dependency_overrides.get(get_settings, get_settings)()
     app.state.registry = Registry.load(s.model_dir)
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
+    app.state.responses = ResponseCache(s.response_cache_mb << 20)
     yield
 
 
@@ -29,7 +30,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="gatescope", version=VERSION, lifespan=lifespan,
                   description="Watch an LSTM think: every gate, cell and hidden value of a text.")
     errors.install(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for r in (health, models, trace, step, page):

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Traces of 2,000 tokens on a 2x256 model take ~25 MB each, so the cache is bounded in bytes too.
     trace_cache_entries: int = Field(64, ge=0)
     trace_cache_mb: int = Field(256, ge=0)
+    # Encoded answers: a classroom typing the teacher's sentence sends the same request forty times.
+    response_cache_mb: int = Field(64, ge=0)
     max_body_bytes: int = Field(1 << 20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(64 << 20, ge=1024, description="largest uploaded model file")
 

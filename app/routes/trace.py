@@ -4,15 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from numpy.typing import NDArray
 
-from app.cache import CacheDep, TraceCache
+from app.cache import CacheDep, ResponsesDep, TraceCache
 from app.errors import ApiError
 from app.registry import Entry, RegistryDep, find
 from app.schemas import Error, TraceRequest, TraceResponse
-from app.serialize import trace_body
+from app.serialize import trace_body, wire_bytes
 from app.settings import Settings, SettingsDep
 from lstm_core import Trace
 
@@ -80,13 +80,25 @@ def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
 
 @router.post("/api/trace", response_model=TraceResponse,
              responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
-def trace(req: TraceRequest, registry: RegistryDep, cache: CacheDep,
-          settings: SettingsDep) -> JSONResponse:
+def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: CacheDep, responses: ResponsesDep,
+          settings: SettingsDep) -> Response:
     """Trace a text: tokens, every gate value per layer, direction, timestep and unit, and predictions."""
     entry = find(registry, req.model)
     layers = check_layers(req.layers, entry.model.lstm.config.num_layers)
-    r = run_model(entry, req.text, req.vectors, settings, cache)
-    body = trace_body(entry.id, entry.model, r.tokens, r.ids, r.oov, r.spans, r.trace, r.probs,
-                      layers=layers, encoding=req.format, k=req.top_k, cached_prefix=r.cached_prefix)
-    # Returned as a Response so that FastAPI does not re-validate a few hundred thousand floats.
-    return JSONResponse(body)
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
+    key = None
+    if req.vectors is None:
+        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, gzip_ok)
+    wire = responses.get(key) if key is not None else None
+    if wire is None:
+        r = run_model(entry, req.text, req.vectors, settings, cache)
+        body = trace_body(entry.id, entry.model, r.tokens, r.ids, r.oov, r.spans, r.trace, r.probs,
+                          layers=layers, encoding=req.format, k=req.top_k, cached_prefix=r.cached_prefix)
+        wire = wire_bytes(body, gzip_ok)
+        if key is not None:
+            responses.put(key, wire)
+    # Encoded here rather than by FastAPI and the GZip middleware, so that the bytes can be cached; and
+    # never re-validated against TraceResponse, which would walk a few hundred thousand floats.
+    data, gzipped = wire
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzipped else {"Vary": "Accept-Encoding"}
+    return Response(data, media_type="application/json", headers=headers)

@@ -99,3 +99,16 @@ def test_concurrent_use_from_threads_stays_exact():
         results = list(pool.map(lambda ids: cache.trace_ids("m", model, ids), jobs))
     for ids, got in zip(jobs, results, strict=True):
         assert_same(got, model, ids)
+
+
+def test_response_cache_is_bounded_in_bytes():
+    from app.cache import ResponseCache
+
+    rc = ResponseCache(max_bytes=10)
+    rc.put("a", (b"12345", False))
+    rc.put("b", (b"1234", True))
+    assert rc.get("a") == (b"12345", False)  # now the most recent
+    rc.put("c", (b"123", False))
+    assert rc.get("b") is None and rc.get("a") is not None and rc.get("c") is not None
+    rc.put("huge", (b"x" * 11, False))
+    assert rc.get("huge") is None and len(rc) == 2

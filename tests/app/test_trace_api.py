@@ -120,3 +120,17 @@ def test_large_responses_are_gzipped(api):
                  headers={"Accept-Encoding": "gzip"})
     assert r.headers["content-encoding"] == "gzip"
     assert r.json()["steps"] == 40
+
+
+def test_repeated_requests_are_answered_alike_with_and_without_gzip(api, model_dir):
+    req = {"model": "tiny-char", "text": "the lazy dog jumps over the fox", "format": "json"}
+    first = api.post("/api/trace", json=req, headers={"Accept-Encoding": "gzip"})
+    again = api.post("/api/trace", json=req, headers={"Accept-Encoding": "gzip"})
+    plain = api.post("/api/trace", json=req, headers={"Accept-Encoding": "identity"})
+    assert first.headers["content-encoding"] == again.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert first.content == again.content == plain.content  # the clients undo the gzip
+    _, tt = reference(model_dir, "tiny-char", req["text"])
+    assert_values_equal(plain.json(), tt.trace)
+    other = api.post("/api/trace", json={**req, "layers": [1]}).json()
+    assert other["layers"] == [1] and len(other["i"]) == 1  # options are part of the cache key
