@@ -118,9 +118,7 @@ def _keras(parts: Parts, model: Model):
     dt = str(lstm.dtype)
 
     def act(name: str):
-        if name == "hard_sigmoid" and ref["keras2"]:
-            return lambda t: keras.ops.clip(0.2 * t + 0.5, 0.0, 1.0)  # Keras 2's definition
-        return name
+        return _keras2_hard_sigmoid(keras) if name == "hard_sigmoid" and ref["keras2"] else name
 
     h, hs, cs = keras.ops.convert_to_tensor(x), [], []
     for layer in ref["layers"]:
@@ -141,6 +139,18 @@ def _keras(parts: Parts, model: Model):
         probs = _softmax(out @ kern + (0 if bias is None else bias))
     return f"keras {keras.__version__} ({keras.backend.backend()} backend)", {
         "output": out, "h_n": np.stack(hs, 1), "c_n": np.stack(cs, 1), "probs": probs, "_x": x}
+
+
+def _keras2_hard_sigmoid(keras):
+    """Keras 2's hard_sigmoid as a registered function: Bidirectional clones its layer by serializing it."""
+    name = "gatescope>keras2_hard_sigmoid"
+    fn = keras.saving.get_registered_object(name)
+    if fn is None:
+        def keras2_hard_sigmoid(t):
+            return keras.ops.clip(0.2 * t + 0.5, 0.0, 1.0)
+
+        fn = keras.saving.register_keras_serializable("gatescope")(keras2_hard_sigmoid)
+    return fn
 
 
 def _onnx(parts: Parts, model: Model):
