@@ -131,7 +131,7 @@ def test_repeated_requests_are_answered_alike_with_and_without_gzip(api, model_d
     assert "content-encoding" not in plain.headers
     assert first.content == again.content  # the client undoes the gzip
     a, b = first.json(), plain.json()
-    assert b.pop("cached_prefix") == 31 and a.pop("cached_prefix") in (0, 31)  # the trace itself was cached
+    assert b.pop("cached_prefix") == 31 and a.pop("cached_prefix") < 31  # the trace itself was cached
     assert a == b
     _, tt = reference(model_dir, "tiny-char", req["text"])
     assert_values_equal(plain.json(), tt.trace)
