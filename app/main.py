@@ -10,7 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import errors
 from app.cache import ResponseCache, TraceCache
 from app.registry import Registry
-from app.routes import health, models, page, step, trace
+from app.routes import health, models, page, step, trace, upload
 from app.settings import ROOT, VERSION, get_settings
 
 
@@ -33,6 +33,6 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for r in (health, models, trace, step, page):
+    for r in (health, models, trace, step, upload, page):
         app.include_router(r.router)
     return app
