@@ -34,6 +34,17 @@ class LSTMConfig:
     cell_activation: Activation = TANH  # g
     hidden_activation: Activation = TANH  # h = o * act(c)
 
+    def __post_init__(self) -> None:
+        for name in ("input_size", "hidden_size", "num_layers"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ModelError(f"{name} must be a positive integer, got {v!r}")
+        if not isinstance(self.proj_size, int) or not 0 <= self.proj_size < self.hidden_size:
+            raise ModelError(f"proj_size must be 0 (no projection) or between 1 and hidden_size - 1 "
+                             f"({self.hidden_size - 1}), got {self.proj_size!r}")
+        if self.clip is not None and not (isinstance(self.clip, (int, float)) and self.clip > 0):
+            raise ModelError(f"clip must be a positive number or None, got {self.clip!r}")
+
     @property
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1

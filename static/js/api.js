@@ -77,15 +77,37 @@ export function getModel(id) {
 }
 
 /** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
-export async function trace({ model, text, topK = 5, format = 'compact' }) {
-  const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format });
+export async function trace({ model, text, topK = 5, format = 'compact', vectors = null }) {
+  const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors });
   for (const q of QUANTITIES) r[q] = decodeArray(r[q]);
   return r;
 }
 
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */
-export function step({ model, text, layer, direction, t, unit }) {
-  return request('/api/step', { model, text, layer, direction, t, unit });
+export function step({ model, text, layer, direction, t, unit, vectors = null }) {
+  return request('/api/step', { model, text, layer, direction, t, unit, vectors });
+}
+
+/** Upload a model (FormData: file, vocab, tokenizer, name) -> ModelInfo + notes; onProgress(0..1) while sending.
+ * XMLHttpRequest, because fetch cannot report upload progress. */
+export function uploadModel(form, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/models/upload');
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      const json = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json);
+      else {
+        const detail = json && typeof json.detail === 'string' ? json.detail : `The server answered ${xhr.status}.`;
+        reject(new ApiError(xhr.status, detail, json && json.code));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'The upload did not reach the server: is `python -m app serve` still '
+      + 'running?', 'offline'));
+    xhr.send(form);
+  });
 }
 
 /** Value of quantity array `a` ({data, shape [L, D, T, H]}) at layer slot l, direction d, time t, unit u. */

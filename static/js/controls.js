@@ -28,6 +28,16 @@ export const controls = {
     }
   },
 
+  /** Add a model (just uploaded) to the model picker, once. */
+  addModel(m) {
+    const select = $('model');
+    if ([...select.options].some((o) => o.value === m.id)) return;
+    const o = document.createElement('option');
+    o.value = m.id;
+    o.textContent = m.name === m.id ? m.id : `${m.name} (${m.id})`;
+    select.append(o);
+  },
+
   /** Make the pickers show `state` for model `info` (the layer and direction lists depend on the model). */
   sync(state, info) {
     state.layer = Math.min(state.layer, info.layers - 1);

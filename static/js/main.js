@@ -13,6 +13,8 @@ import * as step from './step.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
 import { controls, readUrl, writeUrl } from './controls.js';
+import * as upload from './upload.js';
+import * as vectorInput from './vectors.js';
 
 const VIEWS = { timeline, oov, heatmaps, bars, step, unit, predictions, saturation };
 const $ = (id) => document.getElementById(id);
@@ -95,17 +97,22 @@ async function show(tr, text, v) {
 async function send() {
   if (!info) return;
   const seq = ++sent;
-  const { model, text } = state;
+  const { model } = state;
+  // Models without a vocabulary are traced on the rows of the vector panel instead of the text.
+  const vectors = info.input === 'vector' ? vectorInput.rows() : null;
+  const text = vectors ? '' : state.text;
   const v = version;
   dirty = false;
-  if (!text) {
+  if (info.input === 'vector' && !vectors) return; // the vector panel says why
+  if (!text && !vectors) {
     status('The text is empty: type at least one character.', true);
     return;
   }
   inflight = true;
   const t0 = performance.now();
   try {
-    const tr = await api.trace({ model, text });
+    const tr = await api.trace({ model, text, vectors });
+    tr.vectors = vectors;
     performance.measure('gs:api', { start: t0, end: performance.now() });
     inflight = false;
     if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
@@ -138,7 +145,8 @@ async function fetchStep() {
   const seq = ++stepSeq;
   const { layer, direction, t, unit: u } = state;
   try {
-    stepResult = await api.step({ model: state.model, text: current.text, layer, direction, t, unit: u });
+    stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors, layer,
+      direction, t, unit: u });
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
     stepResult = e.message;
@@ -188,6 +196,9 @@ async function loadModel(id) {
   info = await api.getModel(id);
   state.model = info.id;
   controls.sync(state, info);
+  upload.showModel(info);
+  vectorInput.show(info);
+  $('text').hidden = info.input === 'vector';
 }
 
 /** A picker changed: model refetches; layer, direction, quantity and order only redraw. */
@@ -208,6 +219,15 @@ async function onControl(name, value) {
 
 async function start() {
   window.gatescope = { state, rendered: null, ORDERS, QUANTITIES, NAMES };
+  upload.render($('upload'));
+  vectorInput.render($('vectors'), want);
+  document.addEventListener('gs:model-added', ({ detail }) => {
+    if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
+    else {
+      controls.addModel(detail);
+      onControl('model', detail.id);
+    }
+  });
   const models = await api.listModels();
   if (!models.length) {
     status('No models are installed: put a <id>.safetensors file in the models/ directory and restart.', true);
