@@ -19,9 +19,9 @@ import numpy as np
 from ..activations import Activation
 from ..errors import ModelError
 from ..lstm import LSTM
-from .parts import MAX_FILE_BYTES, Parts, as_float, unify_dtype
+from .onnx_graph import GLUE, Graph
+from .parts import MAX_FILE_BYTES, Parts, unify_dtype
 
-_GLUE = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Cast", "Dropout", "Flatten"}
 _ORDER = [0, 2, 3, 1]  # ONNX i|o|f|c blocks -> torch i|f|g|o
 # ONNX activation -> (gatescope name, needs alpha, needs beta, default alpha, default beta), as onnxruntime reads them.
 _ACTS = {
@@ -74,7 +74,7 @@ def read(path: Path, source: dict) -> Parts:
     dec_w, dec_b = g.decoder(nodes[-1].output[0])
     # The plumbing exporters use to build zero states, and the softmax gatescope's decoder applies itself.
     used = {"LSTM", "Gather", "MatMul", "Add", "Gemm", "Constant", "Shape", "Slice", "Concat", "ConstantOfShape",
-            "Expand", "Tile", "Softmax", "LogSoftmax", *_GLUE}
+            "Expand", "Tile", "Softmax", "LogSoftmax", *GLUE}
     ignored = sorted({n.op_type for n in model.graph.node if n.op_type not in used})
     src = {"framework": "onnx", "opset": max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
                                               default=None),
@@ -82,6 +82,8 @@ def read(path: Path, source: dict) -> Parts:
     ref = {"model": model, "layout": first["layout"], "vocab_rows": None if emb is None else emb.shape[0],
            "nodes": [(n.input[0], *[(n.output[j] if len(n.output) > j else "") for j in range(3)]) for n in nodes]}
     notes = [f"graph ops not represented: {', '.join(ignored)}"] if ignored else []
+    if any(len(n.input) > 4 and n.input[4] for n in nodes):
+        notes.append("the LSTM input sequence_lens (padding) is not used: gatescope traces whole sequences")
     return Parts("onnx", lstm, emb, dec_w, dec_b, src, notes, reference=ref)
 
 
@@ -189,134 +191,6 @@ def _activations(a: dict, D: int, node) -> tuple[Activation, ...]:
     return tuple(acts[:3])
 
 
-class Graph:
-    """Lookups over one graph: constants by name, producers and consumers of each value."""
-
-    def __init__(self, graph, onnx) -> None:
-        self.onnx = onnx
-        self.inits = {t.name: t for t in graph.initializer}
-        self.producer = {o: n for n in graph.node for o in n.output}
-        self.consumers: dict[str, list] = {}
-        for n in graph.node:
-            for i in n.input:
-                self.consumers.setdefault(i, []).append(n)
-        self.inputs = {i.name for i in graph.input} - set(self.inits)
-
-    def tensor(self, name: str):
-        """The stored array behind `name`, following Identity; None if the graph computes it."""
-        for _ in range(16):
-            if name in self.inits:
-                t = self.inits[name]
-                if t.data_location == self.onnx.TensorProto.EXTERNAL:
-                    raise ModelError(f"tensor {name!r} is stored in an external data file; gatescope reads "
-                                     "self-contained .onnx files only (save with save_as_external_data=False)")
-                return self.onnx.numpy_helper.to_array(t)
-            n = self.producer.get(name)
-            if n is None:
-                return None
-            if n.op_type == "Constant":
-                for at in n.attribute:
-                    if at.name == "value":
-                        return self.onnx.numpy_helper.to_array(at.t)
-                return None
-            if n.op_type != "Identity":
-                return None
-            name = n.input[0]
-        return None
-
-    def const(self, name: str, node, role: str) -> np.ndarray:
-        a = self.tensor(name) if name else None
-        if a is None:
-            how = self.producer[name].op_type if name in self.producer else "a graph input"
-            raise ModelError(f"LSTM node {node.name!r}: {role} is computed by the graph ({how}), not stored; "
-                             "gatescope reads weights stored in the file")
-        return as_float(a, f"{node.name or 'LSTM'}.{role}")
-
-    def check_zero_state(self, name: str, node, role: str, H: int) -> None:
-        """gatescope starts from zero states: a stored or derived initial state must be zeros of width H."""
-        if not name or name in self.inputs:
-            return  # absent (zeros) or supplied by the caller, who then gets gatescope's zero start
-        a = self.tensor(name)
-        if a is not None and a.ndim == 3 and a.shape[-1] != H:
-            raise ModelError(f"LSTM node {node.name!r}: {role} has width {a.shape[-1]} but hidden_size is {H}; "
-                             "the graph is inconsistent (onnxruntime refuses it too)")
-        if not self._zero(name):
-            raise ModelError(f"LSTM node {node.name!r}: {role} is not a zero tensor; gatescope starts every "
-                             "layer from zero state")
-
-    def _zero(self, name: str, depth: int = 0) -> bool:
-        """True when the value is provably all zeros: stored zeros, ConstantOfShape(0), or a slice,
-        reshape or broadcast of zeros (torch's exporter builds zero states that way)."""
-        a = self.tensor(name)
-        if a is not None:
-            return not np.any(a)
-        n = self.producer.get(name)
-        if n is None or depth > 12:
-            return False
-        if n.op_type == "ConstantOfShape":
-            return not n.attribute or not np.any(self.onnx.numpy_helper.to_array(n.attribute[0].t))
-        if n.op_type == "Concat":
-            return all(self._zero(i, depth + 1) for i in n.input)
-        if n.op_type in _GLUE | {"Slice", "Expand", "Tile", "Gather"}:
-            return self._zero(n.input[0], depth + 1)
-        return False
-
-    def descends(self, name: str, ancestor: str) -> bool:
-        """True when value `name` is computed from value `ancestor`."""
-        seen, todo = set(), [name]
-        while todo:
-            v = todo.pop()
-            if v == ancestor:
-                return True
-            if v in seen or v not in self.producer:
-                continue
-            seen.add(v)
-            todo += [i for i in self.producer[v].input if i]
-        return False
-
-    def embedding(self, x: str):
-        """(table (V, E), ids input name) when the first LSTM reads Gather(stored table, ids)."""
-        n = self.producer.get(x)
-        while n is not None and n.op_type in _GLUE:
-            n = self.producer.get(n.input[0])
-        if n is None or n.op_type != "Gather":
-            return None, None
-        table = self.tensor(n.input[0])
-        if table is None or table.ndim != 2:
-            return None, None
-        return as_float(table, n.input[0]), n.input[1]
-
-    def decoder(self, y: str):
-        """(weight (V, D*H), bias (V,)|None) when the last LSTM's output feeds MatMul/Gemm with stored weights."""
-        v = y
-        for _ in range(8):
-            cs = self.consumers.get(v, [])
-            if len(cs) != 1:
-                return None, None
-            n = cs[0]
-            if n.op_type in _GLUE:
-                v = n.output[0]
-                continue
-            if n.op_type == "MatMul" and n.input[0] == v and (w := self.tensor(n.input[1])) is not None and w.ndim == 2:
-                nxt = self.consumers.get(n.output[0], [])
-                b = None
-                if len(nxt) == 1 and nxt[0].op_type == "Add":
-                    other = [i for i in nxt[0].input if i != n.output[0]]
-                    b = self.tensor(other[0]) if other else None
-                    b = b if b is not None and b.shape == (w.shape[1],) else None
-                return as_float(w.T, n.input[1]), None if b is None else as_float(b, "decoder bias")
-            if n.op_type == "Gemm" and n.input[0] == v and (w := self.tensor(n.input[1])) is not None:
-                ta = {at.name: at.i for at in n.attribute}
-                if ta.get("transA", 0) or ta.get("alpha", 1) != 1:
-                    return None, None
-                w = w if ta.get("transB", 0) else w.T  # (V, D*H)
-                b = self.tensor(n.input[2]) if len(n.input) > 2 and n.input[2] else None
-                b = b if b is not None and b.shape == (w.shape[0],) else None
-                return as_float(w, n.input[1]), None if b is None else as_float(b, "decoder bias")
-            return None, None
-        return None, None
-
-
 def run_reference(ref: dict, ort):
     """Run the graph in onnxruntime with every LSTM node's X, Y, Y_h, Y_c exposed as outputs.
 
@@ -334,7 +208,10 @@ def run_reference(ref: dict, ort):
         if v not in have:
             m.graph.output.append(onnx.ValueInfoProto(name=v))
     try:
-        sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        ort.set_default_logger_severity(4)  # a graph it refuses is reported in the record, not the console
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 4  # the refusal is reported in the record, not on the server's console
+        sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         rng = np.random.default_rng(0)
         feeds = {}
         for i in sess.get_inputs():
