@@ -60,7 +60,7 @@ function figure(q, ctx, ticks) {
     height: Math.min(360, Math.max(220, 90 + ctx.H * 4)),
     margin: MARGIN,
     title: { text: NAMES[q], x: 0.01, xanchor: 'left', font: { size: 20 } },
-    xaxis: { ...ticks, tickmode: 'array', tickangle: ctx.wordTokens ? -45 : 0, tickfont: { size: 16 },
+    xaxis: { ...ticks, tickmode: 'array', tickangle: 'auto', automargin: true, tickfont: { size: 16 },
       range: [-0.5, ctx.T - 0.5], title: { text: '' } },
     yaxis: { type: 'category', autorange: 'reversed', title: { text: 'unit' }, tickfont: { size: 13 } },
     shapes: shapes(ctx),

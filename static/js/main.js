@@ -70,17 +70,19 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 /** Draw (first time) or update every view; resolves once Plotly has finished with each. */
 async function drawAll() {
   const ctx = context();
+  document.body.classList.add('ready'); // before the first render, so the plots measure their real width
   const jobs = Object.entries(VIEWS).map(([id, view]) => (drawn ? view.update(ctx) : view.render($(id), ctx)));
   drawn = true;
-  document.body.classList.add('ready');
   await Promise.all(jobs);
 }
 
 async function show(tr, text, v) {
+  const t0 = performance.now();
   current = { trace: tr, text };
   clamp(tr);
   await drawAll();
   await frame();
+  performance.measure('gs:draw', { start: t0, end: performance.now() });
   while (waiting.length && waiting[0] <= v) {
     const u = waiting.shift();
     performance.measure('gs:repaint', `gs:input:${u}`);
@@ -143,6 +145,7 @@ function requestStep() {
 
 async function fetchStep() {
   const seq = ++stepSeq;
+  const t0 = performance.now();
   const { layer, direction, t, unit: u } = state;
   try {
     stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors, layer,
@@ -152,8 +155,8 @@ async function fetchStep() {
     stepResult = e.message;
   }
   if (seq !== stepSeq || !current) return;
-  performance.mark('gs:step');
   step.update(context());
+  performance.measure('gs:step', { start: t0, end: performance.now() });
 }
 
 /** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber). */

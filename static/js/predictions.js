@@ -79,7 +79,7 @@ function surprisal(ctx) {
     height: 280, margin: { l: 70, r: 20, t: 44, b: 56 },
     title: { text: 'Surprisal of each actual next token (bits; gaps are out-of-vocabulary)', x: 0.01,
       xanchor: 'left', font: { size: 18 } },
-    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: ctx.wordTokens ? -45 : 0, tickfont: { size: 16 },
+    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: 'auto', automargin: true, tickfont: { size: 16 },
       range: [-0.5, ctx.T - 0.5] },
     yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],

@@ -60,8 +60,8 @@ function explain(s, prev, info) {
   const ig = T.i.value * T.g.value;
   return [
     card('cell', '1 · The cell line carries the memory in',
-      el('div', { class: 'eq' }, sym('c', prev), ' = ', num(s.c_prev, 'c_prev'), '   ', sym('h', prev),
-        ` (this unit) = `, num(s.h_prev_unit)),
+      el('div', { class: 'eq' }, sym('c', prev), ' = ', num(s.c_prev, 'c_prev'), el('br', {}), sym('h', prev),
+        ' (this unit) = ', num(s.h_prev_unit)),
       el('p', {}, prev === 't−1' && s.t === 0 ? 'At the first step both start from the initial state.' :
         'The cell state flows along the top of the diagram; the gates decide what it keeps and gains.')),
     card('forget', '2 · The forget gate decides how much of the memory to keep',

@@ -52,7 +52,7 @@ function lines(ctx) {
   const layout = baseLayout({
     height: 360, margin: { l: 60, r: 20, t: 20, b: 56 },
     legend: { orientation: 'h', y: 1.12, font: { size: 16 } },
-    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: ctx.wordTokens ? -45 : 0, tickfont: { size: 16 },
+    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: 'auto', automargin: true, tickfont: { size: 16 },
       range: [-0.5, ctx.T - 0.5] },
     yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: 'value' } },
     shapes: [timeLine(ctx.state.t)],

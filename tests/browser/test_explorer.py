@@ -1,0 +1,171 @@
+"""The explorer page in Chromium against a live server: what the views hold equals what the API computed."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+QUANTITIES = ["i", "f", "g", "o", "c", "h"]
+SENTENCE = "The cat sat on the mat. Who is in (brackets)?"
+
+
+def api_trace(gs, text: str, model: str = "english-char") -> tuple[dict, dict]:
+    """The exact values (format=json) and the compact encoding's scales, for the same text."""
+    exact = gs.api("/api/trace", {"model": model, "text": text, "format": "json"})
+    compact = gs.api("/api/trace", {"model": model, "text": text})
+    return exact, {q: compact[q]["scale"] for q in QUANTITIES}
+
+
+def heatmap(gs, q: str) -> tuple[np.ndarray, list[str]]:
+    z, y = gs.page.evaluate(
+        "id => { const d = document.getElementById(id).data[0]; return [Array.from(d.z, r => Array.from(r)), d.y]; }",
+        f"heat-{q}")
+    return np.array(z), y
+
+
+def test_heatmaps_hold_the_api_values(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    exact, scale = api_trace(gs, SENTENCE)
+    for layer in (0, 1):
+        if layer:
+            gs.page.select_option("#layer", "1")
+            gs.page.wait_for_function("window.gatescope.state.layer === 1")
+            gs.page.wait_for_function("document.getElementById('unit-heading').textContent.includes('layer 1')")
+        for q in QUANTITIES:
+            z, y = heatmap(gs, q)
+            want = np.array(exact[q][layer][0]).T  # (H, T): units down, time across
+            assert y == [str(u) for u in range(want.shape[0])]
+            assert z.shape == want.shape
+            # quantisation error at most scale/2, plus float32 rounding in the browser
+            np.testing.assert_allclose(z, want, rtol=0, atol=scale[q] / 2 + 1e-6, err_msg=f"{q} layer {layer}")
+    gs.shot("heatmaps", "#heatmaps")
+
+
+def test_unit_order_by_variance_reorders_rows(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    gs.page.select_option("#order", "variance")
+    gs.page.select_option("#quantity", "f")
+    gs.page.wait_for_function("window.gatescope.state.order === 'variance' && window.gatescope.state.quantity === 'f'")
+    gs.page.wait_for_function("document.getElementById('heat-f').data[0].y[0] !== '0'")
+    exact, scale = api_trace(gs, SENTENCE)
+    f = np.array(exact["f"][0][0])  # (T, H)
+    z, y = heatmap(gs, "f")
+    order = [int(u) for u in y]
+    assert sorted(order) == list(range(f.shape[1]))
+    var = f.var(axis=0)[order]
+    assert np.all(np.diff(var) <= 1e-4), "rows are not in decreasing order of variance"
+    np.testing.assert_allclose(z, f[:, order].T, rtol=0, atol=scale["f"] / 2 + 1e-6)
+    gs.shot("heatmaps-by-variance", "#sec-heatmaps")
+
+
+def test_fast_typing_ends_on_the_last_text(gs):
+    gs.open("?model=english-char")
+    text = "fast typing must end on exactly this text, not an older one!"
+    gs.type(text, delay=0)
+    gs.page.wait_for_timeout(600)  # any late response for older text would have arrived by now
+    rendered = gs.page.evaluate("window.gatescope.rendered")
+    assert rendered["text"] == text
+    assert rendered["steps"] == len(text)
+    shown = gs.page.evaluate("document.getElementById('unit-text').textContent")
+    assert shown == text
+    z, _ = heatmap(gs, "c")
+    assert z.shape[1] == len(text)
+    gs.shot("fast-typing")
+
+
+def test_arrow_keys_move_the_marker_and_the_bars(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    exact, scale = api_trace(gs, SENTENCE)
+    gs.page.locator("#sec-bars h2").click()  # focus leaves the text box, where arrows move the caret
+    gs.page.keyboard.press("Home")
+    for t in (0, 1, 2, 3):
+        if t:
+            gs.page.keyboard.press("ArrowRight")
+        gs.page.wait_for_function("t => window.gatescope.state.t === t", arg=t)
+        assert gs.page.input_value("#scrubber") == str(t)
+        x0 = gs.page.evaluate("document.getElementById('heat-i').layout.shapes[0].x0")
+        assert x0 == pytest.approx(t - 0.5)
+        bars = gs.page.evaluate("Array.from(document.getElementById('bars-plot').data[0].y)")
+        np.testing.assert_allclose(bars, exact["f"][0][0][t], atol=scale["f"] / 2 + 1e-6)
+        label = gs.page.text_content("#time-label")
+        assert label.startswith(f"t = {t} of {len(SENTENCE) - 1}")
+    gs.page.keyboard.press("ArrowLeft")
+    gs.page.wait_for_function("window.gatescope.state.t === 2")
+    gs.page.wait_for_function("new URLSearchParams(location.search).get('t') === '2'")
+    gs.shot("scrubbed-bars", "#bars")
+
+
+def click_heatmap_cell(gs, q: str, t: int, row: int) -> None:
+    x, y = gs.page.evaluate("""([id, t, row]) => {
+        const gd = document.getElementById(id), L = gd._fullLayout, box = gd.getBoundingClientRect();
+        return [box.left + L.xaxis._offset + L.xaxis.l2p(t), box.top + L.yaxis._offset + L.yaxis.l2p(row)];
+    }""", [f"heat-{q}", t, row])
+    gs.page.mouse.click(x, y)
+
+
+def test_click_a_unit_shows_that_unit(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    gs.page.locator("#heat-f").scroll_into_view_if_needed()
+    click_heatmap_cell(gs, "f", 5, 7)
+    gs.page.wait_for_function("window.gatescope.state.unit === 7 && window.gatescope.state.t === 5")
+    assert gs.page.text_content("#unit-heading").startswith("Unit 7 ·")
+    exact, scale = api_trace(gs, SENTENCE)
+    lines = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => Array.from(d.y))")
+    for k, q in enumerate(QUANTITIES):
+        want = np.array(exact[q][0][0])[:, 7]
+        np.testing.assert_allclose(lines[k], want, atol=scale[q] / 2 + 1e-6, err_msg=q)
+    assert gs.page.get_attribute("#unit-text span.now", "data-t") == "5"
+    gs.shot("unit", "#sec-unit")
+
+
+def shown_number(gs, selector: str) -> float:
+    return float(gs.page.text_content(selector).replace("−", "-"))
+
+
+def test_step_numbers_satisfy_the_cell_update(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    exact, _ = api_trace(gs, SENTENCE)
+    for t, unit in ((0, 3), (9, 11)):
+        gs.page.evaluate("([t, u]) => document.dispatchEvent(new CustomEvent('gs:select', {detail: {t, unit: u}}))",
+                         [t, unit])
+        gs.page.wait_for_function("([t, u]) => { const h = document.getElementById('step-heading').textContent;"
+                                  " return h.startsWith(`Unit ${u} at t = ${t} `) && "
+                                  "!document.getElementById('step').classList.contains('stale'); }", arg=[t, unit])
+        f, cp, i, g, c = (shown_number(gs, f"#step-update [data-q={q}]") for q in ("f", "c_prev", "i", "g", "c"))
+        # Each shown number is rounded to 4 decimals (error <= 5e-5); bound the error of f*cp + i*g from that.
+        e = 5e-5
+        bound = e * (abs(cp) + abs(f) + abs(i) + abs(g)) + 2 * e * e + e
+        assert abs(c - (f * cp + i * g)) <= bound
+        o, tc, h = (shown_number(gs, f"#step-output [data-q={q}]") for q in ("o", "tanh_c", "h"))
+        assert abs(h - o * tc) <= e * (abs(o) + abs(tc)) + e * e + e
+        assert tc == pytest.approx(np.tanh(c), abs=2e-4)
+        # and they are this unit's values at this step, as the trace computed them
+        assert c == pytest.approx(exact["c"][0][0][t][unit], abs=e + 1e-6)
+        assert f == pytest.approx(exact["f"][0][0][t][unit], abs=e + 1e-6)
+        if t == 0:
+            assert cp == 0
+    gs.shot("step", "#sec-step")
+
+
+def test_oov_notice_names_the_unknown_characters(gs):
+    gs.open("?model=english-char")
+    assert gs.page.locator("#oov").is_hidden()
+    text = "我来自内蒙古"
+    gs.type(text)
+    sentence = gs.page.text_content("#oov-sentence")
+    assert "does not know these 6 characters" in sentence
+    for ch in text:
+        assert f"“{ch}”" in sentence
+    assert gs.page.locator("#oov mark").count() == 6
+    gs.type("i am from 内蒙古.")
+    assert "these 3 characters" in gs.page.text_content("#oov-sentence")
+    assert gs.page.eval_on_selector_all("#oov mark", "ms => ms.map(m => m.textContent)") == ["内", "蒙", "古"]
+    gs.shot("oov", "#sec-input")
+    gs.type("all known")
+    assert gs.page.locator("#oov").is_hidden()
