@@ -121,11 +121,6 @@ def model_from_parts(tensors: dict, meta: dict, label: str = "model") -> Model:
         cfg = LSTMConfig.from_json(arch["lstm"])
     except (TypeError, ValueError) as e:
         raise ModelError(f"{label}: invalid LSTM configuration ({e})") from None
-    # torch's own limits; LSTMConfig takes any value, and a zero-layer LSTM would load and fail later
-    sizes = (cfg.input_size, cfg.hidden_size, cfg.num_layers, cfg.proj_size + 1)
-    if not all(type(v) is int and v >= 1 for v in sizes) or cfg.proj_size >= cfg.hidden_size:
-        raise ModelError(f"{label}: invalid LSTM configuration: input_size, hidden_size and num_layers must be "
-                         "positive integers and proj_size an integer in [0, hidden_size)")
     lstm_params = {k[5:]: v for k, v in tensors.items() if k.startswith("lstm.")}
     unknown = sorted(set(tensors) - {f"lstm.{k}" for k in lstm_params}
                      - {"embedding.weight", "decoder.weight", "decoder.bias"})
