@@ -28,6 +28,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
     p.add_argument("--warmup", type=int, default=0)
+    p.add_argument("--forget-bias", type=float, default=0.0, help="added to the initial forget-gate bias")
     p.add_argument("--clip", type=float, default=5.0, help="gradient-norm limit (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-vocab", type=int, default=0, help="keep the most frequent characters (0: all)")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             corpus=args.corpus, task=args.task, hidden_size=args.hidden, num_layers=args.layers,
             input_kind="embedding" if args.embed else "onehot", embed_size=args.embed, dropout=args.dropout,
             steps=args.steps, batch=args.batch, seq_len=args.seq_len, lr=args.lr, schedule=args.schedule,
-            warmup=args.warmup, clip=args.clip, seed=args.seed, max_vocab=args.max_vocab,
+            warmup=args.warmup, forget_bias=args.forget_bias, clip=args.clip, seed=args.seed, max_vocab=args.max_vocab,
             checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, target=args.target,
             threads=args.threads)
         result = train(cfg, ckpt, resume=args.resume, steps=args.steps, threads=args.threads,

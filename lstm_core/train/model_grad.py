@@ -37,12 +37,18 @@ class NetSpec:
         return LSTMConfig(input_size=self.input_size, hidden_size=self.hidden_size, num_layers=self.num_layers)
 
 
-def init_params(spec: NetSpec, seed: int, dtype=np.float32) -> dict[str, NDArray]:
-    """torch's default initialisation: U(+-1/sqrt(H)) for LSTM and decoder, N(0, 1) for the embedding."""
+def init_params(spec: NetSpec, seed: int, dtype=np.float32, forget_bias: float = 0.0) -> dict[str, NDArray]:
+    """torch's default initialisation: U(+-1/sqrt(H)) for LSTM and decoder, N(0, 1) for the embedding.
+
+    forget_bias is added to bias_ih's f rows: a positive value starts every forget gate near 1, so an
+    error signal survives a long gap from the first step of training (Jozefowicz et al. 2015).
+    """
     rng = np.random.default_rng(seed)
     H, V = spec.hidden_size, spec.vocab_size
     k = 1 / np.sqrt(H)
     p = {f"lstm.{n}": rng.uniform(-k, k, s).astype(dtype) for n, s in param_names(spec.lstm_config()).items()}
+    for layer in range(spec.num_layers):
+        p[f"lstm.bias_ih_l{layer}"][H : 2 * H] += forget_bias
     if spec.input_kind == "embedding":
         p["embedding.weight"] = rng.standard_normal((V, spec.embed_size)).astype(dtype)
     p["decoder.weight"] = rng.uniform(-k, k, (V, H)).astype(dtype)
@@ -63,6 +69,10 @@ def zero_state(spec: NetSpec, B: int, dtype) -> State:
 
 def scatter_rows(ids: NDArray, d: NDArray, V: int) -> NDArray:
     """(V, G) sums of the rows of d (N, G) grouped by ids (N,): the gradient of a row lookup."""
+    if V <= 1024:  # a one-hot product runs in BLAS, several times faster than np.add.at here
+        onehot = np.zeros((V, len(ids)), d.dtype)  # (V, N)
+        onehot[ids, np.arange(len(ids))] = 1
+        return onehot @ d
     out = np.zeros((V, d.shape[1]), d.dtype)
     np.add.at(out, ids, d)
     return out
@@ -96,7 +106,8 @@ def forward_backward(params: dict[str, NDArray], spec: NetSpec, x: NDArray, y: N
         W_ihT_s = (W_ih * s[:, None]).T  # (D, 4H)
         if k == 0 and spec.input_kind == "onehot":
             xin = None
-            zx = W_ihT_s[ids] + b  # (T, B, 4H): a one-hot product is a row lookup
+            zx = W_ihT_s[ids]  # (T, B, 4H): a one-hot product is a row lookup
+            zx += b
         else:
             if k == 0:
                 xin = params["embedding.weight"][ids]  # (T, B, E)
