@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,18 @@ def torch_module(case: Case) -> torch.nn.LSTM:
                          proj_size=case.proj, dtype=case.dtype)
 
 
+@contextmanager
+def one_torch_thread():
+    """Thousands of tiny torch ops: OpenMP hand-offs cost 40x more than the math on a busy machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+@one_torch_thread()
 def reference_gates(mod: torch.nn.LSTM, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor) -> dict:
     """Every gate of one unbatched sequence x (T, D), step by step, float64, from the module's weights.
 
@@ -233,3 +246,37 @@ def test_refuses_the_sizes_torch_refuses(bad: dict) -> None:
         torch.nn.LSTM(**kw)
     with pytest.raises(ModelError, match="|".join(bad)):
         LSTM.random(LSTMConfig(**kw), seed=0)
+
+
+@pytest.mark.parametrize("case", [
+    Case(2, True, 0, True, torch.float32, batch=2, ragged=True, state=True, D=16, H=32, T=300, seed=11),
+    Case(3, False, 8, True, torch.float32, batch=6, ragged=True, D=16, H=32, T=120, seed=12),
+], ids=str)
+def test_long_sequences_stay_within_float32_tolerance(case: Case) -> None:
+    check(case)
+
+
+@pytest.mark.slow
+def test_benchmark_size_matches_torch() -> None:
+    """The configuration bench/trace_vs_torch.py times: 2 layers, hidden 256, input 65, T=500, float32."""
+    check(Case(2, False, 0, True, torch.float32, D=65, H=256, T=500, seed=13))
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda m: m.trace(np.zeros(5)), "input must be"),
+    (lambda m: m.trace(np.zeros((5, 3))), "input_size=2"),
+    (lambda m: m.trace(np.zeros((0, 2))), "no timesteps"),
+    (lambda m: m.trace(np.full((4, 2), np.nan)), "finite"),
+    (lambda m: m.trace(np.full((4, 2), "a")), "numbers"),
+    (lambda m: m.trace(np.zeros((3, 4, 2)), lengths=[4, 4]), "lengths must be 3"),
+    (lambda m: m.trace(np.zeros((3, 4, 2)), lengths=[4, 0, 1]), "between 1"),
+    (lambda m: m.trace(np.zeros((3, 4, 2)), lengths=[4, 5, 1]), "between 1"),
+    (lambda m: m.trace(np.zeros((3, 4, 2)), lengths=[4.0, 2.0, 1.0]), "integers"),
+    (lambda m: m.trace(np.zeros((3, 4, 2)), h0=np.zeros((2, 3))), "h0 must have shape"),
+    (lambda m: m.trace(np.zeros((4, 2)), c0=np.zeros((3, 3))), "c0 must have shape"),
+    (lambda m: m.trace(np.zeros((4, 2)), c0=np.full((2, 3), np.inf)), "c0 contains NaN"),
+])
+def test_bad_input_raises_model_error(call, words: str) -> None:
+    lstm = LSTM.random(LSTMConfig(2, 3, num_layers=2), seed=0)
+    with pytest.raises(ModelError, match=words):
+        call(lstm)
