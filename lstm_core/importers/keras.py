@@ -23,10 +23,9 @@ import numpy as np
 
 from ..errors import ModelError
 from .keras_layers import build, layer_configs
-from .parts import MAX_FILE_BYTES, Parts
+from .parts import MAX_FILE_BYTES, Parts, check_zip
 
 MAX_CONFIG_BYTES = 16 << 20
-MAX_RATIO = 100  # a deflated member expanding more than this is treated as a zip bomb
 
 
 def read(path: Path, source: dict) -> Parts:
@@ -50,14 +49,7 @@ def _read_keras_zip(path: Path, source: dict, h5py) -> Parts:
     except (zipfile.BadZipFile, ValueError):
         raise ModelError(f"{path.name} is not a readable .keras archive; it may be truncated") from None
     with z:
-        total = 0
-        for info in z.infolist():
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            bomb = ratio > MAX_RATIO and info.file_size > 1 << 20
-            if info.file_size > MAX_FILE_BYTES or total > MAX_FILE_BYTES or bomb:
-                raise ModelError(f"{path.name}: member {info.filename!r} would expand to {info.file_size} bytes "
-                                 f"from {info.compress_size}; refused as a possible zip bomb")
+        check_zip(z, path.name)
         config = _json(_member(z, "config.json", MAX_CONFIG_BYTES), "config.json")
         meta = _json(_member(z, "metadata.json", 1 << 20), "metadata.json") if "metadata.json" in z.namelist() else {}
         weights = _member(z, "model.weights.h5", MAX_FILE_BYTES)

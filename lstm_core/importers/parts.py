@@ -17,6 +17,7 @@ from ..lstm import LSTM
 # No reader accepts a file above this without being told otherwise: LSTMs worth tracing live
 # comfortably below it, and it bounds what a hostile upload can make us allocate.
 MAX_FILE_BYTES = 1 << 30
+MAX_RATIO = 100  # a deflated member expanding more than this is treated as a zip bomb
 
 
 @dataclass
@@ -64,3 +65,14 @@ def check_size(path, limit: int = MAX_FILE_BYTES) -> int:
     if size == 0:
         raise ModelError("the file is empty")
     return size
+
+
+def check_zip(z, label: str) -> None:
+    """Refuse an archive whose members would expand past the limit, or far beyond their compressed size."""
+    total = 0
+    for info in z.infolist():
+        total += info.file_size
+        bomb = info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1 << 20
+        if info.file_size > MAX_FILE_BYTES or total > MAX_FILE_BYTES or bomb:
+            raise ModelError(f"{label}: member {info.filename!r} would expand to {info.file_size} bytes "
+                             f"from {info.compress_size}; refused as a possible zip bomb")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
 from ..lstm import LSTM
-from .parts import Parts, as_float, unify_dtype
+from .parts import Parts, as_float, check_zip, unify_dtype
 
 _PARAM = re.compile(r"^(?P<pre>(?:.*\.)?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
                     r"(?P<sfx>_l\d+(?:_reverse)?)?$")
@@ -77,6 +78,13 @@ def read_pt(path: Path) -> dict:
         raise ModelError(f"{path.name} is a PyTorch pickle and torch is not installed here; gatescope never "
                          "unpickles without torch's weights-only loader. Save the state dict with "
                          "safetensors.torch.save_file instead.") from None
+    if zipfile.is_zipfile(path):  # torch.save's format since 1.6: refuse bombs before torch inflates them
+        try:
+            z = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise ModelError(f"{path.name} is a damaged zip archive; it may be truncated") from None
+        with z:
+            check_zip(z, path.name)
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files

@@ -163,6 +163,16 @@ def test_truncated_and_lying_safetensors(tmp_path):
         import_model(tmp_path / "cut.pt")
 
 
+def test_torch_zip_bomb_is_refused_before_torch_inflates_it(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "bomb.pt", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+        z.writestr("archive/data/0", b"\0" * (64 << 20))
+    with pytest.raises(ModelError, match="zip bomb"):
+        import_model(tmp_path / "bomb.pt")
+
+
 def test_vocabulary_of_the_wrong_length(tmp_path):
     sd = {"emb.weight": torch.randn(5, 3), **torch.nn.LSTM(3, 4).state_dict()}
     _save(sd, tmp_path / "m.safetensors", "safetensors")
