@@ -111,6 +111,8 @@ def _read(path: Path, fmt: str, mapping, source: dict) -> Parts:
 def _tokenizer(vocab, kind: str | None) -> Tokenizer | None:
     if kind not in (None, "char", "word"):
         raise ModelError(f"tokenizer must be 'char' or 'word', not {kind!r}")
+    if vocab is None and kind is not None:
+        raise ModelError("a tokenizer kind needs a vocabulary (--vocab) listing token k for row k of the model")
     if vocab is None or isinstance(vocab, Tokenizer):
         return vocab
     if isinstance(vocab, (list, tuple)):

@@ -51,3 +51,15 @@ def test_lengths_and_id_tokens():
     with pytest.raises(ModelError, match="2 tokens but the model's embedding has 3 rows"):
         check_length(parse_vocab('["a", "b"]'), 3, "embedding")
     assert list(id_tokenizer(12).encode("3 11 40").ids) == [3, 11, -1]
+
+
+def test_a_tokenizer_kind_without_a_vocabulary_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    from lstm_core import LSTM, LSTMConfig
+    from lstm_core.importers import import_model
+
+    params = LSTM.random(LSTMConfig(3, 2)).params
+    save_file(params, str(tmp_path / "m.safetensors"))
+    with pytest.raises(ModelError, match="needs a vocabulary"):
+        import_model(tmp_path / "m.safetensors", tokenizer="char", verify=False)
