@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     trace_cache_mb: int = Field(256, ge=0)
     # Encoded answers: a classroom typing the teacher's sentence sends the same request forty times.
     response_cache_mb: int = Field(64, ge=0)
-    max_body_bytes: int = Field(1 << 20, ge=1024, description="largest JSON request body")
+    # 8 MiB: a 2,000-token text is a few kB, but pasted vectors (2,000 x 100 numbers) take megabytes.
+    max_body_bytes: int = Field(8 << 20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(64 << 20, ge=1024, description="largest uploaded model file")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.settings import Settings
 from tests.app.conftest import MAX_TOKENS
 
 T = {"content-type": "application/json"}
@@ -62,18 +63,19 @@ def test_error_has_status_code_and_sentence(api, name, method, path, kw, status,
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(http):
-    big = b'{"model": "tiny-char", "text": "' + b"a" * (1 << 20) + b'"}'
+    limit = Settings().max_body_bytes
+    big = b'{"model": "tiny-char", "text": "' + b"a" * limit + b'"}'
     r = http.post("/api/trace", content=big, headers=T)
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
-    assert "1,048,576 bytes" in r.json()["detail"]
+    assert f"{limit:,} bytes" in r.json()["detail"]
     assert http.get("/api/health").json()["status"] == "ok"
 
 
 def test_a_chunked_body_over_the_limit_is_refused(http):
     def chunks():
         yield b'{"model": "tiny-char", "text": "'
-        for _ in range(80):
-            yield b"a" * 16384
+        for _ in range(Settings().max_body_bytes // 65536 + 1):
+            yield b"a" * 65536
         yield b'"}'
 
     r = http.post("/api/trace", content=chunks(), headers=T)
