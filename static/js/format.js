@@ -33,6 +33,7 @@ const hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
 
 /** CSS colour of value v on quantity q's scale, and a readable text colour on top of it. */
 export function colourOf(q, v, maxAbs) {
+  if (!Number.isFinite(v)) return { bg: '#ddd', fg: '#000' };
   const { colorscale, zmin, zmax } = colourRange(q, maxAbs);
   const x = Math.min(1, Math.max(0, (v - zmin) / (zmax - zmin || 1)));
   const pos = x * (colorscale.length - 1);

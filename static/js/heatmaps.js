@@ -1,13 +1,16 @@
-// Heatmaps of i, f, g, o, c and h: time across (typed tokens as labels), units down, one plot each.
+// Heatmaps of i, f, g, o, c and h: time across (typed tokens as labels), units down. One Plotly figure with
+// six stacked subplots sharing the time axis: token labels are drawn twice (top and bottom) instead of six
+// times, which is most of what a redraw costs, and zooming one subplot zooms all.
 
 import { block } from './api.js';
 import { colourRange, NAMES, QUANTITIES, isGate, timeTicks } from './format.js';
 import { baseLayout, CONFIG, emit, rowMarker, timeMarker } from './plot.js';
 
+const MARGIN = { l: 64, r: 110, t: 64, b: 56 };
+const GAP = 44; // px between subplots, room for each one's title
 let root = null;
 let note = null;
-const plots = {};
-const MARGIN = { l: 64, r: 24, t: 40, b: 56 };
+let plot = null;
 
 export function render(el, ctx) {
   root = el;
@@ -15,82 +18,95 @@ export function render(el, ctx) {
   note = document.createElement('p');
   note.className = 'note';
   note.hidden = true;
-  el.append(note);
-  for (const q of QUANTITIES) {
-    const div = document.createElement('div');
-    div.id = `heat-${q}`;
-    div.className = 'plot heatmap';
-    el.append(div);
-    plots[q] = div;
-  }
+  plot = document.createElement('div');
+  plot.id = 'heatmaps-plot';
+  plot.className = 'plot heatmap';
+  el.append(note, plot);
   return update(ctx);
 }
 
-/** The (H, T) rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t. */
+/** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
 function rows(a, ctx) {
-  const x = block(a, ctx.slot, ctx.state.direction); // (T, H)
-  const { T, H } = ctx;
+  const x = block(a, ctx.slot, ctx.state.direction); // (T, H_q)
+  const Hq = a.shape[3];
+  const order = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
+  const { T } = ctx;
   let maxAbs = 0;
-  const z = ctx.order.map((u) => {
+  const z = order.map((u) => {
     const row = new Float32Array(T);
     for (let t = 0; t < T; t++) {
-      const v = x[t * H + u];
+      const v = x[t * Hq + u];
       row[t] = v;
-      const av = Math.abs(v);
-      if (av > maxAbs) maxAbs = av;
+      if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
     }
     return row;
   });
-  return { z, maxAbs };
+  return { z, maxAbs, order };
 }
+
+const axis = (k, name) => (k ? `${name}${k + 1}` : name);
 
 function shapes(ctx) {
-  return [...timeMarker(ctx.state.t), ...rowMarker(ctx.order.indexOf(ctx.state.unit))];
+  const r = ctx.order.indexOf(ctx.state.unit);
+  return [...timeMarker(ctx.state.t), ...QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y')))];
 }
 
-function figure(q, ctx, ticks) {
-  const { z, maxAbs } = rows(ctx.trace[q], ctx);
-  const text = z.map(() => ctx.labels); // one shared array: hover names the token without copying T*H strings
-  const trace = {
-    type: 'heatmap', z, text, y: ctx.order.map(String), ...colourRange(q, maxAbs),
-    hovertemplate: `token %{text}<br>position %{x}<br>unit %{y}<br>${q} = %{z:.4f}<extra></extra>`,
-    colorbar: { title: { text: isGate(q) ? `${q} (0 to 1)` : `${q} (0 = white)`, side: 'right' }, thickness: 16 },
-  };
-  const layout = baseLayout({
-    height: Math.min(360, Math.max(220, 90 + ctx.H * 4)),
-    margin: MARGIN,
-    title: { text: NAMES[q], x: 0.01, xanchor: 'left', font: { size: 20 } },
-    xaxis: { ...ticks, tickmode: 'array', tickangle: 'auto', automargin: true, tickfont: { size: 16 },
-      range: [-0.5, ctx.T - 0.5], title: { text: '' } },
-    yaxis: { type: 'category', autorange: 'reversed', title: { text: 'unit' }, tickfont: { size: 13 } },
-    shapes: shapes(ctx),
+function figure(ctx, ticks) {
+  const rowPx = Math.min(240, Math.max(120, 60 + ctx.H * 4));
+  const height = MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
+  const inner = height - MARGIN.t - MARGIN.b;
+  const layout = baseLayout({ height, margin: MARGIN, annotations: [] });
+  const data = QUANTITIES.map((q, k) => {
+    const top = 1 - (k * (rowPx + GAP)) / inner;
+    const bottom = top - rowPx / inner;
+    const { z, maxAbs, order } = rows(ctx.trace[q], ctx);
+    layout[axis(k, 'xaxis')] = {
+      ...ticks, tickmode: 'array', tickangle: 'auto', tickfont: { size: 16 }, range: [-0.5, ctx.T - 0.5],
+      anchor: axis(k, 'y'), matches: k ? 'x' : undefined, showticklabels: k === 0 || k === QUANTITIES.length - 1,
+      side: k === 0 ? 'top' : 'bottom', ticks: '',
+    };
+    layout[axis(k, 'yaxis')] = {
+      domain: [bottom, top], type: 'category', autorange: 'reversed', title: { text: 'unit' },
+      tickfont: { size: 13 }, anchor: axis(k, 'x'),
+    };
+    layout.annotations.push({
+      text: NAMES[q], xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'bottom',
+      yshift: k === 0 ? 26 : 2, showarrow: false, font: { size: 19 },
+    });
+    return {
+      type: 'heatmap', name: q, z, y: order.map(String), xaxis: axis(k, 'x'), yaxis: axis(k, 'y'),
+      text: z.map(() => ctx.labels), // one shared array: hover names the token without T*H copies
+      ...colourRange(q, maxAbs),
+      hovertemplate: `token %{text}<br>position %{x}<br>unit %{y}<br>${q} = %{z:.4f}<extra></extra>`,
+      colorbar: { title: { text: isGate(q) ? `${q} (0 to 1)` : `${q} (0 = white)`, side: 'right' }, thickness: 16,
+        len: rowPx / inner, y: (top + bottom) / 2, yanchor: 'middle' },
+    };
   });
-  return [[trace], layout];
+  layout.shapes = shapes(ctx);
+  return [data, layout];
 }
 
-/** Redraw every heatmap for a new trace, layer, direction or unit order. */
+/** Redraw for a new trace, layer, direction or unit order. */
 export function update(ctx) {
-  const width = (root.clientWidth || 900) - MARGIN.l - MARGIN.r - 90;
+  const width = (root.clientWidth || 900) - MARGIN.l - MARGIN.r;
   const { tickvals, ticktext, note: sentence } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
   note.hidden = !sentence;
   note.textContent = sentence || '';
-  return Promise.all(QUANTITIES.map((q) => {
-    const [data, layout] = figure(q, ctx, { tickvals, ticktext });
-    const first = !plots[q].data;
-    const p = Plotly.react(plots[q], data, layout, CONFIG);
-    if (first) {
-      plots[q].on('plotly_click', (ev) => {
-        const pt = ev.points && ev.points[0];
-        if (pt) emit({ unit: Number(pt.y), t: Number(pt.x) });
-      });
-    }
-    return p;
-  }));
+  const [data, layout] = figure(ctx, { tickvals, ticktext });
+  const first = !plot.data;
+  const p = Plotly.react(plot, data, layout, CONFIG);
+  if (first) {
+    plot.on('plotly_click', (ev) => {
+      const pt = ev.points && ev.points[0];
+      if (pt) emit({ unit: Number(pt.y), t: Number(pt.x) });
+    });
+  }
+  return p;
 }
 
 /** Move the time and unit markers only: cheap, so scrubbing and playing stay smooth. */
 export function setTime(ctx) {
-  return Promise.all(QUANTITIES.map((q) => Plotly.relayout(plots[q], { shapes: shapes(ctx) })));
+  return Plotly.relayout(plot, { shapes: shapes(ctx) });
 }
 
 export const setUnit = setTime;

@@ -2,8 +2,8 @@
 // asks the server for traces and steps, and hands every view the same context to draw.
 
 import * as api from './api.js';
-import { NAMES, QUANTITIES, plotLabel } from './format.js';
-import { ORDERS, unitOrder } from './order.js';
+import { plotLabel } from './format.js';
+import { unitOrder } from './order.js';
 import * as bars from './bars.js';
 import * as heatmaps from './heatmaps.js';
 import * as oov from './oov.js';
@@ -221,7 +221,7 @@ async function onControl(name, value) {
 }
 
 async function start() {
-  window.gatescope = { state, rendered: null, ORDERS, QUANTITIES, NAMES };
+  window.gatescope = { state, rendered: null, context: () => context(), views: VIEWS };
   upload.render($('upload'));
   vectorInput.render($('vectors'), want);
   document.addEventListener('gs:model-added', ({ detail }) => {

@@ -36,7 +36,8 @@ export function render(el, ctx) {
 
 function series(ctx, q) {
   const { direction, unit } = ctx.state;
-  const y = new Float32Array(ctx.T);
+  const y = new Float32Array(ctx.T).fill(NaN); // stays NaN for h beyond a projection's H_out units
+  if (unit >= ctx.trace[q].shape[3]) return y;
   for (let t = 0; t < ctx.T; t++) y[t] = at(ctx.trace[q], ctx.slot, direction, t, unit);
   return y;
 }

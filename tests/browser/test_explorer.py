@@ -19,8 +19,8 @@ def api_trace(gs, text: str, model: str = "english-char") -> tuple[dict, dict]:
 
 def heatmap(gs, q: str) -> tuple[np.ndarray, list[str]]:
     z, y = gs.page.evaluate(
-        "id => { const d = document.getElementById(id).data[0]; return [Array.from(d.z, r => Array.from(r)), d.y]; }",
-        f"heat-{q}")
+        "q => { const d = document.getElementById('heatmaps-plot').data.find(d => d.name === q);"
+        " return [Array.from(d.z, r => Array.from(r)), d.y]; }", q)
     return np.array(z), y
 
 
@@ -49,7 +49,7 @@ def test_unit_order_by_variance_reorders_rows(gs):
     gs.page.select_option("#order", "variance")
     gs.page.select_option("#quantity", "f")
     gs.page.wait_for_function("window.gatescope.state.order === 'variance' && window.gatescope.state.quantity === 'f'")
-    gs.page.wait_for_function("document.getElementById('heat-f').data[0].y[0] !== '0'")
+    gs.page.wait_for_function("document.getElementById('heatmaps-plot').data[1].y[0] !== '0'")
     exact, scale = api_trace(gs, SENTENCE)
     f = np.array(exact["f"][0][0])  # (T, H)
     z, y = heatmap(gs, "f")
@@ -87,7 +87,7 @@ def test_arrow_keys_move_the_marker_and_the_bars(gs):
             gs.page.keyboard.press("ArrowRight")
         gs.page.wait_for_function("t => window.gatescope.state.t === t", arg=t)
         assert gs.page.input_value("#scrubber") == str(t)
-        x0 = gs.page.evaluate("document.getElementById('heat-i').layout.shapes[0].x0")
+        x0 = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.shapes[0].x0")
         assert x0 == pytest.approx(t - 0.5)
         bars = gs.page.evaluate("Array.from(document.getElementById('bars-plot').data[0].y)")
         np.testing.assert_allclose(bars, exact["f"][0][0][t], atol=scale["f"] / 2 + 1e-6)
@@ -100,17 +100,19 @@ def test_arrow_keys_move_the_marker_and_the_bars(gs):
 
 
 def click_heatmap_cell(gs, q: str, t: int, row: int) -> None:
-    x, y = gs.page.evaluate("""([id, t, row]) => {
-        const gd = document.getElementById(id), L = gd._fullLayout, box = gd.getBoundingClientRect();
-        return [box.left + L.xaxis._offset + L.xaxis.l2p(t), box.top + L.yaxis._offset + L.yaxis.l2p(row)];
-    }""", [f"heat-{q}", t, row])
+    k = QUANTITIES.index(q)
+    x, y = gs.page.evaluate("""([k, t, row]) => {
+        const gd = document.getElementById('heatmaps-plot'), L = gd._fullLayout, box = gd.getBoundingClientRect();
+        const xa = L[k ? `xaxis${k + 1}` : 'xaxis'], ya = L[k ? `yaxis${k + 1}` : 'yaxis'];
+        return [box.left + xa._offset + xa.l2p(t), box.top + ya._offset + ya.l2p(row)];
+    }""", [k, t, row])
     gs.page.mouse.click(x, y)
 
 
 def test_click_a_unit_shows_that_unit(gs):
     gs.open("?model=english-char")
     gs.type(SENTENCE)
-    gs.page.locator("#heat-f").scroll_into_view_if_needed()
+    gs.page.locator("#heatmaps-plot").scroll_into_view_if_needed()
     click_heatmap_cell(gs, "f", 5, 7)
     gs.page.wait_for_function("window.gatescope.state.unit === 7 && window.gatescope.state.t === 5")
     assert gs.page.text_content("#unit-heading").startswith("Unit 7 ·")

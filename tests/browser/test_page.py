@@ -34,9 +34,9 @@ def test_tokens_are_never_rendered_as_html(gs):
     assert gs.page.locator("img").count() == 0
     assert gs.page.locator("main b:not(#pred-grid b)").count() == 0
     assert gs.page.text_content("#unit-text") == hostile
-    ticks = gs.page.evaluate("document.getElementById('heat-i').layout.xaxis.ticktext")
+    ticks = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.ticktext")
     assert "&lt;" in ticks and "&amp;" in ticks and "␣" in ticks and "<" not in ticks
-    shown = gs.page.eval_on_selector_all("#heat-i .xtick text", "ts => ts.map(t => t.textContent)")
+    shown = gs.page.eval_on_selector_all("#heatmaps-plot .xtick text", "ts => ts.map(t => t.textContent)")
     assert "<" in shown and "&" in shown  # Plotly turned the escapes back into the characters, as text
     gs.shot("hostile-text", "#sec-unit")
 
@@ -48,9 +48,9 @@ def test_long_text_thins_labels_and_says_so(gs):
     gs.wait_drawn(text)
     note = gs.page.text_content("#heatmaps .note")
     assert "every" in note and "token" in note
-    ticks = gs.page.evaluate("document.getElementById('heat-c').layout.xaxis.tickvals")
+    ticks = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.tickvals")
     assert 10 < len(ticks) < 200
-    z = gs.page.evaluate("document.getElementById('heat-c').data[0].z[0].length")
+    z = gs.page.evaluate("document.getElementById('heatmaps-plot').data[4].z[0].length")
     assert z == 2000  # thinned labels, never thinned data
     assert "Showing positions" in gs.page.text_content("#predictions .note")
     gs.page.locator("#sec-bars h2").click()
@@ -65,10 +65,11 @@ def test_bidirectional_word_model_backward_direction(gs):
     gs.page.select_option("#direction", "1")
     gs.page.wait_for_function("document.getElementById('unit-heading').textContent.endsWith('backward')")
     exact = gs.api("/api/trace", {"model": "words-bi", "text": "the lazy dog jumps over the fox", "format": "json"})
-    z = np.array(gs.page.evaluate("Array.from(document.getElementById('heat-h').data[0].z, r => Array.from(r))"))
+    z = np.array(gs.page.evaluate(
+        "Array.from(document.getElementById('heatmaps-plot').data[5].z, r => Array.from(r))"))
     np.testing.assert_allclose(z, np.array(exact["h"][0][1]).T, atol=1e-4)
     gs.page.wait_for_function("document.getElementById('step-heading').textContent.includes('previous step is t+1')")
-    assert gs.page.evaluate("document.getElementById('heat-h').layout.xaxis.ticktext") == [
+    assert gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.ticktext") == [
         "the", "lazy", "dog", "jumps", "over", "the", "fox"]
     gs.shot("words-backward")
 
