@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{model.name}: {cfg.num_layers} layer(s) x {cfg.num_directions} direction(s) x {cfg.hidden_size} units, "
           f"input {model.input_kind}" + (f", vocabulary {model.vocab_size}" if model.vocab_size else ""))
     if v.get("verified"):
-        diffs = ", ".join(f"{k} {d:.1e}" for k, d in v["max_abs_diff"].items())
+        diffs = ", ".join(f"{k} {'shapes differ' if d is None else f'{d:.1e}'}" for k, d in v["max_abs_diff"].items())
         verdict = "ok" if v["passed"] else "MISMATCH"
         print(f"verified against {v['framework']}: max abs diff {v['max']:.2e} ({diffs}); "
               f"tolerance {v['tolerance']:.0e}: {verdict}")

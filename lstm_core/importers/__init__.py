@@ -178,7 +178,8 @@ def _card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:
                      f"({record['probe']['batch']} sequences x {record['probe']['steps']} steps): maximum absolute "
                      f"difference **{record['max']:.2e}** ({'within' if record['passed'] else 'ABOVE'} the "
                      f"tolerance {record['tolerance']:.0e}).")
-        lines += ["", "| compared | max abs diff |", "|---|---|"] + [f"| {k} | {v:.2e} |" for k, v in d.items()]
+        shown = {k: "shapes differ" if v is None else f"{v:.2e}" for k, v in d.items()}
+        lines += ["", "| compared | max abs diff |", "|---|---|"] + [f"| {k} | {v} |" for k, v in shown.items()]
     else:
         lines.append(f"Not verified: {record.get('reason')}.")
     if notes:

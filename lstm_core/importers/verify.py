@@ -33,12 +33,16 @@ def verify(parts: Parts, model: Model) -> dict:
         return {"verified": False, "framework": parts.fmt, "passed": False, "reason": str(e)}
     x = ref.pop("_x")
     ours = _ours(model, x)
-    diffs = {k: float(np.max(np.abs(np.asarray(v, np.float64) - ours[k]))) for k, v in ref.items() if v is not None}
-    worst = max(diffs.values())
+    diffs = {k: _diff(v, ours[k]) for k, v in ref.items() if v is not None}
+    mismatched = sorted(k for k, d in diffs.items() if d is None)
+    worst = max((d for d in diffs.values() if d is not None), default=0.0)
     tol = TOLERANCE[np.dtype(model.lstm.dtype)]
-    return {"verified": True, "framework": framework, "reference": _REFERENCE[parts.fmt],
-            "probe": {"batch": x.shape[0], "steps": x.shape[1], "seed": SEED, "dtype": str(model.lstm.dtype)},
-            "max_abs_diff": diffs, "max": worst, "tolerance": tol, "passed": bool(worst <= tol)}
+    record = {"verified": True, "framework": framework, "reference": _REFERENCE[parts.fmt],
+              "probe": {"batch": x.shape[0], "steps": x.shape[1], "seed": SEED, "dtype": str(model.lstm.dtype)},
+              "max_abs_diff": diffs, "max": worst, "tolerance": tol, "passed": bool(worst <= tol and not mismatched)}
+    if mismatched:
+        record["shape_mismatch"] = mismatched
+    return record
 
 
 _REFERENCE = {
@@ -50,6 +54,14 @@ _REFERENCE = {
 
 class _Missing(Exception):
     """The framework is not installed; the message says what could not be verified."""
+
+
+def _diff(theirs, ours) -> float | None:
+    """Max abs difference; None when the shapes disagree (the import misread the model's structure)."""
+    theirs = np.asarray(theirs, np.float64)
+    if ours is None or theirs.shape != np.shape(ours):
+        return None
+    return float(np.max(np.abs(theirs - ours)))
 
 
 def probe(input_size: int, dtype) -> np.ndarray:

@@ -25,7 +25,7 @@ export function describe(v) {
 function table(v) {
   if (!v || !v.verified) return el('span');
   const rows = Object.entries(v.max_abs_diff).map(([k, d]) => el('tr', {}, el('th', { scope: 'row', textContent: k }),
-    el('td', { textContent: d.toExponential(2) })));
+    el('td', { textContent: d === null ? 'shapes differ' : d.toExponential(2) })));
   return el('table', { className: 'verify' }, el('thead', {}, el('tr', {}, el('th', { textContent: 'compared' }),
     el('th', { textContent: 'max |difference|' }))), el('tbody', {}, ...rows));
 }

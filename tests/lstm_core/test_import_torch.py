@@ -188,3 +188,25 @@ def test_not_an_lstm(tmp_path):
     _save(torch.nn.Linear(3, 4).state_dict(), tmp_path / "lin.safetensors", "safetensors")
     with pytest.raises(ModelError, match="no LSTM weights"):
         import_model(tmp_path / "lin.safetensors")
+
+
+def test_verification_catches_a_wrong_conversion(tmp_path):
+    """The check can fail: a model that differs from the file's weights is reported, not passed."""
+    from dataclasses import replace
+
+    from lstm_core import LSTM, Model
+    from lstm_core.importers.torch_state import from_state_dict
+    from lstm_core.importers.verify import _diff, verify
+
+    parts = from_state_dict(torch.nn.LSTM(3, 4, 2).state_dict())
+    good = Model(parts.lstm, "vector")
+    assert verify(parts, good)["passed"]
+    swapped = dict(parts.lstm.params)  # f and g rows exchanged: the classic gate-order bug
+    for k in ("weight_ih_l1", "weight_hh_l1", "bias_ih_l1"):
+        w = swapped[k].copy()
+        w[4:8], w[8:12] = swapped[k][8:12], swapped[k][4:8]
+        swapped[k] = w
+    bad = replace(good, lstm=LSTM(parts.lstm.config, swapped))
+    record = verify(parts, bad)
+    assert record["verified"] and not record["passed"] and record["max"] > 1e-3
+    assert _diff(np.zeros((2, 3)), np.zeros((2, 4))) is None
