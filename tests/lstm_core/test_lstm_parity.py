@@ -280,3 +280,32 @@ def test_bad_input_raises_model_error(call, words: str) -> None:
     lstm = LSTM.random(LSTMConfig(2, 3, num_layers=2), seed=0)
     with pytest.raises(ModelError, match=words):
         call(lstm)
+
+
+def test_an_lstm_is_a_snapshot_of_the_torch_weights() -> None:
+    """Training the torch module on must not change an LSTM built from it (state_dict tensors share memory)."""
+    net = torch.nn.LSTM(3, 4, 2)
+    snapshot = {k: v.clone().numpy() for k, v in net.state_dict().items()}
+    lstm = LSTM.from_torch_state_dict(net.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    before = lstm.trace(x).output.copy()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.5)  # what an optimizer step does
+    for k, v in lstm.to_torch_state_dict().items():
+        np.testing.assert_array_equal(v, snapshot[k], err_msg=f"{k} followed the torch module")
+    np.testing.assert_array_equal(lstm.trace(x).output, before)
+
+
+def test_trace_never_disagrees_with_params() -> None:
+    """Editing lstm.params in place must either be refused or be what the next trace uses."""
+    lstm = LSTM.random(LSTMConfig(2, 3, num_layers=2), seed=0, dtype=np.float64)
+    x = np.ones((4, 2))
+    lstm.trace(x)
+    try:
+        lstm.params["weight_hh_l1"][:] = 0
+    except ValueError:  # read-only weights: the LSTM is immutable, as its frozen dataclass suggests
+        return
+    fresh = LSTM(lstm.config, {k: v.copy() for k, v in lstm.params.items()})
+    np.testing.assert_array_equal(lstm.trace(x).output, fresh.trace(x).output,
+                                  err_msg="trace used cached weights that no longer match lstm.params")
