@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
+from threadpoolctl import threadpool_limits
 
 from app import errors
 from app.cache import ResponseCache, TraceCache
@@ -18,6 +19,7 @@ from app.settings import ROOT, VERSION, get_settings
 async def lifespan(app: FastAPI):
     # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
     s = app.dependency_overrides.get(get_settings, get_settings)()
+    threadpool_limits(s.blas_threads, user_api="blas")
     app.state.registry = Registry.load(s.model_dir)
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Traces of 2,000 tokens on a 2x256 model take ~25 MB each, so the cache is bounded in bytes too.
     trace_cache_entries: int = Field(64, ge=0)
     trace_cache_mb: int = Field(256, ge=0)
+    # One BLAS thread per process: a trace is a loop of small products, where a second thread costs
+    # more than it gives (56 vs 71 ms for 200 steps of 2x256 here), and requests run side by side anyway.
+    blas_threads: int = Field(1, ge=1)
     # Encoded answers: a classroom typing the teacher's sentence sends the same request forty times.
     response_cache_mb: int = Field(64, ge=0)
     # 8 MiB: a 2,000-token text is a few kB, but pasted vectors (2,000 x 100 numbers) take megabytes.
