@@ -30,7 +30,7 @@ class Tokenizer:
     kind: str  # "char" or "word"
     vocab: tuple[str, ...]
     unk: str | None = None  # the vocabulary's unknown token, if it has one
-    lower: bool = False  # word level: lowercase before lookup
+    lower: bool = False  # lowercase before lookup (the tokens shown keep what was typed)
     index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,7 +68,11 @@ class Tokenizer:
 
     def decode(self, ids) -> str:
         sep = "" if self.kind == "char" else " "
-        return sep.join(self.vocab[int(j)] for j in ids)
+        ids = [int(j) for j in ids]
+        bad = [j for j in ids if not 0 <= j < len(self.vocab)]
+        if bad:  # -1 would silently index the last token
+            raise ModelError(f"token id {bad[0]} is outside the vocabulary (0 to {len(self.vocab) - 1})")
+        return sep.join(self.vocab[j] for j in ids)
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "vocab": list(self.vocab), "unk": self.unk, "lower": self.lower}
@@ -85,7 +89,8 @@ class Tokenizer:
     def build(cls, text: str, kind: str = "char", unk: bool = True, lower: bool = False,
               max_size: int | None = None) -> Tokenizer:
         """A vocabulary from a corpus, most frequent first when capped; sorted otherwise."""
-        tokens = list(text) if kind == "char" else [m.group() for m in _WORD.finditer(text.lower() if lower else text)]
+        text = text.lower() if lower else text  # encode looks tokens up lowercased
+        tokens = list(text) if kind == "char" else [m.group() for m in _WORD.finditer(text)]
         counts: dict[str, int] = {}
         for t in tokens:
             counts[t] = counts.get(t, 0) + 1

@@ -109,3 +109,18 @@ def test_unknown_id_is_a_zero_input_vector(kind: str) -> None:
     assert not x[1].any(), "an unknown character must be fed as zeros"
     want = np.eye(3)[[0, 2]] if kind == "onehot" else emb[[0, 2]]
     np.testing.assert_array_equal(x[[0, 2]], want)
+
+
+def test_lowercase_char_vocabulary_has_no_dead_entries() -> None:
+    tok = Tokenizer.build("ABC abc", "char", lower=True)
+    assert tok.vocab == ("<unk>", " ", "a", "b", "c")
+    toks = tok.encode("AbC")
+    assert toks.tokens == ["A", "b", "C"] and toks.oov == [] and tok.decode(toks.ids) == "abc"
+
+
+def test_decode_refuses_ids_outside_the_vocabulary() -> None:
+    tok = Tokenizer.build("abc", "char", unk=False)
+    assert tok.decode(np.array([0, 2, 1])) == "acb"
+    for bad in (-1, 3):
+        with pytest.raises(ModelError, match=f"token id {bad} is outside the vocabulary"):
+            tok.decode([0, bad])
