@@ -244,3 +244,19 @@ def test_unreadable_paths(tmp_path: Path) -> None:
         load_model(tmp_path / "nope.safetensors")
     with pytest.raises(ModelError, match="cannot read"):
         load_model(tmp_path)
+
+
+@pytest.mark.parametrize("edit", ["overlap", "trailing"])
+def test_tensors_must_tile_the_data_exactly(saved: Path, edit: str) -> None:
+    raw = saved.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header, data = json.loads(raw[8 : 8 + n]), raw[8 + n :]
+    if edit == "overlap":  # two tensors read the same bytes, leaving others unread
+        a, b = header["lstm.bias_ih_l0"]["data_offsets"]
+        first = min((e["data_offsets"] for k, e in header.items() if k != "__metadata__" and
+                     e["data_offsets"][1] - e["data_offsets"][0] == b - a and k != "lstm.bias_ih_l0"))
+        header["lstm.bias_ih_l0"]["data_offsets"] = first
+    else:
+        data += bytes(16)
+    with pytest.raises(ModelError, match="cannot read tensors"):
+        load_model(write_raw(saved, header, data))
