@@ -13,8 +13,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
 from app.errors import ApiError
 from app.registry import Registry, RegistryDep
@@ -37,17 +39,31 @@ class UploadInfo(ModelInfo):
              responses={400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, 422: {"model": Error}})
 async def upload(request: Request, registry: RegistryDep) -> dict:
     """Import an uploaded model file, verify it against its framework and add it to the picker."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype.startswith("multipart/form-data"):
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "not_multipart", "Send the model as multipart/form-data with the file in a field "
                        "named 'file' (what a browser form or FormData sends).")
-    fields = parse_multipart(await request.body(), ctype)
+    try:
+        form = await request.form(max_files=2, max_fields=8)
+    except (MultiPartException, HTTPException) as e:
+        message = getattr(e, "message", None) or getattr(e, "detail", "")
+        raise ApiError(400, "bad_multipart", f"The multipart body could not be read ({message}); the upload may "
+                       "have been cut off. Send it again.") from None
+    fields = {}
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                fields[key] = (value.filename, await value.read())
+            else:
+                fields[key] = (None, value.encode())
+    finally:
+        await form.close()
     return await run_in_threadpool(_import, fields, registry)
 
 
 def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> dict:
     if "file" not in fields or not fields["file"][1]:
-        raise ApiError(422, "no_file", "The upload has no model file: put it in the form field 'file'.")
+        raise ApiError(422, "no_file", "The upload has no model file (or it was cut off): put the file in "
+                       "the form field 'file' and send it again.")
     filename, data = fields["file"]
     vocab = fields.get("vocab", (None, b""))[1]
     tokenizer = _text(fields, "tokenizer") or None
@@ -85,34 +101,6 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
         save_model(res.model, path)  # atomic: a temporary file, then a rename
     entry = registry.add(model_id, load_model(path), path)
     return {**model_info(entry), "notes": list(res.notes), "created": True}
-
-
-def parse_multipart(body: bytes, ctype: str) -> dict[str, tuple[str | None, bytes]]:
-    """Fields of a multipart/form-data body: name -> (filename or None, bytes). RFC 7578, strictly."""
-    m = re.search(r'boundary="?([^";,]+)"?', ctype)
-    if not m:
-        raise ApiError(400, "bad_multipart", "The multipart body has no boundary in its Content-Type.")
-    delim = b"\r\n--" + m.group(1).encode("latin-1")
-    segments = (b"\r\n" + body).split(delim)
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    closed = False
-    for seg in segments[1:]:
-        if seg.startswith(b"--"):
-            closed = True
-            break
-        head, sep, content = seg.partition(b"\r\n\r\n")
-        disp = re.search(rb'(?im)^\s*content-disposition:\s*form-data\s*;(.*)$', head)
-        if not sep or not head.startswith(b"\r\n") or not disp:
-            raise ApiError(400, "bad_multipart", "A part of the multipart body is malformed (no form-data header).")
-        name = re.search(rb'(?:^|;)\s*name="([^"]*)"', disp.group(1))
-        filename = re.search(rb'filename="([^"]*)"', disp.group(1))
-        if name:
-            fields[name.group(1).decode("utf-8", "replace")] = (
-                filename.group(1).decode("utf-8", "replace") if filename else None, content)
-    if not closed:
-        raise ApiError(400, "bad_multipart", "The multipart body is incomplete (no closing boundary); "
-                       "the upload was cut off.")
-    return fields
 
 
 def _text(fields: dict, key: str) -> str:

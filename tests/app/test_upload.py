@@ -120,4 +120,5 @@ def test_malformed_requests(store):
     assert r.status_code == 415
     r = client.post("/api/models/upload", content=b'--XX\r\nContent-Disposition: form-data; name="file"\r\n\r\nab',
                     headers={"content-type": "multipart/form-data; boundary=XX"})
-    assert r.status_code == 400 and "cut off" in r.json()["detail"]
+    # python-multipart drops a part that never ends, so the answer is "no file (or it was cut off)".
+    assert r.status_code in (400, 422) and "cut off" in r.json()["detail"]
