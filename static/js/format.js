@@ -78,12 +78,7 @@ const ordinal = (k) => {
   return `${k}${teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' })[k % 10] || 'th'}`;
 };
 
-/** Tick settings for a time axis of tokens, and a sentence when labels were thinned (null if not). */
-export function timeTicks(labels, width, px = 18) {
-  const k = tickStride(labels.length, width, px);
-  const tickvals = [];
-  for (let t = 0; t < labels.length; t += k) tickvals.push(t);
-  const ticktext = tickvals.map((t) => labels[t]);
-  const note = k > 1 ? `Time axis labels show every ${ordinal(k)} token to stay readable; hover for each one.` : null;
-  return { tickvals, ticktext, note };
+/** The sentence a view shows when its time axis labels only every k-th token (null when k is 1). */
+export function thinNote(k) {
+  return k > 1 ? `Time axis labels show every ${ordinal(k)} token to stay readable; hover or zoom for each one.` : null;
 }

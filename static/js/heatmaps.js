@@ -1,27 +1,27 @@
 // Heatmaps of i, f, g, o, c and h: time across (typed tokens as labels), units down. One Plotly figure with
-// six stacked subplots sharing the time axis: token labels are drawn twice (top and bottom) instead of six
-// times, which is most of what a redraw costs, and zooming one subplot zooms all.
+// six stacked subplots sharing the time axis, so one layout pass draws all six and zooming one zooms all;
+// the token labels run above and below it as HTML (strip.js).
 
 import { block } from './api.js';
-import { colourRange, NAMES, QUANTITIES, isGate, timeTicks } from './format.js';
+import { colourRange, NAMES, QUANTITIES, isGate, thinNote } from './format.js';
 import { baseLayout, CONFIG, emit, rowMarker, timeMarker } from './plot.js';
+import { followZoom, hosted, placeLabels } from './strip.js';
 
-const MARGIN = { l: 64, r: 110, t: 64, b: 56 };
+const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
 const GAP = 44; // px between subplots, room for each one's title
-let root = null;
 let note = null;
+let fig = null;
 let plot = null;
+let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
 
 export function render(el, ctx) {
-  root = el;
   el.replaceChildren();
   note = document.createElement('p');
   note.className = 'note';
   note.hidden = true;
-  plot = document.createElement('div');
-  plot.id = 'heatmaps-plot';
-  plot.className = 'plot heatmap';
-  el.append(note, plot);
+  fig = hosted('heatmaps-plot', ['top', 'bottom']);
+  plot = fig.gd;
+  el.append(note, fig.host);
   return update(ctx);
 }
 
@@ -48,10 +48,10 @@ const axis = (k, name) => (k ? `${name}${k + 1}` : name);
 
 function shapes(ctx) {
   const r = ctx.order.indexOf(ctx.state.unit);
-  return [...timeMarker(ctx.state.t), ...QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y')))];
+  return [...timeMarker(ctx.state.t, ctx.T), ...QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y')))];
 }
 
-function figure(ctx, ticks) {
+function figure(ctx) {
   const rowPx = Math.min(240, Math.max(120, 60 + ctx.H * 4));
   const height = MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
   const inner = height - MARGIN.t - MARGIN.b;
@@ -61,9 +61,8 @@ function figure(ctx, ticks) {
     const bottom = top - rowPx / inner;
     const { z, maxAbs, order } = rows(ctx.trace[q], ctx);
     layout[axis(k, 'xaxis')] = {
-      ...ticks, tickmode: 'array', tickangle: 'auto', tickfont: { size: 16 }, range: [-0.5, ctx.T - 0.5],
-      anchor: axis(k, 'y'), matches: k ? 'x' : undefined, showticklabels: k === 0 || k === QUANTITIES.length - 1,
-      side: k === 0 ? 'top' : 'bottom', ticks: '',
+      range: [-0.5, ctx.T - 0.5], anchor: axis(k, 'y'), showticklabels: false, ticks: '', showgrid: false,
+      zeroline: false, ...(k ? { matches: 'x' } : {}),
     };
     layout[axis(k, 'yaxis')] = {
       domain: [bottom, top], type: 'category', autorange: 'reversed', title: { text: 'unit' },
@@ -71,7 +70,7 @@ function figure(ctx, ticks) {
     };
     layout.annotations.push({
       text: NAMES[q], xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'bottom',
-      yshift: k === 0 ? 26 : 2, showarrow: false, font: { size: 19 },
+      yshift: k === 0 ? 36 : 2, showarrow: false, font: { size: 19 },
     });
     return {
       type: 'heatmap', name: q, z, y: order.map(String), xaxis: axis(k, 'x'), yaxis: axis(k, 'y'),
@@ -87,21 +86,25 @@ function figure(ctx, ticks) {
 }
 
 /** Redraw for a new trace, layer, direction or unit order. */
-export function update(ctx) {
-  const width = (root.clientWidth || 900) - MARGIN.l - MARGIN.r;
-  const { tickvals, ticktext, note: sentence } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
+function label() {
+  const sentence = thinNote(placeLabels(fig, labelling.tokens, labelling));
   note.hidden = !sentence;
   note.textContent = sentence || '';
-  const [data, layout] = figure(ctx, { tickvals, ticktext });
+}
+
+export async function update(ctx) {
+  const [data, layout] = figure(ctx);
   const first = !plot.data;
-  const p = Plotly.react(plot, data, layout, CONFIG);
+  await Plotly.react(plot, data, layout, CONFIG);
+  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
+  label();
   if (first) {
+    followZoom(fig, label);
     plot.on('plotly_click', (ev) => {
       const pt = ev.points && ev.points[0];
       if (pt) emit({ unit: Number(pt.y), t: Number(pt.x) });
     });
   }
-  return p;
 }
 
 /** Move the time and unit markers only: cheap, so scrubbing and playing stay smooth. */

@@ -28,9 +28,11 @@ function outlined(shape) {
   ];
 }
 
-/** The current-timestep column marker on x axis `xref` ('x', 'x2', ...). */
-export function timeMarker(t, xref = 'x', yref = 'paper') {
-  return outlined({ xref, yref: yref === 'paper' ? 'paper' : `${yref} domain`, x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1 });
+/** The current-timestep column marker: an outlined column, or a line once columns are thinner than it. */
+export function timeMarker(t, T) {
+  if (T <= 150) return outlined({ xref: 'x', yref: 'paper', x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1 });
+  const line = { type: 'line', xref: 'x', yref: 'paper', x0: t, x1: t, y0: 0, y1: 1, layer: 'above' };
+  return [{ ...line, line: { color: '#000', width: 5 } }, { ...line, line: { color: '#fff', width: 2 } }];
 }
 
 /** The chosen-unit row marker at category row r of y axis `yref`. */

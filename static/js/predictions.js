@@ -1,13 +1,17 @@
 // Predictions: the top-k next tokens under each position, shaded by probability, for a window around t,
 // and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text.
 
-import { fmt, timeTicks, visible } from './format.js';
+import { fmt, visible } from './format.js';
 import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
+import { followZoom, hosted, placeLabels } from './strip.js';
 
+const MARGIN = { l: 70, r: 20, t: 44, b: 40 };
 let root = null;
 let note = null;
 let grid = null;
+let fig = null;
 let plot = null;
+let labelling = null;
 
 export function render(el, ctx) {
   root = el;
@@ -21,10 +25,9 @@ export function render(el, ctx) {
     const col = ev.target.closest('[data-t]');
     if (col) emit({ t: Number(col.dataset.t) });
   });
-  plot = document.createElement('div');
-  plot.id = 'surprisal-plot';
-  plot.className = 'plot';
-  el.append(note, grid, plot);
+  fig = hosted('surprisal-plot');
+  plot = fig.gd;
+  el.append(note, grid, fig.host);
   return update(ctx);
 }
 
@@ -66,31 +69,32 @@ function drawGrid(ctx) {
     + (n < ctx.T ? `Showing positions ${start}–${start + n - 1} of ${ctx.T}, centred on t: scrub to move.` : '');
 }
 
-function surprisal(ctx) {
+async function surprisal(ctx) {
   const y = ctx.trace.next_prob.map((p) => (p === null || p <= 0 ? null : -Math.log2(p)));
-  const width = (root.clientWidth || 900) - 100;
-  const { tickvals, ticktext } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
   const data = [{
     type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', y, text: ctx.labels, connectgaps: false,
     line: { color: '#D55E00', width: 2.5 }, marker: { size: 6 },
     hovertemplate: '“%{text}” at t=%{x}<br>surprisal %{y:.2f} bits<extra></extra>',
   }];
   const layout = baseLayout({
-    height: 280, margin: { l: 70, r: 20, t: 44, b: 56 },
+    height: 270, margin: MARGIN,
     title: { text: 'Surprisal of each actual next token (bits; gaps are out-of-vocabulary)', x: 0.01,
       xanchor: 'left', font: { size: 18 } },
-    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: 'auto', automargin: true, tickfont: { size: 16 },
-      range: [-0.5, ctx.T - 0.5] },
+    xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
     yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],
   });
-  return Plotly.react(plot, data, layout, CONFIG);
+  const first = !plot.data;
+  await Plotly.react(plot, data, layout, CONFIG);
+  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
+  placeLabels(fig, labelling.tokens, labelling);
+  if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));
 }
 
 export function update(ctx) {
   const has = Boolean(ctx.trace.top_k);
   grid.hidden = !has;
-  plot.hidden = !has;
+  fig.host.hidden = !has;
   if (!has) {
     note.textContent = 'This model has no decoder, so it makes no next-token predictions.';
     return Promise.resolve();

@@ -2,25 +2,26 @@
 // (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
 
 import { at } from './api.js';
-import { colourOf, LINE_COLOURS, NAMES, QUANTITIES, fmt, timeTicks, visible } from './format.js';
+import { colourOf, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
 import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
+import { followZoom, hosted, placeLabels } from './strip.js';
 
-let root = null;
+const MARGIN = { l: 60, r: 20, t: 20, b: 40 };
 let heading = null;
+let fig = null;
 let plot = null;
+let labelling = null;
 let legend = null;
 let textBox = null;
 let spans = [];
 let marked = null;
 
 export function render(el, ctx) {
-  root = el;
   el.replaceChildren();
   heading = document.createElement('h3');
   heading.id = 'unit-heading';
-  plot = document.createElement('div');
-  plot.id = 'unit-plot';
-  plot.className = 'plot';
+  fig = hosted('unit-plot');
+  plot = fig.gd;
   legend = document.createElement('p');
   legend.className = 'note';
   textBox = document.createElement('div');
@@ -30,7 +31,7 @@ export function render(el, ctx) {
     const t = ev.target.dataset && ev.target.dataset.t;
     if (t !== undefined) emit({ t: Number(t) });
   });
-  el.append(heading, plot, legend, textBox);
+  el.append(heading, fig.host, legend, textBox);
   return update(ctx);
 }
 
@@ -43,18 +44,15 @@ function series(ctx, q) {
 }
 
 function lines(ctx) {
-  const width = (root.clientWidth || 900) - 150;
-  const { tickvals, ticktext } = timeTicks(ctx.labels, width, ctx.wordTokens ? 28 : 18);
   const data = QUANTITIES.map((q) => ({
     type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', name: NAMES[q], y: series(ctx, q),
     text: ctx.labels, line: { color: LINE_COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' },
     marker: { size: 5 }, hovertemplate: `%{text} (t=%{x})<br>${q} = %{y:.4f}<extra></extra>`,
   }));
   const layout = baseLayout({
-    height: 360, margin: { l: 60, r: 20, t: 20, b: 56 },
+    height: 340, margin: MARGIN,
     legend: { orientation: 'h', y: 1.12, font: { size: 16 } },
-    xaxis: { tickmode: 'array', tickvals, ticktext, tickangle: 'auto', automargin: true, tickfont: { size: 16 },
-      range: [-0.5, ctx.T - 0.5] },
+    xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
     yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: 'value' } },
     shapes: [timeLine(ctx.state.t)],
   });
@@ -89,12 +87,16 @@ function markTime(t) {
   if (marked) marked.classList.add('now');
 }
 
-export function update(ctx) {
+export async function update(ctx) {
   const { unit, layer, direction } = ctx.state;
   heading.textContent = `Unit ${unit} · layer ${layer} · ${direction ? 'backward' : 'forward'}`;
   colourText(ctx);
   const [data, layout] = lines(ctx);
-  return Plotly.react(plot, data, layout, CONFIG);
+  const first = !plot.data;
+  await Plotly.react(plot, data, layout, CONFIG);
+  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
+  placeLabels(fig, labelling.tokens, labelling);
+  if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));
 }
 
 export function setTime(ctx) {

@@ -34,10 +34,10 @@ def test_tokens_are_never_rendered_as_html(gs):
     assert gs.page.locator("img").count() == 0
     assert gs.page.locator("main b:not(#pred-grid b)").count() == 0
     assert gs.page.text_content("#unit-text") == hostile
-    ticks = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.ticktext")
-    assert "&lt;" in ticks and "&amp;" in ticks and "␣" in ticks and "<" not in ticks
-    shown = gs.page.eval_on_selector_all("#heatmaps-plot .xtick text", "ts => ts.map(t => t.textContent)")
-    assert "<" in shown and "&" in shown  # Plotly turned the escapes back into the characters, as text
+    labels = gs.page.eval_on_selector_all("#heatmaps .token-strip.bottom span", "ss => ss.map(s => s.textContent)")
+    assert "".join(labels) == hostile.replace(" ", "␣")  # shown as text, one label per character
+    hover = gs.page.evaluate("document.getElementById('heatmaps-plot').data[0].text[0]")
+    assert "&lt;" in hover and "&amp;" in hover and "<" not in "".join(hover)  # escaped before Plotly sees it
     gs.shot("hostile-text", "#sec-unit")
 
 
@@ -48,8 +48,8 @@ def test_long_text_thins_labels_and_says_so(gs):
     gs.wait_drawn(text)
     note = gs.page.text_content("#heatmaps .note")
     assert "every" in note and "token" in note
-    ticks = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.tickvals")
-    assert 10 < len(ticks) < 200
+    labels = gs.page.locator("#heatmaps .token-strip.bottom span").count()
+    assert 10 < labels < 200
     z = gs.page.evaluate("document.getElementById('heatmaps-plot').data[4].z[0].length")
     assert z == 2000  # thinned labels, never thinned data
     assert "Showing positions" in gs.page.text_content("#predictions .note")
@@ -69,8 +69,8 @@ def test_bidirectional_word_model_backward_direction(gs):
         "Array.from(document.getElementById('heatmaps-plot').data[5].z, r => Array.from(r))"))
     np.testing.assert_allclose(z, np.array(exact["h"][0][1]).T, atol=1e-4)
     gs.page.wait_for_function("document.getElementById('step-heading').textContent.includes('previous step is t+1')")
-    assert gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis.ticktext") == [
-        "the", "lazy", "dog", "jumps", "over", "the", "fox"]
+    labels = gs.page.eval_on_selector_all("#heatmaps .token-strip.top span", "ss => ss.map(s => s.textContent)")
+    assert labels == ["the", "lazy", "dog", "jumps", "over", "the", "fox"]
     gs.shot("words-backward")
 
 

@@ -1,0 +1,59 @@
+// Token labels along a time axis, as HTML text beside a Plotly figure instead of Plotly tick labels.
+// Why: Plotly measures every tick label in the document (a forced layout each), which made the labels
+// most of a redraw's cost; absolutely placed spans cost one layout for all of them. Zooming a figure
+// re-places the labels for the visible range, down to one label per token.
+
+import { tickStride, visible } from './format.js';
+
+/** A figure host: {host, gd, strips: {top, bottom}}; `host` takes the place of the Plotly div in the page. */
+export function hosted(id, sides = ['bottom']) {
+  const host = document.createElement('div');
+  host.className = 'plot strip-host';
+  const gd = document.createElement('div');
+  gd.id = id;
+  host.append(gd);
+  const strips = {};
+  for (const side of sides) {
+    strips[side] = document.createElement('div');
+    strips[side].className = `token-strip ${side}`;
+    strips[side].setAttribute('aria-hidden', 'true'); // the text box and hover already give each token
+    host.append(strips[side]);
+  }
+  return { host, gd, strips };
+}
+
+/**
+ * Place every k-th token of `tokens` under (or over) the plot area of `gd`, whose layout has `margin` and
+ * x range `range` (the initial one, or the zoomed one Plotly writes back to gd.layout). Returns the stride.
+ */
+export function placeLabels(fig, tokens, { margin, height, px }) {
+  const { gd, strips } = fig;
+  const width = gd.clientWidth - margin.l - margin.r;
+  const range = (gd.layout && gd.layout.xaxis && gd.layout.xaxis.range) || [-0.5, tokens.length - 0.5];
+  const [r0, r1] = range.map(Number);
+  const first = Math.max(0, Math.ceil(r0));
+  const last = Math.min(tokens.length - 1, Math.floor(r1));
+  const k = tickStride(Math.max(1, last - first + 1), width, px);
+  const spans = [];
+  for (let t = Math.ceil(first / k) * k; t <= last; t += k) {
+    const s = document.createElement('span');
+    s.textContent = visible(tokens[t]);
+    s.style.left = `${((t - r0) / (r1 - r0)) * 100}%`;
+    s.style.maxWidth = `${Math.max(px, (width / (r1 - r0)) * k) - 2}px`;
+    spans.push(s);
+  }
+  for (const [side, strip] of Object.entries(strips)) {
+    strip.style.left = `${margin.l}px`;
+    strip.style.width = `${width}px`;
+    strip.style.top = side === 'top' ? `${margin.t - 30}px` : `${height - margin.b + 4}px`;
+    strip.replaceChildren(...(side === 'top' ? spans.map((s) => s.cloneNode(true)) : spans));
+  }
+  return k;
+}
+
+/** Re-place the labels whenever the user zooms or pans the figure. */
+export function followZoom(fig, again) {
+  fig.gd.on('plotly_relayout', (ev) => {
+    if (Object.keys(ev).some((key) => key.startsWith('xaxis') || key === 'autosize')) again();
+  });
+}
