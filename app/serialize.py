@@ -5,18 +5,23 @@ Two encodings of each of i, f, g, o, c, h, indexed [layer][direction][t][unit] l
 - "compact": Plotly.js's typed-array form `{dtype: "u2", bdata, shape}` plus `offset` and `scale`:
   value = offset + q * scale for each little-endian uint16 q, max abs error scale / 2. Values inside
   [0, 1] (the sigmoid gates) use offset 0 and scale 1/65535, an error below 7.7e-6; others span
-  [min, max] of their array. Two bytes a value, 2.67 in base64, about 2.1 once gzipped.
+  [min, max] of their array. Two bytes a value, 2.67 in base64, about 2.0 once gzipped.
 """
 from __future__ import annotations
 
 import base64
-import gzip
 import json
+import zlib
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lstm_core import Model, Trace
+
+try:
+    import orjson
+except ImportError:  # optional: see dumps()
+    orjson = None
 
 Q_MAX = 65535
 
@@ -96,13 +101,26 @@ def trace_body(model_id: str, model: Model, tokens: list[str], ids: NDArray, oov
 
 
 GZIP_MIN_BYTES = 1024  # as the GZip middleware: below this, compression costs more than it saves
-# Level 1: 1.5% larger than level 6 on compact traces, and two to four times faster to compress.
-GZIP_LEVEL = 1
+
+
+def dumps(body: dict) -> bytes:
+    """Compact UTF-8 JSON. orjson, when installed, writes the same numbers ten times faster (Python's
+    float repr dominates format=json: 390 vs 36 ms for 600k floats here); both round-trip exactly."""
+    if orjson is not None:
+        return orjson.dumps(body)
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def gzip_bytes(raw: bytes) -> bytes:
+    """gzip with deflate's run-length strategy: base64 text has few long matches for LZ77 to find, so
+    RLE plus Huffman coding is four times faster than level 1 and no larger (2.00 vs 2.04 B/value)."""
+    z = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 8, zlib.Z_RLE)  # 16+: a gzip header
+    return z.compress(raw) + z.flush()
 
 
 def wire_bytes(body: dict, gzip_ok: bool) -> tuple[bytes, bool]:
-    """(bytes, gzipped) of a response body: compact JSON, gzip level 1 when accepted and worth it."""
-    raw = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    """(bytes, gzipped) of a response body: compact JSON, gzipped when accepted and worth it."""
+    raw = dumps(body)
     if gzip_ok and len(raw) >= GZIP_MIN_BYTES:
-        return gzip.compress(raw, GZIP_LEVEL, mtime=0), True
+        return gzip_bytes(raw), True
     return raw, False

@@ -55,3 +55,24 @@ def test_next_prob_skips_the_first_and_unknown_positions():
     assert next_prob(probs, np.array([2, 3, 1]), []) == [None, 3 / 12, float(np.float32(5 / 12))]
     assert next_prob(probs, np.array([2, -1, 1]), []) == [None, None, float(np.float32(5 / 12))]
     assert next_prob(probs, np.array([2, 0, 1]), [1]) == [None, None, float(np.float32(5 / 12))]
+
+
+@pytest.mark.parametrize("use_orjson", [True, False])
+def test_wire_bytes_round_trip_with_and_without_orjson(monkeypatch, use_orjson):
+    import gzip
+
+    from app import serialize
+
+    if use_orjson:
+        pytest.importorskip("orjson")
+    else:
+        monkeypatch.setattr(serialize, "orjson", None)
+    a = np.random.default_rng(3).normal(size=(2, 1, 50, 9)).astype(np.float32)
+    body = {"tokens": ["a", "我", '"'], "next_prob": [None, 0.5], "i": encode_values(a, "json"), "c": compact(a)}
+    data, gzipped = serialize.wire_bytes(body, gzip_ok=True)
+    assert gzipped and json.loads(gzip.decompress(data)) == json.loads(json.dumps(body))
+    assert np.array(json.loads(gzip.decompress(data))["i"]).astype(np.float32).tobytes() == a.tobytes()
+    small, gzipped = serialize.wire_bytes({"x": 1}, gzip_ok=True)
+    assert not gzipped and json.loads(small) == {"x": 1}
+    plain, gzipped = serialize.wire_bytes(body, gzip_ok=False)
+    assert not gzipped and json.loads(plain) == json.loads(json.dumps(body))
