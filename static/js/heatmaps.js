@@ -4,8 +4,8 @@
 
 import { block } from './api.js';
 import { colourRange, NAMES, QUANTITIES, isGate, thinNote } from './format.js';
-import { baseLayout, CONFIG, emit, rowMarker, timeMarker } from './plot.js';
-import { followZoom, hosted, placeLabels } from './strip.js';
+import { baseLayout, emit, rowMarker, timeMarker } from './plot.js';
+import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 
 const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
 const GAP = 44; // px between subplots, room for each one's title
@@ -95,7 +95,7 @@ function label() {
 export async function update(ctx) {
   const [data, layout] = figure(ctx);
   const first = !plot.data;
-  await Plotly.react(plot, data, layout, CONFIG);
+  await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
   labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
   label();
   if (first) {

@@ -2,8 +2,8 @@
 // and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text.
 
 import { fmt, visible } from './format.js';
-import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
-import { followZoom, hosted, placeLabels } from './strip.js';
+import { baseLayout, emit, timeLine } from './plot.js';
+import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 
 const MARGIN = { l: 70, r: 20, t: 44, b: 40 };
 let root = null;
@@ -85,7 +85,7 @@ async function surprisal(ctx) {
     shapes: [timeLine(ctx.state.t)],
   });
   const first = !plot.data;
-  await Plotly.react(plot, data, layout, CONFIG);
+  await Plotly.react(plot, data, layout, exportConfig(fig));
   labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
   placeLabels(fig, labelling.tokens, labelling);
   if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));

@@ -3,7 +3,8 @@
 // most of a redraw's cost; absolutely placed spans cost one layout for all of them. Zooming a figure
 // re-places the labels for the visible range, down to one label per token.
 
-import { tickStride, visible } from './format.js';
+import { plotLabel, tickStride, visible } from './format.js';
+import { CONFIG } from './plot.js';
 
 /** A figure host: {host, gd, strips: {top, bottom}}; `host` takes the place of the Plotly div in the page. */
 export function hosted(id, sides = ['bottom']) {
@@ -42,6 +43,8 @@ export function placeLabels(fig, tokens, { margin, height, px }) {
     s.style.maxWidth = `${Math.max(px, (width / (r1 - r0)) * k) - 2}px`;
     spans.push(s);
   }
+  fig.stride = k;
+  fig.tokens = tokens;
   for (const [side, strip] of Object.entries(strips)) {
     strip.style.left = `${margin.l}px`;
     strip.style.width = `${width}px`;
@@ -56,4 +59,32 @@ export function followZoom(fig, again) {
   fig.gd.on('plotly_relayout', (ev) => {
     if (Object.keys(ev).some((key) => key.startsWith('xaxis') || key === 'autosize')) again();
   });
+}
+
+/**
+ * Plotly config whose camera button exports the figure with the token labels drawn by Plotly itself
+ * (an exported PNG carries no HTML), on x axis `axisKey`.
+ */
+export function exportConfig(fig, axisKey = 'xaxis') {
+  // One object per figure: Plotly.react replots from scratch whenever the config changes.
+  if (fig.config) return fig.config;
+  const button = {
+    name: 'png-with-tokens',
+    title: 'Download plot as a PNG, with the token labels',
+    icon: Plotly.Icons.camera,
+    click: (gd) => {
+      const layout = JSON.parse(JSON.stringify(gd.layout));
+      const k = fig.stride || 1;
+      const tickvals = [];
+      for (let t = 0; t < (fig.tokens || []).length; t += k) tickvals.push(t);
+      layout[axisKey] = { ...layout[axisKey], showticklabels: true, tickmode: 'array', tickvals,
+        ticktext: tickvals.map((t) => plotLabel(fig.tokens[t])), tickfont: { size: 14 } };
+      layout.margin = { ...layout.margin, b: Math.max(layout.margin.b, 60) };
+      Plotly.downloadImage({ data: gd.data, layout }, { format: 'png', scale: 2, filename: gd.id,
+        width: gd.clientWidth, height: layout.height });
+    },
+  };
+  fig.config = { ...CONFIG, modeBarButtonsToRemove: [...CONFIG.modeBarButtonsToRemove, 'toImage'],
+    modeBarButtonsToAdd: [button] };
+  return fig.config;
 }

@@ -3,8 +3,8 @@
 
 import { at } from './api.js';
 import { colourOf, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
-import { baseLayout, CONFIG, emit, timeLine } from './plot.js';
-import { followZoom, hosted, placeLabels } from './strip.js';
+import { baseLayout, emit, timeLine } from './plot.js';
+import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 
 const MARGIN = { l: 60, r: 20, t: 20, b: 40 };
 let heading = null;
@@ -93,7 +93,7 @@ export async function update(ctx) {
   colourText(ctx);
   const [data, layout] = lines(ctx);
   const first = !plot.data;
-  await Plotly.react(plot, data, layout, CONFIG);
+  await Plotly.react(plot, data, layout, exportConfig(fig));
   labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
   placeLabels(fig, labelling.tokens, labelling);
   if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));

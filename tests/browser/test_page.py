@@ -97,3 +97,16 @@ def test_every_control_without_console_errors(gs):
     gs.page.wait_for_timeout(400)
     gs.shot("tour", None)
     assert gs.errors == []
+
+
+def test_png_export_draws_the_token_labels(gs):
+    gs.open("?model=english-char")
+    gs.type("the cat sat")
+    gs.page.hover("#heatmaps-plot")
+    with gs.page.expect_download() as download:
+        gs.page.click("#heatmaps-plot [data-title='Download plot as a PNG, with the token labels']")
+    path = gs.shot("export-page")  # the page after the export, for the record
+    png = path.with_name("heatmaps-export.png")
+    download.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis6.showticklabels") is False
