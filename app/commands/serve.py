@@ -16,8 +16,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    "to the network) [GATESCOPE_HOST]")
     p.add_argument("--port", type=int, help="port (default 8000) [GATESCOPE_PORT]")
     p.add_argument("--models", metavar="DIR", help="model directory (default: models/) [GATESCOPE_MODEL_DIR]")
-    p.add_argument("--workers", type=int, help="worker processes (default 1) [GATESCOPE_WORKERS]")
-    p.add_argument("--max-tokens", type=int, help="longest text /api/trace accepts (default 2000) "
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1) [GATESCOPE_WORKERS]")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="longest text /api/trace accepts (default 2000) "
                    "[GATESCOPE_MAX_TOKENS]")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
