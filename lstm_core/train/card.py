@@ -59,10 +59,14 @@ def card_text(meta: dict, n_params: int, spec) -> str:
     if "val_loss" in m:
         metric_lines.append("- (validation text scored in chunks of 1,000 characters, each from a zero state; "
                             "`val_loss` is the mean cross-entropy in nats per predicted character)")
-    train_lines = [f"batch {cfg['batch']}" + (f", truncated BPTT over {cfg['seq_len']} steps" if "task" not in data
-                                              else ""),
-                   f"Adam lr {cfg['lr']} ({cfg['schedule']} schedule, warmup {cfg['warmup']}), gradient-norm clip "
-                   f"{cfg['clip']}, dropout {cfg['dropout']}, {p['steps']} steps, seed {cfg['seed']}, {cfg['dtype']}",
+    bptt = f", truncated BPTT over {cfg['seq_len']} steps" if "task" not in data else ""
+    early = (f" (stopped early: held-out accuracy reached the target {cfg['target']})"
+             if p["steps"] < cfg["steps"] else "")
+    train_lines = [f"batch {cfg['batch']}{bptt}",
+                   f"Adam lr {cfg['lr']} ({cfg['schedule']} schedule over {cfg['steps']} steps, "
+                   f"warmup {cfg['warmup']}), gradient-norm clip {cfg['clip']}, forget-gate bias "
+                   f"+{cfg['forget_bias']} at init, dropout {cfg['dropout']}, seed {cfg['seed']}, {cfg['dtype']}",
+                   f"{p['steps']} steps done{early}",
                    f"training time {_fmt_seconds(p['training_seconds'])} on {p['machine']} "
                    "(shared with other jobs), " + p["trained_at"]]
     return "\n".join([
