@@ -84,13 +84,15 @@ class Registry:
 
     @property
     def ids(self) -> list[str]:
-        return sorted(self._entries)
+        with self._lock:  # an upload may add an entry while another request lists them
+            return sorted(self._entries)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter([self._entries[k] for k in self.ids])
+        with self._lock:
+            return iter([self._entries[k] for k in sorted(self._entries)])
 
 
 def get_registry(request: Request) -> Registry:
