@@ -13,6 +13,7 @@ import * as step from './step.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
 import { controls, readUrl, writeUrl } from './controls.js';
+import { scheduler } from './scheduler.js';
 import * as upload from './upload.js';
 import * as vectorInput from './vectors.js';
 
@@ -20,6 +21,7 @@ const VIEWS = { timeline, oov, heatmaps, bars, step, unit, predictions, saturati
 const $ = (id) => document.getElementById(id);
 
 const state = readUrl();
+const views = scheduler(VIEWS, ['timeline', 'oov'], () => context());
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
@@ -67,13 +69,13 @@ function clamp(tr) {
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 
-/** Draw (first time) or update every view; resolves once Plotly has finished with each. */
+/** Draw (first time) or update the views on screen; resolves once Plotly has finished with each. */
 async function drawAll() {
   const ctx = context();
   document.body.classList.add('ready'); // before the first render, so the plots measure their real width
-  const jobs = Object.entries(VIEWS).map(([id, view]) => (drawn ? view.update(ctx) : view.render($(id), ctx)));
+  const job = drawn ? views.draw(ctx) : views.render(ctx);
   drawn = true;
-  await Promise.all(jobs);
+  await job;
 }
 
 async function show(tr, text, v) {
@@ -83,11 +85,15 @@ async function show(tr, text, v) {
   await drawAll();
   await frame();
   performance.measure('gs:draw', { start: t0, end: performance.now() });
-  while (waiting.length && waiting[0] <= v) {
-    const u = waiting.shift();
-    performance.measure('gs:repaint', `gs:input:${u}`);
-    performance.clearMarks(`gs:input:${u}`);
-  }
+  const typed = [];
+  while (waiting.length && waiting[0] <= v) typed.push(waiting.shift());
+  for (const u of typed) performance.measure('gs:repaint', `gs:input:${u}`);
+  views.whenSettled(() => {
+    for (const u of typed) {
+      performance.measure('gs:repaint-all', `gs:input:${u}`);
+      performance.clearMarks(`gs:input:${u}`);
+    }
+  });
   window.gatescope.rendered = { text, model: tr.model, steps: tr.steps, version: v };
   const [L, D, , H] = tr.i.shape;
   status(`${tr.steps} tokens · ${info.layers} layer${L > 1 ? 's' : ''} × ${D} direction${D > 1 ? 's' : ''} × `
@@ -175,14 +181,9 @@ function select({ detail }) {
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
-  const ctx = context();
   if (relayer) drawAll();
-  else {
-    for (const view of Object.values(VIEWS)) {
-      if (reunit && view.setUnit) view.setUnit(ctx);
-      else if (retime && view.setTime) view.setTime(ctx);
-    }
-  }
+  else if (reunit) views.draw(context(), 'unit');
+  else if (retime) views.draw(context(), 'time');
   if (relayer || reunit || retime) requestStep();
   writeUrl(state);
 }
@@ -221,7 +222,7 @@ async function onControl(name, value) {
 }
 
 async function start() {
-  window.gatescope = { state, rendered: null, context: () => context(), views: VIEWS };
+  window.gatescope = { state, rendered: null, context: () => context(), views: VIEWS, idle: views.idle };
   upload.render($('upload'));
   vectorInput.render($('vectors'), want);
   document.addEventListener('gs:model-added', ({ detail }) => {

@@ -45,7 +45,7 @@ function series(ctx, q) {
 
 function lines(ctx) {
   const data = QUANTITIES.map((q) => ({
-    type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', name: NAMES[q], y: series(ctx, q),
+    type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: NAMES[q], y: series(ctx, q),
     text: ctx.labels, line: { color: LINE_COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' },
     marker: { size: 5 }, hovertemplate: `%{text} (t=%{x})<br>${q} = %{y:.4f}<extra></extra>`,
   }));

@@ -84,6 +84,7 @@ class Page:
     def open(self, query: str = "") -> None:
         self.page.goto(f"{self.base}/{query}")
         self.page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+        self.settle()
 
     def type(self, text: str, delay: float = 0) -> None:
         """Replace the text box's content by typing `text`, then wait until the page has drawn exactly it."""
@@ -93,7 +94,13 @@ class Page:
         self.wait_drawn(text)
 
     def wait_drawn(self, text: str) -> None:
+        """Wait until the page shows `text`, including the views drawn when the browser is idle."""
         self.page.wait_for_function("t => window.gatescope.rendered && window.gatescope.rendered.text === t", arg=text)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the views off screen (drawn when the browser is idle) have caught up."""
+        self.page.evaluate("window.gatescope.idle()")
 
     def shot(self, name: str, selector: str | None = None) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ def test_heatmaps_hold_the_api_values(gs):
         if layer:
             gs.page.select_option("#layer", "1")
             gs.page.wait_for_function("window.gatescope.state.layer === 1")
+            gs.settle()
             gs.page.wait_for_function("document.getElementById('unit-heading').textContent.includes('layer 1')")
         for q in QUANTITIES:
             z, y = heatmap(gs, q)
@@ -86,6 +87,7 @@ def test_arrow_keys_move_the_marker_and_the_bars(gs):
         if t:
             gs.page.keyboard.press("ArrowRight")
         gs.page.wait_for_function("t => window.gatescope.state.t === t", arg=t)
+        gs.settle()
         assert gs.page.input_value("#scrubber") == str(t)
         x0 = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.shapes[0].x0")
         assert x0 == pytest.approx(t - 0.5)
@@ -115,6 +117,7 @@ def test_click_a_unit_shows_that_unit(gs):
     gs.page.locator("#heatmaps-plot").scroll_into_view_if_needed()
     click_heatmap_cell(gs, "f", 5, 7)
     gs.page.wait_for_function("window.gatescope.state.unit === 7 && window.gatescope.state.t === 5")
+    gs.settle()
     assert gs.page.text_content("#unit-heading").startswith("Unit 7 ·")
     exact, scale = api_trace(gs, SENTENCE)
     lines = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => Array.from(d.y))")
