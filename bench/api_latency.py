@@ -7,9 +7,10 @@ drives it from N concurrent async clients, each run bounded in requests and in s
 - typing: each client types its own text one character at a time, from 150 to 200 characters
           (what the page does: the prefix-state cache runs only the new step);
 - cold:   every request a 200-character text never seen before (a full trace each time).
-Prints p50/p95/p99, requests/s, errors, and p50 divided by the in-process `model.trace_text` time of
-the same 200 characters, measured in this run while the server idles; then response bytes per recorded
-value for each encoding, gzipped as served and raw. Loopback only; nothing leaves the machine.
+Prints p50/p95/p99, requests/s, errors, p50 divided by the in-process `model.trace_text` time of the
+same 200 characters (measured in this run while the server idles), and the server's CPU time per
+request (which, unlike latency, does not depend on what else the machine runs); then response bytes
+per recorded value for each encoding, gzipped as served and raw. Loopback only.
 
 Run: `python bench/api_latency.py [--models DIR] [--model ID] [--clients 1,8,32] [--requests 160]`.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,13 +66,16 @@ def corpus() -> str:
 
 
 def in_process_ms(model, text: str, reps: int = 15) -> float:
+    """Median `model.trace_text` time, with 1 or 2 BLAS threads, whichever is faster (the server uses 1)."""
     model.trace_text(text)  # warm
-    ts = []
+    ts: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(reps):
-        t = time.perf_counter()
-        model.trace_text(text)
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts) * 1e3
+        for n in ts:  # interleaved, so that noise from other processes hits both
+            with threadpool_limits(n, user_api="blas"):
+                t = time.perf_counter()
+                model.trace_text(text)
+                ts[n].append(time.perf_counter() - t)
+    return min(statistics.median(v) for v in ts.values()) * 1e3
 
 
 async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seconds: float) -> dict:
@@ -111,18 +116,41 @@ async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seco
     return {"n": len(lat), "errors": errors, "p50": pct[0], "p95": pct[1], "p99": pct[2], "rps": len(lat) / wall}
 
 
-def scenario_bodies(kind: str, model_id: str, text: str, source: str, clients: int, n: int) -> list[list[dict]]:
+def server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the server and its worker processes so far (Linux /proc; else nan)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        pids = [pid] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                        and _field(p / "stat", 3) == pid]
+        for q in pids:
+            total += (_field(Path(f"/proc/{q}/stat"), 13) + _field(Path(f"/proc/{q}/stat"), 14)) / tick
+    except (OSError, ValueError):
+        return float("nan")
+    return total
+
+
+def _field(stat: Path, k: int) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[k - 2])  # fields after "pid (comm)"
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def scenario_bodies(kind: str, model_id: str, text: str, source: str, clients: int, n: int,
+                    run: int) -> list[list[dict]]:
+    """Request bodies per client; `run` keeps typing and cold texts distinct from earlier runs' (no cache hits)."""
     def req(t: str) -> dict:
         return {"model": model_id, "text": t, "format": "compact"}
 
     if kind == "same":
         return [[req(text)] for _ in range(clients)]
     if kind == "typing":
-        starts = [(7919 * (c + 1)) % (len(source) - 400) for c in range(clients)]
+        starts = [(7919 * (1000 * run + c + 1)) % (len(source) - 400) for c in range(clients)]
         return [[req(source[s:s + k]) for k in range(150, 201)] for s in starts]
     per = n // clients + 1  # cold: every text distinct across all clients
-    return [[req(source[(104729 * (c * per + j + 1)) % (len(source) - 400):][:200]) for j in range(per)]
-            for c in range(clients)]
+    return [[req(source[(104729 * (100000 * run + c * per + j + 1)) % (len(source) - 400):][:200])
+             for j in range(per)] for c in range(clients)]
 
 
 def wire_sizes(base: str, model, model_id: str, text: str) -> list[tuple[str, int, int, int]]:
@@ -166,20 +194,25 @@ def main() -> int:
     base, proc = start_server(a.models, workers=a.workers)
     try:
         anchor = [in_process_ms(model, text)]
-        print(f"in-process model.trace_text, 200 characters: {anchor[0]:.1f} ms (median of 15)\n")
+        print(f"in-process model.trace_text, 200 characters: {anchor[0]:.1f} ms "
+              "(median of 15, with 1 or 2 BLAS threads, whichever is faster)\n")
         print(f"{'scenario':8} {'clients':>7} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'p99 ms':>8} {'req/s':>7} {'p50/trace':>9}")
+              f"{'p99 ms':>8} {'req/s':>7} {'p50/trace':>9} {'server CPU ms/req':>17}")
         total_errors = 0
+        run = 0
         for kind in a.scenarios.split(","):
             for n in (int(x) for x in a.clients.split(",")):
-                bodies = scenario_bodies(kind, model_id, text, source, n, a.requests)
+                run += 1
+                bodies = scenario_bodies(kind, model_id, text, source, n, a.requests, run)
                 asyncio.run(drive(base, [[b[0]] for b in bodies[:1]], 2, 30))  # warm the connection
+                cpu0 = server_cpu_s(proc.pid)
                 r = asyncio.run(drive(base, bodies, a.requests, a.seconds))
+                cpu_ms = (server_cpu_s(proc.pid) - cpu0) / max(r["n"], 1) * 1e3
                 anchor.append(in_process_ms(model, text, reps=5))  # re-measured side by side, server idle
                 ref = statistics.median(anchor)
                 total_errors += len(r["errors"])
                 print(f"{kind:8} {n:7d} {r['n']:8d} {len(r['errors']):6d} {r['p50']:8.1f} {r['p95']:8.1f} "
-                      f"{r['p99']:8.1f} {r['rps']:7.1f} {r['p50'] / ref:9.2f}")
+                      f"{r['p99']:8.1f} {r['rps']:7.1f} {r['p50'] / ref:9.2f} {cpu_ms:17.1f}")
                 if r["errors"]:
                     print(f"         errors: {sorted(set(r['errors']))}")
         print(f"\nin-process trace time used for the ratios: {statistics.median(anchor):.1f} ms "
