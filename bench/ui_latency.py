@@ -2,10 +2,11 @@
 
 Types a 200-character sentence key by key into the page served by a real `python -m app serve`, and reads
 the page's own performance measures (static/js/main.js):
-  gs:repaint  input event -> every view has finished Plotly.react for a text containing that keystroke
+  gs:repaint      input event -> every view on screen has finished Plotly.react for a text with that keystroke
+  gs:repaint-all  the same until every view, on screen or not (those off screen are drawn when idle)
   gs:api      the /api/trace round trip alone, measured in the same page and run: the anchor
-  gs:draw     the page's own share: trace answer in hand -> every view redrawn
-  gs:step     the /api/step round trip plus drawing the step view (after the repaint, not part of it)
+  gs:draw     the page's own share: trace answer in hand -> the views on screen redrawn
+  gs:step     the /api/step round trip plus drawing the step view (after the repaint, not part of either)
 and prints p50/p95 of each and repaint/api ratios. Uses models/shakespeare-char.safetensors when present,
 else the largest model in models/, else a random stand-in of the same shape (and says which).
 
@@ -70,7 +71,7 @@ def pct(xs: list[float], q: float) -> float:
 def run(base: str, model: str, delay_ms: float, rounds: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {"gs:repaint": [], "gs:api": [], "gs:draw": [], "gs:step": []}
+    out: dict[str, list[float]] = {"gs:repaint": [], "gs:repaint-all": [], "gs:api": [], "gs:draw": [], "gs:step": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
@@ -112,7 +113,7 @@ def main() -> int:
             print(f"\n{label}: {len(rep)} keystrokes, {len(api)} trace requests (the rest coalesced)")
             for name, xs in m.items():
                 if xs:
-                    print(f"  {name:11s} p50 {pct(xs, 0.5):7.1f} ms   p95 {pct(xs, 0.95):7.1f} ms   "
+                    print(f"  {name:14s} p50 {pct(xs, 0.5):7.1f} ms   p95 {pct(xs, 0.95):7.1f} ms   "
                           f"mean {statistics.fmean(xs):7.1f} ms")
             if rep and api:
                 print(f"  repaint / api round trip: p50 {pct(rep, 0.5) / pct(api, 0.5):.2f}x, "

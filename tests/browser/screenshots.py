@@ -40,6 +40,7 @@ def main() -> int:
             def open_(query: str) -> None:
                 page.goto(f"{base}/?{query}")
                 page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+                page.evaluate("window.gatescope.idle()")
                 page.wait_for_timeout(800)  # the step view answers after the trace
                 page.add_style_tag(content=".sticky { position: static !important; }")
 
