@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
-from lstm_core import Model, Trace
+from lstm_core import Model, ModelError, Trace
 
 try:
     import orjson
@@ -28,7 +28,9 @@ Q_MAX = 65535
 
 def compact(a: NDArray) -> dict:
     """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
-    lo, hi = float(a.min()), float(a.max())
+    lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
     if lo >= 0.0 and hi <= 1.0:
         offset, scale = 0.0, 1.0 / Q_MAX
     else:
@@ -49,6 +51,8 @@ def compact(a: NDArray) -> dict:
 def encode_values(a: NDArray, encoding: str) -> dict | list:
     """One (L, D, T, H) array in the requested encoding."""
     if encoding == "json":
+        if not np.isfinite(a).all():
+            raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
         return a.tolist()  # float32 -> the Python float of exactly that value
     return compact(a)
 

@@ -76,3 +76,12 @@ def test_wire_bytes_round_trip_with_and_without_orjson(monkeypatch, use_orjson):
     assert not gzipped and json.loads(small) == {"x": 1}
     plain, gzipped = serialize.wire_bytes(body, gzip_ok=False)
     assert not gzipped and json.loads(plain) == json.loads(json.dumps(body))
+
+
+@pytest.mark.parametrize("fmt", ["json", "compact"])
+def test_non_finite_values_are_a_model_error_not_a_crash(fmt):
+    from lstm_core import ModelError
+
+    a = np.array([0.5, np.inf, 0.2, 0.1], np.float32).reshape(1, 1, 2, 2)
+    with pytest.raises(ModelError, match="overflowed"):
+        encode_values(a, fmt)
