@@ -137,3 +137,15 @@ def test_repeated_requests_are_answered_alike_with_and_without_gzip(api, model_d
     assert_values_equal(plain.json(), tt.trace)
     other = api.post("/api/trace", json={**req, "layers": [1]}).json()
     assert other["layers"] == [1] and len(other["i"]) == 1  # options are part of the cache key
+
+
+@pytest.mark.parametrize("fmt", ["json", "compact"])
+def test_answers_match_the_documented_schema(client, fmt):
+    """The trace answer bypasses FastAPI's validation for speed, so check it against TraceResponse here."""
+    from app.schemas import StepResponse, TraceResponse
+
+    body = client.post("/api/trace", json={"model": "bi-proj", "text": "a [b", "format": fmt}).json()
+    TraceResponse.model_validate(body, strict=False)
+    assert set(body) == set(TraceResponse.model_fields)
+    step = client.post("/api/step", json={"model": "bi-proj", "text": "a [b", "t": 1}).json()
+    assert set(step) == set(StepResponse.model_fields)
