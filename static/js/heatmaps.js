@@ -41,7 +41,17 @@ function rows(a, ctx) {
     }
     return row;
   });
-  return { z, maxAbs, order };
+  return { z, maxAbs: a === ctx.trace.c ? percentileAbs(x, 0.95) : maxAbs, order };
+}
+
+/** The q-quantile of |x| (from at most ~50k evenly strided samples): c's colour scale ends there, so a
+ * few cells with a large |c| do not wash the rest out to white. */
+function percentileAbs(x, q) {
+  const stride = Math.max(1, Math.floor(x.length / 50000));
+  const s = new Float32Array(Math.ceil(x.length / stride));
+  for (let k = 0, j = 0; k < x.length; k += stride, j++) s[j] = Math.abs(x[k]);
+  s.sort();
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] || 1e-6;
 }
 
 const axis = (k, name) => (k ? `${name}${k + 1}` : name);
