@@ -70,6 +70,11 @@ def describe_kernels(threads: int) -> None:
         print(f"  {lib['user_api']:6s} {lib['internal_api']} {lib.get('version') or ''} "
               f"({lib['num_threads']} threads{extra}) {Path(lib['filepath']).name}")
     print(f"  numpy {np.__version__}, torch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()})")
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print(f"  load average {load:.1f} on {cores} cores")
+    if load > cores:
+        print("  WARNING: the machine is busy; multi-threaded wall-clock ratios are unreliable "
+              "(try --threads 1 --clock cpu)")
     if "OPENBLAS_CORETYPE" in os.environ:
         print(f"  OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} (forces OpenBLAS's kernel choice)")
 
