@@ -110,3 +110,17 @@ def test_png_export_draws_the_token_labels(gs):
     download.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert gs.page.evaluate("document.getElementById('heatmaps-plot').layout.xaxis6.showticklabels") is False
+
+
+def test_over_the_limit_shows_the_servers_sentence_and_keeps_the_last_view(gs):
+    gs.open("?model=english-char")
+    gs.type("short and fine")
+    gs.page.fill("#text", "a" * 2001)
+    gs.page.wait_for_function("document.getElementById('status').classList.contains('error')")
+    sentence = gs.page.text_content("#status")
+    assert "2,000" in sentence and gs.page.get_attribute("#status", "role") == "alert"
+    assert gs.page.evaluate("window.gatescope.rendered.text") == "short and fine"
+    gs.type("fine again")
+    assert "error" not in (gs.page.get_attribute("#status", "class") or "")
+    # Chromium logs every 4xx answer itself; that one was expected, and the page handled it.
+    gs.errors[:] = [e for e in gs.errors if "status of 413" not in e]
