@@ -4,8 +4,9 @@ Starts the real server (`python -m app serve`, a subprocess on a free 127.0.0.1 
 picks `shakespeare-char` (else the largest model there, and says so) and a 200-character text, then
 drives it from N concurrent async clients, each run bounded in requests and in seconds:
 - same:   every client sends the same text (a classroom typing the teacher's sentence);
-- typing: each client types its own text one character at a time, from 150 to 200 characters
-          (what the page does: the prefix-state cache runs only the new step);
+- typing: each client types its own passages one character at a time, from 150 to 200 characters,
+          then starts the next (what the page does: the prefix-state cache runs only the new step;
+          one request in 51 traces a new passage's 150 characters in full);
 - cold:   every request a 200-character text never seen before (a full trace each time).
 Prints p50/p95/p99, requests/s, errors, p50 divided by the in-process `model.trace_text` time of the
 same 200 characters (measured in this run while the server idles), and the server's CPU time per
@@ -79,7 +80,7 @@ def in_process_ms(model, text: str, reps: int = 15) -> float:
 
 
 async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seconds: float) -> dict:
-    """Each client sends its own list of bodies in order (cycling); stop at max_requests or max_seconds."""
+    """Each client sends its own list of bodies in order; all stop at max_requests or max_seconds."""
     lat: list[float] = []
     errors: list[str] = []
     sent = 0
@@ -88,10 +89,10 @@ async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seco
 
     async def client(c: httpx.AsyncClient, mine: list[dict]) -> None:
         nonlocal sent
-        k = 0
-        while sent < max_requests and time.perf_counter() < deadline:
+        for body in mine:
+            if sent >= max_requests or time.perf_counter() > deadline:
+                return
             sent += 1
-            body, k = mine[k % len(mine)], k + 1
             t = time.perf_counter()
             try:
                 async with c.stream("POST", "/api/trace", json=body) as r:
@@ -143,12 +144,13 @@ def scenario_bodies(kind: str, model_id: str, text: str, source: str, clients: i
     def req(t: str) -> dict:
         return {"model": model_id, "text": t, "format": "compact"}
 
+    per = n // clients + 1
     if kind == "same":
-        return [[req(text)] for _ in range(clients)]
-    if kind == "typing":
+        return [[req(text)] * per for _ in range(clients)]
+    if kind == "typing":  # 150 to 200 characters of one passage, then the next passage: never a repeat
         starts = [(7919 * (1000 * run + c + 1)) % (len(source) - 400) for c in range(clients)]
-        return [[req(source[s:s + k]) for k in range(150, 201)] for s in starts]
-    per = n // clients + 1  # cold: every text distinct across all clients
+        return [[req(source[s + 997 * (j // 51):][:150 + j % 51]) for j in range(per)] for s in starts]
+    # cold: every text distinct across all clients
     return [[req(source[(104729 * (100000 * run + c * per + j + 1)) % (len(source) - 400):][:200])
              for j in range(per)] for c in range(clients)]
 
