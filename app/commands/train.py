@@ -22,7 +22,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=int, default=256, help="hidden units per layer")
     p.add_argument("--embed", type=int, default=0, help="embedding width (0: one-hot input)")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers")
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=int, help="training steps (default 1000; with --resume, the run's own)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--seq-len", type=int, default=100, help="truncated BPTT window in characters")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -35,7 +35,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
     p.add_argument("--target", type=float, help="tasks: stop once held-out accuracy reaches this (e.g. 0.995)")
-    p.add_argument("--threads", type=int, default=0, help="BLAS threads (0: all cores)")
+    p.add_argument("--threads", type=int, help="BLAS threads (default: all cores; with --resume, the run's own)")
     p.add_argument("--name", help="model name (default: the --out stem)")
     p.add_argument("--description", default="", help="one line for the model list and the card")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -57,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
         cfg = None if args.resume else TrainConfig(
             corpus=args.corpus, task=args.task, hidden_size=args.hidden, num_layers=args.layers,
             input_kind="embedding" if args.embed else "onehot", embed_size=args.embed, dropout=args.dropout,
-            steps=args.steps, batch=args.batch, seq_len=args.seq_len, lr=args.lr, schedule=args.schedule,
+            steps=args.steps or 1000, batch=args.batch, seq_len=args.seq_len, lr=args.lr, schedule=args.schedule,
             warmup=args.warmup, forget_bias=args.forget_bias, clip=args.clip, seed=args.seed, max_vocab=args.max_vocab,
             checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, target=args.target,
-            threads=args.threads)
+            threads=args.threads or 0)
         result = train(cfg, ckpt, resume=args.resume, steps=args.steps, threads=args.threads,
                        progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr))
     except (ModelError, ValueError) as e:

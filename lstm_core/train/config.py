@@ -18,7 +18,7 @@ class TrainConfig:
     batch: int = 64
     seq_len: int = 100  # truncated BPTT window; tasks use their own example lengths
     lr: float = 2e-3
-    schedule: str = "cosine"  # "cosine" decays to lr/10 at the last step; "constant"
+    schedule: str = "cosine"  # "cosine" decays towards lr/10 over `steps`; "constant"
     warmup: int = 0
     forget_bias: float = 0.0  # added to the forget gates' initial bias; > 0 helps long gaps
     clip: float = 5.0  # global gradient-norm limit; 0 disables

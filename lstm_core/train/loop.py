@@ -71,6 +71,22 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self._old)
 
 
+def _setup(cfg: TrainConfig | None, resume, steps: int | None, threads: int | None):
+    """(config, source, spec, params, optimizer, first step, carried state) for a new or resumed run."""
+    if resume is not None:
+        params, spec, tokenizer, opt, start, state, saved = load_checkpoint(resume)
+        cfg = replace(saved, steps=steps or saved.steps, threads=saved.threads if threads is None else threads)
+        return cfg, make_source(cfg, tokenizer.vocab), spec, params, opt, start, state
+    if cfg is None:
+        raise ValueError("train needs a configuration or a checkpoint to resume")
+    source = make_source(cfg)
+    spec = NetSpec(len(source.tokenizer), cfg.hidden_size, cfg.num_layers, cfg.input_kind, cfg.embed_size,
+                   cfg.dropout)
+    dtype = np.dtype(cfg.dtype)
+    params = init_params(spec, cfg.seed, dtype, cfg.forget_bias)
+    return cfg, source, spec, params, Adam(lr=cfg.lr), 0, zero_state(spec, cfg.batch, dtype)
+
+
 def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | None = None,
           steps: int | None = None, threads: int | None = None, stop_at: int | None = None,
           progress: bool = True, log=print) -> Outcome:
@@ -82,18 +98,8 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
-    if resume is not None:
-        params, spec, tokenizer, opt, start, state, saved = load_checkpoint(resume)
-        cfg = replace(saved, steps=steps or saved.steps, threads=saved.threads if threads is None else threads)
-        source = make_source(cfg, tokenizer.vocab)
-    else:
-        if cfg is None:
-            raise ValueError("train needs a configuration or a checkpoint to resume")
-        source = make_source(cfg)
-        tokenizer = source.tokenizer
-        spec = NetSpec(len(tokenizer), cfg.hidden_size, cfg.num_layers, cfg.input_kind, cfg.embed_size, cfg.dropout)
-        params = init_params(spec, cfg.seed, np.dtype(cfg.dtype), cfg.forget_bias)
-        opt, start, state = Adam(lr=cfg.lr), 0, zero_state(spec, cfg.batch, np.dtype(cfg.dtype))
+    cfg, source, spec, params, opt, start, state = _setup(cfg, resume, steps, threads)
+    tokenizer = source.tokenizer
     dtype = np.dtype(cfg.dtype)
     out = Outcome(params, spec, tokenizer, cfg, start, source=source.describe)
     last_good, last_loss = None, None
@@ -106,8 +112,9 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
                 state = zero_state(spec, cfg.batch, dtype)
             x, y, w = source.batch_at(step)
             rng = np.random.default_rng([cfg.seed, step, 1]) if spec.dropout > 0 else None
-            r = forward_backward(params, spec, x, y, state, w, rng)
-            norm = clip_grad_norm(r.grads, cfg.clip)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported just below
+                r = forward_backward(params, spec, x, y, state, w, rng)
+                norm = clip_grad_norm(r.grads, cfg.clip)
             where = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint was written"
             if not (math.isfinite(r.loss) and math.isfinite(norm)):
                 bar.close()
