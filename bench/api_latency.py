@@ -85,9 +85,14 @@ async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seco
     errors: list[str] = []
     sent = 0
     deadline = time.perf_counter() + max_seconds
-    limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=len(bodies))
 
-    async def client(c: httpx.AsyncClient, mine: list[dict]) -> None:
+    async def client(mine: list[dict]) -> None:
+        # Its own keep-alive connection, like one browser: with --workers N it stays with one process.
+        async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1),
+                                     headers={"Accept-Encoding": "gzip"}) as c:
+            await session(c, mine)
+
+    async def session(c: httpx.AsyncClient, mine: list[dict]) -> None:
         nonlocal sent
         for body in mine:
             if sent >= max_requests or time.perf_counter() > deadline:
@@ -108,9 +113,7 @@ async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seco
             lat.append(time.perf_counter() - t)
 
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
-                                 headers={"Accept-Encoding": "gzip"}) as c:
-        await asyncio.gather(*(client(c, mine) for mine in bodies))
+    await asyncio.gather(*(client(mine) for mine in bodies))
     wall = time.perf_counter() - t0
     ms = np.array(lat) * 1e3
     pct = np.percentile(ms, [50, 95, 99]) if len(ms) else [float("nan")] * 3
