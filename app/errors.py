@@ -56,7 +56,8 @@ def validation_sentence(errors: list[dict]) -> tuple[int, str, str]:
             shown = repr(got) if len(repr(got)) <= 40 else repr(got)[:37] + "..."
             parts.append(f"'{where}': {e.get('msg', 'invalid value').rstrip('.')} (got {shown})")
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return 422, "invalid_request", "Invalid request: " + "; ".join(parts) + more + ". See /docs for the body."
+    return 422, "invalid_request", ("Invalid request: " + "; ".join(parts) + more
+                                    + ". The bodies are described at /openapi.json.")
 
 
 async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -74,9 +75,9 @@ async def _model_error(_: Request, exc: ModelError) -> JSONResponse:
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 404:
-        detail = f"No such page or endpoint: {request.url.path}. The API is listed at /docs."
+        detail = f"No such page or endpoint: {request.url.path}. The API is described at /openapi.json."
     elif exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}. The API is listed at /docs."
+        detail = f"{request.method} is not allowed on {request.url.path}. The API is described at /openapi.json."
     else:
         detail = str(exc.detail)
     return JSONResponse({"detail": detail, "code": f"http_{exc.status_code}"}, status_code=exc.status_code,

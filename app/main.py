@@ -29,7 +29,8 @@ async def lifespan(app: FastAPI):
 def create_app() -> FastAPI:
     """A new app; uvicorn calls this in each worker (`app.main:create_app`, factory=True)."""
     s = get_settings()
-    app = FastAPI(title="gatescope", version=VERSION, lifespan=lifespan,
+    # No /docs or /redoc: FastAPI loads their scripts from a CDN, and gatescope works offline.
+    app = FastAPI(title="gatescope", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Watch an LSTM think: every gate, cell and hidden value of a text.")
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
