@@ -63,7 +63,7 @@ def measure(fns: dict, repeats: int, clock=time.perf_counter) -> dict[str, list[
     return times
 
 
-def describe_kernels(threads: int) -> None:
+def describe_kernels(threads: int, clock: str) -> None:
     print(f"threads: torch {torch.get_num_threads()}, NumPy BLAS limited to {threads}")
     for lib in threadpool_info():
         extra = f", {lib['architecture']} kernels" if lib.get("architecture") else ""
@@ -72,7 +72,7 @@ def describe_kernels(threads: int) -> None:
     print(f"  numpy {np.__version__}, torch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()})")
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     print(f"  load average {load:.1f} on {cores} cores")
-    if load > cores:
+    if load > cores and clock == "wall":
         print("  WARNING: the machine is busy; multi-threaded wall-clock ratios are unreliable "
               "(try --threads 1 --clock cpu)")
     if "OPENBLAS_CORETYPE" in os.environ:
@@ -100,7 +100,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     with threadpool_limits(args.threads), torch.no_grad():
-        describe_kernels(args.threads)
+        describe_kernels(args.threads, args.clock)
         torch.manual_seed(0)
         mod = torch.nn.LSTM(args.input, args.hidden, args.layers, batch_first=True)
         lstm = LSTM.from_torch_state_dict(mod.state_dict())
