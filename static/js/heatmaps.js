@@ -106,7 +106,7 @@ export async function update(ctx) {
   const [data, layout] = figure(ctx);
   const first = !plot.data;
   await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
-  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
+  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
   label();
   if (first) {
     followZoom(fig, label);

@@ -40,18 +40,25 @@ function figure(ctx) {
   const units = Array.from({ length: ctx.H }, (_, u) => u);
   const data = [];
   GATES.forEach((q, k) => {
+    const xaxis = `x${k ? k + 1 : ''}`;
+    const yaxis = `y${k ? k + 1 : ''}`;
+    let ring = null;
     ctx.trace.layers.forEach((l, slot) => {
       const { hi, lo } = fractions(block(ctx.trace[q], slot, direction), ctx.T, ctx.H);
-      const chosen = units.map((u) => (l === layer && u === unit ? 16 : 9));
       data.push({
-        type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: `layer ${l}`,
-        legendgroup: `layer ${l}`, showlegend: k === 0, xaxis: `x${k ? k + 1 : ''}`, yaxis: `y${k ? k + 1 : ''}`,
-        marker: { color: LAYER_COLOURS[l % LAYER_COLOURS.length], size: chosen, opacity: 0.75,
-          line: { color: '#000', width: units.map((u) => (l === layer && u === unit ? 2.5 : 0)) } },
-        meta: l,
+        type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: `layer ${l}`, meta: l,
+        legendgroup: `layer ${l}`, showlegend: k === 0, xaxis, yaxis,
+        marker: { color: LAYER_COLOURS[l % LAYER_COLOURS.length], size: 9, opacity: 0.7 },
         hovertemplate: `${q}, layer ${l}, unit %{customdata}<br>above 0.9: %{x:.0%} of steps<br>`
           + 'below 0.1: %{y:.0%}<extra></extra>',
       });
+      if (l === layer) ring = [hi[unit], lo[unit]];
+    });
+    // The chosen unit, ringed after every layer's points so it is never hidden under them.
+    data.push({
+      type: 'scatter', mode: 'markers', x: [ring[0]], y: [ring[1]], xaxis, yaxis, showlegend: k === 0,
+      name: `unit ${unit}, layer ${layer}`, legendgroup: 'chosen', hoverinfo: 'skip',
+      marker: { size: 20, color: 'rgba(0,0,0,0)', line: { color: '#000', width: 3 } },
     });
   });
   const layout = baseLayout({
@@ -75,14 +82,14 @@ function figure(ctx) {
 export function update(ctx) {
   note.textContent = `Over all ${ctx.T} timesteps of the current text, ${ctx.D === 2 ? 'this direction, ' : ''}`
     + 'every layer. Points near the right edge are gates that are nearly always open, near the top nearly always '
-    + 'closed; the chosen unit is drawn larger. It aggregates the whole text, so it has no time marker.';
+    + 'closed; the chosen unit is ringed. It aggregates the whole text, so it has no time marker.';
   const [data, layout] = figure(ctx);
   const first = !plot.data;
   const p = Plotly.react(plot, data, layout, CONFIG);
   if (first) {
     plot.on('plotly_click', (ev) => {
       const pt = ev.points && ev.points[0];
-      if (pt) emit({ unit: Number(pt.customdata), layer: Number(pt.data.meta) });
+      if (pt && pt.customdata !== undefined) emit({ unit: Number(pt.customdata), layer: Number(pt.data.meta) });
     });
   }
   return p;

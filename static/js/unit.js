@@ -94,7 +94,7 @@ export async function update(ctx) {
   const [data, layout] = lines(ctx);
   const first = !plot.data;
   await Plotly.react(plot, data, layout, exportConfig(fig));
-  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 18 };
+  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
   placeLabels(fig, labelling.tokens, labelling);
   if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));
 }

@@ -1,7 +1,7 @@
-"""Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots`.
+"""Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
-Writes small PNGs to docs/screenshots/ (clipped to one view each, 1280 px wide).
+Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide).
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ OUT = ROOT / "docs" / "screenshots"
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
-    models = ROOT / "models"
+    models = Path(argv[0]) if argv else ROOT / "models"
     if (models / "shakespeare-char.safetensors").exists():
-        model, which = "shakespeare-char", "shipped models"
+        model, which = "shakespeare-char", f"shakespeare-char from {models}"
     else:
         models = Path(tempfile.mkdtemp(prefix="gatescope-shots-"))
         make_models(models)
@@ -33,7 +33,7 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1200, "height": 980})
             errors: list[str] = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
@@ -49,7 +49,6 @@ def main() -> int:
 
             open_(f"model={model}&text={quote(TEXT)}&t=20&unit=3&quantity=c")
             page.screenshot(path=str(OUT / "overview.png"))
-            shot("heatmaps", "#sec-heatmaps")
             shot("bars", "#sec-bars")
             shot("step", "#sec-step")
             shot("unit", "#sec-unit")
@@ -71,4 +70,4 @@ def main() -> int:
 if __name__ == "__main__":
     if not CHROMIUM.exists():
         raise SystemExit("/usr/bin/chromium is not installed")
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
