@@ -81,3 +81,30 @@ def test_a_chunked_body_over_the_limit_is_refused(http):
     r = http.post("/api/trace", content=chunks(), headers=T)
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
     assert http.get("/api/health").json()["status"] == "ok"
+
+
+def test_an_unexpected_error_is_a_500_sentence_and_the_server_goes_on(model_dir, monkeypatch):
+    import warnings
+
+    from app.main import create_app
+    from app.routes import trace as trace_route
+    from app.settings import get_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    app = create_app()
+    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=model_dir)
+    real = trace_route.trace_body
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        monkeypatch.setattr(trace_route, "trace_body", broken)
+        r = c.post("/api/trace", json={"model": "tiny-char", "text": "boom"})
+        assert r.status_code == 500 and r.json()["code"] == "internal_error"
+        assert "unexpected error" in r.json()["detail"] and "a bug" not in r.json()["detail"]
+        monkeypatch.setattr(trace_route, "trace_body", real)
+        assert c.post("/api/trace", json={"model": "tiny-char", "text": "boom"}).status_code == 200
