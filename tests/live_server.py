@@ -29,7 +29,20 @@ def free_port() -> int:
 
 def start_server(model_dir: str | os.PathLike, *, workers: int = 1, env: dict[str, str] | None = None,
                  args: list[str] | None = None, timeout: float = 60.0) -> tuple[str, subprocess.Popen]:
-    """Start `python -m app serve` on a free 127.0.0.1 port; return (base_url, process) once healthy."""
+    """Start `python -m app serve` on a free 127.0.0.1 port; return (base_url, process) once healthy.
+
+    Tries three ports: another process may take the free port between our probe and the server's bind.
+    """
+    for attempt in range(3):
+        base, proc, tail = _try_start(model_dir, workers, env, args, timeout)
+        if proc is not None:
+            return base, proc
+        if "address already in use" not in tail.lower() or attempt == 2:
+            break
+    raise RuntimeError(f"gatescope server did not become healthy on {base} within {timeout:.0f} s:\n{tail}")
+
+
+def _try_start(model_dir, workers, env, args, timeout) -> tuple[str, subprocess.Popen | None, str]:
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+b", prefix="gatescope-server-", suffix=".log", delete=False)  # noqa: SIM115
     cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -39,18 +52,16 @@ def start_server(model_dir: str | os.PathLike, *, workers: int = 1, env: dict[st
     proc.log_path = log.name  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
                 if r.status == 200:
-                    return base, proc
+                    return base, proc, ""
         except OSError:
             time.sleep(0.1)
-    stop_server(proc)
     tail = Path(log.name).read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"gatescope server did not become healthy on {base} within {timeout:.0f} s:\n{tail}")
+    stop_server(proc)
+    return base, None, tail
 
 
 def stop_server(proc: subprocess.Popen, timeout: float = 10.0) -> None:
