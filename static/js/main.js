@@ -64,7 +64,9 @@ function clamp(tr) {
   if (!tr.layers.includes(state.layer)) state.layer = tr.layers[0];
   state.direction = Math.min(state.direction, D - 1);
   state.unit = Math.min(Math.max(0, state.unit), H - 1);
-  state.t = followEnd || state.t === null ? T - 1 : Math.min(Math.max(0, state.t), T - 1);
+  // Once t reaches the newest token (the text shrank under it, or the user went there), it follows the typing.
+  if (followEnd || state.t === null || state.t >= T - 1) followEnd = true;
+  state.t = followEnd ? T - 1 : Math.max(0, state.t);
 }
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));

@@ -20,7 +20,8 @@ def test_a_link_restores_the_view_and_the_url_follows_changes(gs):
     assert gs.page.input_value("#order") == "mean"
     assert gs.page.input_value("#scrubber") == "2"
     assert gs.page.text_content("#unit-heading").startswith("Unit 4 · layer 1")
-    gs.type("the dog sat")
+    gs.type("the dog sat")  # cleared first: t fell onto the newest token, so it follows the typing
+    assert gs.page.evaluate("window.gatescope.state.t") == len("the dog sat") - 1
     gs.page.wait_for_function("new URLSearchParams(location.search).get('text') === 'the dog sat'")
     q = parse_qs(urlparse(gs.page.url).query)
     assert q["model"] == ["english-char"] and q["unit"] == ["4"] and q["quantity"] == ["f"]
