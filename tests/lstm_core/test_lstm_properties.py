@@ -52,7 +52,7 @@ def configs(draw, general: bool = False) -> LSTMConfig:
     )
 
 
-def setup(cfg: LSTMConfig, seed: int, T: int, dtype, state: bool):
+def make_case(cfg: LSTMConfig, seed: int, T: int, dtype, state: bool):
     """Random weights (scaled up so gates saturate sometimes), input and optional initial state."""
     lstm = LSTM.random(cfg, seed=seed, dtype=np.float64)
     lstm = LSTM(cfg, {k: (3 * v).astype(dtype) for k, v in lstm.params.items()})
@@ -112,7 +112,7 @@ def check_cell_equations(lstm: LSTM, x, h0, c0, tr, tol: float) -> None:
 @given(cfg=configs(), seed=st.integers(0, 2**16), T=st.integers(1, 10), state=st.booleans(),
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_torch_semantics_obey_the_cell_equations(cfg, seed, T, state, dtype) -> None:
-    lstm, x, h0, c0 = setup(cfg, seed, T, dtype, state)
+    lstm, x, h0, c0 = make_case(cfg, seed, T, dtype, state)
     tr = lstm.trace(x, h0, c0, record_pre=True)
     check_cell_equations(lstm, x, h0, c0, tr, TOL[dtype])
 
@@ -121,7 +121,7 @@ def test_torch_semantics_obey_the_cell_equations(cfg, seed, T, state, dtype) -> 
 @given(cfg=configs(general=True), seed=st.integers(0, 2**16), T=st.integers(1, 10), state=st.booleans(),
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_other_activations_clip_peepholes_obey_the_cell_equations(cfg, seed, T, state, dtype) -> None:
-    lstm, x, h0, c0 = setup(cfg, seed, T, dtype, state)
+    lstm, x, h0, c0 = make_case(cfg, seed, T, dtype, state)
     tr = lstm.trace(x, h0, c0, record_pre=True)
     check_cell_equations(lstm, x, h0, c0, tr, TOL[dtype])
     if cfg.clip is not None:
@@ -140,7 +140,7 @@ def assert_same(a, b, tol: float, fields=(*GATES, "output", "h_n", "c_n")) -> No
 def test_step_by_step_equals_whole_sequence(cfg, seed, T, state, dtype) -> None:
     """Feeding one token at a time, each from the last h_n and c_n, records what one call records."""
     cfg = LSTMConfig(**{**cfg.__dict__, "bidirectional": False})  # a backward pass needs the future
-    lstm, x, h0, c0 = setup(cfg, seed, T, dtype, state)
+    lstm, x, h0, c0 = make_case(cfg, seed, T, dtype, state)
     whole = lstm.trace(x, h0, c0)
     steps = lstm.trace(x[:1], h0, c0)
     for t in range(1, T):
@@ -154,7 +154,7 @@ def test_step_by_step_equals_whole_sequence(cfg, seed, T, state, dtype) -> None:
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_concat_time_of_two_halves_equals_whole(cfg, seed, T, cut, dtype) -> None:
     cfg = LSTMConfig(**{**cfg.__dict__, "bidirectional": False})
-    lstm, x, h0, c0 = setup(cfg, seed, T, dtype, True)
+    lstm, x, h0, c0 = make_case(cfg, seed, T, dtype, True)
     k = min(T - 1, max(1, round(cut * T)))
     a = lstm.trace(x[:k], h0, c0, record_pre=True)
     joined = concat_time(a, lstm.trace(x[k:], a.h_n, a.c_n, record_pre=True))
@@ -170,7 +170,7 @@ def test_batched_equals_each_sequence_alone(cfg, seed, T, B, state, general, dty
     if general:  # the general cell path must batch the same way
         cfg = LSTMConfig(**{**cfg.__dict__, "peepholes": True, "clip": 1.5,
                             "recurrent_activation": HARD_SIGMOID_KERAS2})
-    lstm, _, _, _ = setup(cfg, seed, 1, dtype, False)
+    lstm, _, _, _ = make_case(cfg, seed, 1, dtype, False)
     rng = np.random.default_rng(seed + 2)
     LD, Ho, H = cfg.num_layers * cfg.num_directions, cfg.output_size, cfg.hidden_size
     lengths = rng.integers(1, T + 1, B)
