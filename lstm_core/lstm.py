@@ -114,6 +114,9 @@ class LSTM:
 
     def __post_init__(self) -> None:
         check_params(self.config, self.params)
+        # Our own read-only copies: the prepared (transposed, reordered) weights are cached, so the
+        # arrays they come from must not change under them, e.g. when they were views of torch tensors.
+        object.__setattr__(self, "params", {k: _read_only_copy(v) for k, v in self.params.items()})
 
     @property
     def dtype(self) -> np.dtype:
@@ -256,6 +259,12 @@ def check_params(cfg: LSTMConfig, params: dict[str, NDArray]) -> None:
             raise ModelError(f"{name} contains NaN or infinite values; the model cannot be traced")
     if len(dtypes) > 1:
         raise ModelError("all LSTM parameters must share one dtype (float32 or float64)")
+
+
+def _read_only_copy(a: NDArray) -> NDArray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
 
 
 def _to_numpy(v) -> NDArray:
