@@ -35,6 +35,8 @@ class CellOptions:
 
 @dataclass
 class GroupRun:
+    """Where one run records its steps; the trace's arrays are views of these buffers."""
+
     gates: NDArray  # (S, B, G, 4H) activated, internal order i|f|o|g
     pre: NDArray | None  # (S, B, G, 4H) pre-activations, same order
     c: NDArray  # (S + 1, B, G, H), c[0] is the initial state
@@ -46,20 +48,18 @@ def run_groups(
     add: NDArray,  # (S, B, G, 4H) input projection plus biases
     h0: NDArray,  # (B, G, H_out)
     c0: NDArray,  # (B, G, H)
+    run: GroupRun,  # buffers to fill, sized (S, ...) and (S + 1, ...); `pre` only when recording it
     *,
     mask: NDArray | None,  # (S, B, G) bool, False where the state must stay as it is
     W_hr: NDArray | None,  # (G, H, P) projection, already transposed
     peep: NDArray | None,  # (3, G, H) peephole weights i|f|o
     opts: CellOptions,
-    record_pre: bool,
-) -> GroupRun:
+) -> None:
     S, B, G, H4 = add.shape
     H, Ho = H4 // 4, h0.shape[2]
     dt = add.dtype
-    gates = np.empty((S, B, G, H4), dt)
-    pre = np.empty((S, B, G, H4), dt) if record_pre else None
-    cs = np.empty((S + 1, B, G, H), dt)
-    hs = np.empty((S + 1, B, G, Ho), dt)
+    gates, pre, cs, hs = run.gates, run.pre, run.c, run.h
+    record_pre = pre is not None
     cs[0], hs[0] = c0, h0
     tmp = np.empty((B, G, H), dt)
     m = np.empty((B, G, H), dt) if W_hr is not None else None
@@ -102,7 +102,6 @@ def run_groups(
             keep = ~mask[s][..., None]  # (B, G, 1)
             np.copyto(c, c_prev, where=keep)
             np.copyto(h, hs[s], where=keep)
-    return GroupRun(gates, pre, cs, hs)
 
 
 def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> None:

@@ -19,6 +19,7 @@ from .engine import CellOptions
 from .errors import ModelError
 from .trace import Trace
 
+
 @dataclass(frozen=True)
 class LSTMConfig:
     input_size: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
 from .engine import GroupRun, run_groups
@@ -25,7 +26,7 @@ def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
     batched = x.ndim == 3
     xb = x if batched else x[None]
     B, T, D = xb.shape
-    if D != cfg.input_size:
+    if cfg.input_size != D:
         raise ModelError(f"input has {D} features per step but the LSTM expects input_size={cfg.input_size}")
     if T == 0 or B == 0:
         raise ModelError("input has no timesteps: give at least one")
@@ -37,48 +38,92 @@ def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
     ragged = bool((lens != T).any())
     h0b = _state(h0, "h0", (L * Dn, Ho), B, batched, dt)  # (B, L*D, H_out)
     c0b = _state(c0, "c0", (L * Dn, H), B, batched, dt)
-    out = _Outputs(B, L, Dn, T, H, Ho, dt, record_pre)
-
     prep, opts = lstm._prepared, lstm._options
     if Dn == 1 and L > 1 and B <= WAVEFRONT_MAX_BATCH:
-        _wavefront(prep, lstm._wavefront_W, opts, xt, lens, ragged, h0b, c0b, out)
+        views, c_n, h_n = _wavefront(prep, lstm._wavefront_W, opts, xt, lens, ragged, h0b, c0b, record_pre)
     else:
-        inp = xt
-        steps = np.arange(T)[:, None]
-        rev = np.where(steps < lens, lens - 1 - steps, steps)[:, :, None]  # (T, B, 1) reversal within lengths
-        mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
-        for k in range(L):
-            P = prep[k]
-            add = np.empty((T, B, Dn, 4 * H), dt)
-            for d, p in enumerate(P):
-                src = inp if d == 0 else np.take_along_axis(inp, rev, axis=0)
-                np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H) all timesteps in one product
-                add[:, :, d] += p.b
-            W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
-            sl = slice(k * Dn, (k + 1) * Dn)
-            r = run_groups(W, add, h0b[:, sl], c0b[:, sl], mask=mask, W_hr=_stack([p.W_hr for p in P]),
-                           peep=_stack([p.peep for p in P], axis=1), opts=opts, record_pre=record_pre)
-            for d in range(Dn):
-                order = None if d == 0 else rev
-                out.put(k, d, r, slice(0, T), d, order)
-            out.c_n[:, sl], out.h_n[:, sl] = r.c[T], r.h[T]
-            inp = np.ascontiguousarray(r.h[1:].reshape(T, B, Dn * Ho)) if Dn == 1 else np.concatenate(
-                [np.take_along_axis(r.h[1:, :, 1], rev, axis=0) if d else r.h[1:, :, 0] for d in range(Dn)],
-                axis=-1)  # (T, B, Dn*H_out) in input order
+        views, c_n, h_n = _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre)
     if lstm._fast and record_pre:
-        for a in (out.pre_i, out.pre_f, out.pre_o):
-            a *= 2  # undo the halving of the i, f, o pre-activations
+        for k in ("pre_i", "pre_f", "pre_o"):
+            views[k] *= 2  # undo the halving of the i, f, o pre-activations
     if ragged:
         pad = (np.arange(T)[None, :] >= lens[:, None])[:, None, None, :, None]  # (B, 1, 1, T, 1)
-        for a in out.arrays():
+        for a in views.values():
             np.copyto(a, 0, where=pad)
-    return out.trace(batched, lens if lengths is not None else None)
+    h = views["h"]
+    output = h[:, L - 1].transpose(0, 2, 1, 3).reshape(B, T, Dn * Ho)  # (B, T, D*H_out)
+
+    def pub(a):
+        return a if batched else a[0]
+
+    return Trace(**{k: pub(v) for k, v in views.items()}, output=pub(output), h_n=pub(h_n), c_n=pub(c_n),
+                 batched=batched, lengths=lens if lengths is not None else None)
 
 
-def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, out: _Outputs) -> None:
+def _buffers(shape: tuple[int, ...], steps: int, H: int, Ho: int, dt, record_pre: bool) -> GroupRun:
+    """Step buffers for shape (*lead, B, G): (*lead, steps, B, G, X); c and h get one more, the initial state."""
+    *lead, B, G = shape
+    return GroupRun(
+        gates=np.empty((*lead, steps, B, G, 4 * H), dt),
+        pre=np.empty((*lead, steps, B, G, 4 * H), dt) if record_pre else None,
+        c=np.empty((*lead, steps + 1, B, G, H), dt),
+        h=np.empty((*lead, steps + 1, B, G, Ho), dt),
+    )
+
+
+def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
+    """Views of i, f, g, o (and pre-activations) in a (..., 4H) buffer of internal order i|f|o|g."""
+    out = {}
+    for name, j in (("i", 0), ("f", 1), ("o", 2), ("g", 3)):
+        out[name] = gates[..., j * H : (j + 1) * H]
+        if pre is not None:
+            out[f"pre_{name}"] = pre[..., j * H : (j + 1) * H]
+    return out
+
+
+def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre):
+    """Layer after layer, both directions of a layer in one loop; the trace views the step buffers."""
+    T, B, _ = xt.shape
+    L, Dn = len(prep), len(prep[0])
+    H4, Ho = prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
+    H, dt = H4 // 4, xt.dtype
+    buf = _buffers((L, B, Dn), T, H, Ho, dt, record_pre)  # gates (L, T, B, D, 4H), c (L, T+1, B, D, H)...
+    steps = np.arange(T)[:, None]
+    rev = np.where(steps < lens, lens - 1 - steps, steps)[:, :, None]  # (T, B, 1) reversal within lengths
+    mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
+    c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
+    inp = xt
+    for k in range(L):
+        P = prep[k]
+        add = np.empty((T, B, Dn, H4), dt)
+        for d, p in enumerate(P):
+            src = inp if d == 0 else np.take_along_axis(inp, rev, axis=0)
+            np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H) all timesteps in one product
+            add[:, :, d] += p.b
+        W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
+        sl = slice(k * Dn, (k + 1) * Dn)
+        run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
+        run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
+                   peep=_stack([p.peep for p in P], axis=1), opts=opts)
+        c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
+        if Dn == 2:  # the backward direction ran on reversed inputs: put its steps back in input order
+            for a in (run.gates, run.pre, run.c[1:], run.h[1:]):
+                if a is not None:
+                    a[:, :, 1] = np.take_along_axis(a[:, :, 1], rev, axis=0)
+        inp = run.h[1:].reshape(T, B, Dn * Ho)  # (T, B, D*H_out), a view
+
+    def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
+        return a.transpose(2, 0, 3, 1, 4)
+
+    views = {k: pub(v) for k, v in _split(buf.gates, buf.pre, H).items()}
+    views["c"], views["h"] = pub(buf.c[:, 1:]), pub(buf.h[:, 1:])
+    return views, c_n, h_n
+
+
+def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, record_pre):
     """All layers of a unidirectional stack in one loop: layer l handles t = s - l at step s."""
     T, B, _ = xt.shape
-    L, H4 = len(prep), prep[0][0].W_hh.shape[1]
+    L, H4, Ho = len(prep), prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
     S, dt = T + L - 1, xt.dtype
     add = np.empty((S, B, L, H4), dt)
     for k in range(L):
@@ -87,57 +132,19 @@ def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, out: _Outputs) -> None
     add[:T, :, 0] += prep[0][0].b
     t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
     limit = lens[None, :, None] if ragged else T
-    r = run_groups(W, add, h0b, c0b, mask=(t >= 0) & (t < limit),
-                   W_hr=_stack([p[0].W_hr for p in prep]), peep=_stack([p[0].peep for p in prep], axis=1),
-                   opts=opts, record_pre=out.record_pre)
-    for k in range(L):
-        out.put(k, 0, r, slice(k, k + T), k, None)
-    out.c_n[:], out.h_n[:] = r.c[S], r.h[S]
+    run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
+    run_groups(W, add, h0b, c0b, run, mask=(t >= 0) & (t < limit),
+               W_hr=_stack([p[0].W_hr for p in prep]), peep=_stack([p[0].peep for p in prep], axis=1), opts=opts)
+    views = {k: _skew(v, T) for k, v in _split(run.gates, run.pre, H4 // 4).items()}
+    views["c"], views["h"] = _skew(run.c[1:], T), _skew(run.h[1:], T)
+    return views, run.c[S].copy(), run.h[S].copy()
 
 
-class _Outputs:
-    """The public arrays, (B, L, D, T, X), filled group by group."""
-
-    def __init__(self, B, L, Dn, T, H, Ho, dt, record_pre: bool):
-        self.H, self.record_pre = H, record_pre
-        for k in ("i", "f", "g", "o", "c"):
-            setattr(self, k, np.empty((B, L, Dn, T, H), dt))
-        self.h = np.empty((B, L, Dn, T, Ho), dt)
-        for k in ("pre_i", "pre_f", "pre_g", "pre_o"):
-            setattr(self, k, np.empty((B, L, Dn, T, H), dt) if record_pre else None)
-        self.c_n = np.empty((B, L * Dn, H), dt)
-        self.h_n = np.empty((B, L * Dn, Ho), dt)
-
-    def arrays(self) -> list[NDArray]:
-        names = ["i", "f", "g", "o", "c", "h"] + (["pre_i", "pre_f", "pre_g", "pre_o"] if self.record_pre else [])
-        return [getattr(self, k) for k in names]
-
-    def put(self, k: int, d: int, r: GroupRun, steps: slice, g: int, order: NDArray | None) -> None:
-        """Copy group g of run r (steps `steps`) to layer k, direction d; `order` undoes a reversal."""
-        def place(dst: NDArray, src: NDArray) -> None:  # src (T, B, X)
-            if order is not None:
-                src = np.take_along_axis(src, order, axis=0)
-            dst[:, k, d] = src.swapaxes(0, 1)
-
-        H = self.H
-        gates = r.gates[steps, :, g]  # (T, B, 4H), internal order i|f|o|g
-        for name, j in (("i", 0), ("f", 1), ("o", 2), ("g", 3)):
-            place(getattr(self, name), gates[..., j * H : (j + 1) * H])
-            if self.record_pre:
-                place(getattr(self, f"pre_{name}"), r.pre[steps, :, g, j * H : (j + 1) * H])
-        place(self.c, r.c[1:][steps, :, g])
-        place(self.h, r.h[1:][steps, :, g])
-
-    def trace(self, batched: bool, lens: NDArray | None) -> Trace:
-        B, L, Dn, T, Ho = self.h.shape
-        output = self.h[:, L - 1].transpose(0, 2, 1, 3).reshape(B, T, Dn * Ho)  # (B, T, D*H_out)
-
-        def pub(a):
-            return a if batched or a is None else a[0]
-
-        return Trace(i=pub(self.i), f=pub(self.f), g=pub(self.g), o=pub(self.o), c=pub(self.c), h=pub(self.h),
-                     output=pub(output), h_n=pub(self.h_n), c_n=pub(self.c_n), batched=batched, lengths=lens,
-                     pre_i=pub(self.pre_i), pre_f=pub(self.pre_f), pre_g=pub(self.pre_g), pre_o=pub(self.pre_o))
+def _skew(a: NDArray, T: int) -> NDArray:
+    """(S, B, L, X) wavefront buffer to the (B, L, 1, T, X) view with [b, l, 0, t] = a[t + l, b, l]."""
+    sS, sB, sL, sX = a.strides
+    _, B, L, X = a.shape
+    return as_strided(a, shape=(B, L, T, X), strides=(sB, sS + sL, sS, sX))[:, :, None]
 
 
 def _lengths(lengths, B: int, T: int, batched: bool) -> NDArray:

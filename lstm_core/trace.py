@@ -52,7 +52,8 @@ class Trace:
         kw = {}
         for fld in fields(self):
             v = getattr(self, fld.name)
-            if fld.name in ("i", "f", "g", "o", "c", "h") or (fld.name.startswith("pre_") and v is not None) or fld.name == "output":
+            timed = fld.name in ("i", "f", "g", "o", "c", "h", "output") or fld.name.startswith("pre_")
+            if timed and v is not None:
                 v = v[..., start:stop, :]
             kw[fld.name] = v
         return Trace(**kw)
