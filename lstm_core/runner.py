@@ -93,9 +93,9 @@ def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre):
     mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
     c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
     inp = xt
+    add = np.empty((T, B, Dn, H4), dt)  # input projections plus biases, reused by every layer
     for k in range(L):
         P = prep[k]
-        add = np.empty((T, B, Dn, H4), dt)
         for d, p in enumerate(P):
             src = inp if d == 0 else np.take_along_axis(inp, rev, axis=0)
             np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H) all timesteps in one product
