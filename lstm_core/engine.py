@@ -4,8 +4,9 @@ A group is one (layer, direction) cell. Two schedules share this loop:
 - layer mode: the groups are the directions of one layer, each fed a precomputed input projection;
 - wavefront: the groups are the layers of a unidirectional stack; at step s layer l handles
   t = s - l, so its input h_{l-1}[t] was produced one step earlier and is part of the state vector.
-  One block matrix [[W_hh_0, W_ih_1, 0], [0, W_hh_1, W_ih_2], ...] then advances every layer with one
-  product: per-step NumPy call overhead, not arithmetic, is what dominates at batch 1.
+  The recurrent product is block-bidiagonal, [[W_hh_0, W_ih_1, 0], [0, W_hh_1, W_ih_2], ...]: one
+  product per row block [W_hh_l | W_ih_{l+1}] advances every layer without reading zero blocks.
+  At batch 1 each step is bound by reading the weights and by per-call overhead, not arithmetic.
 
 Arrays are laid out (step, batch, group, unit) so that the previous h of all groups, hs[s], is
 already the (B, G * H_out) left operand of that product: no copies per step.
@@ -44,7 +45,7 @@ class GroupRun:
 
 
 def run_groups(
-    W: NDArray,  # (G * H_out, G * 4H) block matrix, or (G, H_out, 4H) one matrix per group
+    W: NDArray | list[NDArray],  # (H_out, 4H) for one group, (G, H_out, 4H) one per group, or wavefront row blocks
     add: NDArray,  # (S, B, G, 4H) input projection plus biases
     h0: NDArray,  # (B, G, H_out)
     c0: NDArray,  # (B, G, H)
@@ -63,15 +64,26 @@ def run_groups(
     cs[0], hs[0] = c0, h0
     tmp = np.empty((B, G, H), dt)
     m = np.empty((B, G, H), dt) if W_hr is not None else None
-    block = W.ndim == 2
+    wavefront = isinstance(W, list)
+    if wavefront:
+        rows = np.empty((B, 2 * H4), dt)
     step_masked = None if mask is None else ~mask.all(axis=(1, 2))
     H2, H3 = 2 * H, 3 * H
 
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs
-        if block:
-            np.matmul(hs[s].reshape(B, G * Ho), W, out=zs.reshape(B, G * H4))  # (B, G*4H)
+        if wavefront:
+            h_prev, zf = hs[s], zs.reshape(B, G * H4)
+            np.matmul(h_prev[:, 0], W[0], out=zf[:, : W[0].shape[1]])  # layer 0, and layer 1's input
+            for k in range(1, G):
+                n = W[k].shape[1]
+                np.matmul(h_prev[:, k], W[k], out=rows[:, :n])  # (B, 8H): layer k, and layer k+1's input
+                zf[:, k * H4 : (k + 1) * H4] += rows[:, :H4]
+                if n > H4:
+                    zf[:, (k + 1) * H4 : (k + 2) * H4] = rows[:, H4:]
+        elif W.ndim == 2:
+            np.matmul(hs[s].reshape(B, G * Ho), W, out=zs.reshape(B, G * H4))  # (B, 4H)
         else:
             for k in range(G):
                 np.matmul(hs[s][:, k], W[k], out=zs[:, k])  # (B, 4H)

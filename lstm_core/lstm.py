@@ -202,16 +202,13 @@ class LSTM:
         return out
 
     @cached_property
-    def _wavefront_W(self) -> NDArray:
-        """(L*H_out, L*4H) block matrix: column block l reads h_l (W_hh_l) and h_{l-1} (W_ih_l)."""
+    def _wavefront_W(self) -> list[NDArray]:
+        """Row blocks of the wavefront's block-bidiagonal matrix: h_l feeds layer l (W_hh_l) and
+        layer l+1 (W_ih_{l+1}), so block l is [W_hh_l | W_ih_{l+1}] (H_out, 8H), the last (H_out, 4H)."""
         prep = self._prepared
-        L, (Ho, H4) = len(prep), prep[0][0].W_hh.shape
-        W = np.zeros((L * Ho, L * H4), self.dtype)
-        for k in range(L):
-            W[k * Ho : (k + 1) * Ho, k * H4 : (k + 1) * H4] = prep[k][0].W_hh
-            if k:
-                W[(k - 1) * Ho : k * Ho, k * H4 : (k + 1) * H4] = prep[k][0].W_ih
-        return W
+        L = len(prep)
+        return [np.ascontiguousarray(np.concatenate([prep[k][0].W_hh, prep[k + 1][0].W_ih], axis=1))
+                if k + 1 < L else prep[k][0].W_hh for k in range(L)]
 
     @cached_property
     def _options(self) -> CellOptions:
