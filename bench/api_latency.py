@@ -10,8 +10,9 @@ drives it from N concurrent async clients, each run bounded in requests and in s
 - cold:   every request a 200-character text never seen before (a full trace each time).
 Prints p50/p95/p99, requests/s, errors, p50 divided by the in-process `model.trace_text` time of the
 same 200 characters (measured in this run while the server idles), and the server's CPU time per
-request (which, unlike latency, does not depend on what else the machine runs); then response bytes
-per recorded value for each encoding, gzipped as served and raw. Loopback only.
+request, also divided by the CPU time of the in-process trace (CPU times, unlike latencies, hardly
+depend on what else the machine runs); then response bytes per recorded value for each encoding,
+gzipped as served and raw. Loopback only.
 
 Run: `python bench/api_latency.py [--models DIR] [--model ID] [--clients 1,8,32] [--requests 160]`.
 """
@@ -120,6 +121,18 @@ async def drive(base: str, bodies: list[list[dict]], max_requests: int, max_seco
     return {"n": len(lat), "errors": errors, "p50": pct[0], "p95": pct[1], "p99": pct[2], "rps": len(lat) / wall}
 
 
+def in_process_cpu_ms(model, text: str, reps: int = 15) -> float:
+    """Median CPU time of `model.trace_text` with one BLAS thread, as the server runs it."""
+    with threadpool_limits(1, user_api="blas"):
+        model.trace_text(text)
+        ts = []
+        for _ in range(reps):
+            t = time.process_time()
+            model.trace_text(text)
+            ts.append(time.process_time() - t)
+    return statistics.median(ts) * 1e3
+
+
 def server_cpu_s(pid: int) -> float:
     """User + system CPU seconds of the server and its worker processes so far (Linux /proc; else nan)."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -199,10 +212,11 @@ def main() -> int:
     base, proc = start_server(a.models, workers=a.workers)
     try:
         anchor = [in_process_ms(model, text)]
+        anchor_cpu = [in_process_cpu_ms(model, text)]
         print(f"in-process model.trace_text, 200 characters: {anchor[0]:.1f} ms "
               "(median of 15, with 1 or 2 BLAS threads, whichever is faster)\n")
         print(f"{'scenario':8} {'clients':>7} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'p99 ms':>8} {'req/s':>7} {'p50/trace':>9} {'server CPU ms/req':>17}")
+              f"{'p99 ms':>8} {'req/s':>7} {'p50/trace':>9} {'server CPU ms/req':>17} {'CPU/trace CPU':>13}")
         total_errors = 0
         run = 0
         for kind in a.scenarios.split(","):
@@ -214,14 +228,18 @@ def main() -> int:
                 r = asyncio.run(drive(base, bodies, a.requests, a.seconds))
                 cpu_ms = (server_cpu_s(proc.pid) - cpu0) / max(r["n"], 1) * 1e3
                 anchor.append(in_process_ms(model, text, reps=5))  # re-measured side by side, server idle
-                ref = statistics.median(anchor)
+                anchor_cpu.append(in_process_cpu_ms(model, text, reps=5))
+                ref, ref_cpu = statistics.median(anchor), statistics.median(anchor_cpu)
                 total_errors += len(r["errors"])
                 print(f"{kind:8} {n:7d} {r['n']:8d} {len(r['errors']):6d} {r['p50']:8.1f} {r['p95']:8.1f} "
-                      f"{r['p99']:8.1f} {r['rps']:7.1f} {r['p50'] / ref:9.2f} {cpu_ms:17.1f}")
+                      f"{r['p99']:8.1f} {r['rps']:7.1f} {r['p50'] / ref:9.2f} {cpu_ms:17.1f} "
+                      f"{cpu_ms / ref_cpu:13.2f}")
                 if r["errors"]:
                     print(f"         errors: {sorted(set(r['errors']))}")
         print(f"\nin-process trace time used for the ratios: {statistics.median(anchor):.1f} ms "
-              f"(median of {len(anchor)} medians, min {min(anchor):.1f}, max {max(anchor):.1f})")
+              f"(median of {len(anchor)} medians, min {min(anchor):.1f}, max {max(anchor):.1f}); its CPU time "
+              f"with one BLAS thread: {statistics.median(anchor_cpu):.1f} ms. CPU times do not grow with the "
+              "machine's other load the way wall times do.")
         print("\nbytes per recorded value (i, f, g, o, c, h over every layer, direction, step and unit), "
               "one 201-character trace with top-5 predictions:")
         for fmt, values, gz, raw in wire_sizes(base, model, model_id, text):

@@ -6,7 +6,7 @@ The two trainers alternate step by step so a busy machine slows both alike. Prin
 per step and its ratio (goal: ours <= 1.5x torch), then the validation loss of both after the run,
 scored by one function on both sets of weights (goal: within 0.02 nats).
 
-    python bench/train_vs_torch.py [--steps 60] [--hidden 256] [--layers 2] [--batch 64] [--seq-len 100]
+    python bench/train_vs_torch.py [--steps 60] [--hidden 256] [--layers 2] [--embed 0] [--batch 64] [--seq-len 100]
 """
 from __future__ import annotations
 
@@ -37,22 +37,28 @@ class TorchLM(torch.nn.Module):
     def __init__(self, spec: NetSpec, params: dict[str, np.ndarray]) -> None:
         super().__init__()
         self.V = spec.vocab_size
-        self.lstm = torch.nn.LSTM(spec.vocab_size, spec.hidden_size, spec.num_layers, batch_first=True)
+        self.embedding = torch.nn.Embedding(spec.vocab_size, spec.embed_size) if spec.embed_size else None
+        self.lstm = torch.nn.LSTM(spec.input_size, spec.hidden_size, spec.num_layers, batch_first=True)
         self.decoder = torch.nn.Linear(spec.hidden_size, spec.vocab_size)
         with torch.no_grad():
             for n, p in self.lstm.named_parameters():
                 p.copy_(torch.from_numpy(params[f"lstm.{n}"]))
             self.decoder.weight.copy_(torch.from_numpy(params["decoder.weight"]))
             self.decoder.bias.copy_(torch.from_numpy(params["decoder.bias"]))
+            if self.embedding is not None:
+                self.embedding.weight.copy_(torch.from_numpy(params["embedding.weight"]))
 
     def forward(self, x: torch.Tensor, state):
-        out, state = self.lstm(torch.nn.functional.one_hot(x, self.V).float(), state)
+        inp = self.embedding(x) if self.embedding is not None else torch.nn.functional.one_hot(x, self.V).float()
+        out, state = self.lstm(inp, state)
         return self.decoder(out), state
 
     def as_params(self) -> dict[str, np.ndarray]:
         p = {f"lstm.{n}": t.detach().numpy().copy() for n, t in self.lstm.named_parameters()}
         p["decoder.weight"] = self.decoder.weight.detach().numpy().copy()
         p["decoder.bias"] = self.decoder.bias.detach().numpy().copy()
+        if self.embedding is not None:
+            p["embedding.weight"] = self.embedding.weight.detach().numpy().copy()
         return p
 
 
@@ -61,6 +67,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--embed", type=int, default=0, help="embedding width (0: one-hot input)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seq-len", type=int, default=100)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -76,7 +83,7 @@ def main() -> None:
     tok = Tokenizer.build(train_text, "char", unk=True)
     streams = Streams(tok.encode(train_text).ids, a.batch, a.seq_len, seed=0)
     val_ids = tok.encode(val_text).ids[: a.val_chunks * 1000]
-    spec = NetSpec(len(tok), a.hidden, a.layers)
+    spec = NetSpec(len(tok), a.hidden, a.layers, "embedding" if a.embed else "onehot", a.embed)
     params = init_params(spec, seed=0)
     net = TorchLM(spec, params)
     torch.set_num_threads(a.threads)
@@ -85,7 +92,8 @@ def main() -> None:
     state = zero_state(spec, a.batch, np.float32)
     t_state = None
     ours_t, torch_t = [], []
-    print(f"{where}: {a.layers} x LSTM({a.hidden}), vocabulary {len(tok)}, batch {a.batch}, sequence {a.seq_len}, "
+    print(f"{where}: {a.layers} x LSTM({a.hidden}), {spec.input_kind} input, vocabulary {len(tok)}, "
+          f"batch {a.batch}, sequence {a.seq_len}, "
           f"{a.threads} thread(s), {a.steps} steps, Adam {a.lr}, clip 5")
     with threadpool_limits(limits=a.threads, user_api="blas"):
         for step in range(a.steps):

@@ -24,7 +24,7 @@ TRAIN_MODULES = (
     "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading", "timeit",
     "tokenize", "trace", "traceback", "typing", "uuid", "wave", "weakref", "webbrowser", "zipapp", "zipfile",
 )
-HELD_OUT_MODULES = ("abc", "bisect", "difflib", "doctest", "turtle", "uu")
+HELD_OUT_MODULES = ("abc", "bisect", "difflib", "uu")
 
 
 def module_path(name: str) -> Path:

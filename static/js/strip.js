@@ -80,7 +80,8 @@ export function exportConfig(fig, axisKey = 'xaxis') {
       layout[axisKey] = { ...layout[axisKey], showticklabels: true, tickmode: 'array', tickvals,
         ticktext: tickvals.map((t) => plotLabel(fig.tokens[t])), tickfont: { size: 14 } };
       layout.margin = { ...layout.margin, b: Math.max(layout.margin.b, 60) };
-      Plotly.downloadImage({ data: gd.data, layout }, { format: 'png', scale: 2, filename: gd.id,
+      const data = fig.exportData ? fig.exportData(gd.data) : gd.data;
+      Plotly.downloadImage({ data, layout }, { format: 'png', scale: 2, filename: gd.id,
         width: gd.clientWidth, height: layout.height });
     },
   };
