@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]  # `python -m app --port 9000` means `python -m app serve --port 9000`
     parser = build_parser()
-    args = parser.parse_args(argv or ["serve"])
+    args = parser.parse_args(argv)
     return int(args._run(args) or 0)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from app.commands import build_parser, _commands
+from app.commands import _commands, build_parser
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -38,3 +38,13 @@ def test_trace_command_reports_model_errors_cleanly(tmp_path):
                          text=True, timeout=60)
     assert out.returncode == 2
     assert "too short" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_flags_without_a_subcommand_go_to_serve(monkeypatch):
+    import app.commands as commands
+
+    seen = {}
+    serve = next(m for m in commands._commands() if m.NAME == "serve")
+    monkeypatch.setattr(serve, "run", lambda args: seen.update(port=args.port))
+    commands.main(["--port", "9123"])
+    assert seen == {"port": 9123}
