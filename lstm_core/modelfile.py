@@ -48,8 +48,11 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
-def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
-    """Validate a safetensors header against the file size; return (tensor entries, metadata)."""
+def read_header(path: str | os.PathLike, dtypes: dict[str, int] = _DTYPES) -> tuple[dict, dict]:
+    """Validate a safetensors header against the file size; return (tensor entries, metadata).
+
+    `dtypes` maps the accepted safetensors dtype names to their item sizes (the native format: F32, F64).
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -75,15 +78,17 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     for name, e in header.items():
         if not isinstance(e, dict) or not {"dtype", "shape", "data_offsets"} <= set(e):
             raise ModelError(f"{path.name}: tensor {name!r} has a malformed header entry")
-        if not isinstance(e["dtype"], str) or e["dtype"] not in _DTYPES:
-            raise ModelError(f"{path.name}: tensor {name!r} is {e['dtype']}; gatescope stores F32 or F64")
+        if not isinstance(e["dtype"], str) or e["dtype"] not in dtypes:
+            names = list(dtypes)
+            raise ModelError(f"{path.name}: tensor {name!r} is {e['dtype']}; expected "
+                             f"{', '.join(names[:-1])} or {names[-1]}")
         shape, offsets = e["shape"], e["data_offsets"]
         if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
             raise ModelError(f"{path.name}: tensor {name!r} has an invalid shape {shape}")
         if not isinstance(offsets, list) or len(offsets) != 2:
             raise ModelError(f"{path.name}: tensor {name!r} has invalid data_offsets {offsets}; expected [start, end]")
         a, b = offsets
-        want = int(np.prod(shape, dtype=object)) * _DTYPES[e["dtype"]]
+        want = int(np.prod(shape, dtype=object)) * dtypes[e["dtype"]]
         if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= data_len and b - a == want):
             raise ModelError(f"{path.name}: tensor {name!r} claims {want} bytes at offsets {a}..{b} "
                              f"but the file holds {data_len} bytes of data; it is truncated or corrupt")

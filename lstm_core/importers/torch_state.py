@@ -9,9 +9,7 @@ named with `mapping={"lstm": prefix, "embedding": name, "decoder": name}`.
 """
 from __future__ import annotations
 
-import json
 import re
-import struct
 import zipfile
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..lstm import LSTM
+from ..modelfile import read_header
 from .parts import Parts, as_float, check_zip, unify_dtype
 
 _PARAM = re.compile(r"^(?P<pre>(?:.*\.)?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
@@ -32,32 +31,7 @@ def read_safetensors(path: Path) -> tuple[dict, dict]:
     """(tensors, metadata) after checking the header against the file size."""
     from safetensors import SafetensorError, safe_open
 
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise ModelError(f"{path.name} is too short to be a safetensors file")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(size - 8, 64 << 20):
-            raise ModelError(f"{path.name}: the header claims {n} bytes but the file has {size - 8}; "
-                             "it is truncated or not a safetensors file")
-        try:
-            header = json.loads(fh.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ModelError(f"{path.name}: the safetensors header is not valid JSON") from None
-    if not isinstance(header, dict):
-        raise ModelError(f"{path.name}: the safetensors header must be a JSON object")
-    meta = header.pop("__metadata__", None) or {}
-    data_len = size - 8 - n
-    for name, e in header.items():
-        ok = isinstance(e, dict) and e.get("dtype") in _ST_DTYPES and isinstance(e.get("shape"), list)
-        if ok:
-            want = int(np.prod(e["shape"], dtype=object)) * _ST_DTYPES[e["dtype"]]
-            a, b = (e.get("data_offsets") or [None, None])[:2]
-            ok = isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= data_len and b - a == want
-        if not ok:
-            raise ModelError(f"{path.name}: tensor {name!r} has a header entry that does not fit the file "
-                             f"({data_len} bytes of data); the file is truncated or corrupt")
+    header, meta = read_header(path, dtypes=_ST_DTYPES)
     tensors = {}
     try:
         with safe_open(str(path), framework="np") as f:
