@@ -38,6 +38,7 @@ class Registry:
     def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None) -> None:
         self.model_dir = Path(model_dir)
         self._entries: dict[str, Entry] = dict(entries or {})
+        self._skipped: dict[str, float] = {}  # file name -> mtime of a file that did not load
         self._lock = threading.Lock()
 
     @classmethod
@@ -48,10 +49,26 @@ class Registry:
         if not model_dir.is_dir():
             log.warning("model directory %s does not exist; serving no models", model_dir)
             return reg
-        for path in sorted(model_dir.glob("*.safetensors")):
-            reg._load_file(path)
+        reg.refresh()
         log.info("loaded %d model(s) from %s", len(reg), model_dir)
         return reg
+
+    def refresh(self) -> None:
+        """Load model files that appeared since (an upload taken by another worker, a file dropped in).
+
+        A file that failed to load is tried again only once it changes.
+        """
+        if not self.model_dir.is_dir():
+            return
+        for path in sorted(self.model_dir.glob("*.safetensors")):
+            if path.stem in self._entries:
+                continue
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            if self._skipped.get(path.name) != mtime and self._load_file(path) is None:
+                self._skipped[path.name] = mtime
 
     def _load_file(self, path: Path) -> Entry | None:
         if not ID_PATTERN.match(path.stem):

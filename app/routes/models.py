@@ -35,6 +35,7 @@ def model_detail(entry: Entry) -> dict:
 @router.get("/api/models", response_model=ModelList)
 def list_models(registry: RegistryDep) -> dict:
     """Every model the server offers, sorted by id."""
+    registry.refresh()
     return {"models": [model_info(e) for e in registry]}
 
 

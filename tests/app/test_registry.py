@@ -37,3 +37,28 @@ def test_a_file_added_later_is_found_by_id(tmp_path, model_dir):
     assert reg.get("late") is None
     shutil.copy(model_dir / "vec.safetensors", tmp_path / "late.safetensors")
     assert reg.get("late").id == "late" and reg.ids == ["late"]
+
+
+def test_refresh_lists_files_added_later_and_retries_a_bad_one_only_when_it_changes(tmp_path, model_dir, caplog):
+    """With --workers N, an upload stored by one worker must appear in every worker's /api/models."""
+    reg = Registry.load(tmp_path)
+    shutil.copy(model_dir / "vec.safetensors", tmp_path / "late.safetensors")
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 3)
+    with caplog.at_level(logging.WARNING, logger="gatescope.registry"):
+        reg.refresh()
+        reg.refresh()
+    assert reg.ids == ["late"]
+    assert sum("skipping bad.safetensors" in r.getMessage() for r in caplog.records) == 1
+    shutil.copy(model_dir / "words.safetensors", tmp_path / "bad.safetensors")  # fixed in place
+    reg.refresh()
+    assert reg.ids == ["bad", "late"]
+
+
+def test_models_endpoint_lists_a_file_added_while_serving(client, model_dir):
+    before = {m["id"] for m in client.get("/api/models").json()["models"]}
+    shutil.copy(model_dir / "vec.safetensors", model_dir / "added-later.safetensors")
+    try:
+        after = {m["id"] for m in client.get("/api/models").json()["models"]}
+    finally:
+        (model_dir / "added-later.safetensors").unlink()
+    assert after == before | {"added-later"}
