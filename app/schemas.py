@@ -32,6 +32,7 @@ class ModelInfo(BaseModel):
     vocab_size: int | None
     parameters: int
     causal: bool = Field(description="true when position t depends only on tokens up to t")
+    reverse: bool = Field(False, description="true for a single right-to-left direction (ONNX direction='reverse')")
     metrics: dict
     source: dict = Field(description="provenance: how the weights were made or imported")
     verification: dict | None = Field(description="for imports: the difference measured against the framework")

@@ -86,7 +86,8 @@ def step_terms(lstm: LSTM, x: NDArray, trace: Trace, layer: int, direction: int,
         x_t = np.asarray(x, f64)[t]  # (input_size,)
     else:
         x_t = np.concatenate([trace.h[layer - 1, d, t] for d in range(D)]).astype(f64)  # (D*H_out,)
-    prev = t - 1 if direction == 0 else t + 1
+    backward = direction == 1 or cfg.reverse
+    prev = t + 1 if backward else t - 1
     s = layer * D + direction
     if 0 <= prev < T:
         h_prev = trace.h[layer, direction, prev].astype(f64)  # (H_out,)

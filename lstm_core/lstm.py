@@ -31,6 +31,7 @@ class LSTMConfig:
     peepholes: bool = False
     clip: float | None = None  # ONNX: pre-activations clipped to [-clip, clip]
     input_forget: bool = False  # ONNX: f = 1 - i
+    reverse: bool = False  # one direction that reads right to left (ONNX direction="reverse")
     recurrent_activation: Activation = SIGMOID  # i, f, o
     cell_activation: Activation = TANH  # g
     hidden_activation: Activation = TANH  # h = o * act(c)
@@ -43,6 +44,8 @@ class LSTMConfig:
         if not isinstance(self.proj_size, int) or not 0 <= self.proj_size < self.hidden_size:
             raise ModelError(f"proj_size must be 0 (no projection) or between 1 and hidden_size - 1 "
                              f"({self.hidden_size - 1}), got {self.proj_size!r}")
+        if self.reverse and self.bidirectional:
+            raise ModelError("reverse is for a single right-to-left direction; a bidirectional LSTM has both")
         if self.clip is not None and not (isinstance(self.clip, (int, float)) and self.clip > 0):
             raise ModelError(f"clip must be a positive number or None, got {self.clip!r}")
 

@@ -78,8 +78,9 @@ class Model:
 
     @property
     def is_causal(self) -> bool:
-        """True when position t's values depend only on tokens up to t (unidirectional)."""
-        return not self.lstm.config.bidirectional
+        """True when position t's values depend only on tokens up to t (one left-to-right direction)."""
+        cfg = self.lstm.config
+        return not cfg.bidirectional and not cfg.reverse
 
     @property
     def num_parameters(self) -> int:

@@ -39,10 +39,10 @@ def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
     h0b = _state(h0, "h0", (L * Dn, Ho), B, batched, dt)  # (B, L*D, H_out)
     c0b = _state(c0, "c0", (L * Dn, H), B, batched, dt)
     prep, opts = lstm._prepared, lstm._options
-    if Dn == 1 and L > 1 and B <= WAVEFRONT_MAX_BATCH:
+    if Dn == 1 and L > 1 and B <= WAVEFRONT_MAX_BATCH and not cfg.reverse:
         views, c_n, h_n = _wavefront(prep, lstm._wavefront_W, opts, xt, lens, ragged, h0b, c0b, record_pre)
     else:
-        views, c_n, h_n = _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre)
+        views, c_n, h_n = _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, cfg.reverse)
     if lstm._fast and record_pre:
         for k in ("pre_i", "pre_f", "pre_o"):
             views[k] *= 2  # undo the halving of the i, f, o pre-activations
@@ -81,8 +81,12 @@ def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
     return out
 
 
-def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre):
-    """Layer after layer, both directions of a layer in one loop; the trace views the step buffers."""
+def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, reverse: bool = False):
+    """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
+
+    A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
+    within each sequence's length, and its steps are put back in input order afterwards.
+    """
     T, B, _ = xt.shape
     L, Dn = len(prep), len(prep[0])
     H4, Ho = prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
@@ -97,7 +101,7 @@ def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre):
     for k in range(L):
         P = prep[k]
         for d, p in enumerate(P):
-            src = inp if d == 0 else np.take_along_axis(inp, rev, axis=0)
+            src = np.take_along_axis(inp, rev, axis=0) if d or reverse else inp
             np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H) all timesteps in one product
             add[:, :, d] += p.b
         W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
@@ -106,10 +110,11 @@ def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre):
         run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
                    peep=_stack([p.peep for p in P], axis=1), opts=opts)
         c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
-        if Dn == 2:  # the backward direction ran on reversed inputs: put its steps back in input order
+        if Dn == 2 or reverse:  # the backward direction ran on reversed inputs: put its steps back in order
+            d = Dn - 1
             for a in (run.gates, run.pre, run.c[1:], run.h[1:]):
                 if a is not None:
-                    a[:, :, 1] = np.take_along_axis(a[:, :, 1], rev, axis=0)
+                    a[:, :, d] = np.take_along_axis(a[:, :, d], rev, axis=0)
         inp = run.h[1:].reshape(T, B, Dn * Ho)  # (T, B, D*H_out), a view
 
     def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)

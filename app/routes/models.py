@@ -20,7 +20,7 @@ def model_info(entry: Entry) -> dict:
         "tokenizer": m.tokenizer.kind if m.tokenizer is not None else None, "input": m.input_kind,
         "layers": cfg.num_layers, "directions": cfg.num_directions, "hidden_size": cfg.hidden_size,
         "output_size": cfg.output_size, "proj_size": cfg.proj_size, "input_size": cfg.input_size,
-        "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal,
+        "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal, "reverse": cfg.reverse,
         "metrics": meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {},
         "source": source, "verification": verification if isinstance(verification, dict) else None,
     }

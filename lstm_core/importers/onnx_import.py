@@ -5,8 +5,8 @@ by the node's input names in the initializers, Constant nodes and Identity chain
 W [D, 4H, in], R [D, 4H, H], B [D, 8H] = [Wb | Rb], P [D, 3H]; gate rows i|o|f|c, peepholes i|o|f.
 Converted here to torch's i|f|g|o (blocks 0, 2, 3, 1) and peephole rows i|f|o; direction 0 is the
 forward one. `clip`, `input_forget` and the activation attributes go to the LSTM config.
-Not supported, with a sentence saying so: direction="reverse" alone (gatescope reads left to
-right; a reverse-only layer has no place in its traces), layers that differ in size, direction or
+direction="reverse" becomes an LSTM with `reverse=True` (one right-to-left direction; index t is still
+input position t). Not supported, with a sentence saying so: layers that differ in size, direction or
 activations, weights computed by the graph, external data files (their paths would be read from
 the file), GRU and RNN nodes.
 """
@@ -57,7 +57,7 @@ def read(path: Path, source: dict) -> Parts:
     specs = [_node_spec(n, g) for n in nodes]
     first = specs[0]
     for k, s in enumerate(specs[1:], 1):
-        for key in ("H", "D", "acts", "clip", "input_forget", "peep"):
+        for key in ("H", "D", "reverse", "acts", "clip", "input_forget", "peep"):
             if s[key] != first[key]:
                 raise ModelError(f"LSTM node {k} ({nodes[k].name!r}) differs from node 0 in {key}: "
                                  f"{s[key]!r} vs {first[key]!r}; gatescope's layers share one configuration")
@@ -69,6 +69,7 @@ def read(path: Path, source: dict) -> Parts:
         params.update({f"{name}_l{k}{sfx}": a for (name, sfx), a in s["params"].items()})
     acts = first["acts"]
     lstm = LSTM.from_torch_state_dict(unify_dtype(params), clip=first["clip"], input_forget=first["input_forget"],
+                                      reverse=first["reverse"],
                                       recurrent_activation=acts[0], cell_activation=acts[1], hidden_activation=acts[2])
     emb, ids_input = g.embedding(nodes[0].input[0])
     dec_w, dec_b = g.decoder(nodes[-1].output[0])
@@ -134,9 +135,9 @@ def _node_spec(node, g: Graph) -> dict:
     a = {at.name: g.onnx.helper.get_attribute_value(at) for at in node.attribute}
     direction = a.get("direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else direction
-    if direction not in ("forward", "bidirectional"):
-        raise ModelError(f"LSTM node {node.name!r} has direction={direction!r}: gatescope traces left to right "
-                         "and supports 'forward' and 'bidirectional' only")
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise ModelError(f"LSTM node {node.name!r} has direction={direction!r}; the ONNX LSTM directions are "
+                         "'forward', 'reverse' and 'bidirectional'")
     D = 2 if direction == "bidirectional" else 1
     ins = list(node.input) + [""] * (8 - len(node.input))
     W, R = g.const(ins[1], node, "W"), g.const(ins[2], node, "R")
@@ -163,7 +164,8 @@ def _node_spec(node, g: Graph) -> dict:
         if P is not None:
             params["weight_peephole", sfx] = np.stack([P[d, :H], P[d, 2 * H:], P[d, H:2 * H]])  # (3, H) i|f|o
     clip = a.get("clip")
-    return {"H": H, "D": D, "params": params, "acts": _activations(a, D, node), "peep": P is not None,
+    return {"H": H, "D": D, "reverse": direction == "reverse", "params": params, "acts": _activations(a, D, node),
+            "peep": P is not None,
             "clip": None if clip is None else float(clip), "input_forget": bool(a.get("input_forget", 0)),
             "layout": int(a.get("layout", 0))}
 

@@ -44,7 +44,8 @@ export const controls = {
     state.direction = Math.min(state.direction, info.directions - 1);
     $('model').value = info.id;
     options($('layer'), Array.from({ length: info.layers }, (_, l) => [l, `${l}`]), state.layer);
-    options($('direction'), info.directions === 2 ? [[0, 'forward'], [1, 'backward']] : [[0, 'forward']],
+    options($('direction'), info.directions === 2 ? [[0, 'forward'], [1, 'backward']]
+      : [[0, info.reverse ? 'backward' : 'forward']],
       state.direction);
     $('layer').disabled = info.layers === 1;
     $('direction').disabled = info.directions === 1;

@@ -82,3 +82,7 @@ const ordinal = (k) => {
 export function thinNote(k) {
   return k > 1 ? `Time axis labels show every ${ordinal(k)} token to stay readable; hover or zoom for each one.` : null;
 }
+
+/** True when the shown direction reads right to left: the backward half of a bidirectional layer, or a
+ * reverse-only LSTM (ONNX direction="reverse"), whose one direction is index 0. */
+export const isBackward = (ctx) => ctx.state.direction === 1 || Boolean(ctx.info && ctx.info.reverse);

@@ -1,7 +1,7 @@
 // One LSTM step explained for the chosen unit and timestep: a cell diagram and five equations with the
 // real numbers from POST /api/step, in PyTorch's notation. Built from DOM nodes: no HTML strings.
 
-import { fmt, visible } from './format.js';
+import { fmt, isBackward, visible } from './format.js';
 import { drawCell } from './stepdiagram.js';
 
 let heading = null;
@@ -86,10 +86,11 @@ function explain(s, prev, info) {
 
 /** ctx.step is the /api/step answer for ctx.state (or null while it is on its way, or an error sentence). */
 export function update(ctx) {
-  const { unit, t, layer, direction } = ctx.state;
-  const prev = direction ? 't+1' : 't−1';
+  const { unit, t, layer } = ctx.state;
+  const back = isBackward(ctx);
+  const prev = back ? 't+1' : 't−1';
   heading.textContent = `Unit ${unit} at t = ${t} (“${visible(ctx.trace.tokens[t] ?? '')}”), layer ${layer}, `
-    + `${direction ? 'backward: the previous step is t+1' : 'forward'}`;
+    + `${back ? 'backward: the previous step is t+1' : 'forward'}`;
   const s = ctx.step;
   if (!s || typeof s === 'string') {
     status.textContent = s || 'Computing this step…';

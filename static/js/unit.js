@@ -2,7 +2,7 @@
 // (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
 
 import { at } from './api.js';
-import { colourOf, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
+import { colourOf, isBackward, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 
@@ -88,8 +88,8 @@ function markTime(t) {
 }
 
 export async function update(ctx) {
-  const { unit, layer, direction } = ctx.state;
-  heading.textContent = `Unit ${unit} · layer ${layer} · ${direction ? 'backward' : 'forward'}`;
+  const { unit, layer } = ctx.state;
+  heading.textContent = `Unit ${unit} · layer ${layer} · ${isBackward(ctx) ? 'backward' : 'forward'}`;
   colourText(ctx);
   const [data, layout] = lines(ctx);
   const first = !plot.data;

@@ -14,7 +14,7 @@ def test_model_list_describes_each_model(api):
     assert t == {
         "id": "tiny-char", "name": "Tiny char", "description": "random weights", "tokenizer": "char",
         "input": "onehot", "layers": 2, "directions": 1, "hidden_size": 8, "output_size": 8, "proj_size": 0,
-        "input_size": V, "vocab_size": V, "causal": True, "metrics": {"loss": 1.0},
+        "input_size": V, "vocab_size": V, "causal": True, "reverse": False, "metrics": {"loss": 1.0},
         "source": {"trained_on": "nothing"}, "verification": None,
         # two layers of 4H x (in + H) weights and two biases, plus the decoder
         "parameters": 32 * (V + 8) + 64 + 32 * 16 + 64 + V * 8 + V,
@@ -41,3 +41,32 @@ def test_openapi_documents_the_bodies(api):
     assert "/" not in spec["paths"] and "/vendor/plotly.min.js" not in spec["paths"]
     # No Swagger UI: FastAPI would load it from a CDN.
     assert api.get("/docs").status_code == 404 and api.get("/redoc").status_code == 404
+
+
+def test_a_reverse_only_model_is_reported_and_traced_right_to_left(tmp_path):
+    """ONNX direction="reverse": the picker must say backward, and no prefix state may be reused."""
+    import warnings
+
+    import numpy as np
+
+    from app.main import create_app
+    from app.settings import Settings, get_settings
+    from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    tok = Tokenizer.build("abcdef ", unk=True)
+    model = Model(LSTM.random(LSTMConfig(len(tok), 4, reverse=True), seed=3), "onehot", tok)
+    save_model(model, tmp_path / "rev.safetensors")
+    app = create_app()
+    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=tmp_path)
+    with TestClient(app) as c:
+        info = c.get("/api/models/rev").json()
+        assert (info["reverse"], info["causal"], info["directions"]) == (True, False, 1)
+        for text in ("abc", "abcd"):  # the second must not start from the first's state
+            r = c.post("/api/trace", json={"model": "rev", "text": text, "format": "json"}).json()
+            want = model.trace_text(text).trace
+            assert r["cached_prefix"] == 0
+            np.testing.assert_array_equal(np.asarray(r["c"], np.float32), want.c)

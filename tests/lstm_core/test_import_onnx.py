@@ -116,6 +116,8 @@ HAND = {
     "leakyrelu-softsign": dict(D=1, activations=["Sigmoid", "LeakyRelu", "Softsign"], activation_alpha=[0.2]),
     "relu-softplus": dict(D=1, activations=["Sigmoid", "Relu", "Softplus"]),
     "elu-thresholdedrelu": dict(D=1, activations=["Sigmoid", "Elu", "ThresholdedRelu"], activation_alpha=[0.9, 0.1]),
+    "reverse-peepholes": dict(D=1, direction="reverse"),
+    "reverse-clip-input_forget": dict(D=1, direction="reverse", clip=0.7, input_forget=1, peep=False),
 }
 
 
@@ -136,6 +138,7 @@ def test_hand_built_graph_matches_onnxruntime(tmp_path, name):
     cfg = res.model.lstm.config
     assert cfg.peepholes == kw.get("peep", True)
     assert cfg.input_forget == bool(kw.get("input_forget", 0))
+    assert cfg.reverse == (kw.get("direction") == "reverse")
     assert res.verification["passed"]
 
 
@@ -151,15 +154,12 @@ def test_input_forget_couples_gates():
 
 
 @pytest.mark.parametrize("case, match", [
-    ("reverse", "direction='reverse'"),
     ("gru", "GRU"),
     ("activation", "activations"),
     ("computed", "computed by the graph"),
 ])
 def test_unsupported_graphs(tmp_path, case, match):
-    if case == "reverse":
-        model = _graph(D=1, direction="reverse")
-    elif case == "gru":
+    if case == "gru":
         rng = np.random.default_rng(0)
         g = helper.make_graph(
             [helper.make_node("GRU", ["x", "w", "r"], ["y"], hidden_size=2)], "g",
