@@ -3,7 +3,7 @@
 
 import { fmt, visible } from './format.js';
 import { baseLayout, emit, timeLine } from './plot.js';
-import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
+import { hosted, reactWithTokens } from './strip.js';
 
 const MARGIN = { l: 70, r: 20, t: 44, b: 40 };
 let root = null;
@@ -11,7 +11,6 @@ let note = null;
 let grid = null;
 let fig = null;
 let plot = null;
-let labelling = null;
 
 export function render(el, ctx) {
   root = el;
@@ -84,11 +83,7 @@ async function surprisal(ctx) {
     yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],
   });
-  const first = !plot.data;
-  await Plotly.react(plot, data, layout, exportConfig(fig));
-  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
-  placeLabels(fig, labelling.tokens, labelling);
-  if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));
+  await reactWithTokens(fig, data, layout, ctx, MARGIN);
 }
 
 export function update(ctx) {

@@ -54,6 +54,18 @@ export function placeLabels(fig, tokens, { margin, height, px }) {
   return k;
 }
 
+/**
+ * Draw (or redraw) a figure whose x axis is time and label it with the typed tokens; the labels follow
+ * zooming. `margin` is the figure's layout margin.
+ */
+export async function reactWithTokens(fig, data, layout, ctx, margin) {
+  const first = !fig.gd.data;
+  await Plotly.react(fig.gd, data, layout, exportConfig(fig));
+  fig.labelling = { margin, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
+  placeLabels(fig, ctx.trace.tokens, fig.labelling);
+  if (first) followZoom(fig, () => placeLabels(fig, fig.tokens, fig.labelling));
+}
+
 /** Re-place the labels whenever the user zooms or pans the figure. */
 export function followZoom(fig, again) {
   fig.gd.on('plotly_relayout', (ev) => {

@@ -4,13 +4,12 @@
 import { at } from './api.js';
 import { colourOf, isBackward, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
 import { baseLayout, emit, timeLine } from './plot.js';
-import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
+import { hosted, reactWithTokens } from './strip.js';
 
 const MARGIN = { l: 60, r: 20, t: 20, b: 40 };
 let heading = null;
 let fig = null;
 let plot = null;
-let labelling = null;
 let legend = null;
 let textBox = null;
 let spans = [];
@@ -92,11 +91,7 @@ export async function update(ctx) {
   heading.textContent = `Unit ${unit} · layer ${layer} · ${isBackward(ctx) ? 'backward' : 'forward'}`;
   colourText(ctx);
   const [data, layout] = lines(ctx);
-  const first = !plot.data;
-  await Plotly.react(plot, data, layout, exportConfig(fig));
-  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
-  placeLabels(fig, labelling.tokens, labelling);
-  if (first) followZoom(fig, () => placeLabels(fig, labelling.tokens, labelling));
+  await reactWithTokens(fig, data, layout, ctx, MARGIN);
 }
 
 export function setTime(ctx) {
