@@ -102,8 +102,7 @@ def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, reverse: bool 
         P = prep[k]
         for d, p in enumerate(P):
             src = np.take_along_axis(inp, rev, axis=0) if d or reverse else inp
-            np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H) all timesteps in one product
-            add[:, :, d] += p.b
+            _project(src, p, out=add[:, :, d])
         W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
         sl = slice(k * Dn, (k + 1) * Dn)
         run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
@@ -131,10 +130,8 @@ def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, record_pre):
     L, H4, Ho = len(prep), prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
     S, dt = T + L - 1, xt.dtype
     add = np.empty((S, B, L, H4), dt)
-    for k in range(L):
-        add[:, :, k] = prep[k][0].b
-    add[:T, :, 0] = xt @ prep[0][0].W_ih  # (T, B, 4H) layer 0's input, all timesteps at once
-    add[:T, :, 0] += prep[0][0].b
+    add[:] = np.stack([p[0].b for p in prep])  # layers above 0 get their input through the recurrence
+    _project(xt, prep[0][0], out=add[:T, :, 0])
     t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
     limit = lens[None, :, None] if ragged else T
     run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
@@ -143,6 +140,14 @@ def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, record_pre):
     views = {k: _skew(v, T) for k, v in _split(run.gates, run.pre, H4 // 4).items()}
     views["c"], views["h"] = _skew(run.c[1:], T), _skew(run.h[1:], T)
     return views, run.c[S].copy(), run.h[S].copy()
+
+
+def _project(x: NDArray, p, out: NDArray) -> None:
+    """out (T, B, 4H) = x (T, B, D) W_ih^T + b for all timesteps, as one 2-D product (a 3-D matmul would
+    run T small products)."""
+    T, B, D = x.shape
+    proj = np.ascontiguousarray(x).reshape(T * B, D) @ p.W_ih  # (T*B, 4H)
+    np.add(proj.reshape(T, B, -1), p.b, out=out)
 
 
 def _skew(a: NDArray, T: int) -> NDArray:
