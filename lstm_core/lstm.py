@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from .activations import SIGMOID, TANH, Activation
 from .engine import CellOptions
 from .errors import ModelError
+from .gates import gate_scale, to_internal
 from .trace import Trace
 
 
@@ -93,11 +94,6 @@ def param_names(cfg: LSTMConfig) -> dict[str, tuple[int, ...]]:
 
 
 _NAME = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l(\d+)(_reverse)?$")
-
-
-def _reorder(a: NDArray, H: int) -> NDArray:
-    """Rows i|f|g|o (torch) to i|f|o|g (internal), along axis 0."""
-    return np.concatenate([a[: 2 * H], a[3 * H :], a[2 * H : 3 * H]], axis=0)
 
 
 @dataclass(frozen=True)
@@ -183,9 +179,7 @@ class LSTM:
     def _prepared(self) -> list[list[_Prepared]]:
         """Transposed, reordered weights per (layer, direction); i, f, o halved on the fast path."""
         cfg, p, H = self.config, self.params, self.config.hidden_size
-        scale = np.ones(4 * H, self.dtype)
-        if self._fast:
-            scale[: 3 * H] = 0.5  # exact: a power of two
+        scale = gate_scale(H, self.dtype) if self._fast else np.ones(4 * H, self.dtype)
         out = []
         for k in range(cfg.num_layers):
             row = []
@@ -195,9 +189,9 @@ class LSTM:
                 if cfg.bias:
                     b = p[f"bias_ih_{n}"] + p[f"bias_hh_{n}"]
                 row.append(_Prepared(
-                    W_ih=np.ascontiguousarray(_reorder(p[f"weight_ih_{n}"], H).T * scale),
-                    W_hh=np.ascontiguousarray(_reorder(p[f"weight_hh_{n}"], H).T * scale),
-                    b=_reorder(b, H) * scale,
+                    W_ih=np.ascontiguousarray(to_internal(p[f"weight_ih_{n}"], H).T * scale),
+                    W_hh=np.ascontiguousarray(to_internal(p[f"weight_hh_{n}"], H).T * scale),
+                    b=to_internal(b, H) * scale,
                     W_hr=np.ascontiguousarray(p[f"weight_hr_{n}"].T) if cfg.proj_size else None,
                     peep=p[f"weight_peephole_{n}"] if cfg.peepholes else None,
                 ))

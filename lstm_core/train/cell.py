@@ -1,7 +1,7 @@
 """One LSTM layer for training: the forward of one step, its backward right beside it, and the loops.
 
-Inside the trainer gate rows are ordered i|f|o|g (torch's are i|f|g|o; `to_internal` and `to_torch`
-convert at the border) so the three sigmoid gates are one contiguous block. Their pre-activations are
+Inside the trainer gate rows are ordered i|f|o|g (torch's are i|f|g|o; `lstm_core.gates` converts
+at the border) so the three sigmoid gates are one contiguous block. Their pre-activations are
 pre-scaled by 1/2, which lets one `tanh` call over all 4H columns give every gate:
 sigmoid(z) = tanh(z/2)/2 + 1/2 exactly in real arithmetic. The sequence-wide work (input projections,
 weight gradients) happens outside the step functions as single matrix products over all timesteps;
@@ -14,22 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-
-def to_internal(a: NDArray, H: int) -> NDArray:
-    """Rows i|f|g|o (torch) to i|f|o|g, along axis 0."""
-    return np.concatenate([a[: 2 * H], a[3 * H :], a[2 * H : 3 * H]], axis=0)
-
-
-def to_torch(a: NDArray, H: int) -> NDArray:
-    """Rows i|f|o|g back to torch's i|f|g|o, along axis 0."""
-    return np.concatenate([a[: 2 * H], a[3 * H :], a[2 * H : 3 * H]], axis=0)
-
-
-def gate_scale(H: int, dtype) -> NDArray:
-    """(4H,) factor applied to pre-activations: 1/2 on i, f, o (sigmoid via tanh), 1 on g."""
-    s = np.ones(4 * H, dtype)
-    s[: 3 * H] = 0.5
-    return s
+from ..gates import gate_scale
 
 
 def step_forward(zx: NDArray, h_prev: NDArray, c_prev: NDArray, W_hh_sT: NDArray,

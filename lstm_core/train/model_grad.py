@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ..gates import gate_scale, to_internal, to_torch
 from ..lstm import LSTM, LSTMConfig, param_names
 from ..model import Model
 from ..tokenizers import Tokenizer
-from .cell import gate_scale, layer_backward, layer_forward, to_internal, to_torch, weight_grads
+from .cell import layer_backward, layer_forward, weight_grads
 
 State = list[tuple[NDArray, NDArray]]  # per layer (h, c), each (B, H)
 

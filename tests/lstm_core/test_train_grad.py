@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.train.cell import to_internal, to_torch
+from lstm_core.gates import to_internal, to_torch
 from lstm_core.train.model_grad import NetSpec, forward_backward, init_params, to_model
 
 SPECS = [
