@@ -2,7 +2,7 @@
 
 import { at } from './api.js';
 import { colourOf, NAMES, plotLabel } from './format.js';
-import { baseLayout, CONFIG, emit } from './plot.js';
+import { baseLayout, CONFIG, onPointClick } from './plot.js';
 
 const ROWS = ['f', 'i', 'o', 'c'];
 let plot = null;
@@ -67,12 +67,7 @@ export function update(ctx) {
   const [data, layout] = figure(ctx);
   const first = !plot.data;
   const p = Plotly.react(plot, data, layout, CONFIG);
-  if (first) {
-    plot.on('plotly_click', (ev) => {
-      const pt = ev.points && ev.points[0];
-      if (pt) emit({ unit: Number(pt.x) });
-    });
-  }
+  if (first) onPointClick(plot, (pt) => ({ unit: Number(pt.x) }));
   return p;
 }
 

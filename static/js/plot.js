@@ -52,3 +52,12 @@ export function timeLine(t, xref = 'x') {
 export function emit(change) {
   document.dispatchEvent(new CustomEvent('gs:select', { detail: change }));
 }
+
+/** Emit `pick(point)` (a change such as {unit}) when a point of figure `plot` is clicked. */
+export function onPointClick(plot, pick) {
+  plot.on('plotly_click', (ev) => {
+    const pt = ev.points && ev.points[0];
+    const change = pt && pick(pt);
+    if (change) emit(change);
+  });
+}

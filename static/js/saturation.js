@@ -3,7 +3,7 @@
 
 import { block } from './api.js';
 import { LAYER_COLOURS, NAMES } from './format.js';
-import { baseLayout, CONFIG, emit } from './plot.js';
+import { baseLayout, CONFIG, onPointClick } from './plot.js';
 
 const GATES = ['f', 'i', 'o'];
 let plot = null;
@@ -87,10 +87,8 @@ export function update(ctx) {
   const first = !plot.data;
   const p = Plotly.react(plot, data, layout, CONFIG);
   if (first) {
-    plot.on('plotly_click', (ev) => {
-      const pt = ev.points && ev.points[0];
-      if (pt && pt.customdata !== undefined) emit({ unit: Number(pt.customdata), layer: Number(pt.data.meta) });
-    });
+    onPointClick(plot, (pt) => pt.customdata !== undefined
+      && { unit: Number(pt.customdata), layer: Number(pt.data.meta) });
   }
   return p;
 }

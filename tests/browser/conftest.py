@@ -116,11 +116,16 @@ class Page:
             return json.loads(r.read())
 
 
-@pytest.fixture()
-def gs(browser, server) -> Iterator[Page]:
-    """A fresh page (1600x1000, like a projector) on the live server; fails the test on any console error."""
+def open_page(browser, base: str) -> Iterator[Page]:
+    """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = Page(context.new_page(), server)
+    page = Page(context.new_page(), base)
     yield page
     context.close()
     assert page.errors == [], f"console errors: {page.errors}"
+
+
+@pytest.fixture()
+def gs(browser, server) -> Iterator[Page]:
+    """A fresh page on the shared live server."""
+    yield from open_page(browser, server)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.browser.conftest import Page, make_models
+from tests.browser.conftest import Page, make_models, open_page
 from tests.live_server import start_server, stop_server
 
 pytestmark = pytest.mark.browser
@@ -26,11 +26,8 @@ def upload_server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture()
 def up(browser, upload_server) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = Page(context.new_page(), upload_server)
-    yield page
-    context.close()
-    assert page.errors == [], f"console errors: {page.errors}"
+    """A fresh page on the upload server."""
+    yield from open_page(browser, upload_server)
 
 
 def _submit(up: Page, model, vocab=None) -> str:
