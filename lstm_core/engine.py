@@ -10,7 +10,8 @@ A group is one (layer, direction) cell. Two schedules share this loop:
 
 Arrays are laid out (step, batch, group, unit) so that the previous h of all groups, hs[s], is
 already the (B, G * H_out) left operand of that product: no copies per step.
-Internally gate columns are ordered i|f|o|g so the three sigmoid gates are one contiguous slice.
+Gate columns are in the internal order i|f|o|g, and on the fast path the weights arrive scaled so that
+one tanh gives every gate (both defined in gates.py); recorded pre-activations are returned unscaled.
 """
 from __future__ import annotations
 
@@ -20,18 +21,30 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .activations import Activation, apply
+from .gates import activate, unscale_pre
 
 
 @dataclass
 class CellOptions:
     """What every group shares beyond its weights."""
 
-    fast: bool  # sigmoid/tanh/tanh, no peephole, clip or input_forget; i, f, o weights pre-halved
+    fast: bool  # sigmoid/tanh/tanh, no peephole, clip or input_forget; weights scaled by gates.gate_scale
     recurrent: Activation
     cell: Activation
     hidden: Activation
     clip: float | None
     input_forget: bool
+
+
+@dataclass(frozen=True)
+class CellWeights:
+    """One (layer, direction) cell's weights as the time loop reads them."""
+
+    W_ih: NDArray  # (D_in, 4H) internal order, scaled on the fast path
+    W_hh: NDArray  # (H_out, 4H)
+    b: NDArray  # (4H,) b_ih + b_hh
+    W_hr: NDArray | None  # (H, P)
+    peep: NDArray | None  # (3, H) rows i|f|o
 
 
 @dataclass
@@ -91,12 +104,7 @@ def run_groups(
         c_prev, c = cs[s], cs[s + 1]
         i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
         if opts.fast:
-            # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 and the i, f, o pre-activations arrive halved,
-            # so one tanh covers all four gates.
-            np.tanh(zs, out=gs)
-            sig = gs[..., :H3]
-            sig *= 0.5
-            sig += 0.5
+            activate(zs, out=gs)
             np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
             np.multiply(i, g, out=tmp)
             c += tmp
@@ -114,6 +122,8 @@ def run_groups(
             keep = ~mask[s][..., None]  # (B, G, 1)
             np.copyto(c, c_prev, where=keep)
             np.copyto(h, hs[s], where=keep)
+    if opts.fast and record_pre:
+        unscale_pre(pre)
 
 
 def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> None:

@@ -1,8 +1,10 @@
-"""The internal gate layout shared by the tracer and the trainer.
+"""The internal gate layout shared by the tracer (engine.py, runner.py) and the trainer (train/cell.py).
 
 Torch orders gate rows i|f|g|o; inside gatescope they are i|f|o|g so the three sigmoid gates are one
-contiguous block, and their pre-activations are scaled by 1/2 so that one `tanh` call gives every gate:
-sigmoid(z) = tanh(z/2)/2 + 1/2 (the halving is exact in binary floating point).
+contiguous block. The gate-scaling trick lives here and nowhere else: the i, f and o pre-activations
+are scaled by 1/2 (`gate_scale`, folded into the weights and biases once), so that one `tanh` call over
+all 4H columns gives every gate (`activate`), because sigmoid(z) = tanh(z/2)/2 + 1/2. The halving is
+exact in binary floating point, so `unscale_pre` recovers the true pre-activations bit for bit.
 """
 from __future__ import annotations
 
@@ -24,3 +26,20 @@ def gate_scale(H: int, dtype) -> NDArray:
     s = np.ones(4 * H, dtype)
     s[: 3 * H] = 0.5
     return s
+
+
+def activate(z: NDArray, out: NDArray) -> None:
+    """Gates (..., 4H) i|f|o|g from scaled pre-activations z (i, f, o times `gate_scale`): one tanh.
+
+    `out` may be `z` itself.
+    """
+    H3 = 3 * (z.shape[-1] // 4)
+    np.tanh(z, out=out)
+    sig = out[..., :H3]
+    sig *= 0.5
+    sig += 0.5  # i, f, o = sigmoid of the unscaled pre-activation
+
+
+def unscale_pre(pre: NDArray) -> None:
+    """Undo `gate_scale` in place on recorded pre-activations (..., 4H) in internal order."""
+    pre[..., : 3 * (pre.shape[-1] // 4)] *= 2

@@ -1,25 +1,117 @@
-"""Turns an `LSTM.trace` call into group runs (engine.py) and gathers them into a `Trace`."""
+"""Runs an LSTM: prepares its weights once (`prepare`), picks a schedule and gathers a `Trace` (`run`).
+
+`prepare(lstm)` turns the torch-layout parameters into what the time loop (engine.py) reads: W^T per
+(layer, direction) in the internal gate order, the two biases summed, and on the fast path (sigmoid and
+tanh, no peephole, clip or input_forget) the gate scaling of gates.py folded in. The result is cached
+per LSTM object and dropped with it.
+
+`run` validates the input, picks one of the two schedules of schedules.py (they give the same values, to
+rounding), zeroes padded steps and assembles the Trace from views of the step buffers.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from .engine import GroupRun, run_groups
+from . import schedules
+from .activations import SIGMOID, TANH
+from .config import LSTMConfig
+from .engine import CellOptions, CellWeights
 from .errors import ModelError
+from .gates import gate_scale, to_internal
 from .trace import Trace
-
-if TYPE_CHECKING:
-    from .lstm import LSTM
 
 # Above this batch size the wavefront's zero blocks cost more arithmetic than its saved calls are worth.
 WAVEFRONT_MAX_BATCH = 8
+SCHEDULES = ("wavefront", "layers")
 
 
-def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
-    cfg, dt = lstm.config, lstm.dtype
+class Weights(Protocol):
+    """What the runner reads of an LSTM (`lstm.LSTM`, which imports this module)."""
+
+    @property
+    def config(self) -> LSTMConfig: ...
+
+    @property
+    def params(self) -> Mapping[str, NDArray]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An LSTM's weights ready to run: cells[layer][direction] and the options every cell shares."""
+
+    cells: tuple[tuple[CellWeights, ...], ...]
+    options: CellOptions
+
+    @cached_property
+    def wavefront(self) -> list[NDArray]:
+        """Row blocks of the wavefront's block-bidiagonal matrix: h_l feeds layer l (W_hh_l) and
+        layer l+1 (W_ih_{l+1}), so block l is [W_hh_l | W_ih_{l+1}] (H_out, 8H), the last (H_out, 4H)."""
+        c, L = self.cells, len(self.cells)
+        return [np.ascontiguousarray(np.concatenate([c[k][0].W_hh, c[k + 1][0].W_ih], axis=1))
+                if k + 1 < L else c[k][0].W_hh for k in range(L)]
+
+
+def is_fast(cfg: LSTMConfig) -> bool:
+    """True when one tanh can compute every gate (gates.activate): torch's cell, nothing added."""
+    return (cfg.recurrent_activation == SIGMOID and cfg.cell_activation == TANH and cfg.hidden_activation == TANH
+            and not cfg.peepholes and cfg.clip is None and not cfg.input_forget)
+
+
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # LSTM -> Prepared, dropped with the LSTM
+_lock = threading.Lock()
+
+
+def prepare(lstm: Weights) -> Prepared:
+    """The LSTM's weights as the time loop reads them, computed once per LSTM object."""
+    with _lock:
+        hit = _prepared.get(lstm)
+        if hit is None:
+            hit = _prepared[lstm] = _prepare(lstm.config, lstm.params)
+    return hit
+
+
+def _prepare(cfg: LSTMConfig, p: Mapping[str, NDArray]) -> Prepared:
+    H, dt, fast = cfg.hidden_size, p["weight_ih_l0"].dtype, is_fast(cfg)
+    scale = gate_scale(H, dt) if fast else np.ones(4 * H, dt)
+    cells = []
+    for k in range(cfg.num_layers):
+        row = []
+        for sfx in ("", "_reverse")[: cfg.num_directions]:
+            n = f"l{k}{sfx}"
+            b = p[f"bias_ih_{n}"] + p[f"bias_hh_{n}"] if cfg.bias else np.zeros(4 * H, dt)
+            row.append(CellWeights(
+                W_ih=np.ascontiguousarray(to_internal(p[f"weight_ih_{n}"], H).T * scale),  # (D_in, 4H)
+                W_hh=np.ascontiguousarray(to_internal(p[f"weight_hh_{n}"], H).T * scale),  # (H_out, 4H)
+                b=to_internal(b, H) * scale,
+                W_hr=np.ascontiguousarray(p[f"weight_hr_{n}"].T) if cfg.proj_size else None,  # (H, P)
+                peep=p[f"weight_peephole_{n}"] if cfg.peepholes else None,
+            ))
+        cells.append(tuple(row))
+    opts = CellOptions(fast, cfg.recurrent_activation, cfg.cell_activation, cfg.hidden_activation, cfg.clip,
+                       cfg.input_forget)
+    return Prepared(tuple(cells), opts)
+
+
+def schedule_for(cfg: LSTMConfig, batch: int) -> str:
+    """'wavefront' for a unidirectional left-to-right stack at small batch, else 'layers'."""
+    wave = cfg.num_directions == 1 and cfg.num_layers > 1 and batch <= WAVEFRONT_MAX_BATCH and not cfg.reverse
+    return "wavefront" if wave else "layers"
+
+
+def run(lstm: Weights, x, h0=None, c0=None, lengths=None, record_pre: bool = False,
+        schedule: str | None = None) -> Trace:
+    """`LSTM.trace`: x (T, D) or (B, T, D) to a Trace. `schedule` forces 'wavefront' or 'layers' (tests);
+    by default `schedule_for` picks."""
+    cfg = lstm.config
+    dt = lstm.params["weight_ih_l0"].dtype
     x = np.asarray(x)
     if x.ndim not in (2, 3):
         raise ModelError(f"input must be (T, input_size) or (B, T, input_size), got shape {x.shape}")
@@ -38,14 +130,18 @@ def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
     ragged = bool((lens != T).any())
     h0b = _state(h0, "h0", (L * Dn, Ho), B, batched, dt)  # (B, L*D, H_out)
     c0b = _state(c0, "c0", (L * Dn, H), B, batched, dt)
-    prep, opts = lstm._prepared, lstm._options
-    if Dn == 1 and L > 1 and B <= WAVEFRONT_MAX_BATCH and not cfg.reverse:
-        views, c_n, h_n = _wavefront(prep, lstm._wavefront_W, opts, xt, lens, ragged, h0b, c0b, record_pre)
+    schedule = schedule or schedule_for(cfg, B)
+    if schedule not in SCHEDULES or (schedule == "wavefront" and (Dn != 1 or cfg.reverse)):
+        raise ValueError(f"schedule {schedule!r} cannot run this LSTM; the wavefront is for one left-to-right "
+                         "direction")
+    prep = prepare(lstm)
+    if schedule == "wavefront":
+        cells = [row[0] for row in prep.cells]
+        views, c_n, h_n = schedules.wavefront(cells, prep.wavefront, prep.options, xt, lens, ragged, h0b, c0b,
+                                              record_pre)
     else:
-        views, c_n, h_n = _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, cfg.reverse)
-    if lstm._fast and record_pre:
-        for k in ("pre_i", "pre_f", "pre_o"):
-            views[k] *= 2  # undo the halving of the i, f, o pre-activations
+        views, c_n, h_n = schedules.by_layer(prep.cells, prep.options, xt, lens, ragged, h0b, c0b, record_pre,
+                                             cfg.reverse)
     if ragged:
         pad = (np.arange(T)[None, :] >= lens[:, None])[:, None, None, :, None]  # (B, 1, 1, T, 1)
         for a in views.values():
@@ -58,103 +154,6 @@ def run(lstm: LSTM, x, h0, c0, lengths, record_pre: bool) -> Trace:
 
     return Trace(**{k: pub(v) for k, v in views.items()}, output=pub(output), h_n=pub(h_n), c_n=pub(c_n),
                  batched=batched, lengths=lens if lengths is not None else None)
-
-
-def _buffers(shape: tuple[int, ...], steps: int, H: int, Ho: int, dt, record_pre: bool) -> GroupRun:
-    """Step buffers for shape (*lead, B, G): (*lead, steps, B, G, X); c and h get one more, the initial state."""
-    *lead, B, G = shape
-    return GroupRun(
-        gates=np.empty((*lead, steps, B, G, 4 * H), dt),
-        pre=np.empty((*lead, steps, B, G, 4 * H), dt) if record_pre else None,
-        c=np.empty((*lead, steps + 1, B, G, H), dt),
-        h=np.empty((*lead, steps + 1, B, G, Ho), dt),
-    )
-
-
-def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
-    """Views of i, f, g, o (and pre-activations) in a (..., 4H) buffer of internal order i|f|o|g."""
-    out = {}
-    for name, j in (("i", 0), ("f", 1), ("o", 2), ("g", 3)):
-        out[name] = gates[..., j * H : (j + 1) * H]
-        if pre is not None:
-            out[f"pre_{name}"] = pre[..., j * H : (j + 1) * H]
-    return out
-
-
-def _by_layer(prep, opts, xt, lens, ragged, h0b, c0b, record_pre, reverse: bool = False):
-    """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
-
-    A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
-    within each sequence's length, and its steps are put back in input order afterwards.
-    """
-    T, B, _ = xt.shape
-    L, Dn = len(prep), len(prep[0])
-    H4, Ho = prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
-    H, dt = H4 // 4, xt.dtype
-    buf = _buffers((L, B, Dn), T, H, Ho, dt, record_pre)  # gates (L, T, B, D, 4H), c (L, T+1, B, D, H)...
-    steps = np.arange(T)[:, None]
-    rev = np.where(steps < lens, lens - 1 - steps, steps)[:, :, None]  # (T, B, 1) reversal within lengths
-    mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
-    c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
-    inp = xt
-    add = np.empty((T, B, Dn, H4), dt)  # input projections plus biases, reused by every layer
-    for k in range(L):
-        P = prep[k]
-        for d, p in enumerate(P):
-            src = np.take_along_axis(inp, rev, axis=0) if d or reverse else inp
-            _project(src, p, out=add[:, :, d])
-        W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
-        sl = slice(k * Dn, (k + 1) * Dn)
-        run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
-        run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
-                   peep=_stack([p.peep for p in P], axis=1), opts=opts)
-        c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
-        if Dn == 2 or reverse:  # the backward direction ran on reversed inputs: put its steps back in order
-            d = Dn - 1
-            for a in (run.gates, run.pre, run.c[1:], run.h[1:]):
-                if a is not None:
-                    a[:, :, d] = np.take_along_axis(a[:, :, d], rev, axis=0)
-        inp = run.h[1:].reshape(T, B, Dn * Ho)  # (T, B, D*H_out), a view
-
-    def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
-        return a.transpose(2, 0, 3, 1, 4)
-
-    views = {k: pub(v) for k, v in _split(buf.gates, buf.pre, H).items()}
-    views["c"], views["h"] = pub(buf.c[:, 1:]), pub(buf.h[:, 1:])
-    return views, c_n, h_n
-
-
-def _wavefront(prep, W, opts, xt, lens, ragged, h0b, c0b, record_pre):
-    """All layers of a unidirectional stack in one loop: layer l handles t = s - l at step s."""
-    T, B, _ = xt.shape
-    L, H4, Ho = len(prep), prep[0][0].W_hh.shape[1], prep[0][0].W_hh.shape[0]
-    S, dt = T + L - 1, xt.dtype
-    add = np.empty((S, B, L, H4), dt)
-    add[:] = np.stack([p[0].b for p in prep])  # layers above 0 get their input through the recurrence
-    _project(xt, prep[0][0], out=add[:T, :, 0])
-    t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
-    limit = lens[None, :, None] if ragged else T
-    run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
-    run_groups(W, add, h0b, c0b, run, mask=(t >= 0) & (t < limit),
-               W_hr=_stack([p[0].W_hr for p in prep]), peep=_stack([p[0].peep for p in prep], axis=1), opts=opts)
-    views = {k: _skew(v, T) for k, v in _split(run.gates, run.pre, H4 // 4).items()}
-    views["c"], views["h"] = _skew(run.c[1:], T), _skew(run.h[1:], T)
-    return views, run.c[S].copy(), run.h[S].copy()
-
-
-def _project(x: NDArray, p, out: NDArray) -> None:
-    """out (T, B, 4H) = x (T, B, D) W_ih^T + b for all timesteps, as one 2-D product (a 3-D matmul would
-    run T small products)."""
-    T, B, D = x.shape
-    proj = np.ascontiguousarray(x).reshape(T * B, D) @ p.W_ih  # (T*B, 4H)
-    np.add(proj.reshape(T, B, -1), p.b, out=out)
-
-
-def _skew(a: NDArray, T: int) -> NDArray:
-    """(S, B, L, X) wavefront buffer to the (B, L, 1, T, X) view with [b, l, 0, t] = a[t + l, b, l]."""
-    sS, sB, sL, sX = a.strides
-    _, B, L, X = a.shape
-    return as_strided(a, shape=(B, L, T, X), strides=(sB, sS + sL, sS, sX))[:, :, None]
 
 
 def _lengths(lengths, B: int, T: int, batched: bool) -> NDArray:
@@ -181,7 +180,3 @@ def _state(s, name: str, shape: tuple[int, int], B: int, batched: bool, dt) -> N
     if not np.isfinite(s).all():
         raise ModelError(f"{name} contains NaN or infinite values")
     return np.ascontiguousarray(s if batched else s[None])
-
-
-def _stack(parts: list, axis: int = 0) -> NDArray | None:
-    return None if parts[0] is None else np.stack(parts, axis=axis)

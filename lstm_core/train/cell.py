@@ -1,9 +1,8 @@
 """One LSTM layer for training: the forward of one step, its backward right beside it, and the loops.
 
-Inside the trainer gate rows are ordered i|f|o|g (torch's are i|f|g|o; `lstm_core.gates` converts
-at the border) so the three sigmoid gates are one contiguous block. Their pre-activations are
-pre-scaled by 1/2, which lets one `tanh` call over all 4H columns give every gate:
-sigmoid(z) = tanh(z/2)/2 + 1/2 exactly in real arithmetic. The sequence-wide work (input projections,
+Inside the trainer gate rows are in gatescope's internal order i|f|o|g, with the i, f, o
+pre-activations scaled so that one `tanh` gives every gate (both defined in `lstm_core.gates`,
+which also converts from torch's i|f|g|o at the border). The sequence-wide work (input projections,
 weight gradients) happens outside the step functions as single matrix products over all timesteps;
 only the recurrence runs per step, in preallocated buffers.
 """
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..gates import gate_scale
+from ..gates import activate, gate_scale
 
 
 def step_forward(zx: NDArray, h_prev: NDArray, c_prev: NDArray, W_hh_sT: NDArray,
@@ -26,10 +25,7 @@ def step_forward(zx: NDArray, h_prev: NDArray, c_prev: NDArray, W_hh_sT: NDArray
     H = c.shape[1]
     np.matmul(h_prev, W_hh_sT, out=a)  # (B, 4H)
     a += zx
-    np.tanh(a, out=a)
-    sig = a[:, : 3 * H]
-    sig *= 0.5
-    sig += 0.5  # i, f, o = sigmoid of the unscaled pre-activation
+    activate(a, out=a)
     i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
     np.multiply(f, c_prev, out=c)
     np.multiply(i, g, out=tmp)

@@ -1,0 +1,120 @@
+"""The two schedules that run every (layer, direction) cell of an LSTM through the time loop (engine.py).
+
+- `by_layer`: layer after layer, both directions of a layer in one loop; any LSTM.
+- `wavefront`: every layer of a unidirectional stack in one loop; fewer, larger products at small batch.
+Both record into step buffers and return views of them in the trace's layout (B, L, D, T, X), plus the
+final states (B, L*D, X).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from .engine import CellOptions, CellWeights, GroupRun, run_groups
+
+
+def _buffers(shape: tuple[int, ...], steps: int, H: int, Ho: int, dt, record_pre: bool) -> GroupRun:
+    """Step buffers for shape (*lead, B, G): (*lead, steps, B, G, X); c and h get one more, the initial state."""
+    *lead, B, G = shape
+    return GroupRun(
+        gates=np.empty((*lead, steps, B, G, 4 * H), dt),
+        pre=np.empty((*lead, steps, B, G, 4 * H), dt) if record_pre else None,
+        c=np.empty((*lead, steps + 1, B, G, H), dt),
+        h=np.empty((*lead, steps + 1, B, G, Ho), dt),
+    )
+
+
+def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
+    """Views of i, f, g, o (and pre-activations) in a (..., 4H) buffer of internal order i|f|o|g."""
+    out = {}
+    for name, j in (("i", 0), ("f", 1), ("o", 2), ("g", 3)):
+        out[name] = gates[..., j * H : (j + 1) * H]
+        if pre is not None:
+            out[f"pre_{name}"] = pre[..., j * H : (j + 1) * H]
+    return out
+
+
+def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: NDArray, lens: NDArray,
+             ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool, reverse: bool = False):
+    """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
+
+    A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
+    within each sequence's length, and its steps are put back in input order afterwards.
+    """
+    T, B, _ = xt.shape
+    L, Dn = len(cells), len(cells[0])
+    H4, Ho = cells[0][0].W_hh.shape[1], cells[0][0].W_hh.shape[0]
+    H, dt = H4 // 4, xt.dtype
+    buf = _buffers((L, B, Dn), T, H, Ho, dt, record_pre)  # gates (L, T, B, D, 4H), c (L, T+1, B, D, H)...
+    steps = np.arange(T)[:, None]
+    rev = np.where(steps < lens, lens - 1 - steps, steps)[:, :, None]  # (T, B, 1) reversal within lengths
+    mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
+    c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
+    inp = xt
+    add = np.empty((T, B, Dn, H4), dt)  # input projections plus biases, reused by every layer
+    for k in range(L):
+        P = cells[k]
+        for d, p in enumerate(P):
+            src = np.take_along_axis(inp, rev, axis=0) if d or reverse else inp
+            _project(src, p, out=add[:, :, d])
+        W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
+        sl = slice(k * Dn, (k + 1) * Dn)
+        run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
+        run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
+                   peep=_stack([p.peep for p in P], axis=1), opts=opts)
+        c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
+        if Dn == 2 or reverse:  # the backward direction ran on reversed inputs: put its steps back in order
+            d = Dn - 1
+            for a in (run.gates, run.pre, run.c[1:], run.h[1:]):
+                if a is not None:
+                    a[:, :, d] = np.take_along_axis(a[:, :, d], rev, axis=0)
+        inp = run.h[1:].reshape(T, B, Dn * Ho)  # (T, B, D*H_out), a view
+
+    def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
+        return a.transpose(2, 0, 3, 1, 4)
+
+    views = {k: pub(v) for k, v in _split(buf.gates, buf.pre, H).items()}
+    views["c"], views["h"] = pub(buf.c[:, 1:]), pub(buf.h[:, 1:])
+    return views, c_n, h_n
+
+
+def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt: NDArray, lens: NDArray,
+              ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool):
+    """All layers of a unidirectional stack in one loop: layer l handles t = s - l at step s.
+
+    W are the row blocks of `Prepared.wavefront`.
+    """
+    T, B, _ = xt.shape
+    L, H4, Ho = len(cells), cells[0].W_hh.shape[1], cells[0].W_hh.shape[0]
+    S, dt = T + L - 1, xt.dtype
+    add = np.empty((S, B, L, H4), dt)
+    add[:] = np.stack([p.b for p in cells])  # layers above 0 get their input through the recurrence
+    _project(xt, cells[0], out=add[:T, :, 0])
+    t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
+    limit = lens[None, :, None] if ragged else T
+    run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
+    run_groups(W, add, h0b, c0b, run, mask=(t >= 0) & (t < limit),
+               W_hr=_stack([p.W_hr for p in cells]), peep=_stack([p.peep for p in cells], axis=1), opts=opts)
+    views = {k: _skew(v, T) for k, v in _split(run.gates, run.pre, H4 // 4).items()}
+    views["c"], views["h"] = _skew(run.c[1:], T), _skew(run.h[1:], T)
+    return views, run.c[S].copy(), run.h[S].copy()
+
+
+def _project(x: NDArray, p: CellWeights, out: NDArray) -> None:
+    """out (T, B, 4H) = x (T, B, D) W_ih^T + b for all timesteps, as one 2-D product (a 3-D matmul would
+    run T small products)."""
+    T, B, D = x.shape
+    proj = np.ascontiguousarray(x).reshape(T * B, D) @ p.W_ih  # (T*B, 4H)
+    np.add(proj.reshape(T, B, -1), p.b, out=out)
+
+
+def _skew(a: NDArray, T: int) -> NDArray:
+    """(S, B, L, X) wavefront buffer to the (B, L, 1, T, X) view with [b, l, 0, t] = a[t + l, b, l]."""
+    sS, sB, sL, sX = a.strides
+    _, B, L, X = a.shape
+    return as_strided(a, shape=(B, L, T, X), strides=(sB, sS + sL, sS, sX))[:, :, None]
+
+
+def _stack(parts: list, axis: int = 0) -> NDArray | None:
+    return None if parts[0] is None else np.stack(parts, axis=axis)

@@ -1,0 +1,91 @@
+"""The import graph, read with `ast`: no cycles within lstm_core or app (imports inside functions count,
+since they run too)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PACKAGES = ("lstm_core", "app")
+
+
+def module_name(path: Path, base: Path) -> str:
+    parts = list(path.relative_to(base).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules(*roots: str, base: Path = ROOT) -> dict[str, Path]:
+    found = {module_name(p, base): p for r in roots for p in sorted((base / r).rglob("*.py"))}
+    assert found, f"no Python files under {roots}"
+    return found
+
+
+def imported(name: str, path: Path, known: set[str]) -> set[str]:
+    """Every module of `known` that the file imports, anywhere in it (module level or in a function)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            subs = {f"{base}.{a.name}" for a in node.names} & known  # `from pkg import submodule`
+            out |= subs
+            if len(subs) < len(node.names):  # some names are attributes of `base` itself
+                out.add(base)
+    return {m for m in out if m in known and m != name}
+
+
+def graph(*roots: str, base: Path = ROOT) -> dict[str, set[str]]:
+    mods = modules(*roots, base=base)
+    return {name: imported(name, path, set(mods)) for name, path in mods.items()}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(edges[m]):
+            if state.get(n) == 1:
+                return path[path.index(n):] + [n]
+            if n not in state and (cycle := visit(n)):
+                return cycle
+        path.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(edges):
+        if m not in state and (cycle := visit(m)):
+            return cycle
+    return None
+
+
+def test_the_reader_sees_function_level_relative_and_absolute_imports(tmp_path):
+    """The checker itself: a cycle hidden in a function body is still a cycle."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    for name, text in {"__init__.py": "from .a import f\n", "a.py": "def f():\n    from . import b\n",
+                       "b.py": "from .sub.c import g\n", "sub/__init__.py": "", "sub/c.py": "import pkg.a\n",
+                       "d.py": "import os\nfrom pkg import b\n"}.items():
+        (pkg / name).write_text(text)
+    edges = graph("pkg", base=tmp_path)
+    assert edges == {"pkg": {"pkg.a"}, "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.sub.c"}, "pkg.sub": set(),
+                     "pkg.sub.c": {"pkg.a"}, "pkg.d": {"pkg.b"}}
+    assert find_cycle(edges) == ["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycles():
+    for root in PACKAGES:
+        cycle = find_cycle(graph(root))
+        assert cycle is None, f"import cycle in {root}: {' -> '.join(cycle)}"
+    cycle = find_cycle(graph(*PACKAGES))
+    assert cycle is None, f"import cycle between the packages: {' -> '.join(cycle)}"
