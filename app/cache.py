@@ -4,21 +4,26 @@ Typing one more character changes only the last timestep of a causal (unidirecti
 earlier value depends on earlier tokens alone. So for a new token sequence we look for the cached
 trace sharing the longest prefix with it, keep its first k timesteps, start the LSTM from its state at
 k - 1 and run only the rest (`concat_time`). Backspace is the case where the whole text is a prefix.
-Entries are bounded in count and in bytes; a lock makes the cache safe under the server's threads.
+Both caches here are users of one LRU class, bounded in bytes (and the trace cache also in count),
+with a lock that makes them safe under the server's threads.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 import numpy as np
 from fastapi import Depends, Request
 from numpy.typing import NDArray
 
 from lstm_core import Model, Trace, concat_time
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -48,36 +53,93 @@ def _head(c: Cached, k: int) -> tuple[Trace, NDArray | None]:
     return tr, None if c.probs is None else c.probs[:k]
 
 
-class TraceCache:
-    """LRU of (model id, token ids) -> trace and probabilities."""
+class LRU(Generic[K, V]):
+    """A least-recently-used map bounded in bytes (each value's `size`) and optionally in entries.
 
-    def __init__(self, max_entries: int = 64, max_bytes: int = 256 << 20) -> None:
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._items: OrderedDict[tuple[str, bytes], Cached] = OrderedDict()
+    A value larger than the whole byte budget is not kept. Safe to share between the server's threads.
+    """
+
+    def __init__(self, max_bytes: int, size: Callable[[V], int], max_entries: int | None = None) -> None:
+        self.max_bytes, self._size = max_bytes, size
+        self.max_entries = sys.maxsize if max_entries is None else max_entries
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.prefix_hits = self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        """The total size of the values kept."""
+        return self._bytes
+
+    def get(self, key: K) -> V | None:
+        """The value for `key` (now the most recently used), or None."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: K, value: V) -> None:
+        n = self._size(value)
+        if n > self.max_bytes or self.max_entries <= 0:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= self._size(old)
+            self._items[key] = value
+            self._bytes += n
+            while self._bytes > self.max_bytes or len(self._items) > self.max_entries:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= self._size(gone)
+
+    def items(self) -> list[tuple[K, V]]:
+        """A snapshot of every entry, least recently used first; reading it does not reorder them."""
+        with self._lock:
+            return list(self._items.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+class TraceCache:
+    """(model id, token ids) -> trace and probabilities, reusing the longest cached prefix of causal models."""
+
+    def __init__(self, max_entries: int = 64, max_bytes: int = 256 << 20) -> None:
+        self._lru: LRU[tuple[str, bytes], Cached] = LRU(max_bytes, lambda c: c.nbytes, max_entries)
+        self.hits = self.prefix_hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+    @property
+    def nbytes(self) -> int:
+        return self._lru.nbytes
+
+    @property
+    def max_bytes(self) -> int:
+        return self._lru.max_bytes
 
     def trace_ids(self, model_id: str, model: Model, ids: NDArray) -> tuple[Trace, NDArray | None, int]:
         """(trace, probs, reused) for token ids; `reused` timesteps came from the cache."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         key = (model_id, ids.tobytes())
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return hit.trace, hit.probs, len(ids)
-            best, k = None, 0
-            if model.is_causal:
-                for (mid, _), c in self._items.items():
-                    if mid == model_id:
-                        n = _common_prefix(c.ids, ids)
-                        if n > k:
-                            best, k = c, n
+        hit = self._lru.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit.trace, hit.probs, len(ids)
+        best, k = None, 0
+        if model.is_causal:
+            for (mid, _), c in self._lru.items():
+                if mid == model_id:
+                    n = _common_prefix(c.ids, ids)
+                    if n > k:
+                        best, k = c, n
         if best is None:
             self.misses += 1
             trace, probs = model.trace_ids(ids)
@@ -93,61 +155,18 @@ class TraceCache:
             tail, tail_probs = model.trace_ids(ids[k:], head.h_n, head.c_n)
             trace = concat_time(head, tail)
             probs = None if tail_probs is None else np.concatenate([head_probs, tail_probs], axis=0)
-        self._put(key, Cached(ids, trace, probs, _nbytes(trace, probs)))
+        self._lru.put(key, Cached(ids, trace, probs, _nbytes(trace, probs)))
         return trace, probs, k
 
-    def _put(self, key: tuple[str, bytes], item: Cached) -> None:
-        if self.max_entries <= 0 or item.nbytes > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old.nbytes
-            self._items[key] = item
-            self._bytes += item.nbytes
-            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, gone = self._items.popitem(last=False)
-                self._bytes -= gone.nbytes
-
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
+        self._lru.clear()
 
 
-
-class ResponseCache:
-    """LRU of encoded response bodies (bytes), bounded by their total size."""
+class ResponseCache(LRU[Hashable, tuple[bytes, bool]]):
+    """Encoded response bodies (bytes, gzipped) by request, bounded by their total size."""
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[bytes, bool]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable) -> tuple[bytes, bool] | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: Hashable, value: tuple[bytes, bool]) -> None:
-        n = len(value[0])
-        if n > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[0])
-            self._items[key] = value
-            self._bytes += n
-            while self._bytes > self.max_bytes:
-                _, gone = self._items.popitem(last=False)
-                self._bytes -= len(gone[0])
+        super().__init__(max_bytes, lambda v: len(v[0]))
 
 
 def get_cache(request: Request) -> TraceCache:

@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
-from lstm_core import Model, ModelError, Trace
+from lstm_core import Model, ModelError, TextTrace, Trace
 
 try:
     import orjson
@@ -80,17 +80,17 @@ def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None
     return out
 
 
-def trace_body(model_id: str, model: Model, tokens: list[str], ids: NDArray, oov: list[int],
-               spans: list[tuple[int, int]], trace: Trace, probs: NDArray | None, *,
-               layers: list[int] | None, encoding: str, k: int, cached_prefix: int) -> dict:
+def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] | None, encoding: str, k: int,
+               cached_prefix: int) -> dict:
     """The /api/trace response body for one traced text."""
     cfg = model.lstm.config
+    tokens, ids, oov, trace, probs = tt.tokens, tt.ids, tt.oov, tt.trace, tt.probs
     layers = list(range(cfg.num_layers)) if layers is None else layers
     pick = slice(None) if layers == list(range(cfg.num_layers)) else layers
     body = {
         "model": model_id, "tokens": tokens, "ids": ids.tolist(), "oov": oov,
         "oov_chars": list(dict.fromkeys(tokens[t] for t in oov)),
-        "spans": [list(s) for s in spans], "layers": layers, "directions": cfg.num_directions,
+        "spans": [list(s) for s in tt.spans], "layers": layers, "directions": cfg.num_directions,
         "steps": len(tokens), "hidden_size": cfg.hidden_size, "output_size": cfg.output_size,
         "encoding": encoding,
     }

@@ -1,5 +1,5 @@
 """The import graph, read with `ast`: no cycles within lstm_core or app (imports inside functions count,
-since they run too)."""
+since they run too), and routes never import each other."""
 from __future__ import annotations
 
 import ast
@@ -89,3 +89,10 @@ def test_no_import_cycles():
         assert cycle is None, f"import cycle in {root}: {' -> '.join(cycle)}"
     cycle = find_cycle(graph(*PACKAGES))
     assert cycle is None, f"import cycle between the packages: {' -> '.join(cycle)}"
+
+
+def test_routes_do_not_import_each_other():
+    edges = graph("app")
+    routes = {m for m in edges if m.startswith("app.routes.")}
+    offenders = {m: sorted(edges[m] & routes) for m in routes if edges[m] & routes}
+    assert not offenders, f"routes share code through app/service.py, never by importing each other: {offenders}"

@@ -5,9 +5,9 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
+from app import service
 from app.cache import CacheDep
 from app.registry import RegistryDep, find
-from app.routes.trace import run_model
 from app.schemas import Error, StepRequest, StepResponse
 from app.settings import SettingsDep
 from lstm_core.explain import step_terms
@@ -17,11 +17,9 @@ router = APIRouter(tags=["trace"])
 
 @router.post("/api/step", response_model=StepResponse,
              responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
-def step(req: StepRequest, registry: RegistryDep, cache: CacheDep,
-         settings: SettingsDep) -> dict:
+def step(req: StepRequest, registry: RegistryDep, cache: CacheDep, settings: SettingsDep) -> dict:
     """Every term of each gate of one unit at one timestep: W x, biases, W h, peephole, sum, value."""
     entry = find(registry, req.model)
-    r = run_model(entry, req.text, req.vectors, settings, cache)
-    x = r.x if r.x is not None else entry.model.inputs(r.ids)  # (T, input_size)
-    s = step_terms(entry.model.lstm, x, r.trace, req.layer, req.direction, req.t, req.unit)
-    return {"token": r.tokens[req.t], **asdict(s)}
+    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
+    s = step_terms(entry.model.lstm, r.inputs, r.text.trace, req.layer, req.direction, req.t, req.unit)
+    return {"token": r.text.tokens[req.t], **asdict(s)}

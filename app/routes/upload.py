@@ -2,14 +2,18 @@
 
 The body is multipart/form-data: `file` (the model), optional `vocab` (file or text), `tokenizer`
 (char|word) and `name` (a display name only). The upload is imported and verified inside a private
-temporary directory; only a model that imports, verifies and reloads is written, atomically, to the
-model directory as `import-<content hash>.safetensors`. A user-supplied name never becomes a path.
+temporary directory. The model is then saved under a unique hidden name in the model directory (not
+`*.safetensors`, so no worker's registry picks it up half-made), loaded back from there, and only then
+renamed, atomically, to `import-<content hash>.safetensors`; a failure on the way leaves nothing behind.
+A user-supplied name never becomes a path.
 The size limit is settings.max_upload_bytes, enforced by the BodyLimit middleware before reading.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -18,11 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from app import service
 from app.errors import ApiError
 from app.registry import Registry, RegistryDep
-from app.routes.models import model_info
 from app.schemas import Error, ModelInfo
-from lstm_core import ModelError, load_model, save_model
+from lstm_core import Model, ModelError, load_model, save_model
 
 router = APIRouter(tags=["models"])
 
@@ -76,7 +80,7 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
     model_id = f"import-{digest.hexdigest()[:16]}"
     existing = registry.get(model_id)
     if existing is not None:
-        return {**model_info(existing), "notes": ["This exact upload was imported before."], "created": False}
+        return {**service.model_info(existing), "notes": ["This exact upload was imported before."], "created": False}
     suffix = Path(filename or "").suffix.lower()
     with tempfile.TemporaryDirectory(prefix="gatescope-upload-") as tmp:
         src = Path(tmp) / ("upload" + (suffix if suffix in SUFFIXES else ""))
@@ -96,11 +100,27 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
         if v.get("verified") and not v.get("passed"):
             raise ApiError(422, "verification_failed", f"gatescope does not reproduce {v['framework']} on this file "
                            f"(max abs difference {v['max']:.2e}, tolerance {v['tolerance']:.0e}); it was not added.")
-        registry.model_dir.mkdir(parents=True, exist_ok=True)
-        path = registry.model_dir / f"{model_id}.safetensors"
-        save_model(res.model, path)  # atomic: a temporary file, then a rename
-    entry = registry.add(model_id, load_model(path), path)
-    return {**model_info(entry), "notes": list(res.notes), "created": True}
+    entry = registry.add(model_id, *_store(res.model, registry.model_dir, model_id))
+    return {**service.model_info(entry), "notes": list(res.notes), "created": True}
+
+
+def _store(model: Model, model_dir: Path, model_id: str) -> tuple[Model, Path]:
+    """Save, load back, then rename into place: (the model as read from its file, the file)."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    path = model_dir / f"{model_id}.safetensors"
+    # Unique per request: two workers taking the same upload at once never write the same file.
+    tmp = model_dir / f".{model_id}.{secrets.token_hex(6)}.upload"
+    try:
+        save_model(model, tmp)
+        try:
+            stored = load_model(tmp)
+        except ModelError as e:
+            raise ApiError(500, "store_failed", f"The imported model did not read back from the model directory "
+                           f"({e}); it was not added.") from None
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return stored, path
 
 
 def _text(fields: dict, key: str) -> str:

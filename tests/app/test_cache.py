@@ -80,11 +80,11 @@ def test_byte_bound_keeps_the_cache_under_budget():
     model = make_model()
     one = TraceCache()
     one.trace_ids("m", model, VOCAB.encode("abcdefgh").ids)
-    per_entry = one._bytes
+    per_entry = one.nbytes
     cache = TraceCache(max_entries=100, max_bytes=int(per_entry * 2.5))
     for s in ("abcdefgh", "bcdefgha", "cdefghab", "defghabc"):
         cache.trace_ids("m", model, VOCAB.encode(s).ids)
-    assert len(cache) == 2 and cache._bytes <= cache.max_bytes
+    assert len(cache) == 2 and cache.nbytes <= cache.max_bytes
     too_small = TraceCache(max_bytes=per_entry - 1)
     too_small.trace_ids("m", model, VOCAB.encode("abcdefgh").ids)
     assert len(too_small) == 0
@@ -112,3 +112,24 @@ def test_response_cache_is_bounded_in_bytes():
     assert rc.get("b") is None and rc.get("a") is not None and rc.get("c") is not None
     rc.put("huge", (b"x" * 11, False))
     assert rc.get("huge") is None and len(rc) == 2
+
+
+def test_lru_bounds_in_entries_and_bytes_and_snapshots_without_reordering():
+    from app.cache import LRU
+
+    lru = LRU(max_bytes=10, size=len, max_entries=3)
+    for k in "abc":
+        lru.put(k, "xx")
+    assert lru.get("a") == "xx"  # a is now the most recent: b goes first
+    lru.put("d", "xx")
+    assert [k for k, _ in lru.items()] == ["c", "a", "d"] and lru.nbytes == 6
+    assert [k for k, _ in lru.items()] == ["c", "a", "d"]  # reading the snapshot changed nothing
+    lru.put("e", "xxxxxx")  # 12 bytes would be over the budget of 10: the oldest, c, goes
+    assert [k for k, _ in lru.items()] == ["a", "d", "e"] and lru.nbytes == 10
+    lru.put("d", "x")  # replacing a value counts its new size
+    assert lru.nbytes == 9
+    lru.put("f", "x" * 11)  # larger than the whole budget: never kept, nothing evicted for it
+    assert lru.get("f") is None and len(lru) == 3
+    off = LRU(max_bytes=10, size=len, max_entries=0)  # a cache turned off in the settings
+    off.put("a", "x")
+    assert len(off) == 0

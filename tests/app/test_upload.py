@@ -122,3 +122,33 @@ def test_malformed_requests(store):
                     headers={"content-type": "multipart/form-data; boundary=XX"})
     # python-multipart drops a part that never ends, so the answer is "no file (or it was cut off)".
     assert r.status_code in (400, 422) and "cut off" in r.json()["detail"]
+
+
+def test_the_model_reaches_its_name_only_after_it_read_back(store, tmp_path, monkeypatch):
+    """Saved under a hidden name the registry ignores, read back from there, then renamed into place."""
+    import app.routes.upload as upload
+    from lstm_core import ModelError, load_model
+
+    client, models = store
+    seen = []
+
+    def checked_load(path):
+        seen.append((Path(path).name, sorted(p.name for p in models.iterdir())))
+        return load_model(path)
+
+    monkeypatch.setattr(upload, "load_model", checked_load)
+    r = client.post("/api/models/upload", files={"file": ("lm.safetensors", _lm_bytes(tmp_path))},
+                    data={"vocab": '["a", "b", "c", " "]'})
+    assert r.status_code == 200, r.text
+    [(read, present)] = seen
+    assert read.startswith(".import-") and not read.endswith(".safetensors") and present == [read]
+    assert [p.name for p in models.iterdir()] == [f"{r.json()['id']}.safetensors"]
+
+    def broken_load(path):
+        raise ModelError("simulated damage")
+
+    monkeypatch.setattr(upload, "load_model", broken_load)
+    r = client.post("/api/models/upload", files={"file": ("lm.safetensors", _lm_bytes(tmp_path))},
+                    data={"vocab": '["a", "b", "c", " "]', "name": "another"})
+    assert r.status_code == 500 and "did not read back" in r.json()["detail"]
+    assert len(list(models.iterdir())) == 1  # nothing new, no temporary file left

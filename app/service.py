@@ -1,0 +1,111 @@
+"""What the routes share, so that no route imports another: tracing a request's input through the
+caches, checking a layer list, and describing a model. Routes validate, call these, encode, return.
+
+    entry = find(registry, req.model)             # app.registry: a 404 for an unknown id
+    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
+    r.text                                        # lstm_core.TextTrace: tokens, ids, oov, spans, trace, probs
+    r.inputs                                      # (T, input_size): what the LSTM read
+    service.model_info(entry)                     # the ModelInfo fields of /api/models
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.cache import TraceCache
+from app.errors import ApiError
+from app.registry import Entry
+from lstm_core import Model, TextTrace
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """One request's input traced: the core's TextTrace, and what the server adds around it."""
+
+    model: Model
+    text: TextTrace
+    vectors: NDArray | None  # (T, input_size) as sent, for models that read vectors; else None
+    cached_prefix: int  # leading timesteps reused from the prefix cache
+
+    @property
+    def inputs(self) -> NDArray:
+        """(T, input_size): the LSTM's input at each step (the vectors, or the model's encoding of the ids)."""
+        return self.vectors if self.vectors is not None else self.model.inputs(self.text.ids)
+
+
+def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache,
+          max_tokens: int) -> TraceResult:
+    """Check the input against the model and the length limit, then trace it (text through the cache)."""
+    model = entry.model
+    if model.input_kind == "vector":
+        return _trace_vectors(entry, vectors, max_tokens)
+    if vectors is not None:
+        raise ApiError(422, "text_required", f"Model {entry.id!r} reads text, not vectors: send \"text\".")
+    if not text:
+        raise ApiError(422, "empty_text", "The text is empty: type at least one character.")
+    if len(text) > 64 * max_tokens:  # no tokenizer makes a token of fewer than one character per 64
+        raise ApiError(413, "too_long", f"The text has {len(text):,} characters; this server traces at most "
+                       f"{max_tokens:,} tokens. Shorten it, or start the server with a larger --max-tokens.")
+    tok = model.encode(text)
+    if len(tok.tokens) > max_tokens:
+        raise ApiError(413, "too_long", f"The text has {len(tok.tokens):,} tokens; this server traces at most "
+                       f"{max_tokens:,}. Shorten it, or start the server with a larger --max-tokens.")
+    if not tok.tokens:
+        raise ApiError(422, "empty_text", "The text has no tokens (only spaces?): type at least one word.")
+    tr, probs, reused = cache.trace_ids(entry.id, model, tok.ids)
+    return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), None, reused)
+
+
+def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int) -> TraceResult:
+    model = entry.model
+    if vectors is None:
+        raise ApiError(422, "vectors_required", f"Model {entry.id!r} has no vocabulary and takes vectors: "
+                       f'send "vectors" as a list of rows of {model.lstm.config.input_size} numbers.')
+    if not vectors:
+        raise ApiError(422, "empty_text", "The vector sequence is empty: send at least one row.")
+    if len(vectors) > max_tokens:
+        raise ApiError(413, "too_long", f"The input has {len(vectors)} steps; this server traces at most "
+                       f"{max_tokens}. Send fewer rows, or start the server with a larger --max-tokens.")
+    x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
+    tr, probs = model.trace_vectors(x)
+    T = len(vectors)
+    tt = TextTrace([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)], tr,
+                   probs)
+    return TraceResult(model, tt, x, 0)
+
+
+def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
+    """The requested layer indices, sorted and unique (None: all); a 422 naming the valid range otherwise."""
+    if layers is None:
+        return None
+    bad = [k for k in layers if not 0 <= k < n]
+    if bad or not layers:
+        raise ApiError(422, "bad_layers", f"The 'layers' list must name layer indices from 0 to {n - 1} "
+                       f"(this model has {n} layer{'s' if n > 1 else ''}), or be null for all; got {layers}.")
+    return sorted(set(layers))
+
+
+def model_info(entry: Entry) -> dict:
+    """The ModelInfo fields of a registry entry (app.schemas.ModelInfo)."""
+    m, cfg = entry.model, entry.model.lstm.config
+    meta = m.meta
+    source = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
+    verification = meta.get("verification", source.get("verification"))
+    return {
+        "id": entry.id, "name": meta.get("name") or entry.id, "description": meta.get("description", ""),
+        "tokenizer": m.tokenizer.kind if m.tokenizer is not None else None, "input": m.input_kind,
+        "layers": cfg.num_layers, "directions": cfg.num_directions, "hidden_size": cfg.hidden_size,
+        "output_size": cfg.output_size, "proj_size": cfg.proj_size, "input_size": cfg.input_size,
+        "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal, "reverse": cfg.reverse,
+        "metrics": meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {},
+        "source": source, "verification": verification if isinstance(verification, dict) else None,
+    }
+
+
+def model_detail(entry: Entry) -> dict:
+    """model_info plus the vocabulary, the unknown token and the model card (app.schemas.ModelDetail)."""
+    tok = entry.model.tokenizer
+    return {**model_info(entry), "vocab": list(tok.vocab) if tok is not None else None,
+            "unk": tok.unk if tok is not None else None, "card": entry.model.meta.get("card") or ""}
