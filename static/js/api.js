@@ -1,5 +1,8 @@
-// The only module that talks to the server. Decodes the compact wire arrays into Float32Array + shape.
+// The only module that talks to the server (fetch, and XMLHttpRequest for upload progress). Every refusal
+// becomes an ApiError carrying the server's sentence; trace answers come back with i, f, g, o, c, h decoded
+// by arrays.js.
 
+import { decodeArray } from './arrays.js';
 import { QUANTITIES } from './format.js';
 
 /** A refused request, carrying the server's sentence (`detail`) for the person at the keyboard. */
@@ -29,43 +32,6 @@ async function request(path, body) {
   return json;
 }
 
-function base64Bytes(b64) {
-  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(b64);
-  const s = atob(b64);
-  const bytes = new Uint8Array(s.length);
-  for (let k = 0; k < s.length; k++) bytes[k] = s.charCodeAt(k);
-  return bytes;
-}
-
-function flatten(nested, out, depth) {
-  if (depth === 0) { out.push(nested); return; }
-  for (const x of nested) flatten(x, out, depth - 1);
-}
-
-function shapeOf(nested) {
-  const shape = [];
-  for (let x = nested; Array.isArray(x); x = x[0]) shape.push(x.length);
-  return shape;
-}
-
-/** {dtype:"u2", bdata, shape, offset, scale} (value = offset + q*scale) or nested lists -> {data, shape}. */
-export function decodeArray(x) {
-  if (Array.isArray(x)) {
-    const shape = shapeOf(x);
-    const flat = [];
-    flatten(x, flat, shape.length);
-    return { data: Float32Array.from(flat), shape };
-  }
-  if (x.dtype !== 'u2') throw new ApiError(0, `The page cannot read arrays of dtype ${x.dtype}.`, 'dtype');
-  const bytes = base64Bytes(x.bdata);
-  // The wire is little-endian, as is every platform browsers run on, so the bytes are viewed in place.
-  const q = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-  const data = new Float32Array(q.length);
-  const { offset, scale } = x;
-  for (let k = 0; k < q.length; k++) data[k] = offset + q[k] * scale;
-  return { data, shape: x.shape };
-}
-
 /** Every model the server offers: [ModelInfo]. */
 export async function listModels() {
   return (await request('/api/models')).models;
@@ -79,7 +45,11 @@ export function getModel(id) {
 /** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
 export async function trace({ model, text, topK = 5, format = 'compact', vectors = null }) {
   const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors });
-  for (const q of QUANTITIES) r[q] = decodeArray(r[q]);
+  try {
+    for (const q of QUANTITIES) r[q] = decodeArray(r[q]);
+  } catch (e) {
+    throw new ApiError(0, e.message, 'undecodable');
+  }
   return r;
 }
 
@@ -108,17 +78,4 @@ export function uploadModel(form, onProgress = () => {}) {
       + 'running?', 'offline'));
     xhr.send(form);
   });
-}
-
-/** Value of quantity array `a` ({data, shape [L, D, T, H]}) at layer slot l, direction d, time t, unit u. */
-export function at(a, l, d, t, u) {
-  const [, D, T, H] = a.shape;
-  return a.data[((l * D + d) * T + t) * H + u];
-}
-
-/** The (T, H) block of layer slot l, direction d, as a subarray view (no copy). */
-export function block(a, l, d) {
-  const [, D, T, H] = a.shape;
-  const start = (l * D + d) * T * H;
-  return a.data.subarray(start, start + T * H);
 }

@@ -1,21 +1,11 @@
 // Bar charts of every unit's f, i, o and c at the current timestep: scrub or play to watch the gates move.
 
-import { at } from './api.js';
+import { at } from './arrays.js';
 import { colourOf, NAMES, plotLabel } from './format.js';
 import { baseLayout, CONFIG, onPointClick } from './plot.js';
+import { any } from './view.js';
 
 const ROWS = ['f', 'i', 'o', 'c'];
-let plot = null;
-let cMax = 1;
-
-export function render(el, ctx) {
-  el.replaceChildren();
-  plot = document.createElement('div');
-  plot.id = 'bars-plot';
-  plot.className = 'plot';
-  el.append(plot);
-  return update(ctx);
-}
 
 /** c's axis is fixed over the whole text so the bars move against a still frame as t changes. */
 function cRange(ctx) {
@@ -26,7 +16,8 @@ function cRange(ctx) {
   return m;
 }
 
-function figure(ctx) {
+/** Bars and axes at ctx.state.t; c's axis spans +-cMax. */
+function figure(ctx, cMax) {
   const { t, direction, unit } = ctx.state;
   const x = ctx.order.map(String);
   const chosen = ctx.order.map((u) => (u === unit ? 3 : 0));
@@ -62,19 +53,22 @@ function figure(ctx) {
   return [data, layout];
 }
 
-export function update(ctx) {
-  cMax = cRange(ctx);
-  const [data, layout] = figure(ctx);
-  const first = !plot.data;
-  const p = Plotly.react(plot, data, layout, CONFIG);
-  if (first) onPointClick(plot, (pt) => ({ unit: Number(pt.x) }));
-  return p;
-}
+export function create(el) {
+  const plot = document.createElement('div');
+  plot.id = 'bars-plot';
+  plot.className = 'plot';
+  el.replaceChildren(plot);
+  let cMax = 1;
 
-/** Time moved: new bar heights against the same axes. */
-export function setTime(ctx) {
-  const [data, layout] = figure(ctx);
-  return Plotly.react(plot, data, layout, CONFIG);
+  return {
+    update(ctx, changed) {
+      if (any(changed, 'data', 'layer', 'quantity', 'order')) cMax = cRange(ctx);
+      else if (!any(changed, 'unit', 'time')) return undefined;
+      // Time or unit alone: new bar heights or outline against the same axes.
+      const first = !plot.data;
+      const drawn = Plotly.react(plot, ...figure(ctx, cMax), CONFIG);
+      if (first) onPointClick(plot, (pt) => ({ unit: Number(pt.x) }));
+      return drawn;
+    },
+  };
 }
-
-export const setUnit = setTime;

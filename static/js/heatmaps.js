@@ -4,44 +4,15 @@
 // the figure and the colour bars beside it, far quicker than Plotly (the PNG export shows Plotly's own).
 // Token labels (strip.js), colour bars and the hover box are HTML beside the figure.
 
-import { block } from './api.js';
+import { block } from './arrays.js';
 import { axis, cellAt, colourBars, paint, place } from './cells.js';
 import { colourRange, NAMES, QUANTITIES, isGate, thinNote, visible } from './format.js';
 import { baseLayout, emit, rowMarker, timeMarker } from './plot.js';
 import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
+import { any } from './view.js';
 
 const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
 const GAP = 44; // px between subplots, room for each one's title
-let note = null;
-let fig = null;
-let plot = null;
-let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
-let layer = null; // {cells, scales, tip}: the HTML under and beside the Plotly figure
-let shown = null; // what the canvases show: {data, T, tokens}
-
-export function render(el, ctx) {
-  el.replaceChildren();
-  note = document.createElement('p');
-  note.className = 'note';
-  note.hidden = true;
-  fig = hosted('heatmaps-plot', ['top', 'bottom']);
-  plot = fig.gd;
-  const cells = document.createElement('div');
-  cells.className = 'heat-cells';
-  const scales = document.createElement('div');
-  scales.className = 'colour-scales';
-  scales.setAttribute('aria-hidden', 'true'); // hover gives each value; the colour bars only summarise
-  const tip = document.createElement('div');
-  tip.className = 'heat-tip';
-  tip.hidden = true;
-  fig.host.prepend(cells); // before the figure, so the figure's transparent plot areas show the cells
-  fig.host.append(scales, tip);
-  layer = { cells, scales, tip };
-  // The exported PNG carries no HTML: it gets Plotly's own cells and colour bars back.
-  fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
-  el.append(note, fig.host);
-  return update(ctx);
-}
 
 /** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
 function rows(a, ctx) {
@@ -122,56 +93,80 @@ function figure(ctx) {
   return [data, layout, rowPx];
 }
 
-const placeCells = () => shown && place(layer.cells, plot, shown.data, shown.T);
+export function create(el) {
+  const note = document.createElement('p');
+  note.className = 'note';
+  note.hidden = true;
+  const fig = hosted('heatmaps-plot', ['top', 'bottom']);
+  const plot = fig.gd;
+  const cells = document.createElement('div');
+  cells.className = 'heat-cells';
+  const scales = document.createElement('div');
+  scales.className = 'colour-scales';
+  scales.setAttribute('aria-hidden', 'true'); // hover gives each value; the colour bars only summarise
+  const tip = document.createElement('div');
+  tip.className = 'heat-tip';
+  tip.hidden = true;
+  fig.host.prepend(cells); // before the figure, so the figure's transparent plot areas show the cells
+  fig.host.append(scales, tip);
+  // The exported PNG carries no HTML: it gets Plotly's own cells and colour bars back.
+  fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
+  el.replaceChildren(note, fig.host);
+  let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
+  let shown = null; // what the canvases show: {data, T, tokens}
 
-/** The hover box: token, position, unit and value of the cell under the mouse. */
-function hover(ev) {
-  const cell = shown && cellAt(plot, ev, shown.data, shown.T);
-  const { tip } = layer;
-  if (!cell) { tip.hidden = true; return; }
-  const d = shown.data[cell.k];
-  const lines = [`token ${visible(shown.tokens[cell.t])}`, `position ${cell.t}`, `unit ${d.y[cell.r]}`,
-    `${d.name} = ${d.z[cell.r][cell.t].toFixed(4)}`];
-  tip.replaceChildren(...lines.map((s) => Object.assign(document.createElement('div'), { textContent: s })));
-  tip.hidden = false;
-  const right = cell.x > plot.clientWidth / 2; // keep the box inside the figure
-  tip.style.left = right ? '' : `${cell.x + 14}px`;
-  tip.style.right = right ? `${plot.clientWidth - cell.x + 14}px` : '';
-  tip.style.top = `${cell.y + 14}px`;
-}
+  const placeCells = () => shown && place(cells, plot, shown.data, shown.T);
 
-function label() {
-  const sentence = thinNote(placeLabels(fig, labelling.tokens, labelling));
-  note.hidden = !sentence;
-  note.textContent = sentence || '';
-}
-
-/** Redraw for a new trace, layer, direction or unit order. */
-export async function update(ctx) {
-  const [data, layout, rowPx] = figure(ctx);
-  const first = !plot.data;
-  shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
-  paint(layer.cells, data, ctx.T);
-  await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
-  placeCells();
-  colourBars(layer.scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
-  labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
-  label();
-  if (first) {
-    followZoom(fig, label);
-    plot.on('plotly_relayout', placeCells); // a zoom of either axis
-    plot.addEventListener('mousemove', hover);
-    plot.addEventListener('mouseleave', () => { layer.tip.hidden = true; });
-    plot.addEventListener('click', (ev) => {
-      const cell = shown && cellAt(plot, ev, shown.data, shown.T);
-      if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t });
-    });
+  /** The hover box: token, position, unit and value of the cell under the mouse. */
+  function hover(ev) {
+    const cell = shown && cellAt(plot, ev, shown.data, shown.T);
+    if (!cell) { tip.hidden = true; return; }
+    const d = shown.data[cell.k];
+    const lines = [`token ${visible(shown.tokens[cell.t])}`, `position ${cell.t}`, `unit ${d.y[cell.r]}`,
+      `${d.name} = ${d.z[cell.r][cell.t].toFixed(4)}`];
+    tip.replaceChildren(...lines.map((s) => Object.assign(document.createElement('div'), { textContent: s })));
+    tip.hidden = false;
+    const right = cell.x > plot.clientWidth / 2; // keep the box inside the figure
+    tip.style.left = right ? '' : `${cell.x + 14}px`;
+    tip.style.right = right ? `${plot.clientWidth - cell.x + 14}px` : '';
+    tip.style.top = `${cell.y + 14}px`;
   }
-}
 
-/** Move the time and unit markers only: cheap, so scrubbing and playing stay smooth. */
-export function setTime(ctx) {
-  return Plotly.relayout(plot, { shapes: shapes(ctx) });
-}
+  function label() {
+    const sentence = thinNote(placeLabels(fig, labelling.tokens, labelling));
+    note.hidden = !sentence;
+    note.textContent = sentence || '';
+  }
 
-export const setUnit = setTime;
+  /** Every figure, cell and label for a new trace, layer, direction or unit order. */
+  async function draw(ctx) {
+    const [data, layout, rowPx] = figure(ctx);
+    const first = !plot.data;
+    shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
+    paint(cells, data, ctx.T);
+    await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
+    placeCells();
+    colourBars(scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
+    labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
+    label();
+    if (first) {
+      followZoom(fig, label);
+      plot.on('plotly_relayout', placeCells); // a zoom of either axis
+      plot.addEventListener('mousemove', hover);
+      plot.addEventListener('mouseleave', () => { tip.hidden = true; });
+      plot.addEventListener('click', (ev) => {
+        const cell = shown && cellAt(plot, ev, shown.data, shown.T);
+        if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t });
+      });
+    }
+  }
+
+  return {
+    update(ctx, changed) {
+      if (any(changed, 'data', 'layer', 'quantity', 'order')) return draw(ctx);
+      // Only the time and unit markers move: cheap, so scrubbing and playing stay smooth.
+      if (any(changed, 'unit', 'time')) return Plotly.relayout(plot, { shapes: shapes(ctx) });
+      return undefined;
+    },
+  };
+}

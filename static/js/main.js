@@ -1,7 +1,10 @@
 // Owns the page state (model, text, layer, direction, unit, t, quantity, order), mirrors it in the URL,
-// asks the server for traces and steps, and hands every view the same context to draw.
+// asks the server for traces and steps, and tells the views what changed. The layering: state (here) ->
+// views, each called only through the contract of view.js (by scheduler.js); views ask for state changes
+// with `gs:select` events and never change it themselves.
 
 import * as api from './api.js';
+import { block } from './arrays.js';
 import { plotLabel } from './format.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
@@ -15,17 +18,30 @@ import * as unit from './unit.js';
 import { controls, readUrl, writeUrl } from './controls.js';
 import { scheduler } from './scheduler.js';
 import * as upload from './upload.js';
-import * as vectorInput from './vectors.js';
+import * as vectors from './vectors.js';
+import { CHANGES, any } from './view.js';
 
-const VIEWS = { timeline, oov, heatmaps, bars, step, unit, predictions, saturation };
+// The views: the id of each one's container in templates/index.html and its module (view.js's contract).
+// A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
+// the others at once when on screen, else when the browser is idle.
+const VIEWS = [
+  { id: 'timeline', module: timeline, always: true },
+  { id: 'oov', module: oov, always: true },
+  { id: 'heatmaps', module: heatmaps },
+  { id: 'bars', module: bars },
+  { id: 'step', module: step },
+  { id: 'unit', module: unit },
+  { id: 'predictions', module: predictions },
+  { id: 'saturation', module: saturation },
+];
 const $ = (id) => document.getElementById(id);
 
 const state = readUrl();
-const views = scheduler(VIEWS, ['timeline', 'oov'], () => context());
+let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
+let panels = null; // {upload, vectors}: the input panels
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
-let drawn = false;
 let stepResult = null;
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
@@ -50,7 +66,7 @@ function context() {
   const tr = current.trace;
   const [L, D, T, H] = tr.i.shape;
   const slot = tr.layers.indexOf(state.layer);
-  const order = unitOrder(api.block(tr[state.quantity], slot, state.direction), T, tr[state.quantity].shape[3],
+  const order = unitOrder(block(tr[state.quantity], slot, state.direction), T, tr[state.quantity].shape[3],
     state.order);
   return {
     trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
@@ -71,20 +87,29 @@ function clamp(tr) {
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 
-/** Draw (first time) or update the views on screen; resolves once Plotly has finished with each. */
-async function drawAll() {
-  const ctx = context();
-  document.body.classList.add('ready'); // before the first render, so the plots measure their real width
-  const job = drawn ? views.draw(ctx) : views.render(ctx);
-  drawn = true;
-  await job;
+/**
+ * Tell the views that `changed` (a Set of view.js's CHANGES) happened; resolves once those on screen have
+ * drawn. A change of the step's inputs also clears the step shown and asks the server for the new one.
+ */
+function redraw(changed) {
+  if (!views) {
+    document.body.classList.add('ready'); // before the first draw, so the plots measure their real width
+    views = scheduler(VIEWS, context);
+    window.gatescope.views = views.views;
+  }
+  if (any(changed, 'data', 'layer', 'unit', 'time')) {
+    requestStep();
+    changed.add('step');
+  }
+  writeUrl(state);
+  return views.draw(changed);
 }
 
 async function show(tr, text, v) {
   const t0 = performance.now();
   current = { trace: tr, text };
   clamp(tr);
-  await drawAll();
+  await redraw(new Set(['data']));
   await frame();
   performance.measure('gs:draw', { start: t0, end: performance.now() });
   const typed = [];
@@ -100,8 +125,6 @@ async function show(tr, text, v) {
   const [L, D, , H] = tr.i.shape;
   status(`${tr.steps} tokens · ${info.layers} layer${L > 1 ? 's' : ''} × ${D} direction${D > 1 ? 's' : ''} × `
     + `${H} units${tr.oov.length ? ` · ${tr.oov.length} unknown` : ''}`);
-  requestStep();
-  writeUrl(state);
 }
 
 async function send() {
@@ -109,20 +132,20 @@ async function send() {
   const seq = ++sent;
   const { model } = state;
   // Models without a vocabulary are traced on the rows of the vector panel instead of the text.
-  const vectors = info.input === 'vector' ? vectorInput.rows() : null;
-  const text = vectors ? '' : state.text;
+  const rows = info.input === 'vector' ? panels.vectors.rows() : null;
+  const text = rows ? '' : state.text;
   const v = version;
   dirty = false;
-  if (info.input === 'vector' && !vectors) return; // the vector panel says why
-  if (!text && !vectors) {
+  if (info.input === 'vector' && !rows) return; // the vector panel says why
+  if (!text && !rows) {
     status('The text is empty: type at least one character.', true);
     return;
   }
   inflight = true;
   const t0 = performance.now();
   try {
-    const tr = await api.trace({ model, text, vectors });
-    tr.vectors = vectors;
+    const tr = await api.trace({ model, text, vectors: rows });
+    tr.vectors = rows;
     performance.measure('gs:api', { start: t0, end: performance.now() });
     inflight = false;
     if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
@@ -146,7 +169,6 @@ function want() {
 function requestStep() {
   clearTimeout(stepTimer);
   stepResult = null;
-  if (current) step.update(context());
   // While scrubbing, ask only once the slider rests for a moment; the server need not explain every step.
   stepTimer = setTimeout(fetchStep, 80);
 }
@@ -163,7 +185,7 @@ async function fetchStep() {
     stepResult = e.message;
   }
   if (seq !== stepSeq || !current) return;
-  step.update(context());
+  await views.draw(new Set(['step']));
   performance.measure('gs:step', { start: t0, end: performance.now() });
 }
 
@@ -171,23 +193,22 @@ async function fetchStep() {
 function select({ detail }) {
   if (!current) return;
   const { T } = context();
+  const changed = new Set();
   if (detail.layer !== undefined && detail.layer !== state.layer) {
     state.layer = detail.layer;
     controls.sync(state, info);
+    changed.add('layer');
   }
-  const relayer = detail.layer !== undefined;
-  const reunit = detail.unit !== undefined && detail.unit !== state.unit;
-  const retime = detail.t !== undefined && detail.t !== state.t;
-  if (detail.unit !== undefined) state.unit = detail.unit;
+  if (detail.unit !== undefined && detail.unit !== state.unit) {
+    state.unit = detail.unit;
+    changed.add('unit');
+  }
   if (detail.t !== undefined) {
+    if (detail.t !== state.t) changed.add('time');
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
-  if (relayer) drawAll();
-  else if (reunit) views.draw(context(), 'unit');
-  else if (retime) views.draw(context(), 'time');
-  if (relayer || reunit || retime) requestStep();
-  writeUrl(state);
+  if (changed.size) redraw(changed);
 }
 
 function onInput() {
@@ -202,8 +223,8 @@ async function loadModel(id) {
   info = await api.getModel(id);
   state.model = info.id;
   controls.sync(state, info);
-  upload.showModel(info);
-  vectorInput.show(info);
+  panels.upload.showModel(info);
+  panels.vectors.show(info);
   $('text').hidden = info.input === 'vector';
 }
 
@@ -215,18 +236,17 @@ async function onControl(name, value) {
     want();
   } else {
     state[name] = name === 'layer' || name === 'direction' ? Number(value) : value;
-    if (current) {
-      await drawAll();
-      requestStep();
-    }
+    if (current) await redraw(new Set([name === 'direction' ? 'layer' : name]));
   }
   writeUrl(state);
 }
 
 async function start() {
-  window.gatescope = { state, rendered: null, context: () => context(), views: VIEWS, idle: views.idle };
-  upload.render($('upload'));
-  vectorInput.render($('vectors'), want);
+  // For tests and the console: the state, the last text drawn, the view registry and, from the first draw,
+  // the view objects (`views`) and `idle()`, which resolves once every view has caught up.
+  window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
+    views: null, idle: () => (views ? views.idle() : Promise.resolve()) };
+  panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want) };
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {

@@ -2,30 +2,29 @@
 
 import { visible } from './format.js';
 
-let box = null;
-let sentence = null;
-let text = null;
-
-export function render(el, ctx) {
-  box = el;
-  el.replaceChildren();
-  sentence = document.createElement('p');
-  sentence.id = 'oov-sentence';
-  text = document.createElement('div');
-  text.className = 'oov-text';
-  el.append(sentence, text);
-  return update(ctx);
-}
-
 const quote = (tok) => `“${visible(tok)}”`;
 
-export function update(ctx) {
+export function create(el) {
+  const sentence = document.createElement('p');
+  sentence.id = 'oov-sentence';
+  const text = document.createElement('div');
+  text.className = 'oov-text';
+  el.replaceChildren(sentence, text);
+  return {
+    update(ctx, changed) {
+      if (changed.has('data')) draw(el, sentence, text, ctx);
+    },
+  };
+}
+
+/** The sentence naming the unknown tokens and the typed text with them marked; `box` hidden when there are none. */
+function draw(box, sentence, text, ctx) {
   const { oov, oov_chars: unknown } = ctx.trace;
   box.hidden = oov.length === 0;
   if (box.hidden) {
     sentence.textContent = '';
     text.replaceChildren();
-    return Promise.resolve();
+    return;
   }
   const what = ctx.info.tokenizer === 'word' ? 'word' : 'character';
   const n = unknown.length;
@@ -49,5 +48,4 @@ export function update(ctx) {
   }
   parts.push(chars.slice(from).join(''));
   text.replaceChildren(...parts);
-  return Promise.resolve();
 }

@@ -4,31 +4,9 @@
 import { fmt, visible } from './format.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
+import { any } from './view.js';
 
 const MARGIN = { l: 70, r: 20, t: 44, b: 40 };
-let root = null;
-let note = null;
-let grid = null;
-let fig = null;
-let plot = null;
-
-export function render(el, ctx) {
-  root = el;
-  el.replaceChildren();
-  note = document.createElement('p');
-  note.className = 'note';
-  grid = document.createElement('div');
-  grid.id = 'pred-grid';
-  grid.className = 'pred-grid';
-  grid.addEventListener('click', (ev) => {
-    const col = ev.target.closest('[data-t]');
-    if (col) emit({ t: Number(col.dataset.t) });
-  });
-  fig = hosted('surprisal-plot');
-  plot = fig.gd;
-  el.append(note, grid, fig.host);
-  return update(ctx);
-}
 
 function column(ctx, p) {
   const col = document.createElement('div');
@@ -55,8 +33,8 @@ function column(ctx, p) {
   return col;
 }
 
-function drawGrid(ctx) {
-  const width = root.clientWidth || 900;
+/** The columns of top-k predictions for a window around t, as wide as `width` px allows. */
+function drawGrid(grid, note, ctx, width) {
   const n = Math.max(1, Math.min(ctx.T, Math.floor(width / (ctx.wordTokens ? 130 : 86))));
   const start = Math.max(0, Math.min(ctx.T - n, ctx.state.t - Math.floor(n / 2)));
   const cols = [];
@@ -68,7 +46,8 @@ function drawGrid(ctx) {
     + (n < ctx.T ? `Showing positions ${start}–${start + n - 1} of ${ctx.T}, centred on t: scrub to move.` : '');
 }
 
-async function surprisal(ctx) {
+/** The surprisal line over the whole text. */
+function surprisal(fig, ctx) {
   const y = ctx.trace.next_prob.map((p) => (p === null || p <= 0 ? null : -Math.log2(p)));
   const data = [{
     type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', y, text: ctx.labels, connectgaps: false,
@@ -83,23 +62,34 @@ async function surprisal(ctx) {
     yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],
   });
-  await reactWithTokens(fig, data, layout, ctx, MARGIN);
+  return reactWithTokens(fig, data, layout, ctx, MARGIN);
 }
 
-export function update(ctx) {
-  const has = Boolean(ctx.trace.top_k);
-  grid.hidden = !has;
-  fig.host.hidden = !has;
-  if (!has) {
-    note.textContent = 'This model has no decoder, so it makes no next-token predictions.';
-    return Promise.resolve();
-  }
-  drawGrid(ctx);
-  return surprisal(ctx);
-}
+export function create(el) {
+  const note = document.createElement('p');
+  note.className = 'note';
+  const grid = document.createElement('div');
+  grid.id = 'pred-grid';
+  grid.className = 'pred-grid';
+  grid.addEventListener('click', (ev) => {
+    const col = ev.target.closest('[data-t]');
+    if (col) emit({ t: Number(col.dataset.t) });
+  });
+  const fig = hosted('surprisal-plot');
+  el.replaceChildren(note, grid, fig.host);
 
-export function setTime(ctx) {
-  if (!ctx.trace.top_k) return Promise.resolve();
-  drawGrid(ctx);
-  return Plotly.relayout(plot, { shapes: [timeLine(ctx.state.t)] });
+  return {
+    update(ctx, changed) {
+      const has = Boolean(ctx.trace.top_k);
+      if (changed.has('data')) {
+        grid.hidden = !has;
+        fig.host.hidden = !has;
+        if (!has) note.textContent = 'This model has no decoder, so it makes no next-token predictions.';
+      }
+      if (!has || !any(changed, 'data', 'time')) return undefined;
+      drawGrid(grid, note, ctx, el.clientWidth || 900);
+      if (changed.has('data')) return surprisal(fig, ctx);
+      return Plotly.relayout(fig.gd, { shapes: [timeLine(ctx.state.t)] });
+    },
+  };
 }

@@ -1,25 +1,12 @@
 // Gate saturation (Karpathy, Johnson and Fei-Fei 2015, fig. 3): for f, i and o of every layer, one point per
 // unit at (fraction of timesteps with the gate above 0.9, fraction below 0.1) over the current text.
 
-import { block } from './api.js';
+import { block } from './arrays.js';
 import { LAYER_COLOURS, NAMES } from './format.js';
 import { baseLayout, CONFIG, onPointClick } from './plot.js';
+import { any } from './view.js';
 
 const GATES = ['f', 'i', 'o'];
-let plot = null;
-let note = null;
-
-export function render(el, ctx) {
-  el.replaceChildren();
-  note = document.createElement('p');
-  note.className = 'note';
-  plot = document.createElement('div');
-  plot.id = 'saturation-plot';
-  plot.className = 'plot';
-  el.append(note, plot);
-  return update(ctx);
-}
-
 /** Per unit, the fractions of timesteps above 0.9 and below 0.1 in a (T, H) block. */
 function fractions(x, T, H) {
   const hi = new Float32Array(H);
@@ -79,18 +66,28 @@ function figure(ctx) {
   return [data, layout];
 }
 
-export function update(ctx) {
-  note.textContent = `Over all ${ctx.T} timesteps of the current text, ${ctx.D === 2 ? 'this direction, ' : ''}`
-    + 'every layer. Points near the right edge are gates that are nearly always open, near the top nearly always '
-    + 'closed; the chosen unit is ringed. It aggregates the whole text, so it has no time marker.';
-  const [data, layout] = figure(ctx);
-  const first = !plot.data;
-  const p = Plotly.react(plot, data, layout, CONFIG);
-  if (first) {
-    onPointClick(plot, (pt) => pt.customdata !== undefined
-      && { unit: Number(pt.customdata), layer: Number(pt.data.meta) });
-  }
-  return p;
-}
+export function create(el) {
+  const note = document.createElement('p');
+  note.className = 'note';
+  const plot = document.createElement('div');
+  plot.id = 'saturation-plot';
+  plot.className = 'plot';
+  el.replaceChildren(note, plot);
 
-export const setUnit = update;
+  return {
+    update(ctx, changed) {
+      // Over the whole text, so time does not matter; the chosen unit and layer are ringed.
+      if (!any(changed, 'data', 'layer', 'unit')) return undefined;
+      note.textContent = `Over all ${ctx.T} timesteps of the current text, ${ctx.D === 2 ? 'this direction, ' : ''}`
+        + 'every layer. Points near the right edge are gates that are nearly always open, near the top nearly '
+        + 'always closed; the chosen unit is ringed. It aggregates the whole text, so it has no time marker.';
+      const first = !plot.data;
+      const drawn = Plotly.react(plot, ...figure(ctx), CONFIG);
+      if (first) {
+        onPointClick(plot, (pt) => pt.customdata !== undefined
+          && { unit: Number(pt.customdata), layer: Number(pt.data.meta) });
+      }
+      return drawn;
+    },
+  };
+}

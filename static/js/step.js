@@ -3,14 +3,10 @@
 
 import { fmt, isBackward, visible } from './format.js';
 import { drawCell } from './stepdiagram.js';
-
-let heading = null;
-let svgBox = null;
-let cards = null;
-let status = null;
+import { any } from './view.js';
 
 /** el('span', {class: 'x'}, 'text', child, ...) with text always set as text nodes. */
-export function el(tag, attrs, ...kids) {
+function el(tag, attrs, ...kids) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
   for (const kid of kids) node.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
@@ -21,16 +17,6 @@ const sym = (base, sub) => el('span', { class: 'sym' }, base, el('sub', {}, sub)
 const num = (x, q) => el('span', q ? { class: 'num', 'data-q': q } : { class: 'num' }, fmt(x));
 const ACT = { sigmoid: 'σ', tanh: 'tanh', hard_sigmoid: 'hard σ' };
 const act = (name) => ACT[name] || name;
-
-export function render(root, ctx) {
-  root.replaceChildren();
-  heading = el('h3', { id: 'step-heading' });
-  status = el('p', { class: 'note', id: 'step-status' });
-  svgBox = el('div', { class: 'step-diagram', id: 'step-diagram' });
-  cards = el('ol', { class: 'step-cards', id: 'step-cards' });
-  root.append(heading, status, el('div', { class: 'step-grid' }, svgBox, cards));
-  return update(ctx);
-}
 
 /** "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg) = tanh(a + b + c + d) = tanh(pre) = value" */
 function gateLine(q, term, fn, prev) {
@@ -84,24 +70,32 @@ function explain(s, prev, info) {
   ];
 }
 
-/** ctx.step is the /api/step answer for ctx.state (or null while it is on its way, or an error sentence). */
-export function update(ctx) {
-  const { unit, t, layer } = ctx.state;
-  const back = isBackward(ctx);
-  const prev = back ? 't+1' : 't−1';
-  heading.textContent = `Unit ${unit} at t = ${t} (“${visible(ctx.trace.tokens[t] ?? '')}”), layer ${layer}, `
-    + `${back ? 'backward: the previous step is t+1' : 'forward'}`;
-  const s = ctx.step;
-  if (!s || typeof s === 'string') {
-    status.textContent = s || 'Computing this step…';
-    root().classList.add('stale');
-    return Promise.resolve();
-  }
-  status.textContent = '';
-  root().classList.remove('stale');
-  cards.replaceChildren(...explain(s, prev, ctx.info));
-  svgBox.replaceChildren(drawCell(s, prev));
-  return Promise.resolve();
-}
+export function create(root) {
+  const heading = el('h3', { id: 'step-heading' });
+  const status = el('p', { class: 'note', id: 'step-status' });
+  const svgBox = el('div', { class: 'step-diagram', id: 'step-diagram' });
+  const cards = el('ol', { class: 'step-cards', id: 'step-cards' });
+  root.replaceChildren(heading, status, el('div', { class: 'step-grid' }, svgBox, cards));
 
-const root = () => cards.parentElement.parentElement;
+  return {
+    /** ctx.step is the /api/step answer for ctx.state (null while it is on its way, or an error sentence). */
+    update(ctx, changed) {
+      if (!any(changed, 'data', 'layer', 'unit', 'time', 'step')) return;
+      const { unit, t, layer } = ctx.state;
+      const back = isBackward(ctx);
+      const prev = back ? 't+1' : 't−1';
+      heading.textContent = `Unit ${unit} at t = ${t} (“${visible(ctx.trace.tokens[t] ?? '')}”), layer ${layer}, `
+        + `${back ? 'backward: the previous step is t+1' : 'forward'}`;
+      const s = ctx.step;
+      const ready = s && typeof s !== 'string';
+      root.classList.toggle('stale', !ready); // the numbers shown belong to another step until the answer comes
+      if (!ready) {
+        status.textContent = s || 'Computing this step…';
+        return;
+      }
+      status.textContent = '';
+      cards.replaceChildren(...explain(s, prev, ctx.info));
+      svgBox.replaceChildren(drawCell(s, prev));
+    },
+  };
+}

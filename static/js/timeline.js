@@ -4,57 +4,53 @@ import { visible } from './format.js';
 import { emit } from './plot.js';
 
 const STEP_MS = 350; // slow enough to read each gate change aloud in a classroom
-let slider = null;
-let button = null;
-let label = null;
-let timer = null;
-let last = 0;
-
-function go(t) {
-  const next = Math.max(0, Math.min(last, t));
-  if (String(next) !== slider.value) slider.value = String(next);
-  emit({ t: next });
-}
-
-function stop() {
-  clearInterval(timer);
-  timer = null;
-  button.textContent = '▶ Play';
-  button.setAttribute('aria-pressed', 'false');
-}
-
-function play() {
-  if (Number(slider.value) >= last) go(0);
-  button.textContent = '⏸ Pause';
-  button.setAttribute('aria-pressed', 'true');
-  timer = setInterval(() => {
-    if (Number(slider.value) >= last) stop();
-    else go(Number(slider.value) + 1);
-  }, STEP_MS);
-}
 
 function typing(target) {
   return target.closest && target.closest('textarea, input:not([type=range]), select, [contenteditable]');
 }
 
-export function render(el, ctx) {
-  el.replaceChildren();
-  button = document.createElement('button');
+export function create(el) {
+  const button = document.createElement('button');
   button.type = 'button';
   button.id = 'play';
-  button.addEventListener('click', () => (timer ? stop() : play()));
-  slider = document.createElement('input');
+  const slider = document.createElement('input');
   slider.type = 'range';
   slider.id = 'scrubber';
   slider.min = '0';
   slider.step = '1';
   slider.setAttribute('aria-label', 'timestep');
-  slider.addEventListener('input', () => go(Number(slider.value)));
-  label = document.createElement('output');
+  const label = document.createElement('output');
   label.id = 'time-label';
   label.htmlFor = 'scrubber';
-  el.append(button, slider, label);
-  stop();
+  el.replaceChildren(button, slider, label);
+  let timer = null;
+  let last = 0; // the last timestep of the text shown
+
+  function go(t) {
+    const next = Math.max(0, Math.min(last, t));
+    if (String(next) !== slider.value) slider.value = String(next);
+    emit({ t: next });
+  }
+
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    button.textContent = '▶ Play';
+    button.setAttribute('aria-pressed', 'false');
+  }
+
+  function play() {
+    if (Number(slider.value) >= last) go(0);
+    button.textContent = '⏸ Pause';
+    button.setAttribute('aria-pressed', 'true');
+    timer = setInterval(() => {
+      if (Number(slider.value) >= last) stop();
+      else go(Number(slider.value) + 1);
+    }, STEP_MS);
+  }
+
+  button.addEventListener('click', () => (timer ? stop() : play()));
+  slider.addEventListener('input', () => go(Number(slider.value)));
   document.addEventListener('keydown', (ev) => {
     if (typing(ev.target) || ev.target === slider || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const t = Number(slider.value);
@@ -64,22 +60,19 @@ export function render(el, ctx) {
       go(moves[ev.key]);
     }
   });
-  return update(ctx);
-}
+  stop();
 
-export function update(ctx) {
-  last = Math.max(0, ctx.T - 1);
-  slider.max = String(last);
-  slider.disabled = ctx.T <= 1;
-  return setTime(ctx);
+  return {
+    update(ctx, changed) {
+      if (changed.has('data')) {
+        last = Math.max(0, ctx.T - 1);
+        slider.max = String(last);
+        slider.disabled = ctx.T <= 1;
+      }
+      if (!changed.has('data') && !changed.has('time')) return;
+      const { t } = ctx.state;
+      slider.value = String(t);
+      label.textContent = `t = ${t} of ${last} · “${visible(ctx.trace.tokens[t] ?? '')}”`;
+    },
+  };
 }
-
-export function setTime(ctx) {
-  const t = ctx.state.t;
-  slider.value = String(t);
-  const tok = ctx.trace.tokens[t] ?? '';
-  label.textContent = `t = ${t} of ${last} · “${visible(tok)}”`;
-}
-
-/** True while playing, so main.js can skip work that only matters when time stands still. */
-export const playing = () => timer !== null;

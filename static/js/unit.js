@@ -1,38 +1,13 @@
 // One unit: its i, f, g, o, c and h over time as lines, and the text coloured char by char by one quantity
 // (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
 
-import { at } from './api.js';
+import { at } from './arrays.js';
 import { colourOf, isBackward, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
+import { any } from './view.js';
 
 const MARGIN = { l: 60, r: 20, t: 20, b: 40 };
-let heading = null;
-let fig = null;
-let plot = null;
-let legend = null;
-let textBox = null;
-let spans = [];
-let marked = null;
-
-export function render(el, ctx) {
-  el.replaceChildren();
-  heading = document.createElement('h3');
-  heading.id = 'unit-heading';
-  fig = hosted('unit-plot');
-  plot = fig.gd;
-  legend = document.createElement('p');
-  legend.className = 'note';
-  textBox = document.createElement('div');
-  textBox.id = 'unit-text';
-  textBox.className = 'coloured-text';
-  textBox.addEventListener('click', (ev) => {
-    const t = ev.target.dataset && ev.target.dataset.t;
-    if (t !== undefined) emit({ t: Number(t) });
-  });
-  el.append(heading, fig.host, legend, textBox);
-  return update(ctx);
-}
 
 function series(ctx, q) {
   const { direction, unit } = ctx.state;
@@ -58,12 +33,13 @@ function lines(ctx) {
   return [data, layout];
 }
 
-function colourText(ctx) {
+/** Spans of the text coloured char by char by quantity ctx.state.quantity of this unit. */
+function colourSpans(ctx) {
   const q = ctx.state.quantity;
   const v = series(ctx, q);
   let maxAbs = 0;
   for (const a of v) maxAbs = Math.max(maxAbs, Math.abs(a));
-  spans = ctx.trace.tokens.map((tok, t) => {
+  return ctx.trace.tokens.map((tok, t) => {
     const s = document.createElement('span');
     const { bg, fg } = colourOf(q, v[t], maxAbs);
     s.style.background = bg;
@@ -74,29 +50,47 @@ function colourText(ctx) {
     s.title = `t=${t} “${visible(tok)}” ${q} = ${fmt(v[t])}`;
     return s;
   });
-  textBox.replaceChildren(...spans);
-  legend.textContent = `Text coloured by ${NAMES[q]} of this unit (hover a character for its value, click it to move t).`;
-  marked = null;
-  markTime(ctx.state.t);
 }
 
-function markTime(t) {
-  if (marked) marked.classList.remove('now');
-  marked = spans[t] || null;
-  if (marked) marked.classList.add('now');
-}
+export function create(el) {
+  const heading = document.createElement('h3');
+  heading.id = 'unit-heading';
+  const fig = hosted('unit-plot');
+  const legend = document.createElement('p');
+  legend.className = 'note';
+  const textBox = document.createElement('div');
+  textBox.id = 'unit-text';
+  textBox.className = 'coloured-text';
+  textBox.addEventListener('click', (ev) => {
+    const t = ev.target.dataset && ev.target.dataset.t;
+    if (t !== undefined) emit({ t: Number(t) });
+  });
+  el.replaceChildren(heading, fig.host, legend, textBox);
+  let spans = [];
+  let marked = null;
 
-export async function update(ctx) {
-  const { unit, layer } = ctx.state;
-  heading.textContent = `Unit ${unit} · layer ${layer} · ${isBackward(ctx) ? 'backward' : 'forward'}`;
-  colourText(ctx);
-  const [data, layout] = lines(ctx);
-  await reactWithTokens(fig, data, layout, ctx, MARGIN);
-}
+  function markTime(t) {
+    if (marked) marked.classList.remove('now');
+    marked = spans[t] || null;
+    if (marked) marked.classList.add('now');
+  }
 
-export function setTime(ctx) {
-  markTime(ctx.state.t);
-  return Plotly.relayout(plot, { shapes: [timeLine(ctx.state.t)] });
+  return {
+    update(ctx, changed) {
+      if (any(changed, 'data', 'layer', 'quantity', 'unit')) {
+        const { unit, layer, quantity } = ctx.state;
+        heading.textContent = `Unit ${unit} · layer ${layer} · ${isBackward(ctx) ? 'backward' : 'forward'}`;
+        spans = colourSpans(ctx);
+        textBox.replaceChildren(...spans);
+        legend.textContent = `Text coloured by ${NAMES[quantity]} of this unit (hover a character for its value, `
+          + 'click it to move t).';
+        marked = null;
+        markTime(ctx.state.t);
+        return reactWithTokens(fig, ...lines(ctx), ctx, MARGIN);
+      }
+      if (!changed.has('time')) return undefined;
+      markTime(ctx.state.t);
+      return Plotly.relayout(fig.gd, { shapes: [timeLine(ctx.state.t)] });
+    },
+  };
 }
-
-export const setUnit = update;

@@ -30,10 +30,9 @@ function table(v) {
     el('th', { textContent: 'max |difference|' }))), el('tbody', {}, ...rows));
 }
 
-let badge = null;
-
-/** Build the upload form inside `root`. Emits `gs:model-added` (detail: ModelInfo) on success. */
-export function render(root) {
+/** Build the upload form inside `root`; emits `gs:model-added` (detail: ModelInfo) on success. Returns the
+ * panel: {showModel(info)}. */
+export function create(root) {
   const file = el('input', { type: 'file', accept: ACCEPT, id: 'upload-file' });
   const vocab = el('input', { type: 'file', accept: '.json,.txt,.vocab', id: 'upload-vocab' });
   const tokenizer = el('select', { id: 'upload-tokenizer' }, el('option', { value: '', textContent: 'guess' }),
@@ -46,7 +45,7 @@ export function render(root) {
   const chosen = el('p', { className: 'chosen' });
   const progress = el('progress', { max: 1, value: 0, hidden: true });
   const result = el('div', { className: 'result', role: 'status' });
-  badge = el('p', { className: 'current-verification' });
+  const badge = el('p', { className: 'current-verification' });
   const form = el('form', { className: 'upload' }, drop, file, chosen,
     el('div', { className: 'row' }, el('label', {}, 'Vocabulary (JSON list or one token per line) ', vocab),
       el('label', {}, 'Split text into ', tokenizer), name, go), progress, result);
@@ -100,11 +99,12 @@ export function render(root) {
       go.disabled = !picked;
     }
   });
-}
 
-/** Show the verification figure of the model being traced (imported models carry one). */
-export function showModel(info) {
-  if (!badge) return;
-  badge.textContent = info.verification ? `${info.name}: ${describe(info.verification)}` : '';
-  badge.hidden = !info.verification;
+  return {
+    /** Show the verification figure of the model being traced (imported models carry one). */
+    showModel(info) {
+      badge.textContent = info.verification ? `${info.name}: ${describe(info.verification)}` : '';
+      badge.hidden = !info.verification;
+    },
+  };
 }

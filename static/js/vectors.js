@@ -66,13 +66,9 @@ export function parseNpy(buffer) {
   return rows;
 }
 
-let panel = null;
-let current = null; // rows, or null when the input does not parse
-let width = 0;
-
-/** Build the vector input inside `el`; `onChange()` runs whenever the rows change. */
-export function render(el, onChange) {
-  panel = el;
+/** Build the vector input inside `el`; `onChange()` runs whenever the rows change. Returns the panel:
+ * {show(info), rows()}. */
+export function create(el, onChange) {
   const area = document.createElement('textarea');
   area.id = 'vectors-text';
   area.rows = 4;
@@ -87,6 +83,8 @@ export function render(el, onChange) {
   const label = document.createElement('label');
   label.append('Or load a .csv or .npy file: ', file);
   el.replaceChildren(area, label, note);
+  let current = null; // rows, or null when the input does not parse
+  let width = 0; // numbers per step the model takes
 
   const update = (parse) => {
     try {
@@ -117,26 +115,24 @@ export function render(el, onChange) {
       update(() => parseCsv(area.value, width));
     }
   });
-}
 
-/** Show the panel for vector models (and say how many numbers a step takes); hide it otherwise. */
-export function show(info) {
-  if (!panel) return;
-  const on = info.input === 'vector';
-  panel.hidden = !on;
-  if (!on) return;
-  width = info.input_size;
-  const area = panel.querySelector('textarea');
-  area.placeholder = `This model has no vocabulary: paste one step per line, ${width} numbers each`;
-  if (!area.value) {
-    // A small default sequence so the page draws something right away.
-    area.value = Array.from({ length: 6 }, (_, t) => Array.from({ length: width },
-      (_, d) => Math.sin(t + d).toFixed(2)).join(', ')).join('\n');
-  }
-  area.dispatchEvent(new Event('input'));
-}
+  return {
+    /** Show the panel for vector models (and say how many numbers a step takes); hide it otherwise. */
+    show(info) {
+      const on = info.input === 'vector';
+      el.hidden = !on;
+      if (!on) return;
+      width = info.input_size;
+      area.placeholder = `This model has no vocabulary: paste one step per line, ${width} numbers each`;
+      if (!area.value) {
+        // A small default sequence so the page draws something right away.
+        area.value = Array.from({ length: 6 }, (_, t) => Array.from({ length: width },
+          (_, d) => Math.sin(t + d).toFixed(2)).join(', ')).join('\n');
+      }
+      area.dispatchEvent(new Event('input'));
+    },
 
-/** The parsed rows, or null when the input does not parse (the panel says why). */
-export function rows() {
-  return current;
+    /** The parsed rows, or null when the input does not parse (the panel says why). */
+    rows: () => current,
+  };
 }
