@@ -34,8 +34,8 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from app.testing import start_server, stop_server  # noqa: E402
 from lstm_core import ModelError, load_model  # noqa: E402
-from tests.live_server import start_server, stop_server  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
 FALLBACK = ("First Citizen: Before we proceed any further, hear me speak. All: Speak, speak. First Citizen: "

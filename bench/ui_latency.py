@@ -23,8 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.live_server import start_server, stop_server  # noqa: E402
+from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 SENTENCE = ("First Citizen: Before we proceed any further, hear me speak. You are all resolved rather to die "
             "than to famish? Resolved. First, you know Caius Marcius is chief enemy to the people. "

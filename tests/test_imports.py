@@ -1,5 +1,5 @@
 """The import graph, read with `ast`: no cycles within lstm_core or app (imports inside functions count,
-since they run too), and routes never import each other."""
+since they run too), routes never import each other, and benchmarks never import the tests."""
 from __future__ import annotations
 
 import ast
@@ -96,3 +96,13 @@ def test_routes_do_not_import_each_other():
     routes = {m for m in edges if m.startswith("app.routes.")}
     offenders = {m: sorted(edges[m] & routes) for m in routes if edges[m] & routes}
     assert not offenders, f"routes share code through app/service.py, never by importing each other: {offenders}"
+
+
+def test_benchmarks_do_not_import_tests():
+    offenders = []
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "tests"]
+    assert not offenders, f"benchmarks import from tests/ (move the helper into the package): {offenders}"

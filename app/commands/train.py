@@ -1,50 +1,105 @@
-"""`python -m app train`: train a character LSTM on a text file or a synthetic task with the NumPy trainer."""
+"""`python -m app train`: train a character LSTM on a text file or a synthetic task with the NumPy trainer.
+
+The training flags are generated from `lstm_core.train.config.TrainConfig` (its fields, types and defaults)
+and the task choices from `lstm_core.tasks.TASKS`, so neither is restated here: a new field or task appears
+in --help by itself. FLAGS below only renames a few fields and gives each its help.
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
+import types
+import typing
 from pathlib import Path
 
 NAME = "train"
 HELP = "train a character LSTM on a text file or a built-in task; writes a gatescope model and its card"
 
+# TrainConfig field -> (flag, help, extra argparse keywords). Fields not listed get --field-name.
+FLAGS: dict[str, tuple[str | None, str, dict]] = {
+    "num_layers": ("--layers", "LSTM layers", {}),
+    "hidden_size": ("--hidden", "hidden units per layer", {}),
+    "embed_size": ("--embed", "embedding width (0: one-hot input)", {}),
+    "dropout": (None, "dropout between LSTM layers", {}),
+    "steps": (None, "training steps (with --resume: the run's own unless given)", {}),
+    "batch": (None, "sequences per step", {}),
+    "seq_len": (None, "truncated BPTT window in characters", {}),
+    "lr": (None, "learning rate (Adam)", {}),
+    "schedule": (None, "learning-rate schedule", {"choices": ["cosine", "constant"]}),
+    "warmup": (None, "steps of linear learning-rate warm-up", {}),
+    "forget_bias": (None, "added to the initial forget-gate bias", {}),
+    "clip": (None, "gradient-norm limit (0: off)", {}),
+    "seed": (None, "random seed of the weights and the batch order", {}),
+    "val_fraction": (None, "the last fraction of a corpus held out for validation", {}),
+    "max_vocab": (None, "keep the most frequent characters (0: all)", {}),
+    "checkpoint_every": (None, "steps between checkpoints (0: only at the end)", {}),
+    "eval_every": (None, "evaluate every N steps (0: at the end)", {}),
+    "target": (None, "tasks: stop once held-out accuracy reaches this (e.g. 0.995)", {}),
+    "dtype": (None, "floating-point type of the weights", {"choices": ["float32", "float64"]}),
+    "threads": (None, "BLAS threads (0: all cores; with --resume: the run's own unless given)", {}),
+}
+# Not flags of their own: the corpus is the positional argument, the task has its own choices, and the
+# input kind follows from --embed.
+NOT_FLAGS = ("corpus", "task", "input_kind")
+# With --resume the checkpoint's settings are used, except these.
+RESUME_FLAGS = ("steps", "threads")
+
+
+def _fields() -> list[tuple[dataclasses.Field, type]]:
+    from lstm_core.train.config import TrainConfig
+
+    hints = typing.get_type_hints(TrainConfig)
+    out = []
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in NOT_FLAGS:
+            continue
+        t = hints[f.name]
+        if isinstance(t, types.UnionType) or typing.get_origin(t) is typing.Union:  # `float | None`
+            t = next(a for a in typing.get_args(t) if a is not type(None))
+        out.append((f, t))
+    return out
+
 
 def configure(p: argparse.ArgumentParser) -> None:
+    from lstm_core.tasks import TASKS
+
     src = p.add_mutually_exclusive_group()
     src.add_argument("corpus", nargs="?", help="a UTF-8 text file, or 'python-stdlib' for the listed stdlib modules")
-    src.add_argument("--task", choices=["counting", "brackets", "remember"], help="a built-in synthetic task")
+    src.add_argument("--task", choices=sorted(TASKS), help="a built-in synthetic task: "
+                     + "; ".join(f"{name}: {task.description}" for name, task in sorted(TASKS.items())))
     p.add_argument("--out", required=True, help="the model file to write (.safetensors); the card goes next to it")
     p.add_argument("--checkpoint", help="checkpoint path (default: <out stem>.ckpt.safetensors next to --out)")
     p.add_argument("--resume", metavar="CHECKPOINT",
-                   help="continue a run from its checkpoint: its saved settings are used, except --steps and --threads")
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--hidden", type=int, default=256, help="hidden units per layer")
-    p.add_argument("--embed", type=int, default=0, help="embedding width (0: one-hot input)")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers")
-    p.add_argument("--steps", type=int, help="training steps (default 1000; with --resume, the run's own)")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--seq-len", type=int, default=100, help="truncated BPTT window in characters")
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
-    p.add_argument("--warmup", type=int, default=0)
-    p.add_argument("--forget-bias", type=float, default=0.0, help="added to the initial forget-gate bias")
-    p.add_argument("--clip", type=float, default=5.0, help="gradient-norm limit (0: off)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-vocab", type=int, default=0, help="keep the most frequent characters (0: all)")
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
-    p.add_argument("--target", type=float, help="tasks: stop once held-out accuracy reaches this (e.g. 0.995)")
-    p.add_argument("--threads", type=int, help="BLAS threads (default: all cores; with --resume, the run's own)")
+                   help="continue a run from its checkpoint: its saved settings are used, except "
+                        + " and ".join(f"--{n}" for n in RESUME_FLAGS))
+    config = p.add_argument_group("training settings (TrainConfig; unset ones take the default shown)")
+    for f, t in _fields():
+        flag, text, extra = FLAGS.get(f.name, (None, "", {}))
+        default = "" if f.default is None else f" (default {f.default})"
+        # default=None: only what was typed reaches TrainConfig, whose own defaults fill in the rest.
+        flag = flag or "--" + f.name.replace("_", "-")
+        metavar = None if "choices" in extra else flag[2:].upper().replace("-", "_")
+        config.add_argument(flag, dest=f.name, type=t, default=None, metavar=metavar, help=text + default, **extra)
     p.add_argument("--name", help="model name (default: the --out stem)")
     p.add_argument("--description", default="", help="one line for the model list and the card")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def train_config(args: argparse.Namespace):
+    """The TrainConfig the flags describe: the given ones, TrainConfig's defaults for the rest."""
+    from lstm_core.train.config import TrainConfig
+
+    given = {f.name: getattr(args, f.name) for f, _ in _fields() if getattr(args, f.name) is not None}
+    if given.get("embed_size"):
+        given["input_kind"] = "embedding"
+    return TrainConfig(corpus=args.corpus, task=args.task, **given)
+
+
 def run(args: argparse.Namespace) -> int:
     from lstm_core import ModelError, save_model
     from lstm_core.train.card import build_meta
-    from lstm_core.train.config import TrainConfig
     from lstm_core.train.loop import train
     from lstm_core.train.model_grad import to_model
 
@@ -54,13 +109,7 @@ def run(args: argparse.Namespace) -> int:
     out_path = Path(args.out)
     ckpt = Path(args.checkpoint) if args.checkpoint else out_path.with_name(out_path.stem + ".ckpt.safetensors")
     try:
-        cfg = None if args.resume else TrainConfig(
-            corpus=args.corpus, task=args.task, hidden_size=args.hidden, num_layers=args.layers,
-            input_kind="embedding" if args.embed else "onehot", embed_size=args.embed, dropout=args.dropout,
-            steps=args.steps or 1000, batch=args.batch, seq_len=args.seq_len, lr=args.lr, schedule=args.schedule,
-            warmup=args.warmup, forget_bias=args.forget_bias, clip=args.clip, seed=args.seed, max_vocab=args.max_vocab,
-            checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, target=args.target,
-            threads=args.threads or 0)
+        cfg = None if args.resume else train_config(args)
         result = train(cfg, ckpt, resume=args.resume, steps=args.steps, threads=args.threads,
                        progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr))
     except (ModelError, ValueError) as e:

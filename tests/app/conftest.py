@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.testing import start_server, stop_server
 from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
-from tests.live_server import start_server, stop_server
 
 CORPUS = "the quick brown fox jumps over the lazy dog. (a [b] {c})\n"
 MAX_TOKENS = 60  # small, so that the 413 path is cheap to reach

@@ -48,3 +48,33 @@ def test_flags_without_a_subcommand_go_to_serve(monkeypatch):
     monkeypatch.setattr(serve, "run", lambda args: seen.update(port=args.port))
     commands.main(["--port", "9123"])
     assert seen == {"port": 9123}
+
+
+def test_train_flags_come_from_trainconfig_and_the_task_registry(monkeypatch):
+    """Every TrainConfig field is a flag with TrainConfig's default; a task added to the registry is offered."""
+    import argparse
+    import dataclasses
+
+    from app.commands import train
+    from lstm_core import tasks
+    from lstm_core.train.config import TrainConfig
+
+    monkeypatch.setitem(tasks.TASKS, "zz-new", dataclasses.replace(tasks.TASKS["counting"], name="zz-new"))
+    parser = argparse.ArgumentParser()
+    train.configure(parser)
+    by_dest = {a.dest: a for a in parser._actions}
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in ("corpus", "task", "input_kind"):
+            continue
+        assert f.name in by_dest, f"TrainConfig.{f.name} has no flag"
+        assert by_dest[f.name].default is None  # so that TrainConfig's own default applies
+        if f.default is not None:
+            assert f"(default {f.default})" in by_dest[f.name].help
+    assert "zz-new" in by_dest["task"].choices
+
+    args = parser.parse_args(["--task", "zz-new", "--out", "x.safetensors"])
+    assert train.train_config(args) == TrainConfig(task="zz-new")
+    args = parser.parse_args(["c.txt", "--out", "x", "--layers", "3", "--hidden", "7", "--embed", "5",
+                              "--lr", "0.1", "--target", "0.9", "--schedule", "constant"])
+    assert train.train_config(args) == TrainConfig(corpus="c.txt", num_layers=3, hidden_size=7, embed_size=5,
+                                                   input_kind="embedding", lr=0.1, target=0.9, schedule="constant")

@@ -8,9 +8,9 @@ import pytest
 
 from app.commands import build_parser
 from app.settings import Settings, get_settings
+from app.testing import start_server, stop_server
 from lstm_core import load_model
 from tests.app.conftest import CORPUS
-from tests.live_server import start_server, stop_server
 
 
 @pytest.fixture()

@@ -10,13 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
 from tests.conftest import IN_CI, ROOT
-from tests.live_server import start_server, stop_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ENGLISH = ("The quick brown fox jumps over the lazy dog. A teacher types a sentence, and the class watches "
            "every gate open and shut: forget, input, output! (What is in brackets?) 0123456789\n")

@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, make_models
+from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from tests.browser.conftest import make_models
 from tests.conftest import ROOT
-from tests.live_server import start_server, stop_server
 
 OUT = ROOT / "docs" / "screenshots"
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from app.testing import start_server, stop_server
 from tests.browser.conftest import Page, make_models, open_page
-from tests.live_server import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 torch = pytest.importorskip("torch")

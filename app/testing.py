@@ -1,4 +1,5 @@
-"""A real gatescope server in a subprocess, for tests that speak HTTP (the API tests, the browser tests).
+"""What the tests and the benchmarks share: a real gatescope server in a subprocess, and how to launch
+Debian's Chromium. Nothing here runs while serving.
 
     base_url, proc = start_server(model_dir)          # waits until /api/health answers
     ...
@@ -19,6 +20,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Debian's Chromium, driven by Playwright; these flags keep it from ever fetching anything of its own.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 
 
 def free_port() -> int:
