@@ -1,8 +1,9 @@
 """The models the server offers, loaded once at startup from the model directory.
 
 A model's id is its file stem: `models/shakespeare-char.safetensors` is `shakespeare-char`. A file that
-does not load is skipped with a logged warning, so one bad file never takes the server down. After
-startup the registry is only read, which is what lets `--workers N` run N independent processes.
+does not load is skipped with a logged warning, so one bad file never takes the server down. Each worker
+process (`--workers N`) has its own registry; the model directory is what they share: an upload taken by
+one worker is found by the others when they look a model up (`get`) or list them (`refresh`).
 """
 from __future__ import annotations
 

@@ -97,7 +97,6 @@ class TraceResponse(BaseModel):
     h: Values
     top_k: TopK | None = Field(description="the k likeliest next tokens after each position")
     next_prob: list[float | None] = Field(description="probability given at t-1 to token t; null at 0 and for OOV")
-    truncated: bool
     cached_prefix: int = Field(description="tokens whose values were reused from the prefix cache")
 
 

@@ -99,7 +99,6 @@ def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] 
     vocab = model.tokenizer.vocab if model.tokenizer is not None else None
     body["top_k"] = top_k(probs, k, vocab) if probs is not None and k > 0 else None
     body["next_prob"] = next_prob(probs, ids, oov) if probs is not None and vocab is not None else [None] * len(tokens)
-    body["truncated"] = False
     body["cached_prefix"] = cached_prefix
     return body
 

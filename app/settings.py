@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,26 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
-VERSION = "0.1.0"  # keep equal to pyproject.toml
+
+
+def read_version() -> str:
+    """The installed package's version, else (a checkout run without pip install) pyproject.toml's."""
+    try:
+        return metadata.version("gatescope")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10; pyproject.toml's only "version =" line is the project's
+        import re
+
+        found = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+        return found.group(1) if found else "unknown"
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return tomllib.load(fh)["project"]["version"]
+
+
+VERSION = read_version()
 
 
 class Settings(BaseSettings):

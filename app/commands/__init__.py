@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
-# Module names in the order `--help` lists them; a module that does not exist yet is skipped.
-MODULES = ["serve", "trace", "train", "import_model", "index"]
+# The order `--help` lists these in; every other module of this package follows by name, so a new
+# command is one new file here.
+MODULES = ["serve", "trace", "train", "import_model"]
 
 
 def _commands() -> list:
-    found = []
-    for name in MODULES:
-        try:
-            found.append(importlib.import_module(f"app.commands.{name}"))
-        except ModuleNotFoundError as e:
-            if e.name != f"app.commands.{name}":
-                raise
-    return found
+    names = {m.name for m in pkgutil.iter_modules(__path__)}
+    ordered = [n for n in MODULES if n in names] + sorted(names - set(MODULES))
+    return [importlib.import_module(f"app.commands.{n}") for n in ordered]
 
 
 def build_parser() -> argparse.ArgumentParser:

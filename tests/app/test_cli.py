@@ -78,3 +78,19 @@ def test_train_flags_come_from_trainconfig_and_the_task_registry(monkeypatch):
                               "--lr", "0.1", "--target", "0.9", "--schedule", "constant"])
     assert train.train_config(args) == TrainConfig(corpus="c.txt", num_layers=3, hidden_size=7, embed_size=5,
                                                    input_kind="embedding", lr=0.1, target=0.9, schedule="constant")
+
+
+def test_every_command_module_is_listed_and_nothing_else():
+    """A command is one file in app/commands: listed once it exists (index.py, say), never before."""
+    files = {p.stem for p in (ROOT / "app" / "commands").glob("*.py") if p.stem != "__init__"}
+    assert {m.__name__.rsplit(".", 1)[1] for m in _commands()} == files
+    assert [m.__name__.rsplit(".", 1)[1] for m in _commands()][:4] == ["serve", "trace", "train", "import_model"]
+
+
+def test_version_is_pyproject_version():
+    import tomllib
+
+    from app.settings import VERSION
+
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        assert tomllib.load(fh)["project"]["version"] == VERSION
