@@ -2,8 +2,9 @@
 
 - `by_layer`: layer after layer, both directions of a layer in one loop; any LSTM.
 - `wavefront`: every layer of a unidirectional stack in one loop; fewer, larger products at small batch.
-Both record into step buffers and return views of them in the trace's layout (B, L, D, T, X), plus the
-final states (B, L*D, X).
+Both take time-major input xt (T, B, D), lengths (B,) and initial states (B, L*D, X), record into step
+buffers and return (views of those buffers by name in the trace's layout (B, L, D, T, X), c_n, h_n),
+the final states being (B, L*D, X).
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
 
 
 def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: NDArray, lens: NDArray,
-             ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool, reverse: bool = False):
+             ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool,
+             reverse: bool = False) -> tuple[dict[str, NDArray], NDArray, NDArray]:
     """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
 
     A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
@@ -80,7 +82,8 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
 
 
 def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt: NDArray, lens: NDArray,
-              ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool):
+              ragged: bool, h0b: NDArray, c0b: NDArray,
+              record_pre: bool) -> tuple[dict[str, NDArray], NDArray, NDArray]:
     """All layers of a unidirectional stack in one loop: layer l handles t = s - l at step s.
 
     W are the row blocks of `Prepared.wavefront`.

@@ -53,6 +53,7 @@ CHECK = """async () => {
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_every_registered_view_implements_the_contract(gs):
     gs.open("?model=english-char&unit=2")
     gs.type("The cat (sat) 内.")  # an unknown character, so the OOV notice has something to show
