@@ -62,9 +62,9 @@ export function create(el) {
 
   return {
     update(ctx, changed) {
+      // c's axis is fixed per trace and layer, so moving t or the unit changes only the bars against it.
       if (any(changed, 'data', 'layer', 'quantity', 'order')) cMax = cRange(ctx);
       else if (!any(changed, 'unit', 'time')) return undefined;
-      // Time or unit alone: new bar heights or outline against the same axes.
       const first = !plot.data;
       const drawn = Plotly.react(plot, ...figure(ctx, cMax), CONFIG);
       if (first) onPointClick(plot, (pt) => ({ unit: Number(pt.x) }));
