@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lstm_core import ModelError
+from lstm_core.errors import unexpected
 
 log = logging.getLogger("gatescope.errors")
 
@@ -86,8 +87,7 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "The server hit an unexpected error and logged it; "
-                          "the request was not completed. Please report it with the request you sent.")
+    return error_response(500, "internal_error", unexpected(f"answering {request.method} {request.url.path}", exc))
 
 
 def install(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ The size limit is settings.max_upload_bytes, enforced by the BodyLimit middlewar
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -27,8 +28,10 @@ from app.errors import ApiError
 from app.registry import Registry, RegistryDep
 from app.schemas import Error, ModelInfo
 from lstm_core import Model, ModelError, load_model, save_model
+from lstm_core.errors import unexpected
 
 router = APIRouter(tags=["models"])
+log = logging.getLogger("gatescope.upload")
 
 # The extension is only a tie-breaker for sniffing (a .pt pickle, an .onnx protobuf); the bytes decide.
 SUFFIXES = {".safetensors", ".pt", ".pth", ".bin", ".keras", ".h5", ".hdf5", ".onnx"}
@@ -40,7 +43,8 @@ class UploadInfo(ModelInfo):
 
 
 @router.post("/api/models/upload", response_model=UploadInfo,
-             responses={400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, 422: {"model": Error}})
+             responses={400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, 422: {"model": Error},
+                        500: {"model": Error}})
 async def upload(request: Request, registry: RegistryDep) -> dict:
     """Import an uploaded model file, verify it against its framework and add it to the picker."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -96,6 +100,9 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
         except ModelError as e:
             shown = str(e).replace(src.name, filename or "the file")
             raise ApiError(422, "import_failed", _sentence(shown)) from None
+        except Exception as e:  # a bug in an importer: logged for us, one sentence for the user
+            log.exception("import of an upload named %r failed", filename)
+            raise ApiError(500, "internal_error", unexpected("importing", e, filename)) from None
         v = res.verification
         if v.get("verified") and not v.get("passed"):
             raise ApiError(422, "verification_failed", f"gatescope does not reproduce {v['framework']} on this file "
