@@ -18,6 +18,16 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", action="append", default=[], metavar="ROLE=NAME",
                    help="for state dicts: which tensors play a role, e.g. lstm=encoder.rnn, embedding=emb, "
                         "decoder=head (repeatable)")
+    p.add_argument("--onnx-input", action="append", default=[], metavar="NAME=FILE.npy",
+                   help="for ONNX graphs: the value of a graph input that holds weights or initial states "
+                        "(repeatable)")
+    p.add_argument("--activation", help="for Keras weights-only .h5 files: the LSTM's activation (default tanh)")
+    p.add_argument("--recurrent-activation",
+                   help="for Keras weights-only .h5 files: the gates' activation (default: what the file's Keras "
+                        "version defaulted to; sigmoid for CuDNNLSTM)")
+    p.add_argument("--layers", metavar="NAME,...",
+                   help="for Keras weights-only .h5 files: the layers to read, in order (default: inferred from the "
+                        "file's layer names and weight shapes)")
     p.add_argument("--no-verify", action="store_true", help="skip running the model in its framework")
     p.add_argument("--allow-mismatch", action="store_true",
                    help="write the model even if gatescope's outputs differ from the framework's")
@@ -26,15 +36,18 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lstm_core import ModelError, save_model
-    from lstm_core.importers import import_model
+    from lstm_core.importers import KerasOptions, import_model
 
     out = Path(args.out)
     if out.exists() and not args.force:
         return _fail(f"{out} exists; choose another --out or pass --force")
     try:
-        mapping = dict(_role(m) for m in args.map)
+        mapping = dict(_pair(m, "--map", "lstm=encoder.rnn") for m in args.map)
+        inputs = dict(_pair(m, "--onnx-input", "h0=zeros.npy") for m in args.onnx_input)
+        keras = KerasOptions(args.activation, args.recurrent_activation,
+                             tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None)
         res = import_model(args.file, vocab=args.vocab, tokenizer=args.tokenizer, mapping=mapping or None,
-                           name=args.name, verify=not args.no_verify)
+                           name=args.name, verify=not args.no_verify, onnx_inputs=inputs or None, keras=keras)
     except ModelError as e:
         return _fail(str(e))
     v, model = res.verification, res.model
@@ -51,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
                          "(--allow-mismatch writes it anyway)")
     else:
         print(f"not verified: {v.get('reason')}")
+    for caveat in v.get("caveats", []):
+        print(f"caveat: {caveat}")
     for note in res.notes:
         print(f"note: {note}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -59,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _role(text: str) -> tuple[str, str]:
+def _pair(text: str, flag: str, example: str) -> tuple[str, str]:
     from lstm_core import ModelError
 
-    role, sep, name = text.partition("=")
-    if not sep or not role or not name:
-        raise ModelError(f"--map takes ROLE=NAME (for example lstm=encoder.rnn), not {text!r}")
-    return role.strip(), name.strip()
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise ModelError(f"{flag} takes KEY=VALUE (for example {example}), not {text!r}")
+    return key.strip(), value.strip()
 
 
 def _fail(msg: str) -> int:

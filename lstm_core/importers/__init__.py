@@ -13,13 +13,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ModelError
 from ..model import Model
 from ..tokenizers import Tokenizer
-from .parts import Parts, check_size
+from .parts import KerasOptions, Parts, check_size
 from .vocab import check_length, id_tokenizer, parse_vocab, read_vocab
 
-__all__ = ["ImportResult", "import_model", "sniff"]
+__all__ = ["ImportResult", "KerasOptions", "import_model", "sniff"]
 
 _HDF5 = b"\x89HDF\r\n\x1a\n"
 
@@ -64,15 +66,25 @@ def sniff(path: str | os.PathLike) -> str:
 
 def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenizer | list[str] | None = None,
                  tokenizer: str | None = None, mapping: dict[str, str] | None = None, name: str | None = None,
-                 verify: bool = True) -> ImportResult:
-    """Read `path`, attach the vocabulary, verify against the framework; raises ModelError."""
+                 verify: bool = True, onnx_inputs: dict[str, np.ndarray | str | os.PathLike] | None = None,
+                 keras: KerasOptions | None = None) -> ImportResult:
+    """Read `path`, attach the vocabulary, verify against the framework; raises ModelError.
+
+    `onnx_inputs` gives values (arrays or .npy paths) for an ONNX graph's inputs that hold weights or
+    initial states; `keras` overrides what a Keras weights-only file cannot say (activations, layers).
+    """
     path = Path(path)
     check_size(path)
     fmt = sniff(path)
     if mapping and fmt not in ("safetensors", "torch"):
         raise ModelError("--map applies to PyTorch state dicts; Keras and ONNX layers are found from the file itself")
+    if onnx_inputs and fmt != "onnx":
+        raise ModelError("--onnx-input applies to ONNX graphs only")
+    if keras and keras.given() and fmt != "hdf5":
+        raise ModelError("--activation, --recurrent-activation and --layers apply to Keras weights-only .h5 files, "
+                         "whose layers and activations are not recorded in the file")
     source = {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
-    parts = _read(path, fmt, mapping, source)
+    parts = _read(path, fmt, mapping, source, _arrays(onnx_inputs), keras or KerasOptions())
     tok = _tokenizer(vocab, tokenizer)
     model, notes = _assemble(parts, tok, name or path.stem)
     if verify:
@@ -88,7 +100,21 @@ def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenize
     return ImportResult(model, record, tuple(notes))
 
 
-def _read(path: Path, fmt: str, mapping, source: dict) -> Parts:
+def _arrays(values: dict | None) -> dict[str, np.ndarray]:
+    """User-supplied graph input values: arrays as given, paths read with np.load (never unpickled)."""
+    out = {}
+    for key, v in (values or {}).items():
+        if isinstance(v, (str, os.PathLike)):
+            try:
+                v = np.load(v, allow_pickle=False)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"the value for graph input {key!r} ({Path(v).name}) is not a readable .npy "
+                                 f"file ({type(e).__name__})") from None
+        out[key] = np.asarray(v)
+    return out
+
+
+def _read(path: Path, fmt: str, mapping, source: dict, onnx_inputs: dict, keras_opts: KerasOptions) -> Parts:
     if fmt in ("safetensors", "torch"):
         from . import torch_state
 
@@ -102,10 +128,10 @@ def _read(path: Path, fmt: str, mapping, source: dict) -> Parts:
     if fmt in ("keras", "hdf5"):
         from . import keras
 
-        return keras.read(path, source)
+        return keras.read(path, source, keras_opts)
     from . import onnx_import
 
-    return onnx_import.read(path, source)
+    return onnx_import.read(path, source, onnx_inputs)
 
 
 def _tokenizer(vocab, kind: str | None) -> Tokenizer | None:
@@ -124,7 +150,7 @@ def _tokenizer(vocab, kind: str | None) -> Tokenizer | None:
 
 def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, list[str]]:
     """Choose the input kind from what the file holds and check the vocabulary against it."""
-    lstm, dt, notes = parts.lstm, parts.lstm.dtype, []
+    lstm, dt, notes = parts.lstm, parts.lstm.dtype, list(parts.notes)
     emb, dec_w, dec_b = parts.embedding, parts.decoder_weight, parts.decoder_bias
     if emb is not None:
         if tok is None:
@@ -180,6 +206,7 @@ def _card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:
                      f"tolerance {record['tolerance']:.0e}).")
         shown = {k: "shapes differ" if v is None else f"{v:.2e}" for k, v in d.items()}
         lines += ["", "| compared | max abs diff |", "|---|---|"] + [f"| {k} | {v} |" for k, v in shown.items()]
+        lines += [""] + [f"Caveat: {c}." for c in record.get("caveats", [])] if record.get("caveats") else []
     else:
         lines.append(f"Not verified: {record.get('reason')}.")
     if notes:

@@ -23,12 +23,12 @@ import numpy as np
 
 from ..errors import ModelError
 from .keras_layers import build, layer_configs
-from .parts import MAX_FILE_BYTES, Parts, check_zip
+from .parts import MAX_FILE_BYTES, KerasOptions, Parts, check_zip
 
 MAX_CONFIG_BYTES = 16 << 20
 
 
-def read(path: Path, source: dict) -> Parts:
+def read(path: Path, source: dict, options: KerasOptions | None = None) -> Parts:
     try:
         import h5py
     except ImportError:

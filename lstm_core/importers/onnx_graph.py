@@ -1,6 +1,9 @@
 """Lookups over an ONNX graph: stored tensors behind a name, provably-zero states, and the embedding
 and decoder around a stack of LSTM nodes. Exporters surround each LSTM with shape plumbing
 (Transpose, Reshape, Squeeze...), so every walk steps through GLUE ops.
+
+A value is stored (an initializer, a Constant node, an Identity of either), supplied by the user for a
+graph input (`onnx_inputs`), or computed. Empty names are omitted optional inputs and outputs, never values.
 """
 from __future__ import annotations
 
@@ -15,19 +18,42 @@ GLUE = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Cast", "Dro
 class Graph:
     """Lookups over one graph: constants by name, producers and consumers of each value."""
 
-    def __init__(self, graph, onnx) -> None:
+    def __init__(self, graph, onnx, supplied: dict[str, np.ndarray] | None = None) -> None:
         self.onnx = onnx
         self.inits = {t.name: t for t in graph.initializer}
-        self.producer = {o: n for n in graph.node for o in n.output}
+        self.producer = {o: n for n in graph.node for o in n.output if o}
         self.consumers: dict[str, list] = {}
         for n in graph.node:
             for i in n.input:
-                self.consumers.setdefault(i, []).append(n)
+                if i:
+                    self.consumers.setdefault(i, []).append(n)
         self.inputs = {i.name for i in graph.input} - set(self.inits)
+        self.supplied = dict(supplied or {})
+        unknown = sorted(set(self.supplied) - self.inputs)
+        if unknown:
+            raise ModelError(f"{', '.join(map(repr, unknown))} is not an input of the graph; its inputs are "
+                             f"{', '.join(map(repr, sorted(self.inputs))) or 'none'}")
+
+    def origin(self, name: str) -> str:
+        """The value `name` is a reshaped or cast copy of (through GLUE ops), or itself."""
+        for _ in range(16):
+            n = self.producer.get(name)
+            if n is None or n.op_type not in GLUE:
+                break
+            name = n.input[0]
+        return name
+
+    def needs_value(self, name: str, node, role: str) -> ModelError:
+        """The sentence for a graph input the user has not supplied."""
+        return ModelError(f"LSTM node {node.name!r}: {role} comes from the graph input {name!r}, which the file "
+                          f"does not store; supply its value with --onnx-input {name}=FILE.npy "
+                          f"(Python: onnx_inputs={{{name!r}: array}})")
 
     def tensor(self, name: str):
         """The stored array behind `name`, following Identity; None if the graph computes it."""
         for _ in range(16):
+            if name in self.supplied:
+                return self.supplied[name]
             if name in self.inits:
                 t = self.inits[name]
                 if t.data_location == self.onnx.TensorProto.EXTERNAL:
@@ -47,18 +73,26 @@ class Graph:
             name = n.input[0]
         return None
 
-    def const(self, name: str, node, role: str) -> np.ndarray:
+    def stored(self, name: str, node, role: str) -> np.ndarray:
+        """The array behind a node input, as stored or supplied; a sentence if the graph computes it."""
         a = self.tensor(name) if name else None
         if a is None:
-            how = self.producer[name].op_type if name in self.producer else "a graph input"
+            if name in self.inputs:
+                raise self.needs_value(name, node, role)
+            how = self.producer[name].op_type if name in self.producer else "nothing"
             raise ModelError(f"LSTM node {node.name!r}: {role} is computed by the graph ({how}), not stored; "
-                             "gatescope reads weights stored in the file")
-        return as_float(a, f"{node.name or 'LSTM'}.{role}")
+                             "gatescope reads weights stored in the file or supplied for a graph input")
+        return a
+
+    def const(self, name: str, node, role: str) -> np.ndarray:
+        return as_float(self.stored(name, node, role), f"{node.name or 'LSTM'}.{role}")
 
     def check_zero_state(self, name: str, node, role: str, H: int) -> None:
-        """gatescope starts from zero states: a stored or derived initial state must be zeros of width H."""
-        if not name or name in self.inputs:
-            return  # absent (zeros) or supplied by the caller, who then gets gatescope's zero start
+        """gatescope starts from zero states: a stored, supplied or derived initial state must be zeros of width H."""
+        if not name:
+            return  # omitted: zeros
+        if self.origin(name) in self.inputs and self.origin(name) not in self.supplied:
+            raise self.needs_value(self.origin(name), node, role)
         a = self.tensor(name)
         if a is not None and a.ndim == 3 and a.shape[-1] != H:
             raise ModelError(f"LSTM node {node.name!r}: {role} has width {a.shape[-1]} but hidden_size is {H}; "
@@ -99,14 +133,21 @@ class Graph:
 
     def embedding(self, x: str):
         """(table (V, E), ids input name) when the first LSTM reads Gather(stored table, ids)."""
-        n = self.producer.get(x)
-        while n is not None and n.op_type in GLUE:
+        n, dq = self.producer.get(x), None
+        while n is not None and (n.op_type in GLUE or (n.op_type == "DequantizeLinear" and dq is None)):
+            dq = n if n.op_type == "DequantizeLinear" else dq  # quantize_dynamic stores an int8 table
             n = self.producer.get(n.input[0])
         if n is None or n.op_type != "Gather":
             return None, None
         table = self.tensor(n.input[0])
         if table is None or table.ndim != 2:
             return None, None
+        if dq is not None:
+            scale = self.tensor(dq.input[1])
+            zero = self.tensor(dq.input[2]) if len(dq.input) > 2 and dq.input[2] else 0
+            if scale is None or np.size(scale) != 1 or np.size(zero) != 1:
+                return None, None  # a per-axis dequantization of the gathered rows: not read
+            table = (table.astype(np.float32) - np.float32(zero)) * np.float32(scale)  # (V, E)
         return as_float(table, n.input[0]), n.input[1]
 
     def decoder(self, y: str):

@@ -31,7 +31,20 @@ class Parts:
     decoder_bias: NDArray | None = None  # (V,)
     source: dict = field(default_factory=dict)  # file name, format details, framework version
     ignored: list[str] = field(default_factory=list)  # tensors or layers the reader did not use
+    notes: list[str] = field(default_factory=list)  # what the reader assumed or noticed, in sentences
     reference: Any = None  # what verify.py needs to rerun the model in its framework
+
+
+@dataclass(frozen=True)
+class KerasOptions:
+    """What a Keras weights-only file does not record, given by the user (None: inferred, and said so)."""
+
+    activation: str | None = None  # the cell and hidden activation (Keras `activation`)
+    recurrent_activation: str | None = None  # the gates' activation (Keras `recurrent_activation`)
+    layers: tuple[str, ...] | None = None  # the layers to read, in order, by name
+
+    def given(self) -> bool:
+        return any(v is not None for v in (self.activation, self.recurrent_activation, self.layers))
 
 
 def as_float(a, name: str) -> NDArray:
