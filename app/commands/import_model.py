@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"not verified: {v.get('reason')}")
     for caveat in v.get("caveats", []):
         print(f"caveat: {caveat}")
+    if "int8" in v:
+        q = v["int8"]
+        print(f"int8 graph in onnxruntime: max abs diff {q['max']:.2e} (its run-time rounding of X and h; "
+              f"int8 tolerance {q['tolerance']}: {'ok' if q['within'] else 'ABOVE, see the card'})")
     for note in res.notes:
         print(f"note: {note}")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ModelError
 from ..model import Model
 from ..tokenizers import Tokenizer
+from .card import card as _card
 from .parts import KerasOptions, Parts, check_size
 from .vocab import check_length, id_tokenizer, parse_vocab, read_vocab
 
@@ -187,28 +188,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:
-    cfg, src = model.lstm.config, meta["provenance"]["import"]
-    lines = [f"# {meta['name']}", "", meta["description"], "",
-             f"- LSTM: {cfg.num_layers} layer(s), {cfg.num_directions} direction(s), hidden size {cfg.hidden_size}"
-             + (f", projection {cfg.proj_size}" if cfg.proj_size else "") + f", input size {cfg.input_size}",
-             f"- input: {model.input_kind}" + (f", vocabulary of {model.vocab_size} ({model.tokenizer.kind})"
-                                               if model.tokenizer else ""),
-             f"- decoder: {'yes' if model.decoder_weight is not None else 'none'}",
-             f"- file sha256: `{src.get('sha256', '?')}`", "", "## Verification", ""]
-    if record.get("verified"):
-        d = record["max_abs_diff"]
-        lines.append(f"Run in {record['framework']} ({record['reference']}) and in gatescope on a random probe "
-                     f"({record['probe']['batch']} sequences x {record['probe']['steps']} steps): maximum absolute "
-                     f"difference **{record['max']:.2e}** ({'within' if record['passed'] else 'ABOVE'} the "
-                     f"tolerance {record['tolerance']:.0e}).")
-        shown = {k: "shapes differ" if v is None else f"{v:.2e}" for k, v in d.items()}
-        lines += ["", "| compared | max abs diff |", "|---|---|"] + [f"| {k} | {v} |" for k, v in shown.items()]
-        lines += [""] + [f"Caveat: {c}." for c in record.get("caveats", [])] if record.get("caveats") else []
-    else:
-        lines.append(f"Not verified: {record.get('reason')}.")
-    if notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"

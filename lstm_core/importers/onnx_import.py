@@ -31,10 +31,12 @@ from .parts import MAX_FILE_BYTES, Parts, unify_dtype
 
 LSTM_OPS = ("LSTM", "DynamicQuantizeLSTM")
 OTHER_RECURRENT = ("GRU", "RNN", "Scan", "Loop", "DynamicQuantizeGRU")
-# An int8 LSTM is compared with onnxruntime, which also quantizes X and h to uint8 at every step (gatescope
-# runs the dequantized weights in float): a step of 1/255 of each activation's range, summed over a few
-# hundred products, moves the gates by up to a few 1e-2. Measured worst case on the tests' models: see README.
-QUANTIZED_TOLERANCE = 0.05
+# onnxruntime's int8 kernel also rounds X and h to uint8 at every step, which gatescope (float, dequantized
+# weights) does not: on the tests' 2 x 16 models that moves onnxruntime's outputs by 1e-3 (up to 1.4e-3 on
+# the probe, 1e-2 on longer inputs) from its own float graph. The exact check (1e-5) is onnxruntime running
+# the graph with float LSTM nodes holding the dequantized weights; the int8 graph is compared too and
+# flagged above this bound.
+QUANTIZED_TOLERANCE = 0.02
 
 
 def read(path: Path, source: dict, supplied: dict | None = None) -> Parts:
@@ -91,15 +93,16 @@ def read(path: Path, source: dict, supplied: dict | None = None) -> Parts:
     quantized = any(n.op_type == "DynamicQuantizeLSTM" for n in nodes)
     ref = {"model": model, "layout": first["layout"], "vocab_rows": None if emb is None else emb.shape[0],
            "supplied": g.supplied, "sequence_lens": next((s["seq"] for s in specs if s["seq"]), None),
-           "tolerance": QUANTIZED_TOLERANCE if quantized else None, "caveats": [],
+           "float_twin": {k: s["dequantized"] for k, s in enumerate(specs) if s["dequantized"]}, "caveats": [],
+           "int8_tolerance": QUANTIZED_TOLERANCE,
            "bind": stored_batch(model.graph, g, nodes[0], first["layout"])}
     notes = []
     if quantized:
         notes.append("The LSTM weights are int8 (onnxruntime's DynamicQuantizeLSTM): gatescope dequantizes them, "
                      "(q - zero_point) * scale, and runs in float. onnxruntime also quantizes the inputs and h to "
                      "8 bits at every step, and gatescope does not, so the two differ by the activations' rounding.")
-        ref["caveats"].append(f"the LSTM is int8-quantized: onnxruntime rounds X and h to 8 bits at every step and "
-                              f"gatescope does not, so the tolerance is {QUANTIZED_TOLERANCE} instead of 1e-5")
+        ref["caveats"].append("the LSTM nodes are int8 DynamicQuantizeLSTM: the figures above compare onnxruntime "
+                              "running the graph with float LSTM nodes that hold the dequantized weights")
     if first["layout"]:
         notes.append("The LSTM nodes use layout=1 (batch first); gatescope reads the same weights either way.")
         ref["caveats"].append("onnxruntime does not run layout=1 LSTMs, so the graph was run with each LSTM node "

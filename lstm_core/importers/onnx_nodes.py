@@ -66,7 +66,8 @@ def node_spec(node, g: Graph) -> dict:
     return {"H": H, "D": D, "reverse": direction == "reverse", "params": params, "acts": _activations(a, D, node),
             "peep": P is not None,
             "clip": None if clip is None else float(clip), "input_forget": bool(a.get("input_forget", 0)),
-            "layout": int(a.get("layout", 0)), "seq": seq}
+            "layout": int(a.get("layout", 0)), "seq": seq,
+            "dequantized": (W, R) if node.op_type == "DynamicQuantizeLSTM" else None}
 
 
 def stored_batch(graph, g: Graph, node, layout: int) -> dict[str, int]:

@@ -16,13 +16,18 @@ OUTPUTS = ("Y", "Y_h", "Y_c")
 DYNAMIC = 7  # the size given to every dynamic dimension the supplied values do not fix
 
 
-def run_reference(ref: dict, ort) -> dict:
-    """{"output" (B, T, D*H), "h_n"/"c_n" (B, L*D, H), "_x" (B, T, in), "_lengths" (B,) or None}."""
+def run_reference(ref: dict, ort, float_twin: bool = False) -> dict:
+    """{"output" (B, T, D*H), "h_n"/"c_n" (B, L*D, H), "_x" (B, T, in), "_lengths" (B,) or None}.
+
+    float_twin: DynamicQuantizeLSTM nodes become float LSTM nodes holding the dequantized weights.
+    """
     import onnx
 
     m = onnx.ModelProto()
     m.CopyFrom(ref["model"])
     nodes = [n for n in m.graph.node if n.op_type in ("LSTM", "DynamicQuantizeLSTM")]
+    if float_twin:
+        _dequantized_lstm_nodes(m, nodes, ref["float_twin"], onnx)
     for k, n in enumerate(nodes):
         n.output.extend([""] * (3 - len(n.output)))
         for j, role in enumerate(OUTPUTS):
@@ -82,6 +87,19 @@ def _feeds(sess, ref: dict) -> tuple[dict, np.ndarray | None]:
         else:
             feeds[i.name] = rng.standard_normal(shape).astype(dtype)
     return feeds, lengths
+
+
+def _dequantized_lstm_nodes(m, nodes, weights: dict, onnx) -> None:
+    """Replace each DynamicQuantizeLSTM by the standard LSTM with float W [D, 4H, in], R [D, 4H, H]."""
+    for k, (W, R) in weights.items():
+        n = nodes[k]
+        names = [f"gatescope_dequantized_{k}_{r}" for r in "WR"]
+        m.graph.initializer.extend(onnx.numpy_helper.from_array(a, nm) for a, nm in zip((W, R), names, strict=True))
+        ins = list(n.input[:8])
+        ins[1:3] = names
+        del n.input[:]
+        n.input.extend(ins)
+        n.op_type, n.domain = "LSTM", ""
 
 
 def _to_layout0(m, onnx) -> None:
