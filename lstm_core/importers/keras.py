@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from . import keras_weights
 from .keras_layers import build, layer_configs
 from .parts import MAX_FILE_BYTES, KerasOptions, Parts, check_zip
 
@@ -37,7 +38,7 @@ def read(path: Path, source: dict, options: KerasOptions | None = None) -> Parts
         if zipfile.is_zipfile(path):
             return _read_keras_zip(path, source, h5py)
         with h5py.File(path, "r") as f:
-            return _read_h5(f, path, source)
+            return _read_h5(f, path, source, options or KerasOptions())
     except OSError as e:  # h5py reports truncated or corrupt files as OSError
         raise ModelError(f"{path.name}: cannot read the HDF5 data ({str(e).splitlines()[0][:200]}); "
                          "the file is truncated or corrupt") from None
@@ -85,10 +86,12 @@ def _vars(group, sub: str) -> list[np.ndarray]:
     return [_array(g[k], k) for k in sorted(g.keys(), key=int)]
 
 
-def _read_h5(f, path: Path, source: dict) -> Parts:
+def _read_h5(f, path: Path, source: dict, opts: KerasOptions) -> Parts:
     if "model_weights" not in f or "model_config" not in f.attrs:
-        raise ModelError(f"{path.name} holds weights without a model config (save_weights); gatescope needs the "
-                         "whole model: model.save('model.keras') or model.save('model.h5')")
+        return keras_weights.read(f, path, source, opts, _array)
+    if opts.given():
+        raise ModelError(f"{path.name} is a whole Keras model whose config records its layers and activations; "
+                         "--activation, --recurrent-activation and --layers apply to weights-only files")
     config = _json(_text(f.attrs["model_config"]), "model_config")
     version = _text(f.attrs.get("keras_version", f["model_weights"].attrs.get("keras_version", "2")))
     found = []
