@@ -109,6 +109,9 @@ def _h5_weights(cls: str, g) -> dict:
         parts = name.split("/")
         role = parts[-1].removesuffix(":0")
         side = "backward" if any(p.startswith("backward") for p in parts[:-1]) else "forward"
+        if name not in g:
+            raise ModelError(f"layer {g.name.rsplit('/', 1)[-1]!r} lists weight {name!r}, which the file does not "
+                             "hold; it is truncated or damaged")
         roles.setdefault(side if cls in ("LSTM", "Bidirectional") else "layer", {})[role] = _array(g[name], name)
     order = {"forward": ("kernel", "recurrent_kernel", "bias"), "backward": ("kernel", "recurrent_kernel", "bias"),
              "layer": ("embeddings", "kernel", "bias")}

@@ -50,6 +50,8 @@ def read(path: Path, source: dict, supplied: dict | None = None) -> Parts:
     except Exception as e:  # protobuf's DecodeError and friends for truncated or foreign files
         raise ModelError(f"{path.name} is not a readable ONNX model ({type(e).__name__}); "
                          "it may be truncated") from None
+    if any(not isinstance(v, str) for n in model.graph.node for v in (n.op_type, n.name, *n.input, *n.output)):
+        raise ModelError(f"{path.name} is a damaged ONNX model (a node holds names that are not text)")
     _external(model, path.parent, onnx)
     g = Graph(model.graph, onnx, supplied)
     nodes = [n for n in model.graph.node if n.op_type in LSTM_OPS]
