@@ -1,20 +1,25 @@
 """Our traced forward (records i, f, g, o, c, h everywhere) against torch, side by side in one process.
 
 Contenders, all float32, the same weights (a torch `nn.LSTM` init loaded with `from_torch_state_dict`),
-the same thread count for torch and for NumPy's BLAS:
+the same thread count for torch (`torch.set_num_threads`) and for NumPy's BLAS (threadpoolctl):
 - ours:        `lstm.trace(x)`, which records every gate, cell and hidden value;
 - nn.LSTM:     torch's fused forward under `torch.no_grad()`, which records nothing (the anchor);
 - torch loop:  what a user must write in torch to record the gates: per layer, the input projection
                for all steps in one product, then a per-step loop of torch ops storing i, f, g, o, c, h
                into preallocated tensors.
-Repetitions are interleaved (A, B, C, A, B, C, ...) so that noise from other processes hits all three;
-the table reports medians. Run: `python bench/trace_vs_torch.py [--threads 2] [--quick]`.
+Steady state: each contender is warmed up and timed in its own block of calls, blocks alternate between
+contenders (in reversed order every other round) and the table reports medians over blocks. Calls
+interleaved one by one (the "alt" column) let OpenBLAS's spinning threads and torch's OpenMP threads
+compete for the same cores, which slowed nn.LSTM about 2x here; that figure is kept beside, for
+comparison. Grid: batch 1 at T = 100, 500, 2000 and batch 64 at T = 100, 500; 1 and 2 threads.
+Run: `python bench/trace_vs_torch.py [--threads 1,2] [--rounds 5] [--no-loop] [--quick]`.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,10 +55,26 @@ def torch_recording_loop(mod: torch.nn.LSTM, x: torch.Tensor) -> dict[str, torch
     return rec
 
 
-def measure(fns: dict, repeats: int, clock=time.perf_counter) -> dict[str, list[float]]:
-    """Interleaved times in seconds, after one warm-up call each."""
-    for fn in fns.values():
-        fn()
+def steady(fns: dict, rounds: int, calls: int, warmup: int, clock=time.perf_counter) -> dict[str, list[float]]:
+    """Steady state: per round, each contender in its own block (warm-up calls, then `calls` timed calls in a
+    row); the block order reverses every round. Returns each contender's per-call time of every block."""
+    blocks: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            fn = fns[name]
+            for _ in range(warmup):
+                fn()
+            t0 = clock()
+            for _ in range(calls):
+                fn()
+            blocks[name].append((clock() - t0) / calls)
+    return blocks
+
+
+def alternating(fns: dict, repeats: int, clock=time.perf_counter) -> dict[str, list[float]]:
+    """The old figure: single calls interleaved A, B, C, A, B, C... (one library's spinning threads can slow
+    the next call of the other, so this is reported beside the steady state, not instead of it)."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
@@ -79,51 +100,91 @@ def describe_kernels(threads: int, clock: str) -> None:
         print(f"  OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} (forces OpenBLAS's kernel choice)")
 
 
+GOALS = {1: 1.5, 64: 1.2}  # ours / nn.LSTM at batch 1 and batch 64 (issue 2)
+
+
+def grid(quick: bool) -> list[tuple[int, int]]:
+    """(batch, T) pairs: batch 1 at T = 100, 500, 2000; batch 64 at T = 100, 500."""
+    return [(1, 20), (4, 20)] if quick else [(1, 100), (1, 500), (1, 2000), (64, 100), (64, 500)]
+
+
+def run_config(mod, lstm, B: int, T: int, args, clock) -> dict:
+    """Steady-state and alternating times of the three contenders on one (batch, T)."""
+    x = torch.randn(B, T, args.input)
+    xn = x[0].numpy() if B == 1 else x.numpy()  # batch 1 runs unbatched (T, D), as the app does
+    xt = x[0] if B == 1 else x
+    out, _ = mod(xt)
+    err = float(np.abs(lstm.trace(xn).output - out.numpy()).max())
+    fns = {"ours": lambda: lstm.trace(xn), "nn": lambda: mod(xt)}
+    if not args.no_loop:
+        loop_err = float((torch_recording_loop(mod, x)["h"][-1].transpose(0, 1) - out.view(B, T, -1)).abs().max())
+        assert loop_err < 1e-4, f"the torch loop disagrees with nn.LSTM by {loop_err}"
+        fns["loop"] = lambda: torch_recording_loop(mod, x)
+    # Fewer calls per block for the long runs, so every configuration takes seconds, not minutes.
+    calls = max(1, min(args.calls, int(args.calls * 50_000 / (B * T))))
+    st = {k: statistics.median(v) for k, v in steady(fns, args.rounds, calls, args.warmup, clock).items()}
+    alt = {k: statistics.median(v) for k, v in alternating(fns, args.rounds, clock).items()}
+    return {"steady": st, "alt": alt, "err": err, "calls": calls}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=2, help="threads for torch and NumPy's BLAS alike")
-    ap.add_argument("--repeats", type=int, default=9, help="interleaved repetitions per contender")
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts, for torch and NumPy's BLAS alike")
+    ap.add_argument("--rounds", type=int, default=5, help="blocks per contender (their median is reported)")
+    ap.add_argument("--calls", type=int, default=5, help="timed calls per block (fewer for long inputs)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed calls at the start of every block")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--input", type=int, default=65)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--batches", default="1,64", help="comma-separated batch sizes")
+    ap.add_argument("--no-loop", action="store_true", help="skip the torch recording loop (faster)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: this process's CPU time, robust on a busy machine; meaningful with --threads 1")
-    ap.add_argument("--quick", action="store_true", help="a tiny sanity run (T=20, hidden 16, 2 repeats)")
+    ap.add_argument("--quick", action="store_true", help="a tiny sanity run (hidden 16, T=20, 2 rounds)")
     args = ap.parse_args()
-    if args.clock == "cpu" and args.threads != 1:
+    threads = [int(t) for t in args.threads.split(",")]
+    if args.clock == "cpu" and threads != [1]:
         ap.error("--clock cpu adds up every thread's time (and spin-waits): use it with --threads 1")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.quick:
-        args.steps, args.hidden, args.repeats, args.batches = 20, 16, 2, "1,4"
+        args.hidden, args.rounds, args.calls = 16, 2, 2
+    print(f"uptime: {uptime()}")
+    torch.manual_seed(0)
+    mod = torch.nn.LSTM(args.input, args.hidden, args.layers, batch_first=True)
+    lstm = LSTM.from_torch_state_dict(mod.state_dict())
+    rows = []
+    for n in threads:
+        torch.set_num_threads(n)
+        with threadpool_limits(n), torch.no_grad():
+            describe_kernels(n, args.clock)
+            for B, T in grid(args.quick):
+                rows.append((n, B, T, run_config(mod, lstm, B, T, args, clock)))
+                _print_row(*rows[-1], header=len(rows) == 1, loop=not args.no_loop)
+    print(f"\nfloat32, {args.layers} layers, hidden {args.hidden}, input {args.input}, {args.clock} clock. steady: "
+          f"median over {args.rounds} blocks per contender (each block: {args.warmup} warm-up call(s), then timed "
+          "calls in a row; block order alternates); alt: median of single calls interleaved ours, nn.LSTM, loop.")
+    print("ours/nn.LSTM is the cost of recording everything vs torch recording nothing; goal <= 1.5x at batch 1, "
+          "<= 1.2x at batch 64. ours/loop < 1 means faster than recording the gates in torch.")
+    print(f"uptime: {uptime()}")
 
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads), torch.no_grad():
-        describe_kernels(args.threads, args.clock)
-        torch.manual_seed(0)
-        mod = torch.nn.LSTM(args.input, args.hidden, args.layers, batch_first=True)
-        lstm = LSTM.from_torch_state_dict(mod.state_dict())
-        print(f"\nfloat32, T={args.steps}, {args.layers} layers, hidden {args.hidden}, input {args.input}, "
-              f"median of {args.repeats} interleaved runs, {args.clock} clock\n")
-        print(f"{'batch':>5}  {'ours (trace)':>13}  {'nn.LSTM':>9}  {'torch loop':>11}  "
-              f"{'ours/nn.LSTM':>12}  {'ours/loop':>9}  {'max |ours-torch|':>16}")
-        for B in (int(b) for b in args.batches.split(",")):
-            x = torch.randn(B, args.steps, args.input)
-            xn = x[0].numpy() if B == 1 else x.numpy()  # batch 1 runs unbatched (T, D), as the app does
-            xt = x[0] if B == 1 else x
-            out, _ = mod(xt)
-            err = float(np.abs(lstm.trace(xn).output - out.numpy()).max())
-            loop_err = float((torch_recording_loop(mod, x)["h"][-1].transpose(0, 1) - out.view(B, args.steps, -1))
-                             .abs().max())
-            assert loop_err < 1e-4, f"the torch loop disagrees with nn.LSTM by {loop_err}"
-            t = measure({"ours": lambda xn=xn: lstm.trace(xn), "nn": lambda xt=xt: mod(xt),
-                         "loop": lambda x=x: torch_recording_loop(mod, x)}, args.repeats, clock)
-            med = {k: statistics.median(v) for k, v in t.items()}
-            print(f"{B:>5}  {med['ours'] * 1e3:>10.1f} ms  {med['nn'] * 1e3:>6.1f} ms  {med['loop'] * 1e3:>8.1f} ms  "
-                  f"{med['ours'] / med['nn']:>11.2f}x  {med['ours'] / med['loop']:>8.2f}x  {err:>16.2e}")
-        print("\nours/nn.LSTM: cost of recording everything vs torch recording nothing (issue goal: <= 1.5x at "
-              "batch 1, <= 1.2x at batch 64); ours/loop < 1 means faster than recording the gates in torch.")
+
+def _print_row(n: int, B: int, T: int, r: dict, header: bool, loop: bool) -> None:
+    st, alt = r["steady"], r["alt"]
+    if header:
+        print(f"\n{'thr':>3} {'batch':>5} {'T':>5}  {'ours':>9} {'nn.LSTM':>9} {'loop':>9}  {'ours/nn':>7} "
+              f"{'goal':>5}  {'alt ours/nn':>11}  {'ours/loop':>9}  {'max err':>8}")
+    lp = f"{st['loop'] * 1e3:>7.1f}ms" if loop else f"{'-':>9}"
+    ol = f"{st['ours'] / st['loop']:>8.2f}x" if loop else f"{'-':>9}"
+    print(f"{n:>3} {B:>5} {T:>5}  {st['ours'] * 1e3:>7.1f}ms {st['nn'] * 1e3:>7.1f}ms {lp}  "
+          f"{st['ours'] / st['nn']:>6.2f}x {GOALS.get(B, GOALS[64]):>4.1f}x  {alt['ours'] / alt['nn']:>10.2f}x  "
+          f"{ol}  {r['err']:>8.1e}", flush=True)
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except OSError:
+        load = os.getloadavg()
+        return f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
 
 
 if __name__ == "__main__":

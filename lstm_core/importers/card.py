@@ -12,8 +12,8 @@ def _int8_sentence(q: dict) -> str:
     if q["within"]:
         return head
     return head + (" That is more than such rounding explains: onnxruntime's int8 kernel itself departs from the "
-                   "float model here (on CPUs without VNNI, u8 x s8 products saturate unless the graph was "
-                   "quantized with reduce_range=True). gatescope shows what the weights compute.")
+                   "float model here (likely its u8 x s8 products saturating on a CPU without VNNI; graphs quantized "
+                   "with reduce_range=True avoid it). gatescope shows what the weights compute.")
 
 
 def card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:

@@ -152,3 +152,25 @@ def test_the_model_reaches_its_name_only_after_it_read_back(store, tmp_path, mon
                     data={"vocab": '["a", "b", "c", " "]', "name": "another"})
     assert r.status_code == 500 and "did not read back" in r.json()["detail"]
     assert len(list(models.iterdir())) == 1  # nothing new, no temporary file left
+
+
+def test_an_importer_crash_is_a_500_sentence_and_the_server_goes_on(store, tmp_path, monkeypatch):
+    """A bug inside an importer reaches the page as one sentence with the file name and exception type."""
+    import lstm_core.importers as importers
+
+    client, models = store
+    real = importers.import_model
+
+    def boom(*a, **k):
+        raise IndexError("secret internals")
+
+    monkeypatch.setattr(importers, "import_model", boom)
+    r = client.post("/api/models/upload", files={"file": ("my model.onnx", b"\x08\x07rest")})
+    body = r.json()
+    assert r.status_code == 500 and set(body) == {"detail", "code"} and body["code"] == "internal_error"
+    assert "my model.onnx" in body["detail"] and "(IndexError)" in body["detail"]
+    assert "Reporting a problem" in body["detail"] and "secret internals" not in body["detail"]
+    assert not models.exists() or not any(models.iterdir())
+    monkeypatch.setattr(importers, "import_model", real)
+    ok = client.post("/api/models/upload", files={"file": ("lm.safetensors", _lm_bytes(tmp_path))})
+    assert ok.status_code == 200, ok.text
