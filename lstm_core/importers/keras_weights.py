@@ -30,7 +30,7 @@ def attr_list(group, name: str) -> list[str]:
     """Keras 2's load_attributes_from_hdf5_group: `name`, or its chunks name0, name1, ..."""
     raw = list(group.attrs[name]) if name in group.attrs else []
     k = 0
-    while not raw and f"{name}{k}" in group.attrs:
+    while name not in group.attrs and f"{name}{k}" in group.attrs:
         raw += list(group.attrs[f"{name}{k}"])
         k += 1
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in raw]

@@ -45,10 +45,17 @@ def weights():
             "dense": [rng.normal(0, 0.7, (U, V)).astype(np.float32), rng.normal(0, 0.3, (V,)).astype(np.float32)]}
 
 
-def write_keras2(path, layers, version: str = "2.2.4") -> None:
-    """As Keras 2's save_weights writes: layer_names in model order; weights as datasets named by weight name."""
+def write_keras2(path, layers, version: str = "2.2.4", chunks: int = 1) -> None:
+    """As Keras 2's save_weights writes: layer_names in model order; weights as datasets named by weight name.
+
+    chunks > 1 splits layer_names into layer_names0, layer_names1, ... as Keras 2 does for long lists.
+    """
     with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = [name.encode("utf8") for name, _ in layers]
+        names = np.asarray([name.encode("utf8") for name, _ in layers])
+        if chunks == 1:
+            f.attrs["layer_names"] = names
+        for k, part in enumerate(np.array_split(names, chunks) if chunks > 1 else []):
+            f.attrs[f"layer_names{k}"] = part
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = version.encode("utf8")
         for name, ws in layers:
@@ -93,8 +100,9 @@ def test_keras_2_2_file_defaults_to_keras2_hard_sigmoid(tmp_path, weights):
     assert "hard_sigmoid" in card and "2.2.4" in card and "inferred from their weight names" in card
 
 
-def test_keras_2_3_file_defaults_to_sigmoid(tmp_path, weights):
-    write_keras2(tmp_path / "w.h5", keras2_lm(weights), "2.3.1")
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_keras_2_3_file_defaults_to_sigmoid(tmp_path, weights, chunks):
+    write_keras2(tmp_path / "w.h5", keras2_lm(weights), "2.3.1", chunks)
     res = import_model(tmp_path / "w.h5")
     sig = keras3_probs(weights, "sigmoid")
     assert np.abs(_probs(res) - sig).max() < TOL and res.verification["passed"]
