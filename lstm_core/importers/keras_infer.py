@@ -40,10 +40,10 @@ def classify(name: str, sides: dict) -> dict:
         for s in ("forward", "backward") if layer["bidirectional"] else tuple(rec)[:1]:
             d = rec[s]
             k, r, b = d.get("kernel"), d["recurrent_kernel"], d.get("bias")
-            U = r.shape[0]
             if r.ndim != 2 or k is None or k.ndim != 2 or r.shape[1] != k.shape[1]:
                 raise ModelError(f"{label}: kernel {None if k is None else k.shape} and recurrent_kernel {r.shape} "
                                  "are not a recurrent layer's")
+            U = r.shape[0]
             if r.shape[1] != 4 * U:
                 kind = "GRU" if r.shape[1] == 3 * U else "SimpleRNN" if r.shape[1] == U else "unknown"
                 raise ModelError(f"{label} is a {kind} layer (recurrent_kernel {r.shape}); gatescope imports LSTMs")
@@ -76,6 +76,8 @@ def order(layers: list[dict], opts: KerasOptions, recorded: bool) -> tuple[list[
     emb = [la for la in layers if la["kind"] == "embedding"]
     dense = [la for la in layers if la["kind"] == "dense"]
     rec = sorted((la for la in layers if la["kind"] == "lstm"), key=lambda la: _natural(la["name"]))
+    if not rec:
+        raise ModelError("the weights file holds no LSTM layer (no recurrent_kernel of 4 x units columns)")
     if len(emb) > 1 or len(dense) > 1 or len(rec) > MAX_ORDERINGS:
         raise ModelError("the file does not record the order of its layers and it holds too many to infer it; "
                          "pass --layers NAME,... in model order")
