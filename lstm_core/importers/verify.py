@@ -7,8 +7,12 @@ layer and direction, and the decoder's probabilities when there is one. Referenc
 - keras: Keras's own `LSTM` / `Bidirectional` layers rebuilt from the file's config and raw weights
   (the user's model object is never deserialized); Keras 2's hard_sigmoid is passed as clip(0.2x+0.5);
 - onnx: onnxruntime running the file's graph itself, with the LSTM nodes' tensors exposed as outputs,
-  so the glue between layers is checked too.
-Without the framework the record says what could not be verified instead of guessing.
+  so the glue between layers is checked too (onnx_reference.py); an int8 graph is checked exactly
+  through a float twin holding the dequantized weights, and the int8 graph itself is reported under
+  "int8" with its own bound.
+A reader's "caveats" (what the comparison cannot cover, such as cuDNN's layout or assumed activations)
+are copied into the record. Without the framework the record says what could not be verified instead
+of guessing.
 """
 from __future__ import annotations
 
