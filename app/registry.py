@@ -122,8 +122,9 @@ def find(registry: Registry, id: str) -> Entry:
     """The entry for `id`, or a 404 that lists the ids that exist."""
     entry = registry.get(id)
     if entry is None:
-        have = ", ".join(registry.ids) or "none (put .safetensors files in the model directory)"
-        raise ApiError(404, "unknown_model", f"No model {id!r}. Models available: {have}.")
+        if not registry.ids:
+            raise ApiError(404, "unknown_model", "error.unknown_model_none", model=repr(id))
+        raise ApiError(404, "unknown_model", "error.unknown_model", model=repr(id), models=", ".join(registry.ids))
     return entry
 
 

@@ -42,18 +42,16 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
     if model.input_kind == "vector":
         return _trace_vectors(entry, vectors, max_tokens)
     if vectors is not None:
-        raise ApiError(422, "text_required", f"Model {entry.id!r} reads text, not vectors: send \"text\".")
+        raise ApiError(422, "text_required", "error.text_required", model=entry.id)
     if not text:
-        raise ApiError(422, "empty_text", "The text is empty: type at least one character.")
+        raise ApiError(422, "empty_text", "error.empty_text")
     if len(text) > 64 * max_tokens:  # no tokenizer makes a token of fewer than one character per 64
-        raise ApiError(413, "too_long", f"The text has {len(text):,} characters; this server traces at most "
-                       f"{max_tokens:,} tokens. Shorten it, or start the server with a larger --max-tokens.")
+        raise ApiError(413, "too_long", "error.too_long_chars", chars=f"{len(text):,}", max=f"{max_tokens:,}")
     tok = model.encode(text)
     if len(tok.tokens) > max_tokens:
-        raise ApiError(413, "too_long", f"The text has {len(tok.tokens):,} tokens; this server traces at most "
-                       f"{max_tokens:,}. Shorten it, or start the server with a larger --max-tokens.")
+        raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
-        raise ApiError(422, "empty_text", "The text has no tokens (only spaces?): type at least one word.")
+        raise ApiError(422, "empty_text", "error.no_tokens")
     tr, probs, reused = cache.trace_ids(entry.id, model, tok.ids)
     return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), None, reused)
 
@@ -61,13 +59,12 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
 def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int) -> TraceResult:
     model = entry.model
     if vectors is None:
-        raise ApiError(422, "vectors_required", f"Model {entry.id!r} has no vocabulary and takes vectors: "
-                       f'send "vectors" as a list of rows of {model.lstm.config.input_size} numbers.')
+        raise ApiError(422, "vectors_required", "error.vectors_required", model=entry.id,
+                       width=model.lstm.config.input_size)
     if not vectors:
-        raise ApiError(422, "empty_text", "The vector sequence is empty: send at least one row.")
+        raise ApiError(422, "empty_text", "error.no_vectors")
     if len(vectors) > max_tokens:
-        raise ApiError(413, "too_long", f"The input has {len(vectors)} steps; this server traces at most "
-                       f"{max_tokens}. Send fewer rows, or start the server with a larger --max-tokens.")
+        raise ApiError(413, "too_long", "error.too_long_vectors", steps=f"{len(vectors):,}", max=f"{max_tokens:,}")
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
     tr, probs = model.trace_vectors(x)
     T = len(vectors)
@@ -82,8 +79,7 @@ def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
         return None
     bad = [k for k in layers if not 0 <= k < n]
     if bad or not layers:
-        raise ApiError(422, "bad_layers", f"The 'layers' list must name layer indices from 0 to {n - 1} "
-                       f"(this model has {n} layer{'s' if n > 1 else ''}), or be null for all; got {layers}.")
+        raise ApiError(422, "bad_layers", "error.bad_layers", last=n - 1, count=n, got=str(layers))
     return sorted(set(layers))
 
 

@@ -62,7 +62,8 @@ def _act(a: Activation, v: float) -> float:
 
 def _check(name: str, v: int, n: int, what: str) -> None:
     if not 0 <= v < n:
-        raise ModelError(f"{name} {v} does not exist: there are {n} {what} (0 to {n - 1})")
+        raise ModelError(f"{name} {v} does not exist: there are {n} {what} (0 to {n - 1})", f"core.no_such_{name}",
+                         value=v, count=n, last=n - 1)
 
 
 def step_terms(lstm: LSTM, x: NDArray, trace: Trace, layer: int, direction: int, t: int, unit: int,

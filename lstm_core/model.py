@@ -89,7 +89,7 @@ class Model:
 
     def encode(self, text: str) -> Tokens:
         if self.tokenizer is None:
-            raise ModelError("this model has no vocabulary: trace it on vectors instead of text")
+            raise ModelError("this model has no vocabulary: trace it on vectors instead of text", "core.no_vocabulary")
         return self.tokenizer.encode(text)
 
     def inputs(self, ids: NDArray) -> NDArray:
@@ -134,6 +134,7 @@ class Model:
     def trace_vectors(self, x: NDArray, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.lstm.config.input_size:
-            raise ModelError(f"vectors must be (T, {self.lstm.config.input_size}), got {x.shape}")
+            raise ModelError(f"vectors must be (T, {self.lstm.config.input_size}), got {x.shape}", "core.vectors_shape",
+                             width=self.lstm.config.input_size, got=str(x.shape))
         tr = self.lstm.trace(x, record_pre=record_pre)
         return tr, self.decode(tr)

@@ -119,11 +119,12 @@ def run(lstm: Weights, x, h0=None, c0=None, lengths=None, record_pre: bool = Fal
     xb = x if batched else x[None]
     B, T, D = xb.shape
     if cfg.input_size != D:
-        raise ModelError(f"input has {D} features per step but the LSTM expects input_size={cfg.input_size}")
+        raise ModelError(f"input has {D} features per step but the LSTM expects input_size={cfg.input_size}",
+                         "core.input_width", got=D, width=cfg.input_size)
     if T == 0 or B == 0:
         raise ModelError("input has no timesteps: give at least one")
     if not np.issubdtype(xb.dtype, np.number) or not np.isfinite(xb).all():
-        raise ModelError("input must be finite numbers (no NaN or infinity)")
+        raise ModelError("input must be finite numbers (no NaN or infinity)", "core.input_not_finite")
     xt = np.ascontiguousarray(xb.transpose(1, 0, 2), dtype=dt)  # (T, B, D) time-major
     L, Dn, H, Ho = cfg.num_layers, cfg.num_directions, cfg.hidden_size, cfg.output_size
     lens = _lengths(lengths, B, T, batched)

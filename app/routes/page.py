@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.errors import ApiError
+from app.i18n import LANGUAGES, request_language, translate
 from app.settings import ROOT, VERSION
 
 router = APIRouter(include_in_schema=False)
@@ -37,10 +38,18 @@ def _plotly_gz(path: Path) -> bytes:
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    """The explorer page: a shell only; every value reaches it through the JSON API."""
+    """The explorer page: a shell only; every value reaches it through the JSON API.
+
+    Its static text is in the request's language (?lang=, else Accept-Language); <html lang> tells the page
+    which, and the page may switch to the language this browser chose before (static/js/i18n.js).
+    """
     if not (ROOT / "templates" / "index.html").is_file():
-        raise ApiError(500, "no_page", "The page template templates/index.html is missing from this install.")
-    return templates.TemplateResponse(request, "index.html", {"version": VERSION, "plotly_version": plotly_js()[1]})
+        raise ApiError(500, "no_page", "error.no_page")
+    lang = request_language(request)
+    context = {"version": VERSION, "plotly_version": plotly_js()[1], "lang": lang, "languages": LANGUAGES,
+               "t": lambda key, **params: translate(lang, key, **params)}
+    return templates.TemplateResponse(request, "index.html", context,
+                                      headers={"Content-Language": lang, "Vary": "Accept-Language"})
 
 
 @router.get("/vendor/plotly.min.js")
@@ -48,7 +57,7 @@ def plotly_min_js(request: Request) -> Response:
     """Plotly.js as installed with the plotly Python package."""
     path, _ = plotly_js()
     if not path.is_file():
-        raise ApiError(500, "no_plotly", "Plotly.js is not installed on the server: pip install plotly.")
+        raise ApiError(500, "no_plotly", "error.no_plotly")
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(_plotly_gz(path), media_type="text/javascript; charset=utf-8",
                         headers={**LONG_CACHE, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})

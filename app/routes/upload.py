@@ -24,11 +24,10 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from app import service
-from app.errors import ApiError
+from app.errors import ApiError, from_model_error
 from app.registry import Registry, RegistryDep
 from app.schemas import Error, ModelInfo
 from lstm_core import Model, ModelError, load_model, save_model
-from lstm_core.errors import unexpected
 
 router = APIRouter(tags=["models"])
 log = logging.getLogger("gatescope.upload")
@@ -48,14 +47,12 @@ class UploadInfo(ModelInfo):
 async def upload(request: Request, registry: RegistryDep) -> dict:
     """Import an uploaded model file, verify it against its framework and add it to the picker."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ApiError(415, "not_multipart", "Send the model as multipart/form-data with the file in a field "
-                       "named 'file' (what a browser form or FormData sends).")
+        raise ApiError(415, "not_multipart", "error.not_multipart")
     try:
         form = await request.form(max_files=2, max_fields=8)
     except (MultiPartException, HTTPException) as e:
         message = getattr(e, "message", None) or getattr(e, "detail", "")
-        raise ApiError(400, "bad_multipart", f"The multipart body could not be read ({message}); the upload may "
-                       "have been cut off. Send it again.") from None
+        raise ApiError(400, "bad_multipart", "error.bad_multipart", reason=message) from None
     fields = {}
     try:
         for key, value in form.multi_items():
@@ -70,13 +67,12 @@ async def upload(request: Request, registry: RegistryDep) -> dict:
 
 def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> dict:
     if "file" not in fields or not fields["file"][1]:
-        raise ApiError(422, "no_file", "The upload has no model file (or it was cut off): put the file in "
-                       "the form field 'file' and send it again.")
+        raise ApiError(422, "no_file", "error.no_file")
     filename, data = fields["file"]
     vocab = fields.get("vocab", (None, b""))[1]
     tokenizer = _text(fields, "tokenizer") or None
     if tokenizer not in (None, "char", "word"):
-        raise ApiError(422, "bad_tokenizer", f"tokenizer must be 'char' or 'word', not {tokenizer!r}.")
+        raise ApiError(422, "bad_tokenizer", "error.bad_tokenizer", got=repr(tokenizer))
     name = re.sub(r"\s+", " ", _text(fields, "name") or Path(filename or "model").stem).strip()[:80] or "model"
     digest = hashlib.sha256()
     for part in (data, b"\0vocab\0", vocab, b"\0", (tokenizer or "").encode(), b"\0", name.encode()):
@@ -98,15 +94,16 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
         try:
             res = import_model(src, vocab=vocab_path, tokenizer=tokenizer, name=name)
         except ModelError as e:
-            shown = str(e).replace(src.name, filename or "the file")
-            raise ApiError(422, "import_failed", _sentence(shown)) from None
+            raise from_model_error(422, "import_failed", e, lambda s: s.replace(src.name, filename or "the file")) \
+                from None
         except Exception as e:  # a bug in an importer: logged for us, one sentence for the user
             log.exception("import of an upload named %r failed", filename)
-            raise ApiError(500, "internal_error", unexpected("importing", e, filename)) from None
+            raise ApiError(500, "internal_error", "error.unexpected_import", file=filename or "the file",
+                           type=type(e).__name__) from None
         v = res.verification
         if v.get("verified") and not v.get("passed"):
-            raise ApiError(422, "verification_failed", f"gatescope does not reproduce {v['framework']} on this file "
-                           f"(max abs difference {v['max']:.2e}, tolerance {v['tolerance']:.0e}); it was not added.")
+            raise ApiError(422, "verification_failed", "error.verification_failed", framework=v["framework"],
+                           max=f"{v['max']:.2e}", tolerance=f"{v['tolerance']:.0e}")
     entry = registry.add(model_id, *_store(res.model, registry.model_dir, model_id))
     return {**service.model_info(entry), "notes": list(res.notes), "created": True}
 
@@ -122,8 +119,7 @@ def _store(model: Model, model_dir: Path, model_id: str) -> tuple[Model, Path]:
         try:
             stored = load_model(tmp)
         except ModelError as e:
-            raise ApiError(500, "store_failed", f"The imported model did not read back from the model directory "
-                           f"({e}); it was not added.") from None
+            raise ApiError(500, "store_failed", "error.store_failed", reason=str(e)) from None
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -135,8 +131,4 @@ def _text(fields: dict, key: str) -> str:
     try:
         return raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise ApiError(422, "bad_field", f"The form field {key!r} is not UTF-8 text.") from None
-
-
-def _sentence(s: str) -> str:
-    return s[:1].upper() + s[1:].rstrip(".") + "."
+        raise ApiError(422, "bad_field", "error.bad_field", field=repr(key)) from None

@@ -62,7 +62,8 @@ def sniff(path: str | os.PathLike) -> str:
     if ext == ".onnx" or head[:1] == b"\x08":  # protobuf field 1 (ir_version), varint
         return "onnx"
     raise ModelError(f"{path.name} is not a format gatescope imports: expected a PyTorch state dict "
-                     "(.safetensors, .pt), a Keras model (.keras, .h5) or an ONNX graph (.onnx)")
+                     "(.safetensors, .pt), a Keras model (.keras, .h5) or an ONNX graph (.onnx)", "core.unknown_format",
+                     file=path.name)
 
 
 def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenizer | list[str] | None = None,

@@ -74,9 +74,10 @@ def check_size(path, limit: int = MAX_FILE_BYTES) -> int:
     except OSError as e:
         raise ModelError(f"cannot read {os.path.basename(str(path))}: {e.strerror}") from None
     if size > limit:
-        raise ModelError(f"the file is {size / 2**20:.0f} MiB; the import limit is {limit / 2**20:.0f} MiB")
+        raise ModelError(f"the file is {size / 2**20:.0f} MiB; the import limit is {limit / 2**20:.0f} MiB",
+                         "core.file_too_big", size=f"{size / 2**20:.0f}", limit=f"{limit / 2**20:.0f}")
     if size == 0:
-        raise ModelError("the file is empty")
+        raise ModelError("the file is empty", "core.file_empty")
     return size
 
 

@@ -51,7 +51,7 @@ def read_pt(path: Path) -> dict:
     except ImportError:
         raise ModelError(f"{path.name} is a PyTorch pickle and torch is not installed here; gatescope never "
                          "unpickles without torch's weights-only loader. Save the state dict with "
-                         "safetensors.torch.save_file instead.") from None
+                         "safetensors.torch.save_file instead.", "core.no_torch", file=path.name) from None
     if zipfile.is_zipfile(path):  # torch.save's format since 1.6: refuse bombs before torch inflates them
         try:
             z = zipfile.ZipFile(path)
@@ -64,7 +64,8 @@ def read_pt(path: Path) -> dict:
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelError(f"{path.name}: torch.load(weights_only=True) refused the file ({first[:300]}). "
-                         "gatescope reads state dicts only: save model.state_dict(), not the model object.") from None
+                         "gatescope reads state dicts only: save model.state_dict(), not the model object.",
+                         "core.pickle_refused", file=path.name, reason=first[:300]) from None
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
@@ -93,7 +94,7 @@ def from_state_dict(sd: dict, mapping: dict | None = None, source: dict | None =
         pre = next(iter(groups))
     elif not groups:
         raise ModelError("no LSTM weights found: expected nn.LSTM names such as weight_ih_l0 "
-                         "or nn.LSTMCell names such as weight_ih")
+                         "or nn.LSTMCell names such as weight_ih", "core.no_lstm")
     else:
         raise ModelError(f"several LSTM modules found ({_names(groups)}); choose one with --map lstm=<prefix>")
     cell = all(_PARAM.match(k)["sfx"] is None for k in groups[pre])

@@ -93,4 +93,5 @@ def id_tokenizer(size: int) -> Tokenizer:
 def check_length(tok: Tokenizer, rows: int, what: str) -> None:
     if len(tok) != rows:
         raise ModelError(f"the vocabulary has {len(tok)} tokens but the model's {what} has {rows} rows; "
-                         "give the vocabulary the model was trained with")
+                         "give the vocabulary the model was trained with", "core.vocab_length", tokens=len(tok),
+                         what=what, rows=rows)

@@ -1,9 +1,10 @@
 // The only module that talks to the server (fetch, and XMLHttpRequest for upload progress). Every refusal
-// becomes an ApiError carrying the server's sentence; trace answers come back with i, f, g, o, c, h decoded
-// by arrays.js.
+// becomes an ApiError carrying the server's sentence, in the page's language (every request says it in
+// Accept-Language); trace answers come back with i, f, g, o, c, h decoded by arrays.js.
 
 import { decodeArray } from './arrays.js';
 import { QUANTITIES } from './format.js';
+import { language, t } from './i18n.js';
 
 /** A refused request, carrying the server's sentence (`detail`) for the person at the keyboard. */
 export class ApiError extends Error {
@@ -15,21 +16,35 @@ export class ApiError extends Error {
 }
 
 async function request(path, body) {
-  const init = body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  const headers = { 'Accept-Language': language() };
+  const init = body === undefined ? { headers } : {
+    method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   };
   let r;
   try {
     r = await fetch(path, init);
   } catch {
-    throw new ApiError(0, 'The gatescope server does not answer: is `python -m app serve` still running?', 'offline');
+    throw new ApiError(0, t('api.offline'), 'offline');
   }
   const json = await r.json().catch(() => null);
   if (!r.ok) {
-    const detail = json && typeof json.detail === 'string' ? json.detail : `The server answered ${r.status}.`;
+    const detail = json && typeof json.detail === 'string' ? json.detail : t('api.status', { status: r.status });
     throw new ApiError(r.status, detail, json && json.code);
   }
   return json;
+}
+
+/** The message catalog of language `lang` (static/i18n/<lang>.json), for i18n.js. */
+export async function getCatalog(lang) {
+  let r;
+  try {
+    r = await fetch(`/static/i18n/${encodeURIComponent(lang)}.json`);
+  } catch {
+    r = null;
+  }
+  // The catalogs are not loaded yet, so this one sentence cannot come from them.
+  if (!r || !r.ok) throw new ApiError(r ? r.status : 0, `The message catalog ${lang} did not load.`, 'no_catalog');
+  return r.json();
 }
 
 /** Every model the server offers: [ModelInfo]. */
@@ -64,18 +79,18 @@ export function uploadModel(form, onProgress = () => {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/models/upload');
+    xhr.setRequestHeader('Accept-Language', language());
     xhr.responseType = 'json';
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onload = () => {
       const json = xhr.response;
       if (xhr.status >= 200 && xhr.status < 300) resolve(json);
       else {
-        const detail = json && typeof json.detail === 'string' ? json.detail : `The server answered ${xhr.status}.`;
+        const detail = json && typeof json.detail === 'string' ? json.detail : t('api.status', { status: xhr.status });
         reject(new ApiError(xhr.status, detail, json && json.code));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, 'The upload did not reach the server: is `python -m app serve` still '
-      + 'running?', 'offline'));
+    xhr.onerror = () => reject(new ApiError(0, t('api.upload_offline'), 'offline'));
     xhr.send(form);
   });
 }

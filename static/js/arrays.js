@@ -1,6 +1,8 @@
 // The trace's arrays in the page: decoding the wire forms into {data: Float32Array, shape}, and reading them.
 // Quantity arrays have shape [L', D, T, H]: layer slot (index into trace.layers), direction, time, unit.
 
+import { t } from './i18n.js';
+
 function base64Bytes(b64) {
   if (Uint8Array.fromBase64) return Uint8Array.fromBase64(b64);
   const s = atob(b64);
@@ -28,7 +30,7 @@ export function decodeArray(x) {
     flatten(x, flat, shape.length);
     return { data: Float32Array.from(flat), shape };
   }
-  if (x.dtype !== 'u2') throw new Error(`The page cannot read arrays of dtype ${x.dtype}.`);
+  if (x.dtype !== 'u2') throw new Error(t('api.dtype', { dtype: x.dtype }));
   const bytes = base64Bytes(x.bdata);
   // The wire is little-endian, as is every platform browsers run on, so the bytes are viewed in place.
   const q = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);

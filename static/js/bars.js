@@ -1,7 +1,8 @@
 // Bar charts of every unit's f, i, o and c at the current timestep: scrub or play to watch the gates move.
 
 import { at } from './arrays.js';
-import { colourOf, NAMES, plotLabel } from './format.js';
+import { colourOf, plotLabel, quantityName } from './format.js';
+import { t as tr } from './i18n.js';
 import { baseLayout, CONFIG, onPointClick } from './plot.js';
 import { any } from './view.js';
 
@@ -28,16 +29,16 @@ function figure(ctx, cMax) {
     return {
       type: 'bar', x, y, xaxis: 'x', yaxis: k ? `y${k + 1}` : 'y', name: q,
       marker: { color, line: { color: '#000', width: chosen } },
-      hovertemplate: `unit %{x}<br>${q} = %{y:.4f}<extra></extra>`,
+      hovertemplate: `${tr('bars.hover', { q })}<extra></extra>`,
     };
   });
   const gap = 0.06;
   const h = (1 - gap * 3) / 4;
   const layout = baseLayout({
     height: 640, margin: { l: 70, r: 20, t: 48, b: 50 }, showlegend: false, bargap: 0.1,
-    title: { text: `Every unit at t = ${t} (“${plotLabel(ctx.trace.tokens[t] ?? '')}”)`,
+    title: { text: tr('bars.plot_title', { t, token: plotLabel(ctx.trace.tokens[t] ?? '') }),
       x: 0.01, xanchor: 'left', font: { size: 20 } },
-    xaxis: { type: 'category', title: { text: 'unit' }, tickfont: { size: 12 }, anchor: 'y4' },
+    xaxis: { type: 'category', title: { text: tr('axis.unit') }, tickfont: { size: 12 }, anchor: 'y4' },
   });
   ROWS.forEach((q, k) => {
     const top = 1 - k * (h + gap);
@@ -47,7 +48,8 @@ function figure(ctx, cMax) {
     };
   });
   layout.annotations = ROWS.map((q, k) => ({
-    text: NAMES[q], xref: 'paper', yref: 'paper', x: 1, y: 1 - k * (h + gap), xanchor: 'right', yanchor: 'bottom',
+    text: quantityName(q), xref: 'paper', yref: 'paper', x: 1, y: 1 - k * (h + gap), xanchor: 'right',
+    yanchor: 'bottom',
     showarrow: false, font: { size: 14, color: '#444' },
   }));
   return [data, layout];

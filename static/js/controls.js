@@ -1,7 +1,8 @@
 // The pickers in the header (model, layer, direction, quantity, order) and the state <-> URL mapping,
 // so any view can be shared as a link.
 
-import { NAMES, QUANTITIES } from './format.js';
+import { QUANTITIES, quantityName } from './format.js';
+import { explicit, language, t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,14 +19,25 @@ function options(select, pairs, value) {
   select.value = String(value);
 }
 
+/** The quantity and order pickers, labelled in the page's language. */
+function labelled(state) {
+  options($('quantity'), QUANTITIES.map((q) => [q, quantityName(q)]), state.quantity);
+  options($('order'), ORDERS.map((o) => [o, t(`order.${o}`)]), state.order);
+}
+
 export const controls = {
-  init(models, onChange) {
+  init(models, state, onChange) {
     options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
-    options($('quantity'), QUANTITIES.map((q) => [q, NAMES[q]]), 'c');
-    options($('order'), Object.entries(ORDERS), 'index');
+    labelled(state);
     for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
+  },
+
+  /** Relabel the pickers after a language switch. */
+  relabel(state, info) {
+    labelled(state);
+    if (info) this.sync(state, info);
   },
 
   /** Add a model (just uploaded) to the model picker, once. */
@@ -44,8 +56,9 @@ export const controls = {
     state.direction = Math.min(state.direction, info.directions - 1);
     $('model').value = info.id;
     options($('layer'), Array.from({ length: info.layers }, (_, l) => [l, `${l}`]), state.layer);
-    options($('direction'), info.directions === 2 ? [[0, 'forward'], [1, 'backward']]
-      : [[0, info.reverse ? 'backward' : 'forward']],
+    const [forward, backward] = [t('direction.forward'), t('direction.backward')];
+    options($('direction'), info.directions === 2 ? [[0, forward], [1, backward]]
+      : [[0, info.reverse ? backward : forward]],
       state.direction);
     $('layer').disabled = info.layers === 1;
     $('direction').disabled = info.directions === 1;
@@ -64,7 +77,7 @@ export function readUrl() {
     if (Number.isFinite(v) && v >= 0) state[k] = v;
   }
   if (QUANTITIES.includes(p.get('quantity'))) state.quantity = p.get('quantity');
-  if (Object.hasOwn(ORDERS, p.get('order') ?? '')) state.order = p.get('order');
+  if (ORDERS.includes(p.get('order'))) state.order = p.get('order');
   return state;
 }
 
@@ -78,6 +91,7 @@ export function writeUrl(state) {
     for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order']) {
       if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
     }
+    if (explicit()) p.set('lang', language()); // a chosen language travels with the link
     history.replaceState(null, '', `${location.pathname}?${p}`);
   }, 300);
 }

@@ -1,10 +1,12 @@
 // Shared helpers for the views: quantity names, safe token labels, colour scales, number formatting.
 // Nothing here touches the DOM or the network.
 
+import { t } from './i18n.js';
+
 export const QUANTITIES = ['i', 'f', 'g', 'o', 'c', 'h'];
-export const NAMES = {
-  i: 'input gate i', f: 'forget gate f', g: 'candidate g', o: 'output gate o', c: 'cell state c', h: 'hidden state h',
-};
+
+/** "forget gate f", in the page's language. */
+export const quantityName = (q) => t(`quantity.${q}`);
 export const isGate = (q) => q === 'i' || q === 'f' || q === 'o';
 
 // Okabe-Ito: a palette that stays distinct for the common colour-vision deficiencies.
@@ -73,14 +75,9 @@ export function tickStride(n, width, px) {
   return Math.max(1, Math.ceil(n / Math.max(1, Math.floor(width / px))));
 }
 
-const ordinal = (k) => {
-  const teen = k % 100 >= 11 && k % 100 <= 13;
-  return `${k}${teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' })[k % 10] || 'th'}`;
-};
-
 /** The sentence a view shows when its time axis labels only every k-th token (null when k is 1). */
 export function thinNote(k) {
-  return k > 1 ? `Time axis labels show every ${ordinal(k)} token to stay readable; hover or zoom for each one.` : null;
+  return k > 1 ? t('note.thin', { k }) : null;
 }
 
 /** True when the shown direction reads right to left: the backward half of a bidirectional layer, or a

@@ -6,7 +6,8 @@
 
 import { block } from './arrays.js';
 import { axis, cellAt, colourBars, paint, place } from './cells.js';
-import { colourRange, NAMES, QUANTITIES, isGate, thinNote, visible } from './format.js';
+import { colourRange, QUANTITIES, isGate, quantityName, thinNote, visible } from './format.js';
+import { t } from './i18n.js';
 import { baseLayout, emit, rowMarker, timeMarker } from './plot.js';
 import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 import { any } from './view.js';
@@ -71,11 +72,11 @@ function figure(ctx) {
     };
     layout[axis(k, 'yaxis')] = {
       domain: [bottom, top], range: [order.length - 0.5, -0.5], showgrid: false, zeroline: false,
-      title: { text: 'unit' }, tickfont: { size: 13 }, anchor: axis(k, 'x'), ...unitTicks(order),
+      title: { text: t('axis.unit') }, tickfont: { size: 13 }, anchor: axis(k, 'x'), ...unitTicks(order),
       ticklabeloverflow: 'allow', // else Plotly measures every label against every other on each redraw
     };
     layout.annotations.push({
-      text: NAMES[q], xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'bottom',
+      text: quantityName(q), xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'bottom',
       yshift: k === 0 ? 36 : 2, showarrow: false, font: { size: 19 },
     });
     return {
@@ -83,9 +84,10 @@ function figure(ctx) {
       visible: false, // cells.js paints the cells; Plotly draws them only in the PNG export
       text: z.map(() => ctx.labels), // one shared array: hover names the token without T*H copies
       ...colourRange(q, maxAbs),
-      hovertemplate: `token %{text}<br>position %{x}<br>unit %{y}<br>${q} = %{z:.4f}<extra></extra>`,
+      hovertemplate: `${t('heatmaps.hover', { q })}<extra></extra>`,
       showscale: false,
-      colorbar: { title: { text: isGate(q) ? `${q} (0 to 1)` : `${q} (0 = white)`, side: 'right' }, thickness: 16,
+      colorbar: { title: { text: t(isGate(q) ? 'heatmaps.scale_gate' : 'heatmaps.scale_signed', { q }), side: 'right' },
+        thickness: 16,
         len: rowPx / inner, y: (top + bottom) / 2, yanchor: 'middle' },
     };
   });
@@ -122,8 +124,8 @@ export function create(el) {
     const cell = shown && cellAt(plot, ev, shown.data, shown.T);
     if (!cell) { tip.hidden = true; return; }
     const d = shown.data[cell.k];
-    const lines = [`token ${visible(shown.tokens[cell.t])}`, `position ${cell.t}`, `unit ${d.y[cell.r]}`,
-      `${d.name} = ${d.z[cell.r][cell.t].toFixed(4)}`];
+    const lines = [t('hover.token', { token: visible(shown.tokens[cell.t]) }), t('hover.position', { t: cell.t }),
+      t('hover.unit', { unit: d.y[cell.r] }), `${d.name} = ${d.z[cell.r][cell.t].toFixed(4)}`];
     tip.replaceChildren(...lines.map((s) => Object.assign(document.createElement('div'), { textContent: s })));
     tip.hidden = false;
     const right = cell.x > plot.clientWidth / 2; // keep the box inside the figure

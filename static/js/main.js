@@ -6,6 +6,9 @@
 import * as api from './api.js';
 import { block } from './arrays.js';
 import { plotLabel } from './format.js';
+import * as i18n from './i18n.js';
+import { t } from './i18n.js';
+import { localisePlotly } from './plot.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
 import * as heatmaps from './heatmaps.js';
@@ -19,7 +22,7 @@ import { controls, readUrl, writeUrl } from './controls.js';
 import { scheduler } from './scheduler.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
-import { CHANGES, any } from './view.js';
+import { CHANGES, any, everything } from './view.js';
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
@@ -43,6 +46,7 @@ let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
 let stepResult = null;
+let statusLine = null; // [key, params] of the status shown, so a language switch can say it again
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
 // follow-up with the latest text, and a response older than what is on screen is never drawn.
@@ -55,11 +59,22 @@ const waiting = []; // versions typed but not yet on screen
 let stepSeq = 0;
 let stepTimer = null;
 
-function status(text, error = false) {
+/** Show `text` in the status line; `line` ([key, params]) lets a language switch say it again. */
+function status(text, error = false, line = null) {
   const el = $('status');
   el.textContent = text;
+  statusLine = line;
   el.classList.toggle('error', error);
   el.setAttribute('role', error ? 'alert' : 'status');
+}
+
+/** The status line for trace `tr`: tokens, layers, directions, units, unknown tokens. */
+function shapeLine(tr) {
+  const [, D, , H] = tr.i.shape;
+  const parts = [t('status.tokens', { count: tr.steps }), `${t('status.layers', { count: info.layers })} × `
+    + `${t('status.directions', { count: D })} × ${t('status.units', { count: H })}`];
+  if (tr.oov.length) parts.push(t('status.unknown', { count: tr.oov.length }));
+  return parts.join(' · ');
 }
 
 function context() {
@@ -122,9 +137,7 @@ async function show(tr, text, v) {
     }
   });
   window.gatescope.rendered = { text, model: tr.model, steps: tr.steps, version: v };
-  const [L, D, , H] = tr.i.shape;
-  status(`${tr.steps} tokens · ${info.layers} layer${L > 1 ? 's' : ''} × ${D} direction${D > 1 ? 's' : ''} × `
-    + `${H} units${tr.oov.length ? ` · ${tr.oov.length} unknown` : ''}`);
+  status(shapeLine(tr));
 }
 
 async function send() {
@@ -138,7 +151,7 @@ async function send() {
   dirty = false;
   if (info.input === 'vector' && !rows) return; // the vector panel says why
   if (!text && !rows) {
-    status('The text is empty: type at least one character.', true);
+    status(t('error.empty_text'), true, ['error.empty_text']);
     return;
   }
   inflight = true;
@@ -176,10 +189,10 @@ function requestStep() {
 async function fetchStep() {
   const seq = ++stepSeq;
   const t0 = performance.now();
-  const { layer, direction, t, unit: u } = state;
+  const { layer, direction, unit: u } = state;
   try {
     stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors, layer,
-      direction, t, unit: u });
+      direction, t: state.t, unit: u });
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
     stepResult = e.message;
@@ -219,6 +232,14 @@ function onInput() {
   want();
 }
 
+/** What the chosen model is: its summary from the catalogs for the shipped models, else its file's description. */
+function about() {
+  const key = `model.${info.id}.summary`;
+  const summary = i18n.has(key) ? t(key) : info.description;
+  $('model-about').textContent = summary;
+  $('model-about').hidden = !summary;
+}
+
 async function loadModel(id) {
   info = await api.getModel(id);
   state.model = info.id;
@@ -226,6 +247,23 @@ async function loadModel(id) {
   panels.upload.showModel(info);
   panels.vectors.show(info);
   $('text').hidden = info.input === 'vector';
+  about();
+}
+
+/** The language changed (i18n.js has translated the shell): say everything else again in it. */
+function onLanguage() {
+  localisePlotly();
+  controls.relabel(state, info);
+  if (info) {
+    panels.upload.showModel(info);
+    about();
+  }
+  const failed = $('status').classList.contains('error');
+  if (statusLine) status(t(...statusLine), failed, statusLine);
+  else if (failed) want(); // the server's sentence: ask again, and it answers in the new language
+  else if (current) status(shapeLine(current.trace));
+  writeUrl(state);
+  if (current) redraw(everything());
 }
 
 /** A picker changed: model refetches; layer, direction, quantity and order only redraw. */
@@ -245,7 +283,12 @@ async function start() {
   // For tests and the console: the state, the last text drawn, the view registry and, from the first draw,
   // the view objects (`views`) and `idle()`, which resolves once every view has caught up.
   window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
-    views: null, idle: () => (views ? views.idle() : Promise.resolve()) };
+    views: null, idle: () => (views ? views.idle() : Promise.resolve()), i18n };
+  await i18n.init(api.getCatalog);
+  localisePlotly();
+  $('lang').value = i18n.language();
+  $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
+  document.addEventListener('gs:language', onLanguage);
   panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want) };
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
@@ -256,10 +299,10 @@ async function start() {
   });
   const models = await api.listModels();
   if (!models.length) {
-    status('No models are installed: put a <id>.safetensors file in the models/ directory and restart.', true);
+    status(t('status.no_models'), true, ['status.no_models']);
     return;
   }
-  controls.init(models, onControl);
+  controls.init(models, state, onControl);
   await loadModel(models.some((m) => m.id === state.model) ? state.model : models[0].id);
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);

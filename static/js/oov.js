@@ -1,6 +1,7 @@
 // Out-of-vocabulary tokens: a sentence naming what this model does not know, and the text with them marked.
 
 import { visible } from './format.js';
+import { t as tr } from './i18n.js';
 
 const quote = (tok) => `“${visible(tok)}”`;
 
@@ -26,13 +27,12 @@ function draw(box, sentence, text, ctx) {
     text.replaceChildren();
     return;
   }
-  const what = ctx.info.tokenizer === 'word' ? 'word' : 'character';
   const n = unknown.length;
-  const listed = unknown.slice(0, 40).map(quote).join(' ') + (n > 40 ? ` and ${n - 40} more` : '');
-  const fed = ctx.info.unk ? `the unknown token ${quote(ctx.info.unk)}` : 'an all-zero input';
-  sentence.textContent = `${ctx.info.name} does not know ${n === 1 ? `this ${what}` : `these ${n} ${what}s`}: `
-    + `${listed}. ${oov.length === 1 ? 'It is' : `Its ${oov.length} occurrences are`} marked below and fed to the `
-    + `model as ${fed}, so the gates still run but the model cannot tell ${n === 1 ? 'it' : 'them'} apart.`;
+  const list = unknown.slice(0, 40).map(quote).join(' ') + (n > 40 ? tr('oov.more', { count: n - 40 }) : '');
+  const fed = ctx.info.unk ? tr('oov.fed_unk', { token: quote(ctx.info.unk) }) : tr('oov.fed_zero');
+  const words = ctx.info.tokenizer === 'word';
+  const what = tr(words ? 'oov.unknown_words' : 'oov.unknown_chars', { model: ctx.info.name, count: n, list });
+  sentence.textContent = `${what} ${tr(words ? 'oov.fed_words' : 'oov.fed_chars', { count: oov.length, fed })}`;
   // Mark the typed text itself (spans are code-point offsets), so what is shown is exactly what was typed.
   const chars = Array.from(ctx.text);
   const parts = [];
@@ -42,7 +42,7 @@ function draw(box, sentence, text, ctx) {
     if (a > from) parts.push(chars.slice(from, a).join(''));
     const m = document.createElement('mark');
     m.textContent = visible(chars.slice(a, b).join(''));
-    m.title = `t=${t}: not in this model's vocabulary`;
+    m.title = tr('oov.mark_title', { t });
     parts.push(m);
     from = b;
   }

@@ -1,11 +1,7 @@
 // Orders the units (rows of the heatmaps, bars of the bar charts) so patterns are easier to see.
 
-export const ORDERS = {
-  index: 'unit index',
-  mean: 'mean over time (high first)',
-  variance: 'variance over time (high first)',
-  similarity: 'similarity (units with alike time courses side by side)',
-};
+/** The orders offered; each is named by the catalog key order.<name>. */
+export const ORDERS = ['index', 'mean', 'variance', 'similarity'];
 
 /** Per-unit mean and variance over time of a (T, H) block. */
 function moments(x, T, H) {

@@ -1,13 +1,40 @@
-// Plotly settings every view shares: big readable type, offline PNG/SVG export, markers for t and unit.
+// Plotly settings every view shares: big readable type, offline PNG/SVG export, markers for t and unit,
+// and Plotly's own words (modebar tooltips, notices) in the page's language.
+
+import { language, t } from './i18n.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
 
 export const CONFIG = {
   displaylogo: false,
+  // plotly.js 4 adds a "Share chart..." button that uploads the figure to Plotly Cloud; nothing leaves this machine.
+  showSendToCloud: false,
   responsive: true,
   modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'],
   toImageButtonOptions: { format: 'png', scale: 2 },
+  locale: 'en',
 };
+
+// Plotly's English strings that can show in our figures -> the catalog key of their translation.
+const PLOTLY_WORDS = {
+  Zoom: 'plotly.zoom', Pan: 'plotly.pan', 'Zoom in': 'plotly.zoom_in', 'Zoom out': 'plotly.zoom_out',
+  'Reset axes': 'plotly.reset_axes', Autoscale: 'plotly.autoscale', 'Download plot as a PNG': 'plotly.download_png',
+  'Download plot': 'plotly.download', 'Toggle Spike Lines': 'plotly.spikes',
+  'Show closest data on hover': 'plotly.hover_closest', 'Compare data on hover': 'plotly.hover_compare',
+  'Toggle show closest data on hover': 'plotly.hover_toggle', 'Double-click to zoom back out': 'plotly.zoom_back',
+  'Double-click on legend to isolate one trace': 'plotly.legend_isolate',
+  'Sorry, there was a problem downloading your image!': 'plotly.download_failed',
+};
+
+/** Give Plotly the page's language; figures drawn (or redrawn) from now on use it. */
+export function localisePlotly() {
+  const lang = language();
+  if (lang !== 'en') {
+    const dictionary = Object.fromEntries(Object.entries(PLOTLY_WORDS).map(([en, key]) => [en, t(key)]));
+    Plotly.register({ moduleType: 'locale', name: lang, dictionary });
+  }
+  CONFIG.locale = lang;
+}
 
 /** A base layout with projector-sized type; `extra` is merged on top. */
 export function baseLayout(extra) {

@@ -2,6 +2,7 @@
 // and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text.
 
 import { fmt, visible } from './format.js';
+import { t as tr } from './i18n.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
 import { any } from './view.js';
@@ -27,7 +28,8 @@ function column(ctx, p) {
     const name = document.createElement('b');
     name.textContent = visible(tok);
     cell.append(name, ` ${Math.round(pr * 100)}%`);
-    cell.title = `after “${visible(ctx.trace.tokens[p])}” (t=${p}): “${visible(tok)}” p = ${fmt(pr)}`;
+    cell.title = tr('predictions.cell_title', { after: visible(ctx.trace.tokens[p]), t: p, token: visible(tok),
+      p: fmt(pr) });
     col.append(cell);
   });
   return col;
@@ -41,9 +43,8 @@ function drawGrid(grid, note, ctx, width) {
   for (let p = start; p < start + n; p++) cols.push(column(ctx, p));
   grid.replaceChildren(...cols);
   const k = ctx.trace.top_k.tokens[0]?.length ?? 0;
-  note.textContent = `Top ${k} next-token predictions after each position, shaded by probability; an outline marks `
-    + 'the token that really came next. '
-    + (n < ctx.T ? `Showing positions ${start}–${start + n - 1} of ${ctx.T}, centred on t: scrub to move.` : '');
+  note.textContent = tr('predictions.note', { k })
+    + (n < ctx.T ? ` ${tr('predictions.window', { from: start, to: start + n - 1, T: ctx.T })}` : '');
 }
 
 /** The surprisal line over the whole text. */
@@ -52,14 +53,14 @@ function surprisal(fig, ctx) {
   const data = [{
     type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', y, text: ctx.labels, connectgaps: false,
     line: { color: '#D55E00', width: 2.5 }, marker: { size: 6 },
-    hovertemplate: '“%{text}” at t=%{x}<br>surprisal %{y:.2f} bits<extra></extra>',
+    hovertemplate: `${tr('predictions.hover')}<extra></extra>`,
   }];
   const layout = baseLayout({
     height: 270, margin: MARGIN,
-    title: { text: 'Surprisal of each actual next token (bits; gaps are out-of-vocabulary)', x: 0.01,
+    title: { text: tr('predictions.surprisal_title'), x: 0.01,
       xanchor: 'left', font: { size: 18 } },
     xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
-    yaxis: { title: { text: 'bits' }, rangemode: 'tozero' },
+    yaxis: { title: { text: tr('axis.bits') }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],
   });
   return reactWithTokens(fig, data, layout, ctx, MARGIN);
@@ -84,7 +85,7 @@ export function create(el) {
       if (changed.has('data')) {
         grid.hidden = !has;
         fig.host.hidden = !has;
-        if (!has) note.textContent = 'This model has no decoder, so it makes no next-token predictions.';
+        if (!has) note.textContent = tr('predictions.none');
       }
       if (!has || !any(changed, 'data', 'time')) return undefined;
       drawGrid(grid, note, ctx, el.clientWidth || 900);

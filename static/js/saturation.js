@@ -2,7 +2,8 @@
 // unit at (fraction of timesteps with the gate above 0.9, fraction below 0.1) over the current text.
 
 import { block } from './arrays.js';
-import { LAYER_COLOURS, NAMES } from './format.js';
+import { LAYER_COLOURS, quantityName } from './format.js';
+import { t } from './i18n.js';
 import { baseLayout, CONFIG, onPointClick } from './plot.js';
 import { any } from './view.js';
 
@@ -33,34 +34,33 @@ function figure(ctx) {
     ctx.trace.layers.forEach((l, slot) => {
       const { hi, lo } = fractions(block(ctx.trace[q], slot, direction), ctx.T, ctx.H);
       data.push({
-        type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: `layer ${l}`, meta: l,
-        legendgroup: `layer ${l}`, showlegend: k === 0, xaxis, yaxis,
+        type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: t('saturation.layer', { layer: l }),
+        meta: l, legendgroup: `layer ${l}`, showlegend: k === 0, xaxis, yaxis,
         marker: { color: LAYER_COLOURS[l % LAYER_COLOURS.length], size: 9, opacity: 0.7 },
-        hovertemplate: `${q}, layer ${l}, unit %{customdata}<br>above 0.9: %{x:.0%} of steps<br>`
-          + 'below 0.1: %{y:.0%}<extra></extra>',
+        hovertemplate: `${t('saturation.hover', { q, layer: l })}<extra></extra>`,
       });
       if (l === layer) ring = [hi[unit], lo[unit]];
     });
     // The chosen unit, ringed after every layer's points so it is never hidden under them.
     data.push({
       type: 'scatter', mode: 'markers', x: [ring[0]], y: [ring[1]], xaxis, yaxis, showlegend: k === 0,
-      name: `unit ${unit}, layer ${layer}`, legendgroup: 'chosen', hoverinfo: 'skip',
+      name: t('saturation.chosen', { unit, layer }), legendgroup: 'chosen', hoverinfo: 'skip',
       marker: { size: 20, color: 'rgba(0,0,0,0)', line: { color: '#000', width: 3 } },
     });
   });
   const layout = baseLayout({
-    height: 420, margin: { l: 70, r: 20, t: 50, b: 70 }, legend: { orientation: 'h', y: -0.22, font: { size: 16 } },
+    height: 440, margin: { l: 70, r: 20, t: 50, b: 90 }, legend: { orientation: 'h', y: -0.3, font: { size: 16 } },
     annotations: GATES.map((q, k) => ({
-      text: NAMES[q], xref: `x${k ? k + 1 : ''} domain`, yref: 'paper', x: 0.5, y: 1.1, showarrow: false,
+      text: quantityName(q), xref: `x${k ? k + 1 : ''} domain`, yref: 'paper', x: 0.5, y: 1.1, showarrow: false,
       font: { size: 18 },
     })),
   });
   GATES.forEach((q, k) => {
     const s = k ? k + 1 : '';
     layout[`xaxis${s}`] = { domain: [k / 3 + 0.03, (k + 1) / 3 - 0.03], range: [-0.03, 1.03], tickformat: '.0%',
-      title: { text: `${q} > 0.9` }, anchor: `y${s}`,
+      title: { text: t('saturation.x_title', { q }) }, anchor: `y${s}`,
       constrain: 'domain' };
-    layout[`yaxis${s}`] = { range: [-0.03, 1.03], tickformat: '.0%', title: { text: `${q} < 0.1` },
+    layout[`yaxis${s}`] = { range: [-0.03, 1.03], tickformat: '.0%', title: { text: t('saturation.y_title', { q }) },
       anchor: `x${s}`, scaleanchor: `x${s}`, constrain: 'domain' };
   });
   return [data, layout];
@@ -78,9 +78,7 @@ export function create(el) {
     update(ctx, changed) {
       // Over the whole text, so time does not matter; the chosen unit and layer are ringed.
       if (!any(changed, 'data', 'layer', 'unit')) return undefined;
-      note.textContent = `Over all ${ctx.T} timesteps of the current text, ${ctx.D === 2 ? 'this direction, ' : ''}`
-        + 'every layer. Points near the right edge are gates that are nearly always open, near the top nearly '
-        + 'always closed; the chosen unit is ringed. It aggregates the whole text, so it has no time marker.';
+      note.textContent = t(ctx.D === 2 ? 'saturation.note_direction' : 'saturation.note', { count: ctx.T });
       const first = !plot.data;
       const drawn = Plotly.react(plot, ...figure(ctx), CONFIG);
       if (first) {

@@ -2,6 +2,7 @@
 // real numbers from POST /api/step, in PyTorch's notation. Built from DOM nodes: no HTML strings.
 
 import { fmt, isBackward, visible } from './format.js';
+import { t as tr } from './i18n.js';
 import { drawCell } from './stepdiagram.js';
 import { any } from './view.js';
 
@@ -45,28 +46,24 @@ function explain(s, prev, info) {
   const fc = T.f.value * s.c_prev;
   const ig = T.i.value * T.g.value;
   return [
-    card('cell', '1 · The cell line carries the memory in',
+    card('cell', tr('step.card.cell'),
       el('div', { class: 'eq' }, sym('c', prev), ' = ', num(s.c_prev, 'c_prev'), el('br', {}), sym('h', prev),
-        ' (this unit) = ', num(s.h_prev_unit)),
-      el('p', {}, prev === 't−1' && s.t === 0 ? 'At the first step both start from the initial state.' :
-        'The cell state flows along the top of the diagram; the gates decide what it keeps and gains.')),
-    card('forget', '2 · The forget gate decides how much of the memory to keep',
-      gateLine('f', T.f, sig, prev)),
-    card('input', '3 · The input gate and the candidate propose new memory',
-      gateLine('i', T.i, sig, prev), gateLine('g', T.g, tanh, prev)),
-    card('update', '4 · Update the cell',
+        ` ${tr('step.this_unit')} = `, num(s.h_prev_unit)),
+      el('p', {}, prev === 't−1' && s.t === 0 ? tr('step.first_step') : tr('step.cell_line'))),
+    card('forget', tr('step.card.forget'), gateLine('f', T.f, sig, prev)),
+    card('input', tr('step.card.input'), gateLine('i', T.i, sig, prev), gateLine('g', T.g, tanh, prev)),
+    card('update', tr('step.card.update'),
       el('div', { class: 'eq', id: 'step-update' },
         sym('c', 't'), ' = ', sym('f', 't'), ' · ', sym('c', prev), ' + ', sym('i', 't'), ' · ', sym('g', 't'),
         el('br', {}), ' = ', num(T.f.value, 'f'), ' × ', num(s.c_prev, 'c_prev'), ' + ', num(T.i.value, 'i'),
         ' × ', num(T.g.value, 'g'), el('br', {}), ' = ', num(fc), ' + ', num(ig), ' = ',
         el('strong', {}, num(s.c, 'c')))),
-    card('output', '5 · The output gate decides what the cell shows',
+    card('output', tr('step.card.output'),
       gateLine('o', T.o, sig, prev),
       el('div', { class: 'eq', id: 'step-output' }, sym('h', 't'), ' = ', sym('o', 't'), ` · ${outAct}(`,
         sym('c', 't'), ') = ', num(T.o.value, 'o'), ` × ${outAct}(`, num(s.c), ') = ', num(T.o.value), ' × ',
         num(s.tanh_c, 'tanh_c'), ' = ', el('strong', {}, num(s.h, 'h'))),
-      s.projected ? el('p', { class: 'note' }, `This model projects h (proj_size ${info.proj_size}): the `
-        + 'value shown is o·tanh(c) for this unit, before the projection W_hr mixes the units.') : ''),
+      s.projected ? el('p', { class: 'note' }, tr('step.projected', { size: info.proj_size })) : ''),
   ];
 }
 
@@ -84,13 +81,13 @@ export function create(root) {
       const { unit, t, layer } = ctx.state;
       const back = isBackward(ctx);
       const prev = back ? 't+1' : 't−1';
-      heading.textContent = `Unit ${unit} at t = ${t} (“${visible(ctx.trace.tokens[t] ?? '')}”), layer ${layer}, `
-        + `${back ? 'backward: the previous step is t+1' : 'forward'}`;
+      heading.textContent = tr('step.heading', { unit, t, layer, token: visible(ctx.trace.tokens[t] ?? ''),
+        direction: back ? tr('step.backward') : tr('direction.forward') });
       const s = ctx.step;
       const ready = s && typeof s !== 'string';
       root.classList.toggle('stale', !ready); // the numbers shown belong to another step until the answer comes
       if (!ready) {
-        status.textContent = s || 'Computing this step…';
+        status.textContent = s || tr('step.computing');
         return;
       }
       status.textContent = '';

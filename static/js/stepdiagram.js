@@ -2,6 +2,7 @@
 // of one step for one unit. Every label is set with textContent.
 
 import { fmt } from './format.js';
+import { t } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -32,7 +33,7 @@ function gate(x, y, name, fn, value) {
 /** The diagram for step answer `s`; `prev` is 't−1' (forward) or 't+1' (backward). */
 export function drawCell(s, prev) {
   const svg = node('svg', { viewBox: '0 0 900 380', role: 'img', class: 'cell-svg' });
-  svg.append(node('title', {}, `LSTM cell, unit ${s.unit}, t = ${s.t}`));
+  svg.append(node('title', {}, t('step.diagram', { unit: s.unit, t: s.t })));
   const defs = node('defs', {});
   const marker = node('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12,
     markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });

@@ -4,6 +4,7 @@
 // re-places the labels for the visible range, down to one label per token.
 
 import { plotLabel, tickStride, visible } from './format.js';
+import { t } from './i18n.js';
 import { CONFIG } from './plot.js';
 
 /** A figure host: {host, gd, strips: {top, bottom}}; `host` takes the place of the Plotly div in the page. */
@@ -79,10 +80,10 @@ export function followZoom(fig, again) {
  */
 export function exportConfig(fig, axisKey = 'xaxis') {
   // One object per figure: Plotly.react replots from scratch whenever the config changes.
-  if (fig.config) return fig.config;
+  if (fig.config && fig.config.locale === CONFIG.locale) return fig.config;
   const button = {
     name: 'png-with-tokens',
-    title: 'Download plot as a PNG, with the token labels',
+    title: t('plot.png_with_tokens'),
     icon: Plotly.Icons.camera,
     click: (gd) => {
       const layout = JSON.parse(JSON.stringify(gd.layout));

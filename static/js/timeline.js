@@ -1,6 +1,7 @@
 // The time scrubber: a slider over the tokens, play/pause, and the arrow keys anywhere outside the text box.
 
 import { visible } from './format.js';
+import { t as tr } from './i18n.js';
 import { emit } from './plot.js';
 
 const STEP_MS = 350; // slow enough to read each gate change aloud in a classroom
@@ -18,7 +19,8 @@ export function create(el) {
   slider.id = 'scrubber';
   slider.min = '0';
   slider.step = '1';
-  slider.setAttribute('aria-label', 'timestep');
+  slider.dataset.i18nAttr = 'aria-label:timeline.slider';
+  slider.setAttribute('aria-label', tr('timeline.slider'));
   const label = document.createElement('output');
   label.id = 'time-label';
   label.htmlFor = 'scrubber';
@@ -35,13 +37,15 @@ export function create(el) {
   function stop() {
     clearInterval(timer);
     timer = null;
-    button.textContent = '▶ Play';
+    button.dataset.i18n = 'timeline.play';
+    button.textContent = tr('timeline.play');
     button.setAttribute('aria-pressed', 'false');
   }
 
   function play() {
     if (Number(slider.value) >= last) go(0);
-    button.textContent = '⏸ Pause';
+    button.dataset.i18n = 'timeline.pause';
+    button.textContent = tr('timeline.pause');
     button.setAttribute('aria-pressed', 'true');
     timer = setInterval(() => {
       if (Number(slider.value) >= last) stop();
@@ -72,7 +76,7 @@ export function create(el) {
       if (!changed.has('data') && !changed.has('time')) return;
       const { t } = ctx.state;
       slider.value = String(t);
-      label.textContent = `t = ${t} of ${last} · “${visible(ctx.trace.tokens[t] ?? '')}”`;
+      label.textContent = tr('timeline.at', { t, last, token: visible(ctx.trace.tokens[t] ?? '') });
     },
   };
 }

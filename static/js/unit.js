@@ -2,7 +2,8 @@
 // (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
 
 import { at } from './arrays.js';
-import { colourOf, isBackward, LINE_COLOURS, NAMES, QUANTITIES, fmt, visible } from './format.js';
+import { colourOf, isBackward, LINE_COLOURS, QUANTITIES, fmt, quantityName, visible } from './format.js';
+import { t as tr } from './i18n.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
 import { any } from './view.js';
@@ -19,15 +20,15 @@ function series(ctx, q) {
 
 function lines(ctx) {
   const data = QUANTITIES.map((q) => ({
-    type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: NAMES[q], y: series(ctx, q),
+    type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: quantityName(q), y: series(ctx, q),
     text: ctx.labels, line: { color: LINE_COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' },
-    marker: { size: 5 }, hovertemplate: `%{text} (t=%{x})<br>${q} = %{y:.4f}<extra></extra>`,
+    marker: { size: 5 }, hovertemplate: `${tr('unit.hover', { q })}<extra></extra>`,
   }));
   const layout = baseLayout({
     height: 340, margin: MARGIN,
     legend: { orientation: 'h', y: 1.12, font: { size: 16 } },
     xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
-    yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: 'value' } },
+    yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: tr('axis.value') } },
     shapes: [timeLine(ctx.state.t)],
   });
   return [data, layout];
@@ -47,7 +48,7 @@ function colourSpans(ctx) {
     s.dataset.t = String(t);
     // Newlines stay line breaks, with a visible mark; other whitespace is shown by its coloured box.
     s.textContent = tok === '\n' ? '⏎\n' : tok.replace(/[\u0000-\u0009\u000b-\u001f]/g, (c) => visible(c));
-    s.title = `t=${t} “${visible(tok)}” ${q} = ${fmt(v[t])}`;
+    s.title = tr('unit.char_title', { t, token: visible(tok), q, value: fmt(v[t]) });
     return s;
   });
 }
@@ -79,11 +80,11 @@ export function create(el) {
     update(ctx, changed) {
       if (any(changed, 'data', 'layer', 'quantity', 'unit')) {
         const { unit, layer, quantity } = ctx.state;
-        heading.textContent = `Unit ${unit} · layer ${layer} · ${isBackward(ctx) ? 'backward' : 'forward'}`;
+        heading.textContent = tr('unit.heading', { unit, layer,
+          direction: tr(isBackward(ctx) ? 'direction.backward' : 'direction.forward') });
         spans = colourSpans(ctx);
         textBox.replaceChildren(...spans);
-        legend.textContent = `Text coloured by ${NAMES[quantity]} of this unit (hover a character for its value, `
-          + 'click it to move t).';
+        legend.textContent = tr('unit.legend', { quantity: quantityName(quantity) });
         marked = null;
         markTime(ctx.state.t);
         return reactWithTokens(fig, ...lines(ctx), ctx, MARGIN);

@@ -2,6 +2,8 @@
 // read how closely gatescope reproduces the framework, and find the model in the picker.
 
 import * as api from './api.js';
+import { filePicker } from './filepick.js';
+import { t } from './i18n.js';
 
 const ACCEPT = '.safetensors,.pt,.pth,.bin,.keras,.h5,.onnx';
 
@@ -12,43 +14,51 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
+/** An element whose text is catalog message `key`, kept in the page's language by i18n.apply. */
+function text(tag, key, props = {}) {
+  const e = el(tag, { ...props, textContent: t(key) });
+  e.dataset.i18n = key;
+  return e;
+}
+
 /** One sentence for a verification record: the figure a researcher needs before trusting the traces. */
 export function describe(v) {
   if (!v) return '';
-  if (!v.verified) return `Not verified: ${v.reason.replace(/\.$/, '')}.`;
-  const verdict = v.passed ? 'within' : 'ABOVE';
-  return `Checked against ${v.framework}: the largest difference in outputs and final states is `
-    + `${v.max.toExponential(1)} (${verdict} the tolerance ${v.tolerance.toExponential(0)}), `
-    + `on a random probe of ${v.probe.batch} × ${v.probe.steps} steps.`;
+  // The reason comes from the importer, in English; the Chinese frame says so.
+  if (!v.verified) return t('upload.not_verified', { reason: v.reason.replace(/\.$/, '') });
+  return t(v.passed ? 'upload.verified_within' : 'upload.verified_above', { framework: v.framework,
+    max: v.max.toExponential(1), tolerance: v.tolerance.toExponential(0), batch: v.probe.batch, steps: v.probe.steps });
 }
 
 function table(v) {
   if (!v || !v.verified) return el('span');
   const rows = Object.entries(v.max_abs_diff).map(([k, d]) => el('tr', {}, el('th', { scope: 'row', textContent: k }),
-    el('td', { textContent: d === null ? 'shapes differ' : d.toExponential(2) })));
-  return el('table', { className: 'verify' }, el('thead', {}, el('tr', {}, el('th', { textContent: 'compared' }),
-    el('th', { textContent: 'max |difference|' }))), el('tbody', {}, ...rows));
+    el('td', { textContent: d === null ? t('upload.shapes_differ') : d.toExponential(2) })));
+  return el('table', { className: 'verify' }, el('thead', {}, el('tr', {}, text('th', 'upload.compared'),
+    text('th', 'upload.max_difference'))), el('tbody', {}, ...rows));
 }
 
 /** Build the upload form inside `root`; emits `gs:model-added` (detail: ModelInfo) on success. Returns the
  * panel: {showModel(info)}. */
 export function create(root) {
   const file = el('input', { type: 'file', accept: ACCEPT, id: 'upload-file' });
-  const vocab = el('input', { type: 'file', accept: '.json,.txt,.vocab', id: 'upload-vocab' });
-  const tokenizer = el('select', { id: 'upload-tokenizer' }, el('option', { value: '', textContent: 'guess' }),
-    el('option', { value: 'char', textContent: 'characters' }), el('option', { value: 'word', textContent: 'words' }));
-  const name = el('input', { type: 'text', id: 'upload-name', maxLength: 80, placeholder: 'name (optional)' });
-  const go = el('button', { type: 'submit', textContent: 'Import', disabled: true });
+  const { label: vocabPick, input: vocab } = filePicker({ id: 'upload-vocab', accept: '.json,.txt,.vocab',
+    promptKey: 'upload.vocabulary' });
+  const tokenizer = el('select', { id: 'upload-tokenizer' }, text('option', 'upload.guess', { value: '' }),
+    text('option', 'upload.characters', { value: 'char' }), text('option', 'upload.words', { value: 'word' }));
+  const name = el('input', { type: 'text', id: 'upload-name', maxLength: 80, placeholder: t('upload.name') });
+  name.dataset.i18nAttr = 'placeholder:upload.name';
+  const go = text('button', 'upload.import', { type: 'submit', disabled: true });
   const drop = el('label', { className: 'drop', htmlFor: 'upload-file' },
-    el('strong', { textContent: 'Drop a model file here' }), ' or click to choose one: ',
-    el('span', { className: 'hint', textContent: 'PyTorch state dict (.safetensors, .pt), Keras (.keras, .h5), ONNX (.onnx)' }));
+    text('strong', 'upload.drop'), ' ', text('span', 'upload.or_choose'), ' ',
+    text('span', 'upload.formats', { className: 'hint' }));
   const chosen = el('p', { className: 'chosen' });
   const progress = el('progress', { max: 1, value: 0, hidden: true });
   const result = el('div', { className: 'result', role: 'status' });
   const badge = el('p', { className: 'current-verification' });
   const form = el('form', { className: 'upload' }, drop, file, chosen,
-    el('div', { className: 'row' }, el('label', {}, 'Vocabulary (JSON list or one token per line) ', vocab),
-      el('label', {}, 'Split text into ', tokenizer), name, go), progress, result);
+    el('div', { className: 'row' }, vocabPick,
+      el('label', {}, text('span', 'upload.split'), ' ', tokenizer), name, go), progress, result);
   root.replaceChildren(badge, form);
 
   let picked = null;
@@ -81,14 +91,18 @@ export function create(root) {
     progress.hidden = false;
     progress.value = 0;
     result.classList.remove('error');
-    result.replaceChildren(el('p', { textContent: 'Uploading…' }));
+    result.replaceChildren(text('p', 'upload.uploading'));
     try {
       const info = await api.uploadModel(body, (f) => {
         progress.value = f;
-        if (f >= 1) result.replaceChildren(el('p', { textContent: 'Importing and checking against the framework…' }));
+        if (f >= 1) result.replaceChildren(text('p', 'upload.importing'));
       });
-      result.replaceChildren(el('p', { textContent: `${info.name} is now in the model picker. ${describe(info.verification)}` }),
-        table(info.verification), ...(info.notes || []).map((n) => el('p', { className: 'note', textContent: n })));
+      // Notes are the importer's own sentences, in English (the Chinese frame says so); a repeat upload
+      // gets the page's own sentence instead of the server's note.
+      const notes = info.created ? (info.notes || []).map((n) => t('upload.note', { note: n })) : [];
+      result.replaceChildren(el('p', { textContent: `${t(info.created ? 'upload.added' : 'upload.before',
+        { name: info.name })} ${describe(info.verification)}` }), table(info.verification),
+      ...notes.map((n) => el('p', { className: 'note', textContent: n })));
       document.dispatchEvent(new CustomEvent('gs:model-added', { detail: info }));
     } catch (err) {
       if (!(err instanceof api.ApiError)) throw err;

@@ -1,6 +1,9 @@
 // Input for models without a vocabulary: a sequence of vectors, pasted as CSV or loaded from a
 // .csv or .npy file. One row per timestep, input_size numbers per row.
 
+import { filePicker } from './filepick.js';
+import { t } from './i18n.js';
+
 const MAX_ROWS = 100000; // the server refuses long inputs with its own sentence; this only bounds parsing
 
 /** Rows of numbers from CSV-like text (commas, semicolons, tabs or spaces); throws with a sentence. */
@@ -14,15 +17,15 @@ export function parseCsv(text, width) {
     const row = cells.map(Number);
     if (row.some((x) => !Number.isFinite(x))) {
       if (!rows.length && row.every((x) => Number.isNaN(x))) continue; // a header line
-      throw new Error(`Line ${k + 1} has something that is not a number: "${line.slice(0, 40)}".`);
+      throw new Error(t('vectors.not_number', { line: k + 1, text: line.slice(0, 40) }));
     }
     if (width && row.length !== width) {
-      throw new Error(`Line ${k + 1} has ${row.length} numbers; this model takes ${width} per step.`);
+      throw new Error(t('vectors.line_width', { line: k + 1, count: row.length, width }));
     }
     rows.push(row);
-    if (rows.length > MAX_ROWS) throw new Error(`More than ${MAX_ROWS} rows: send a shorter sequence.`);
+    if (rows.length > MAX_ROWS) throw new Error(t('vectors.too_many', { max: MAX_ROWS }));
   }
-  if (!rows.length) throw new Error('No rows of numbers: paste one step per line, numbers separated by commas.');
+  if (!rows.length) throw new Error(t('vectors.empty'));
   return rows;
 }
 
@@ -33,7 +36,7 @@ const NPY_KINDS = { f4: 'getFloat32', f8: 'getFloat64', i1: 'getInt8', i2: 'getI
 export function parseNpy(buffer) {
   const bytes = new Uint8Array(buffer);
   const magic = String.fromCharCode(...bytes.subarray(1, 6));
-  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new Error('This is not a .npy file (no NUMPY magic).');
+  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new Error(t('vectors.npy_magic'));
   const view = new DataView(buffer);
   const major = bytes[6];
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -42,17 +45,17 @@ export function parseNpy(buffer) {
   const descr = /'descr':\s*'([<>|=]?)([fiu]\d)'/.exec(header);
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
   if (!descr || !shape || !NPY_KINDS[descr[2]]) {
-    throw new Error('The .npy file holds no plain numeric array (floats or integers) the page can read.');
+    throw new Error(t('vectors.npy_dtype'));
   }
   const fortran = /'fortran_order':\s*True/.test(header);
   const dims = shape[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (dims.length < 1 || dims.length > 2) throw new Error(`The array has shape (${dims}); send (steps, features).`);
+  if (dims.length < 1 || dims.length > 2) throw new Error(t('vectors.npy_shape', { shape: dims.join(', ') }));
   const [T, D] = dims.length === 1 ? [dims[0], 1] : dims;
   const size = Number(descr[2].slice(1));
   const little = descr[1] !== '>';
   const offset = start + headerLen;
-  if (offset + T * D * size > buffer.byteLength) throw new Error('The .npy file is shorter than its header says.');
-  if (T > MAX_ROWS) throw new Error(`More than ${MAX_ROWS} rows: send a shorter sequence.`);
+  if (offset + T * D * size > buffer.byteLength) throw new Error(t('vectors.npy_short'));
+  if (T > MAX_ROWS) throw new Error(t('vectors.too_many', { max: MAX_ROWS }));
   const get = view[NPY_KINDS[descr[2]]].bind(view);
   const rows = [];
   for (let t = 0; t < T; t++) {
@@ -73,15 +76,11 @@ export function create(el, onChange) {
   area.id = 'vectors-text';
   area.rows = 4;
   area.spellcheck = false;
-  area.setAttribute('aria-label', 'input vectors, one step per line');
-  const file = document.createElement('input');
-  file.type = 'file';
-  file.accept = '.csv,.txt,.npy';
-  file.setAttribute('aria-label', 'load vectors from a .csv or .npy file');
+  area.dataset.i18nAttr = 'aria-label:vectors.area';
+  area.setAttribute('aria-label', t('vectors.area'));
+  const { label, input: file } = filePicker({ accept: '.csv,.txt,.npy', promptKey: 'vectors.load' });
   const note = document.createElement('p');
   note.className = 'status';
-  const label = document.createElement('label');
-  label.append('Or load a .csv or .npy file: ', file);
   el.replaceChildren(area, label, note);
   let current = null; // rows, or null when the input does not parse
   let width = 0; // numbers per step the model takes
@@ -89,7 +88,7 @@ export function create(el, onChange) {
   const update = (parse) => {
     try {
       current = parse();
-      note.textContent = `${current.length} step${current.length === 1 ? '' : 's'} of ${current[0].length} numbers.`;
+      note.textContent = t('vectors.rows', { count: current.length, width: current[0].length });
       note.classList.remove('error');
     } catch (e) {
       current = null;
@@ -106,7 +105,7 @@ export function create(el, onChange) {
       const buf = await f.arrayBuffer();
       update(() => {
         const rows = parseNpy(buf);
-        if (rows[0].length !== width) throw new Error(`The array has ${rows[0].length} features; this model takes ${width}.`);
+        if (rows[0].length !== width) throw new Error(t('vectors.npy_features', { got: rows[0].length, width }));
         area.value = rows.map((r) => r.join(', ')).join('\n');
         return rows;
       });
@@ -123,7 +122,7 @@ export function create(el, onChange) {
       el.hidden = !on;
       if (!on) return;
       width = info.input_size;
-      area.placeholder = `This model has no vocabulary: paste one step per line, ${width} numbers each`;
+      area.placeholder = t('vectors.placeholder', { width });
       if (!area.value) {
         // A small default sequence so the page draws something right away.
         area.value = Array.from({ length: 6 }, (_, t) => Array.from({ length: width },

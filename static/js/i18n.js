@@ -1,0 +1,107 @@
+// The page in English or Simplified Chinese. Every sentence the page shows comes from the message
+// catalogs static/i18n/en.json and static/i18n/zh-CN.json, which the server reads too (app/i18n.py) for
+// its error sentences. The whole API:
+//
+//   t(key, params)        the message `key` in the current language, `{name}` placeholders filled from
+//                         `params`. With a numeric `params.count`, the plural form `key.one` / `key.other`
+//                         that Intl.PluralRules picks (Chinese has only `.other`).
+//   language()            'en' or 'zh-CN'
+//   init(load)            once, at start: choose the language (?lang= in the URL, else the one this browser
+//                         chose before (localStorage), else the server's pick from Accept-Language, which it
+//                         wrote into <html lang>), load its catalog with `load(lang)` (api.getCatalog), and
+//                         translate the page shell
+//   setLanguage(lang)     switch: load, remember in localStorage, translate the shell, then fire
+//                         `gs:language` on document so that main.js redraws the views
+//   apply(root)           translate root's elements marked in the template: data-i18n="key" sets the text,
+//                         data-i18n-attr="placeholder:key;aria-label:key" sets attributes
+//   explicit()            true when the language was chosen (switch or URL), so links should carry it
+//   has(key)              whether the catalogs hold `key` (model summaries exist for the shipped models only)
+//
+// Keys are flat and dotted: "step.card.forget". A new string: add the key to both catalogs and call t().
+// tests/app/test_i18n.py fails on a key missing from either catalog, a t() call naming a key that does not
+// exist, a key nothing uses, differing placeholders, or a Chinese message left identical to the English.
+
+export const LANGUAGES = ['en', 'zh-CN'];
+const STORE = 'gatescope.lang';
+const PLACEHOLDER = /(?<!%)\{(\w+)\}/g; // not %{x}: Plotly's hover templates use that inside messages
+
+const catalogs = {};
+let current = 'en';
+let rules = new Intl.PluralRules('en');
+let chosen = false;
+let loader = null;
+
+const known = (code) => (LANGUAGES.includes(code) ? code : null);
+
+/** The language the page is in. */
+export const language = () => current;
+
+/** Whether the reader chose the language (the switch or ?lang=), rather than the browser's default. */
+export const explicit = () => chosen;
+
+/** Message `key` in the current language (English if this language lacks it) with its placeholders filled. */
+export function t(key, params = {}) {
+  const cat = catalogs[current] || {};
+  const en = catalogs.en || {};
+  let k = key;
+  if (typeof params.count === 'number' && `${key}.other` in en) {
+    const form = `${key}.${rules.select(params.count)}`;
+    k = form in cat ? form : `${key}.other`;
+  }
+  const text = cat[k] ?? en[k] ?? k;
+  return text.replace(PLACEHOLDER, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** Whether the catalogs have message `key` (for messages that exist for some ids only: model summaries). */
+export const has = (key) => key in (catalogs.en || {});
+
+/** Translate the elements under `root` that carry data-i18n / data-i18n-attr. */
+export function apply(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attr, key] = pair.split(':').map((s) => s.trim());
+      el.setAttribute(attr, t(key));
+    }
+  }
+}
+
+async function use(lang) {
+  for (const code of new Set(['en', lang])) {
+    if (!catalogs[code]) catalogs[code] = await loader(code);
+  }
+  current = lang;
+  rules = new Intl.PluralRules(lang);
+  document.documentElement.lang = lang;
+  apply();
+}
+
+function stored() {
+  try {
+    return localStorage.getItem(STORE);
+  } catch {
+    return null; // storage disabled: the URL and Accept-Language still work
+  }
+}
+
+/** Choose the language, load its catalog and translate the shell; `load(lang)` returns a catalog. */
+export async function init(load) {
+  loader = load;
+  const fromUrl = known(new URLSearchParams(location.search).get('lang'));
+  const remembered = known(stored());
+  chosen = Boolean(fromUrl || remembered);
+  await use(fromUrl || remembered || known(document.documentElement.lang) || 'en');
+}
+
+/** Switch to `lang`, remember it in this browser, and tell the page (`gs:language`). */
+export async function setLanguage(lang) {
+  if (!known(lang)) return;
+  await use(lang);
+  chosen = true;
+  try {
+    localStorage.setItem(STORE, lang);
+  } catch {
+    // not remembered, but the URL carries it
+  }
+  document.dispatchEvent(new CustomEvent('gs:language', { detail: { lang } }));
+}
