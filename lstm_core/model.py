@@ -1,4 +1,4 @@
-"""A language model around the LSTM: tokenizer, input embedding (or one-hot), decoder."""
+"""A model around the LSTM: tokenizer, input embedding (or one-hot), and a head (head.py) on top."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ModelError
+from .head import Head, default_labels
 from .lstm import LSTM
 from .tokenizers import Tokenizer, Tokens
 from .trace import Trace
@@ -21,15 +22,20 @@ class TextTrace:
     oov: list[int]  # positions out of vocabulary
     spans: list[tuple[int, int]]
     trace: Trace
-    probs: NDArray | None  # (T, V) next-token probabilities after each position, None without decoder
+    # The head's probabilities: (T, K) after each position for a next-token decoder or a tagger, (K,)
+    # for a classifier; None without a head.
+    probs: NDArray | None
 
 
 @dataclass(frozen=True)
 class Model:
-    """An LSTM with how its inputs are made and, for language models, how its outputs are read.
+    """An LSTM with how its inputs are made and how its outputs are read.
 
     input_kind: "onehot" (x_t is the one-hot of token t), "embedding" (x_t = embedding[token t]) or
     "vector" (no vocabulary: the caller supplies x directly).
+    The linear layer on top is `decoder_weight`/`decoder_bias` (the file's `decoder.*` tensors, whatever
+    the head); `head_kind`, `labels`, `pool` and `head_activation` say how it is read, and `head` is the
+    resulting `Head` (None without one). A next-token decoder's rows are the vocabulary.
     """
 
     lstm: LSTM
@@ -39,6 +45,11 @@ class Model:
     decoder_weight: NDArray | None = None  # (V, D * H_out)
     decoder_bias: NDArray | None = None  # (V,)
     meta: dict = field(default_factory=dict)  # name, description, provenance, metrics, card
+    head_kind: str = "next_token"  # next_token, tagger or classifier (head.py)
+    labels: tuple[str, ...] | None = None  # tagger/classifier class names; None: "0".."K-1"
+    pool: str = "final"  # classifier: which vector it reads (head.py)
+    head_activation: str = "softmax"
+    head: Head | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cfg = self.lstm.config
@@ -56,17 +67,30 @@ class Model:
                 raise ModelError(f"embedding must be (vocabulary {V}, input_size {cfg.input_size}), got {got}")
         if self.decoder_bias is not None and self.decoder_weight is None:
             raise ModelError("a decoder bias was given without a decoder weight")
+        next_token = self.head_kind == "next_token"
         if self.decoder_weight is not None:
-            want = (V if V is not None else self.decoder_weight.shape[0], cfg.num_directions * cfg.output_size)
-            if self.decoder_weight.shape != want:
-                raise ModelError(f"decoder weight must be {want}, got {self.decoder_weight.shape}; "
-                                 "its rows must match the vocabulary")
+            rows = V if V is not None and next_token else self.decoder_weight.shape[0]
+            want = (rows, cfg.num_directions * cfg.output_size)
+            if self.decoder_weight.ndim != 2 or self.decoder_weight.shape != want:
+                raise ModelError(f"decoder weight must be {want}, got {self.decoder_weight.shape}"
+                                 + ("; a next-token decoder's rows must match the vocabulary" if next_token else ""))
             if self.decoder_bias is not None and self.decoder_bias.shape != (want[0],):
                 raise ModelError(f"decoder bias must be ({want[0]},), got {self.decoder_bias.shape}")
         for name in ("embedding", "decoder_weight", "decoder_bias"):
             a = getattr(self, name)
             if a is not None and not np.isfinite(a).all():
                 raise ModelError(f"{name} contains NaN or infinite values")
+        head = None
+        if self.decoder_weight is not None:
+            K = self.decoder_weight.shape[0]
+            if next_token and self.labels is not None:
+                raise ModelError("a next-token decoder's labels are its vocabulary; label names are for "
+                                 "a tagger or a classifier")
+            names = self.labels if self.labels is not None else (
+                self.tokenizer.vocab if next_token and self.tokenizer is not None else default_labels(K))
+            head = Head(self.head_kind, self.decoder_weight, self.decoder_bias, tuple(names), self.pool,
+                        self.head_activation)
+        object.__setattr__(self, "head", head)
 
     @property
     def name(self) -> str:
@@ -87,10 +111,10 @@ class Model:
         extra = sum(a.size for a in (self.embedding, self.decoder_weight, self.decoder_bias) if a is not None)
         return self.lstm.num_parameters + int(extra)
 
-    def encode(self, text: str) -> Tokens:
+    def encode(self, text: str, wrap: bool = False) -> Tokens:
         if self.tokenizer is None:
             raise ModelError("this model has no vocabulary: trace it on vectors instead of text", "core.no_vocabulary")
-        return self.tokenizer.encode(text)
+        return self.tokenizer.encode(text, wrap)
 
     def inputs(self, ids: NDArray) -> NDArray:
         """(T,) token ids to (T, input_size) inputs; id -1 (unknown, no unk token) is a zero vector."""
@@ -107,25 +131,30 @@ class Model:
             return x
         raise ModelError("this model takes vectors, not token ids")
 
-    def decode(self, trace: Trace) -> NDArray | None:
-        """Next-token probabilities (..., T, V) from the LSTM output (..., T, D*H_out)."""
-        if self.decoder_weight is None:
+    def outputs(self, trace: Trace) -> NDArray | None:
+        """The head's probabilities: (..., T, K) per position, or (..., K) for a classifier; None without a head."""
+        if self.head is None:
             return None
-        logits = trace.output @ self.decoder_weight.T  # (T, V)
-        if self.decoder_bias is not None:
-            logits += self.decoder_bias
-        logits -= logits.max(axis=-1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=-1, keepdims=True)
-        return logits
+        return self.head.probs(trace, self.lstm.config.num_directions)
+
+    def decode(self, trace: Trace) -> NDArray | None:
+        """Next-token probabilities (..., T, V) from the LSTM output (..., T, D*H_out); None unless the
+        head is a next-token decoder (`outputs` reads any head)."""
+        if self.head is None or self.head.kind != "next_token":
+            return None
+        return self.outputs(trace)
 
     def trace_ids(self, ids: NDArray, h0=None, c0=None, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
+        """Run token ids; (trace, the head's probabilities as `outputs` gives them)."""
         tr = self.lstm.trace(self.inputs(ids), h0=h0, c0=c0, record_pre=record_pre)
-        return tr, self.decode(tr)
+        return tr, self.outputs(tr)
 
-    def trace_text(self, text: str, h0=None, c0=None, record_pre: bool = False) -> TextTrace:
-        """Tokenize, run and decode `text`; starts from (h0, c0) when given (unbatched layout)."""
-        tok = self.encode(text)
+    def trace_text(self, text: str, h0=None, c0=None, record_pre: bool = False, wrap: bool = False) -> TextTrace:
+        """Tokenize, run and read the head on `text`; starts from (h0, c0) when given (unbatched layout).
+
+        `wrap` puts the vocabulary's begin and end tokens around the text (Tokenizer.encode).
+        """
+        tok = self.encode(text, wrap)
         if not tok.tokens:
             raise ModelError("the text has no tokens: type at least one character")
         tr, probs = self.trace_ids(tok.ids, h0, c0, record_pre)
@@ -137,4 +166,4 @@ class Model:
             raise ModelError(f"vectors must be (T, {self.lstm.config.input_size}), got {x.shape}", "core.vectors_shape",
                              width=self.lstm.config.input_size, got=str(x.shape))
         tr = self.lstm.trace(x, record_pre=record_pre)
-        return tr, self.decode(tr)
+        return tr, self.outputs(tr)

@@ -1,9 +1,11 @@
 """gatescope's native model file: one `.safetensors` file, tensors plus JSON metadata.
 
-Tensors: `lstm.<torch nn.LSTM name>`, optional `embedding.weight` (V, E), `decoder.weight` (V, D*H_out)
-and `decoder.bias` (V,). Metadata key `gatescope` holds JSON: format_version, architecture (LSTM
-config, input kind), tokenizer (kind, vocab), and free-form name, description, provenance, metrics,
-card (markdown). The header is checked by hand before safetensors reads anything, so a file that
+Tensors: `lstm.<torch nn.LSTM name>`, optional `embedding.weight` (V, E), `decoder.weight` (K, D*H_out)
+and `decoder.bias` (K,): the linear head, whatever it is. Metadata key `gatescope` holds JSON:
+format_version, architecture (LSTM config, input kind, and `head`: {kind, labels, pool, activation},
+see head.py; a file with decoder tensors and no `head` is a next-token decoder, as every file was before
+heads had kinds), tokenizer (kind, vocab, unk, pad, bos, eos), and free-form name, description,
+provenance, metrics, card (markdown). The header is checked by hand before safetensors reads anything, so a file that
 lies about its sizes is refused without allocating what it claims.
 """
 from __future__ import annotations
@@ -38,7 +40,7 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
     meta = {
         "format_version": FORMAT_VERSION,
         "architecture": {"lstm": model.lstm.config.to_json(), "input": model.input_kind,
-                         "decoder": model.decoder_weight is not None},
+                         "decoder": model.decoder_weight is not None, "head": _head_json(model)},
         "tokenizer": model.tokenizer.to_json() if model.tokenizer is not None else None,
         **{k: model.meta[k] for k in _META_KEYS if k in model.meta},
     }
@@ -46,6 +48,27 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     save_file(tensors, str(tmp), metadata={"gatescope": json.dumps(meta, ensure_ascii=False)})
     os.replace(tmp, path)
+
+
+def _head_json(model: Model) -> dict | None:
+    h = model.head
+    if h is None:
+        return None
+    return {"kind": h.kind, "labels": None if h.kind == "next_token" else list(h.labels), "pool": h.pool,
+            "activation": h.activation}
+
+
+def _head_fields(head, label: str) -> dict:
+    """Model keyword arguments from architecture.head (absent or null: a next-token decoder)."""
+    if head is None:
+        return {}
+    if not isinstance(head, dict) or not isinstance(head.get("kind"), str):
+        raise ModelError(f"{label}: architecture.head must be an object with a 'kind'")
+    labels = head.get("labels")
+    if labels is not None and (not isinstance(labels, list) or not all(isinstance(s, str) for s in labels)):
+        raise ModelError(f"{label}: the head's labels must be a list of strings")
+    return {"head_kind": head["kind"], "labels": None if labels is None else tuple(labels),
+            "pool": head.get("pool", "final"), "head_activation": head.get("activation", "softmax")}
 
 
 def read_header(path: str | os.PathLike, dtypes: dict[str, int] = _DTYPES) -> tuple[dict, dict]:
@@ -141,4 +164,5 @@ def model_from_parts(tensors: dict, meta: dict, label: str = "model") -> Model:
         decoder_weight=tensors.get("decoder.weight"),
         decoder_bias=tensors.get("decoder.bias"),
         meta={k: meta[k] for k in _META_KEYS if k in meta},
+        **_head_fields(arch.get("head"), label),
     )

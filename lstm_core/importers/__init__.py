@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,10 @@ import numpy as np
 from ..errors import ModelError
 from ..model import Model
 from ..tokenizers import Tokenizer
+from . import heads
 from .card import card as _card
 from .parts import KerasOptions, Parts, check_size
-from .vocab import check_length, id_tokenizer, parse_vocab, read_vocab
+from .vocab import check_length, from_tokens, id_tokenizer, parse_vocab, read_labels, read_vocab
 
 __all__ = ["ImportResult", "KerasOptions", "import_model", "sniff"]
 
@@ -69,11 +70,14 @@ def sniff(path: str | os.PathLike) -> str:
 def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenizer | list[str] | None = None,
                  tokenizer: str | None = None, mapping: dict[str, str] | None = None, name: str | None = None,
                  verify: bool = True, onnx_inputs: dict[str, np.ndarray | str | os.PathLike] | None = None,
-                 keras: KerasOptions | None = None) -> ImportResult:
+                 keras: KerasOptions | None = None, labels: str | os.PathLike | list[str] | None = None,
+                 head: str | None = None, pool: str | None = None) -> ImportResult:
     """Read `path`, attach the vocabulary, verify against the framework; raises ModelError.
 
     `onnx_inputs` gives values (arrays or .npy paths) for an ONNX graph's inputs that hold weights or
     initial states; `keras` overrides what a Keras weights-only file cannot say (activations, layers).
+    `labels` names the head's outputs (a file, its JSON text, or a list); `head` ("next_token", "tagger",
+    "classifier") and `pool` ("final", "last") say what the head is when the file cannot (heads.py).
     """
     path = Path(path)
     check_size(path)
@@ -88,7 +92,8 @@ def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenize
     source = {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
     parts = _read(path, fmt, mapping, source, _arrays(onnx_inputs), keras or KerasOptions())
     tok = _tokenizer(vocab, tokenizer)
-    model, notes = _assemble(parts, tok, name or path.stem)
+    names = read_labels(labels) if labels is not None else None
+    model, notes = _assemble(parts, tok, name or path.stem, {"kind": head, "labels": names, "pool": pool})
     if verify:
         from .verify import verify as run_verify
 
@@ -97,8 +102,7 @@ def import_model(path: str | os.PathLike, *, vocab: str | os.PathLike | Tokenize
         record = {"verified": False, "framework": None, "reason": "verification was switched off"}
     meta = dict(model.meta, verification=record)
     meta["card"] = _card(meta, model, record, notes)
-    model = Model(model.lstm, model.input_kind, model.tokenizer, model.embedding, model.decoder_weight,
-                  model.decoder_bias, meta)
+    model = replace(model, meta=meta)
     return ImportResult(model, record, tuple(notes))
 
 
@@ -144,14 +148,15 @@ def _tokenizer(vocab, kind: str | None) -> Tokenizer | None:
     if vocab is None or isinstance(vocab, Tokenizer):
         return vocab
     if isinstance(vocab, (list, tuple)):
-        return Tokenizer(kind or ("char" if all(len(t) == 1 for t in vocab) else "word"), tuple(vocab))
+        return from_tokens(list(vocab), kind)
     if isinstance(vocab, str) and not os.path.exists(vocab) and vocab.lstrip()[:1] == "[":
         return parse_vocab(vocab, kind)
     return read_vocab(vocab, kind)
 
 
-def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, list[str]]:
-    """Choose the input kind from what the file holds and check the vocabulary against it."""
+def _assemble(parts: Parts, tok: Tokenizer | None, name: str, wanted: dict) -> tuple[Model, list[str]]:
+    """Choose the input kind and the head from what the file holds and what the user said (`wanted`:
+    kind, labels, pool), and check the vocabulary against them."""
     lstm, dt, notes = parts.lstm, parts.lstm.dtype, list(parts.notes)
     emb, dec_w, dec_b = parts.embedding, parts.decoder_weight, parts.decoder_bias
     if emb is not None:
@@ -167,10 +172,9 @@ def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, li
     else:
         kind = "vector"
         notes.append("No embedding and no vocabulary: the model is traced on vectors (CSV or .npy).")
-    if dec_w is not None and tok is not None and dec_w.shape[0] != len(tok):
-        notes.append(f"The decoder has {dec_w.shape[0]} outputs but the vocabulary {len(tok)} tokens, so it is not "
-                     "a next-token decoder; it was left out.")
-        dec_w = dec_b = None
+    choice, head_notes = heads.choose(None if dec_w is None else dec_w.shape[0], tok, hint=parts.head_hint,
+                                      **wanted)
+    notes += head_notes
     if parts.ignored:
         notes.append(f"Not used by gatescope: {', '.join(parts.ignored[:12])}"
                      + (f" and {len(parts.ignored) - 12} more." if len(parts.ignored) > 12 else "."))
@@ -180,7 +184,9 @@ def _assemble(parts: Parts, tok: Tokenizer | None, name: str) -> tuple[Model, li
 
     meta = {"name": name, "description": f"Imported from {parts.source.get('file', 'a file')} "
             f"({parts.source.get('framework', parts.fmt)}).", "provenance": {"import": parts.source}}
-    return Model(lstm, kind, tok, cast(emb), cast(dec_w), cast(dec_b), meta), notes
+    how = {} if choice is None else {"head_kind": choice.kind, "labels": choice.labels, "pool": choice.pool,
+                                     "head_activation": choice.activation}
+    return Model(lstm, kind, tok, cast(emb), cast(dec_w), cast(dec_b), meta, **how), notes
 
 
 def _sha256(path: Path) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..model import Model
+from .heads import sentence
 
 
 def _int8_sentence(q: dict) -> str:
@@ -24,7 +25,7 @@ def card(meta: dict, model: Model, record: dict, notes: list[str]) -> str:
              + (f", projection {cfg.proj_size}" if cfg.proj_size else "") + f", input size {cfg.input_size}",
              f"- input: {model.input_kind}" + (f", vocabulary of {model.vocab_size} ({model.tokenizer.kind})"
                                                if model.tokenizer else ""),
-             f"- decoder: {'yes' if model.decoder_weight is not None else 'none'}",
+             f"- head: {sentence(model.head)}",
              f"- file sha256: `{src.get('sha256', '?')}`", "", "## Verification", ""]
     if record.get("verified"):
         d = record["max_abs_diff"]

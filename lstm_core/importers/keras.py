@@ -76,6 +76,8 @@ def _zip_weights(cls: str, group) -> dict:
     if cls == "Bidirectional":
         return {"forward": _vars(group, "forward_layer/cell/vars"),
                 "backward": _vars(group, "backward_layer/cell/vars")}
+    if cls == "TimeDistributed":
+        return {"layer": _vars(group, "layer/vars")}
     return {"layer": _vars(group, "vars")}
 
 

@@ -1,5 +1,9 @@
 """Keras layer configs and weights to torch names: Embedding?, LSTM or Bidirectional(LSTM) layers, Dense?.
 
+The final Dense (or TimeDistributed(Dense)) is the head. After an LSTM with return_sequences=False it
+reads one vector per text (Keras's last output: each direction's final state), so the file itself says
+"classifier"; after return_sequences=True it reads every step (a tagger or a next-token decoder).
+
 Keras keeps kernel (in, 4U), recurrent_kernel (U, 4U) and one bias (4U,), gate columns i|f|c|o,
 which is torch's i|f|g|o: transposing is the whole conversion; the bias goes to bias_ih and bias_hh
 is zero. `hard_sigmoid` is clip(0.2x + 0.5, 0, 1) before Keras 3 and relu6(x + 3) / 6 from Keras 3.
@@ -18,34 +22,45 @@ from .parts import Parts, as_float, unify_dtype
 # Layers that are the identity at inference time.
 _PASS = {"InputLayer", "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "ActivityRegularization"}
 _ACTS = {"sigmoid", "tanh", "relu", "linear", "softsign", "softplus", "hard_sigmoid", "elu"}
+_HEAD_ACTS = ("linear", "softmax", "sigmoid")
 
 
 def build(found: list, version: str, source: dict) -> Parts:
     """Walk the layers in order: Embedding?, LSTM or Bidirectional(LSTM) layers, Dense?."""
     major = int(m.group()) if (m := re.match(r"\d+", version)) else 3
-    emb, dense, lstms, ignored = None, None, [], []
+    emb, dense, lstms, ignored, head_act = None, None, [], [], None
     for cls, cfg, w in found:
         label = f"layer {cfg.get('name', '?')!r} ({cls})"
-        if cls in _PASS or (cls in ("Activation", "Softmax") and dense is not None
-                            and cfg.get("activation", "softmax") in ("softmax", "linear")):
+        if cls in ("Activation", "Softmax") and dense is not None and head_act is not None:
+            act = cfg.get("activation", "softmax")
+            if act not in _HEAD_ACTS or (act != "linear" and head_act != "linear"):
+                raise ModelError(f"{label} applies {act!r} after the Dense layer; gatescope reads a head's "
+                                 "outputs through one softmax or sigmoid")
+            head_act = act if act != "linear" else head_act
+            continue
+        if cls in _PASS:
             ignored += [label] if cls not in ("InputLayer",) else []
             continue
+        if cls == "TimeDistributed" and (cfg.get("layer") or {}).get("class_name") == "Dense":
+            cls, cfg = "Dense", {**cfg["layer"].get("config", {}), "name": cfg.get("name")}
         if cls == "Embedding" and not lstms and emb is None:
             emb = as_float(w["layer"][0], label)
         elif cls in ("LSTM", "Bidirectional") and dense is None:
             lstms.append(_lstm_layer(cls, cfg, w, label, major))
         elif cls == "Dense" and lstms and dense is None:
-            act = cfg.get("activation") or "linear"
-            if act not in ("linear", "softmax"):
-                raise ModelError(f"{label} uses activation {act!r}; gatescope reads a final Dense as logits "
-                                 "(linear or softmax)")
+            head_act = cfg.get("activation") or "linear"
+            if isinstance(head_act, dict):  # Keras 3 may serialize a built-in as {"module": ..., "config": name}
+                head_act = head_act.get("config")
+            if head_act not in _HEAD_ACTS:
+                raise ModelError(f"{label} uses activation {head_act!r}; gatescope reads a final Dense as logits "
+                                 "(linear), or through softmax or sigmoid")
             kb = w["layer"]
             dense = (as_float(kb[0], label), as_float(kb[1], label) if len(kb) > 1 else None)
         elif cls in ("Sequential", "Functional", "Model"):
             raise ModelError(f"{label} is a nested model; gatescope reads one flat stack of layers")
         else:
             raise ModelError(f"{label} is not supported here: gatescope imports Embedding, then LSTM or "
-                             "Bidirectional(LSTM) layers, then one Dense")
+                             "Bidirectional(LSTM) layers, then one Dense or TimeDistributed(Dense)")
     if not lstms:
         raise ModelError("the model has no LSTM layer")
     first = lstms[0]
@@ -65,13 +80,18 @@ def build(found: list, version: str, source: dict) -> Parts:
     rec, act = (_activation(first[k], k, major) for k in ("recurrent_activation", "activation"))
     lstm = LSTM.from_torch_state_dict(unify_dtype(params), recurrent_activation=rec, cell_activation=act,
                                       hidden_activation=act)
-    if dense and not lstms[-1]["return_sequences"]:
-        ignored.append("the final Dense reads only the last step in Keras (return_sequences=False); "
-                       "gatescope shows its prediction after every step")
+    hint = {}
+    if dense:
+        if head_act != "linear":  # linear logits: heads.choose decides (softmax, or sigmoid for one output)
+            hint["activation"] = head_act
+        if not lstms[-1]["return_sequences"]:
+            hint.update(kind="classifier", pool="final", why="the last LSTM returns no sequences "
+                        "(return_sequences=False), so the Dense reads one vector per text: Keras's last output, "
+                        "each direction's final hidden state")
     src = {"framework": f"keras {version}", **source}
     ref = {"layers": lstms, "keras2": major < 3, "dense": dense}
     dec_w, dec_b = (dense[0].T, dense[1]) if dense else (None, None)
-    return Parts("keras", lstm, emb, dec_w, dec_b, src, ignored, reference=ref)
+    return Parts("keras", lstm, emb, dec_w, dec_b, src, ignored, reference=ref, head_hint=hint)
 
 
 def _lstm_layer(cls: str, cfg: dict, w: dict, label: str, major: int) -> dict:

@@ -113,12 +113,14 @@ def read(f, path: Path, source: dict, opts: KerasOptions, read_array) -> Parts:
                     f"inferred from their weight names and shapes: {summary}.")
     if chain:
         notes.append(f"Keras 3 weights files do not record the layer order; chained by weight shapes: {chain}.")
-    if any(la["kind"] == "dense" for la in ordered):
-        notes.append("The Dense layer is read as a decoder after every step (the file does not say whether the "
-                     "last LSTM returned sequences).")
     cudnn = [la["name"] for la in ordered if la.get("cudnn")]
     caveats = [f"the activations ({acts['recurrent_activation']} gates, {acts['activation']} cell) were assumed and "
                "Keras ran with the same assumption, so this check cannot catch a wrong one"]
+    if any(la["kind"] == "dense" for la in ordered):
+        notes.append("The file does not say whether the last LSTM returned sequences: the Dense layer is read after "
+                     "every step, unless --head classifier says that it reads the final state.")
+        caveats.append("whether the Dense layer reads every step or the final state is not in the file; Keras ran it "
+                       "the way gatescope reads it, so this check cannot catch a wrong choice")
     if cudnn:
         notes.append(f"{', '.join(cudnn)}: CuDNNLSTM weights (bias 8 x units) in cuDNN's layout, converted as "
                      "Keras 2's _convert_rnn_weights does: per gate, input kernel k.T.reshape(k.shape, order='F'), "
@@ -131,6 +133,7 @@ def read(f, path: Path, source: dict, opts: KerasOptions, read_array) -> Parts:
                        "a function inside Keras 3's LSTM")
     parts.notes[:0] = notes
     parts.reference["caveats"] = caveats
+    parts.reference["config"] = False  # no return_sequences on record: verify.py runs the head as chosen
     return parts
 
 

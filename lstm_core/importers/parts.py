@@ -27,11 +27,13 @@ class Parts:
     fmt: str  # "torch", "keras" or "onnx"
     lstm: LSTM
     embedding: NDArray | None = None  # (V, input_size)
-    decoder_weight: NDArray | None = None  # (V, D * H_out)
-    decoder_bias: NDArray | None = None  # (V,)
+    decoder_weight: NDArray | None = None  # (K, D * H_out): the linear head, whatever it is
+    decoder_bias: NDArray | None = None  # (K,)
     source: dict = field(default_factory=dict)  # file name, format details, framework version
     ignored: list[str] = field(default_factory=list)  # tensors or layers the reader did not use
     notes: list[str] = field(default_factory=list)  # what the reader assumed or noticed, in sentences
+    # What the file's structure says about the head (heads.py): {"kind", "why", "pool", "activation"}.
+    head_hint: dict = field(default_factory=dict)
     reference: Any = None  # what verify.py needs to rerun the model in its framework
 
 

@@ -2,7 +2,8 @@
 
 The probe is a fixed random input (batch 2, 7 steps, N(0, 1) features, seed 0) fed to the LSTM;
 the record holds the maximum absolute difference of the output sequence, the final h and c of every
-layer and direction, and the decoder's probabilities when there is one. References:
+layer and direction, and the head's probabilities when there is one ("probs": per position for a
+next-token decoder or a tagger, one distribution per sequence for a classifier). References:
 - torch: `nn.LSTM` / `nn.LSTMCell` with the file's own tensors loaded by `load_state_dict`;
 - keras: Keras's own `LSTM` / `Bidirectional` layers rebuilt from the file's config and raw weights
   (the user's model object is never deserialized); Keras 2's hard_sigmoid is passed as clip(0.2x+0.5);
@@ -84,14 +85,8 @@ def probe(input_size: int, dtype) -> np.ndarray:
 
 def _ours(model: Model, x: np.ndarray, lengths=None) -> dict:
     tr = model.lstm.trace(x, lengths=lengths)
-    probs = model.decode(tr)
+    probs = model.outputs(tr)
     return {"output": tr.output, "h_n": tr.h_n, "c_n": tr.c_n, "probs": probs}
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
 
 
 def _torch(parts: Parts, model: Model):
@@ -121,13 +116,25 @@ def _torch(parts: Parts, model: Model):
             out, (h_n, c_n) = m(torch.from_numpy(x))
             h_n, c_n = h_n.transpose(0, 1), c_n.transpose(0, 1)  # (B, L*D, .)
         probs = None
-        if model.decoder_weight is not None:
+        if model.head is not None:
             w, b = ref["decoder"]
-            logits = torch.nn.functional.linear(out, torch.from_numpy(w).to(tdt),
-                                                None if b is None else torch.from_numpy(b).to(tdt))
-            probs = torch.softmax(logits, -1).numpy()
+            probs = _torch_head(torch, model.head, out, h_n, cfg.num_directions, torch.from_numpy(w).to(tdt),
+                                None if b is None else torch.from_numpy(b).to(tdt))
     return f"torch {torch.__version__}", {"output": out.numpy(), "h_n": h_n.numpy(), "c_n": c_n.numpy(),
                                           "probs": probs, "_x": x}
+
+
+def _torch_head(torch, head, out, h_n, D: int, w, b):
+    """The head as torch code reads it: Linear over every output step (next token, tagger), or over
+    torch.cat of the last layer's final h of each direction (classifier "final"), or over output[:, -1]."""
+    if head.per_position:
+        feats = out  # (B, T, D*H_out)
+    elif head.pool == "final":
+        feats = torch.cat([h_n[:, -D + d] for d in range(D)], dim=1)  # h_n (B, L*D, H_out): cat(h_n[-2], h_n[-1])
+    else:
+        feats = out[:, -1]
+    logits = torch.nn.functional.linear(feats, w, b)
+    return (torch.sigmoid(logits) if head.activation == "sigmoid" else torch.softmax(logits, -1)).numpy()
 
 
 def _keras(parts: Parts, model: Model):
@@ -146,23 +153,36 @@ def _keras(parts: Parts, model: Model):
     def act(name: str):
         return _keras2_hard_sigmoid(keras) if name == "hard_sigmoid" and ref["keras2"] else name
 
-    h, hs, cs = keras.ops.convert_to_tensor(x), [], []
-    for layer in ref["layers"]:
+    def rebuilt(layer, inp, sequences: bool):
         cell = keras.layers.LSTM(layer["units"], activation=act(layer["activation"]), dtype=dt,
                                  recurrent_activation=act(layer["recurrent_activation"]),
-                                 use_bias=layer["use_bias"], return_sequences=True, return_state=True)
+                                 use_bias=layer["use_bias"], return_sequences=sequences, return_state=True)
         k = keras.layers.Bidirectional(cell) if layer["bidirectional"] else cell
-        k(h)  # builds the weights, which are then replaced by the file's
+        k(inp)  # builds the weights, which are then replaced by the file's
         k.set_weights([w for direction in layer["weights"] for w in direction])
-        res = [keras.ops.convert_to_numpy(r) for r in k(h)]
-        h = keras.ops.convert_to_tensor(res[0])
+        return k
+
+    h, hs, cs = keras.ops.convert_to_tensor(x), [], []
+    for layer in ref["layers"]:
+        res = [keras.ops.convert_to_numpy(r) for r in rebuilt(layer, h, True)(h)]
+        last_in, h = h, keras.ops.convert_to_tensor(res[0])
         hs += res[1::2]
         cs += res[2::2]
     out = keras.ops.convert_to_numpy(h)
     probs = None
     if ref.get("dense") is not None:
+        # The head as Keras runs it: a Dense layer holding the file's kernel, after every step, or (when the
+        # last LSTM returned no sequences) after Keras's own last output of that layer, rebuilt so. What the
+        # file's config says decides; a weights-only file records nothing, so the head chosen is assumed.
+        head = model.head
+        sequences = ref["layers"][-1]["return_sequences"] if ref.get("config", True) else head.per_position
+        feats = h if sequences else rebuilt(ref["layers"][-1], last_in, False)(last_in)[0]
         kern, bias = ref["dense"]
-        probs = _softmax(out @ kern + (0 if bias is None else bias))
+        dense = keras.layers.Dense(kern.shape[1], activation=head.activation, use_bias=bias is not None,
+                                   dtype=dt)
+        dense(feats)
+        dense.set_weights([kern] + ([bias] if bias is not None else []))
+        probs = keras.ops.convert_to_numpy(dense(feats))
     return f"keras {keras.__version__} ({keras.backend.backend()} backend)", {
         "output": out, "h_n": np.stack(hs, 1), "c_n": np.stack(cs, 1), "probs": probs, "_x": x}
 

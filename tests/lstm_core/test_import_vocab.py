@@ -63,3 +63,27 @@ def test_a_tokenizer_kind_without_a_vocabulary_is_refused(tmp_path):
     save_file(params, str(tmp_path / "m.safetensors"))
     with pytest.raises(ModelError, match="needs a vocabulary"):
         import_model(tmp_path / "m.safetensors", tokenizer="char", verify=False)
+
+
+def test_specials_in_any_spelling_do_not_make_a_character_vocabulary_a_word_one():
+    tok = parse_vocab('{"<PAD>": 0, "<UNK>": 1, "a": 2, "b": 3}')
+    assert (tok.kind, tok.unk, tok.pad) == ("char", "<UNK>", "<PAD>")
+    assert tok.encode("abz").ids.tolist() == [2, 3, 1]  # z is unknown: the vocabulary's own unknown row
+    bert = parse_vocab("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n")
+    assert (bert.kind, bert.unk, bert.bos, bert.eos) == ("word", "[UNK]", "[CLS]", "[SEP]")
+    assert parse_vocab('{"kind": "char", "vocab": ["<unk>", "a"], "unk": null}').unk is None  # said so: kept
+
+
+def test_labels_as_a_json_list_an_object_or_lines(tmp_path):
+    from lstm_core.importers.vocab import read_labels
+
+    (tmp_path / "l.txt").write_text("O\nB-PER\nI-PER\n", encoding="utf-8")
+    (tmp_path / "l.json").write_text('["", "\\u064e", "x"]', encoding="utf-8")
+    assert read_labels(tmp_path / "l.txt") == ("O", "B-PER", "I-PER")
+    assert read_labels(str(tmp_path / "l.json")) == ("", "\u064e", "x")
+    assert read_labels('{"neg": 1, "pos": 0}') == ("pos", "neg")
+    assert read_labels(["a", "b"]) == ("a", "b")
+    for bad, words in (('["a", "a"]', "twice"), ("[1, 2]", "list of strings"), ("[]", "empty"),
+                       ('{"a": 1}', "ids must be exactly")):
+        with pytest.raises(ModelError, match=words):
+            read_labels(bad)

@@ -260,3 +260,42 @@ def test_tensors_must_tile_the_data_exactly(saved: Path, edit: str) -> None:
         data += bytes(16)
     with pytest.raises(ModelError, match="cannot read tensors"):
         load_model(write_raw(saved, header, data))
+
+
+def test_files_written_before_heads_had_kinds_load_as_language_models(saved: Path) -> None:
+    tensors, meta = parts(saved)
+    arch = {k: v for k, v in meta["architecture"].items() if k != "head"}  # as every file before heads had kinds
+    old = load_model(write(saved, tensors, {**meta, "architecture": arch}))
+    assert old.head.kind == "next_token" and old.head.labels == old.tokenizer.vocab
+    tr = old.lstm.trace(old.inputs(old.encode("the cat").ids))
+    np.testing.assert_array_equal(old.decode(tr), old.outputs(tr))
+
+
+@pytest.mark.parametrize("kind, pool, activation", [("tagger", "final", "softmax"), ("classifier", "last", "softmax"),
+                                                     ("classifier", "final", "sigmoid")])
+def test_head_kind_labels_pool_and_activation_round_trip(tmp_path: Path, kind, pool, activation) -> None:
+    m = char_model()
+    K = 3
+    w = np.random.default_rng(5).standard_normal((K, m.decoder_weight.shape[1])).astype(np.float32)
+    labels = ("ná", "", "<b>")
+    head = Model(m.lstm, "onehot", m.tokenizer, None, w, None, m.meta, head_kind=kind, labels=labels, pool=pool,
+                 head_activation=activation)
+    save_model(head, tmp_path / "h.safetensors")
+    back = load_model(tmp_path / "h.safetensors")
+    assert (back.head.kind, back.head.labels, back.head.pool, back.head.activation) == (kind, labels, pool, activation)
+    tr = back.lstm.trace(back.inputs(back.encode("mat").ids))
+    assert back.outputs(tr).shape == ((3, K) if kind == "tagger" else (K,))
+    assert back.decode(tr) is None  # decode stays the next-token probabilities
+
+
+def test_broken_head_metadata(saved: Path) -> None:
+    tensors, meta = parts(saved)
+    arch, V = meta["architecture"], len(meta["tokenizer"]["vocab"])
+    for head, words in (({"kind": "regressor"}, "unknown head kind"), ("tagger", "must be an object"),
+                        ({"kind": "tagger", "labels": ["a"]}, f"{V} outputs but 1 label names"),
+                        ({"kind": "tagger", "labels": "abc"}, "list of strings"),
+                        ({"kind": "classifier", "pool": "mean"}, "pooling"),
+                        ({"kind": "tagger", "activation": "relu"}, "activation"),
+                        ({"kind": "next_token", "labels": ["x"] * V}, "labels are its vocabulary")):
+        with pytest.raises(ModelError, match=words):
+            load_model(write(saved, tensors, {**meta, "architecture": {**arch, "head": head}}))

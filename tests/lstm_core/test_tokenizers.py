@@ -124,3 +124,39 @@ def test_decode_refuses_ids_outside_the_vocabulary() -> None:
     for bad in (-1, 3):
         with pytest.raises(ModelError, match=f"token id {bad} is outside the vocabulary"):
             tok.decode([0, bad])
+
+
+@pytest.mark.parametrize("vocab, want", [
+    (["<PAD>", "<UNK>", "a", "b"], {"unk": "<UNK>", "pad": "<PAD>", "bos": None, "eos": None}),
+    (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a"], {"unk": "[UNK]", "pad": "[PAD]", "bos": "[CLS]", "eos": "[SEP]"}),
+    (["<unk>", "<s>", "</s>", "<pad>", "x"], {"unk": "<unk>", "pad": "<pad>", "bos": "<s>", "eos": "</s>"}),
+    (["<BOS>", "<EOS>", "x", "[CLS]"], {"unk": None, "pad": None, "bos": "<BOS>", "eos": "<EOS>"}),
+    (["a", "b", "unk", "s"], {"unk": None, "pad": None, "bos": None, "eos": None}),  # bare words are not specials
+])
+def test_special_tokens_in_their_usual_spellings(vocab, want) -> None:
+    from lstm_core.tokenizers import special_tokens
+
+    assert special_tokens(vocab) == want
+
+
+def test_wrap_puts_begin_and_end_tokens_around_the_text() -> None:
+    tok = Tokenizer("char", ("<s>", "</s>", "<unk>", "a", "b"), "<unk>", bos="<s>", eos="</s>")
+    assert tok.can_wrap
+    toks = tok.encode("ab?", wrap=True)
+    assert toks.tokens == ["<s>", "a", "b", "?", "</s>"]
+    assert toks.ids.tolist() == [0, 3, 4, 2, 1]
+    assert toks.oov == [3]  # the wrapped tokens are in the vocabulary; "?" is not
+    assert toks.spans == [(0, 0), (0, 1), (1, 2), (2, 3), (3, 3)]
+    assert tok.encode("ab").tokens == ["a", "b"]  # unwrapped unless asked
+    only_end = Tokenizer("char", ("a", "<eos>"), eos="<eos>")
+    assert only_end.encode("a", wrap=True).tokens == ["a", "<eos>"]
+    with pytest.raises(ModelError, match="no begin or end token"):
+        Tokenizer.build("ab", "char").encode("ab", wrap=True)
+
+
+def test_files_before_special_roles_recognise_them_but_an_explicit_null_stays() -> None:
+    d = {"kind": "char", "vocab": ["<UNK>", "<s>", "a"], "unk": "<UNK>"}  # no pad/bos/eos keys: an older file
+    assert Tokenizer.from_json(d).bos == "<s>"
+    assert Tokenizer.from_json({**d, "bos": None}).bos is None
+    with pytest.raises(ModelError, match="begin token"):
+        Tokenizer.from_json({**d, "bos": "<nope>"})
