@@ -30,7 +30,7 @@ V = TypeVar("V")
 class Cached:
     ids: NDArray  # (T,)
     trace: Trace
-    probs: NDArray | None  # (T, V)
+    probs: NDArray | None  # the head's outputs: (T, K), or (K,) for a classifier
     nbytes: int
 
 
@@ -46,11 +46,12 @@ def _common_prefix(a: NDArray, b: NDArray) -> int:
 
 
 def _head(c: Cached, k: int) -> tuple[Trace, NDArray | None]:
-    """The first k timesteps of a cached causal trace, with the state after step k-1 as h_n, c_n."""
+    """The first k timesteps of a cached causal trace, with the state after step k-1 as h_n, c_n, and the
+    first k rows of its head's outputs (None when the head answers once per text: a classifier)."""
     tr = c.trace.slice_time(0, k)
     # Unidirectional, so h[:, 0, k-1] is each layer's state: the (L*D, H_out) layout of h_n.
     tr = replace(tr, h_n=np.ascontiguousarray(tr.h[:, 0, k - 1]), c_n=np.ascontiguousarray(tr.c[:, 0, k - 1]))
-    return tr, None if c.probs is None else c.probs[:k]
+    return tr, None if c.probs is None or c.probs.ndim != 2 else c.probs[:k]
 
 
 class LRU(Generic[K, V]):
@@ -108,7 +109,7 @@ class LRU(Generic[K, V]):
 
 
 class TraceCache:
-    """(model id, token ids) -> trace and probabilities, reusing the longest cached prefix of causal models."""
+    """(model id, token ids) -> trace and the head's outputs, reusing the longest cached prefix of causal models."""
 
     def __init__(self, max_entries: int = 64, max_bytes: int = 256 << 20) -> None:
         self._lru: LRU[tuple[str, bytes], Cached] = LRU(max_bytes, lambda c: c.nbytes, max_entries)
@@ -148,13 +149,14 @@ class TraceCache:
             trace, probs = _head(best, k)
             # Copies, so that this entry does not keep the longer one's arrays alive after eviction.
             trace = concat_time(trace.slice_time(0, 0), trace)
-            probs = None if probs is None else probs.copy()
+            probs = model.outputs(trace) if probs is None else probs.copy()
         else:
             self.prefix_hits += 1
             head, head_probs = _head(best, k)
             tail, tail_probs = model.trace_ids(ids[k:], head.h_n, head.c_n)
             trace = concat_time(head, tail)
-            probs = None if tail_probs is None else np.concatenate([head_probs, tail_probs], axis=0)
+            # A classifier reads the final state, which the tail ends with: its answer is the whole text's.
+            probs = tail_probs if head_probs is None else np.concatenate([head_probs, tail_probs], axis=0)
         self._lru.put(key, Cached(ids, trace, probs, _nbytes(trace, probs)))
         return trace, probs, k
 

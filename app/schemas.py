@@ -17,6 +17,30 @@ class Health(BaseModel):
     version: str
 
 
+class HeadInfo(BaseModel):
+    """What the model outputs: the linear layer on top of the LSTM and how it is read."""
+
+    kind: Literal["next_token", "tagger", "classifier"] = Field(
+        description="next_token: a language model's next-token distribution after each position; tagger: a label "
+                    "per position; classifier: one distribution per text")
+    size: int = Field(description="number of outputs: the vocabulary, or the labels")
+    labels: list[str] | None = Field(description="the output names of a tagger or classifier; null for next_token "
+                                                 "(its outputs are the vocabulary)")
+    pool: Literal["final", "last"] | None = Field(
+        description="classifier only: final = the last layer's final h of each direction concatenated (torch "
+                    "cat(h_n[-2], h_n[-1]), Keras return_sequences=False); last = the output at the last position")
+    activation: Literal["softmax", "sigmoid"] = Field(description="sigmoid: each output is its own probability")
+
+
+class Specials(BaseModel):
+    """The vocabulary's special tokens (null where it has none)."""
+
+    unk: str | None
+    pad: str | None
+    bos: str | None
+    eos: str | None
+
+
 class ModelInfo(BaseModel):
     id: str = Field(description="the file stem of models/<id>.safetensors")
     name: str
@@ -36,6 +60,9 @@ class ModelInfo(BaseModel):
     metrics: dict
     source: dict = Field(description="provenance: how the weights were made or imported")
     verification: dict | None = Field(description="for imports: the difference measured against the framework")
+    head: HeadInfo | None = Field(None, description="what the model outputs; null for an LSTM with nothing on top")
+    specials: Specials | None = Field(None, description="the vocabulary's special tokens; null without a vocabulary")
+    can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
 
 
 class ModelDetail(ModelInfo):
@@ -55,6 +82,8 @@ class TraceRequest(BaseModel):
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
     vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")
+    wrap: bool = Field(False, description="put the vocabulary's begin and end tokens (such as <s>, </s>) around the "
+                                          "text; they become tokens of the trace (see ModelInfo.can_wrap)")
 
 
 class CompactArray(BaseModel):
@@ -71,9 +100,18 @@ Values = CompactArray | list[list[list[list[float]]]]
 
 
 class TopK(BaseModel):
+    """The k likeliest outputs at each position: next tokens (a language model) or labels (a tagger)."""
+
     ids: list[list[int]]
-    tokens: list[list[str]]
+    tokens: list[list[str]] = Field(description="the names of the outputs: tokens, or a tagger's labels")
     probs: list[list[float]]
+
+
+class Classes(BaseModel):
+    """A classifier's answer for the whole text: every class and its probability, in output order."""
+
+    labels: list[str]
+    probs: list[float]
 
 
 class TraceResponse(BaseModel):
@@ -95,8 +133,12 @@ class TraceResponse(BaseModel):
     o: Values
     c: Values
     h: Values
-    top_k: TopK | None = Field(description="the k likeliest next tokens after each position")
-    next_prob: list[float | None] = Field(description="probability given at t-1 to token t; null at 0 and for OOV")
+    head: Literal["next_token", "tagger", "classifier"] | None = Field(
+        description="which of top_k (next_token, tagger) or classes (classifier) holds the model's outputs")
+    top_k: TopK | None = Field(description="the k likeliest next tokens (or a tagger's labels) at each position")
+    classes: Classes | None = Field(description="a classifier's distribution over its classes for the whole text")
+    next_prob: list[float | None] = Field(description="probability given at t-1 to token t; null at 0 and for OOV "
+                                                      "(a language model's only)")
     cached_prefix: int = Field(description="tokens whose values were reused from the prefix cache")
 
 
@@ -108,6 +150,7 @@ class StepRequest(BaseModel):
     t: int = Field(0, ge=0)
     unit: int = Field(0, ge=0)
     vectors: list[list[float]] | None = None
+    wrap: bool = Field(False, description="as in TraceRequest: t counts the begin token when true")
 
 
 class GateTerms(BaseModel):

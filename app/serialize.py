@@ -57,12 +57,13 @@ def encode_values(a: NDArray, encoding: str) -> dict | list:
     return compact(a)
 
 
-def top_k(probs: NDArray, k: int, vocab: tuple[str, ...] | None) -> dict:
-    """The k likeliest next tokens after each position, likeliest first (ties: lower id first)."""
+def top_k(probs: NDArray, k: int, labels: tuple[str, ...]) -> dict:
+    """The k likeliest outputs at each position, likeliest first (ties: lower id first): next tokens for a
+    language model, labels for a tagger; `labels` names output j."""
     k = min(k, probs.shape[1])
     order = np.argsort(-probs, axis=1, kind="stable")[:, :k]  # (T, k)
     p = np.take_along_axis(probs, order, axis=1)
-    words = [[vocab[j] if vocab is not None else str(j) for j in row] for row in order.tolist()]
+    words = [[labels[j] for j in row] for row in order.tolist()]
     return {"ids": order.tolist(), "tokens": words, "probs": p.tolist()}
 
 
@@ -96,9 +97,14 @@ def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] 
     }
     for name in Trace.GATES:
         body[name] = encode_values(trace.gate(name)[pick], encoding)  # (L', D, T, H)
-    vocab = model.tokenizer.vocab if model.tokenizer is not None else None
-    body["top_k"] = top_k(probs, k, vocab) if probs is not None and k > 0 else None
-    body["next_prob"] = next_prob(probs, ids, oov) if probs is not None and vocab is not None else [None] * len(tokens)
+    head = model.head
+    per_position = probs is not None and head.per_position
+    body["head"] = None if head is None else head.kind
+    body["top_k"] = top_k(probs, k, head.labels) if per_position and k > 0 else None
+    body["classes"] = None if probs is None or per_position else {"labels": list(head.labels),
+                                                                  "probs": probs.tolist()}
+    lm = probs is not None and head.kind == "next_token" and model.tokenizer is not None
+    body["next_prob"] = next_prob(probs, ids, oov) if lm else [None] * len(tokens)
     body["cached_prefix"] = cached_prefix
     return body
 

@@ -2,7 +2,7 @@
 caches, checking a layer list, and describing a model. Routes validate, call these, encode, return.
 
     entry = find(registry, req.model)             # app.registry: a 404 for an unknown id
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
+    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
     r.text                                        # lstm_core.TextTrace: tokens, ids, oov, spans, trace, probs
     r.inputs                                      # (T, input_size): what the LSTM read
     service.model_info(entry)                     # the ModelInfo fields of /api/models
@@ -36,9 +36,13 @@ class TraceResult:
 
 
 def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache,
-          max_tokens: int) -> TraceResult:
-    """Check the input against the model and the length limit, then trace it (text through the cache)."""
+          max_tokens: int, wrap: bool = False) -> TraceResult:
+    """Check the input against the model and the length limit, then trace it (text through the cache).
+
+    `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
     model = entry.model
+    if wrap and (model.tokenizer is None or not model.tokenizer.can_wrap):
+        raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)
     if model.input_kind == "vector":
         return _trace_vectors(entry, vectors, max_tokens)
     if vectors is not None:
@@ -47,7 +51,7 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         raise ApiError(422, "empty_text", "error.empty_text")
     if len(text) > 64 * max_tokens:  # no tokenizer makes a token of fewer than one character per 64
         raise ApiError(413, "too_long", "error.too_long_chars", chars=f"{len(text):,}", max=f"{max_tokens:,}")
-    tok = model.encode(text)
+    tok = model.encode(text, wrap)
     if len(tok.tokens) > max_tokens:
         raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
@@ -83,9 +87,19 @@ def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
     return sorted(set(layers))
 
 
+def head_info(model: Model) -> dict | None:
+    """The HeadInfo fields (app.schemas.HeadInfo): what the model outputs; None without a head."""
+    h = model.head
+    if h is None:
+        return None
+    return {"kind": h.kind, "size": h.size, "labels": None if h.kind == "next_token" else list(h.labels),
+            "pool": h.pool if h.kind == "classifier" else None, "activation": h.activation}
+
+
 def model_info(entry: Entry) -> dict:
     """The ModelInfo fields of a registry entry (app.schemas.ModelInfo)."""
     m, cfg = entry.model, entry.model.lstm.config
+    tok = m.tokenizer
     meta = m.meta
     source = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
     verification = meta.get("verification", source.get("verification"))
@@ -97,6 +111,9 @@ def model_info(entry: Entry) -> dict:
         "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal, "reverse": cfg.reverse,
         "metrics": meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {},
         "source": source, "verification": verification if isinstance(verification, dict) else None,
+        "head": head_info(m),
+        "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
+        "can_wrap": tok is not None and tok.can_wrap,
     }
 
 

@@ -28,6 +28,16 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layers", metavar="NAME,...",
                    help="for Keras weights-only .h5 files: the layers to read, in order (default: inferred from the "
                         "file's layer names and weight shapes)")
+    p.add_argument("--labels", metavar="FILE",
+                   help="names of the head's outputs (a tagger's or classifier's classes), in row order: a JSON "
+                        "list or one per line (default: 0..K-1)")
+    p.add_argument("--head", choices=["next-token", "tagger", "classifier"],
+                   help="what the layer after the LSTM is (default: decided from the file and said in the notes: a "
+                        "decoder with one row per vocabulary token is next-token, others a per-token tagger; a "
+                        "torch classifier needs --head classifier)")
+    p.add_argument("--pool", choices=["final", "last"],
+                   help="what a classifier reads: final = the last layer's final h of each direction, "
+                        "torch cat([h_n[-2], h_n[-1]]) (default); last = output[:, -1]")
     p.add_argument("--no-verify", action="store_true", help="skip running the model in its framework")
     p.add_argument("--allow-mismatch", action="store_true",
                    help="write the model even if gatescope's outputs differ from the framework's")
@@ -37,6 +47,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lstm_core import ModelError, save_model
     from lstm_core.importers import KerasOptions, import_model
+    from lstm_core.importers.heads import sentence
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -47,13 +58,15 @@ def run(args: argparse.Namespace) -> int:
         keras = KerasOptions(args.activation, args.recurrent_activation,
                              tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None)
         res = import_model(args.file, vocab=args.vocab, tokenizer=args.tokenizer, mapping=mapping or None,
-                           name=args.name, verify=not args.no_verify, onnx_inputs=inputs or None, keras=keras)
+                           name=args.name, verify=not args.no_verify, onnx_inputs=inputs or None, keras=keras,
+                           labels=args.labels, head=args.head, pool=args.pool)
     except ModelError as e:
         return _fail(str(e))
     v, model = res.verification, res.model
     cfg = model.lstm.config
     print(f"{model.name}: {cfg.num_layers} layer(s) x {cfg.num_directions} direction(s) x {cfg.hidden_size} units, "
           f"input {model.input_kind}" + (f", vocabulary {model.vocab_size}" if model.vocab_size else ""))
+    print(f"head: {sentence(model.head)}")
     if v.get("verified"):
         diffs = ", ".join(f"{k} {'shapes differ' if d is None else f'{d:.1e}'}" for k, d in v["max_abs_diff"].items())
         verdict = "ok" if v["passed"] else "MISMATCH"

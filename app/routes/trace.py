@@ -1,4 +1,4 @@
-"""POST /api/trace: every i, f, g, o, c, h value of a text, plus the model's next-token predictions."""
+"""POST /api/trace: every i, f, g, o, c, h value of a text, plus what the model outputs (its head)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -18,16 +18,16 @@ router = APIRouter(tags=["trace"])
              responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
 def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: CacheDep, responses: ResponsesDep,
           settings: SettingsDep) -> Response:
-    """Trace a text: tokens, every gate value per layer, direction, timestep and unit, and predictions."""
+    """Trace a text: tokens, every gate value per layer, direction, timestep and unit, and the head's outputs."""
     entry = find(registry, req.model)
     layers = service.check_layers(req.layers, entry.model.lstm.config.num_layers)
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     key = None
     if req.vectors is None:
-        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, gzip_ok)
+        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok)
     wire = responses.get(key) if key is not None else None
     if wire is None:
-        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
+        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
         body = trace_body(entry.id, entry.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
                           cached_prefix=r.cached_prefix)
         wire = wire_bytes(body, gzip_ok)

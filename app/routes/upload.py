@@ -1,10 +1,12 @@
 """POST /api/models/upload: import a PyTorch, Keras or ONNX file from the page into the model picker.
 
 The body is multipart/form-data: `file` (the model), optional `vocab` (file or text), `tokenizer`
-(char|word) and `name` (a display name only). The upload is imported and verified inside a private
-temporary directory. The model is then saved under a unique hidden name in the model directory (not
-`*.safetensors`, so no worker's registry picks it up half-made), loaded back from there, and only then
-renamed, atomically, to `import-<content hash>.safetensors`; a failure on the way leaves nothing behind.
+(char|word), `name` (a display name only), `labels` (file or text: the head's output names), `head`
+(next_token|tagger|classifier) and `pool` (final|last), as the import command's flags.
+The upload is imported and verified inside a private temporary directory. The model is then saved
+under a unique hidden name in the model directory (not `*.safetensors`, so no worker's registry picks
+it up half-made), loaded back from there, and only then renamed, atomically, to
+`import-<content hash>.safetensors`; a failure on the way leaves nothing behind.
 A user-supplied name never becomes a path.
 The size limit is settings.max_upload_bytes, enforced by the BodyLimit middleware before reading.
 """
@@ -49,7 +51,7 @@ async def upload(request: Request, registry: RegistryDep) -> dict:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "not_multipart", "error.not_multipart")
     try:
-        form = await request.form(max_files=2, max_fields=8)
+        form = await request.form(max_files=3, max_fields=12)
     except (MultiPartException, HTTPException) as e:
         message = getattr(e, "message", None) or getattr(e, "detail", "")
         raise ApiError(400, "bad_multipart", "error.bad_multipart", reason=message) from None
@@ -74,8 +76,11 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
     if tokenizer not in (None, "char", "word"):
         raise ApiError(422, "bad_tokenizer", "error.bad_tokenizer", got=repr(tokenizer))
     name = re.sub(r"\s+", " ", _text(fields, "name") or Path(filename or "model").stem).strip()[:80] or "model"
+    labels = fields.get("labels", (None, b""))[1]
+    head, pool = _text(fields, "head") or None, _text(fields, "pool") or None
     digest = hashlib.sha256()
-    for part in (data, b"\0vocab\0", vocab, b"\0", (tokenizer or "").encode(), b"\0", name.encode()):
+    for part in (data, b"\0vocab\0", vocab, b"\0", (tokenizer or "").encode(), b"\0", name.encode(),
+                 b"\0labels\0", labels, b"\0", (head or "").encode(), b"\0", (pool or "").encode()):
         digest.update(part)
     model_id = f"import-{digest.hexdigest()[:16]}"
     existing = registry.get(model_id)
@@ -85,14 +90,18 @@ def _import(fields: dict[str, tuple[str | None, bytes]], registry: Registry) -> 
     with tempfile.TemporaryDirectory(prefix="gatescope-upload-") as tmp:
         src = Path(tmp) / ("upload" + (suffix if suffix in SUFFIXES else ""))
         src.write_bytes(data)
-        vocab_path = None
+        vocab_path = labels_path = None
         if vocab:
             vocab_path = Path(tmp) / "vocab.txt"
             vocab_path.write_bytes(vocab)
+        if labels:
+            labels_path = Path(tmp) / "labels.txt"
+            labels_path.write_bytes(labels)
         from lstm_core.importers import import_model
 
         try:
-            res = import_model(src, vocab=vocab_path, tokenizer=tokenizer, name=name)
+            res = import_model(src, vocab=vocab_path, tokenizer=tokenizer, name=name, labels=labels_path, head=head,
+                               pool=pool)
         except ModelError as e:
             raise from_model_error(422, "import_failed", e, lambda s: s.replace(src.name, filename or "the file")) \
                 from None

@@ -57,3 +57,19 @@ def test_failures_write_nothing(lm_file, tmp_path, capsys, case):
         assert out.read_bytes() == b"keep"
     else:
         assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_head_flags_write_a_classifier_with_labels(lm_file, tmp_path, capsys):
+    src, vocab = lm_file
+    (tmp_path / "labels.txt").write_text("w\nx\ny\nz\n")
+    out = tmp_path / "c.safetensors"
+    args = ["import", str(src), "--out", str(out), "--vocab", str(vocab), "--labels", str(tmp_path / "labels.txt"),
+            "--head", "classifier", "--pool", "last"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "head: a sequence classifier (4 classes" in printed and "output[:, -1]" in printed
+    m = load_model(out)
+    assert (m.head.kind, m.head.labels, m.head.pool) == ("classifier", ("w", "x", "y", "z"), "last")
+    assert main(["import", str(src), "--out", str(tmp_path / "n.safetensors"), "--vocab", str(vocab),
+                 "--head", "next-token", "--labels", str(tmp_path / "labels.txt")]) == 2
+    assert "labels are its vocabulary" in capsys.readouterr().err

@@ -16,12 +16,15 @@ def test_model_list_describes_each_model(api):
         "input": "onehot", "layers": 2, "directions": 1, "hidden_size": 8, "output_size": 8, "proj_size": 0,
         "input_size": V, "vocab_size": V, "causal": True, "reverse": False, "metrics": {"loss": 1.0},
         "source": {"trained_on": "nothing"}, "verification": None,
+        "head": {"kind": "next_token", "size": V, "labels": None, "pool": None, "activation": "softmax"},
+        "specials": {"unk": "<unk>", "pad": None, "bos": None, "eos": None}, "can_wrap": False,
         # two layers of 4H x (in + H) weights and two biases, plus the decoder
         "parameters": 32 * (V + 8) + 64 + 32 * 16 + 64 + V * 8 + V,
     }
     b = models["bi-proj"]
     assert (b["directions"], b["proj_size"], b["output_size"], b["causal"], b["input"]) == (2, 3, 3, False, "embedding")
     assert models["vec"]["tokenizer"] is None and models["vec"]["vocab_size"] is None
+    assert models["vec"]["head"] is None and models["vec"]["specials"] is None
     assert models["words"]["tokenizer"] == "word"
 
 

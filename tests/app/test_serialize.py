@@ -47,7 +47,7 @@ def test_top_k_orders_by_probability_then_id():
     assert r["ids"] == [[1, 3, 0], [0, 1, 2]]
     assert r["tokens"] == [["b", "d", "a"], ["a", "b", "c"]]
     assert r["probs"][0] == [float(np.float32(0.4)), float(np.float32(0.4)), float(np.float32(0.1))]
-    assert top_k(probs, 50, None)["ids"][0] == [1, 3, 0, 2]  # k is capped at the vocabulary; ids as tokens
+    assert top_k(probs, 50, ("a", "b", "c", "d"))["ids"][0] == [1, 3, 0, 2]  # k is capped at the vocabulary
 
 
 def test_next_prob_skips_the_first_and_unknown_positions():
