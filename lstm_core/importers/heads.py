@@ -79,7 +79,7 @@ def choose(rows: int | None, tok: Tokenizer | None, *, kind: str | None, labels:
         kind = "next_token"
     if labels is not None and len(labels) != rows:
         raise ModelError(f"the labels name {len(labels)} classes but the head has {rows} outputs; give one name "
-                         "per output row, in row order")
+                         "per output row, in row order", "core.labels_count", labels=len(labels), rows=rows)
     if kind == "classifier":
         if pool is None:
             pool = hint.get("pool") or "final"

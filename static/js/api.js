@@ -58,8 +58,8 @@ export function getModel(id) {
 }
 
 /** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
-export async function trace({ model, text, topK = 5, format = 'compact', vectors = null }) {
-  const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors });
+export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false }) {
+  const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors, wrap });
   try {
     for (const q of QUANTITIES) r[q] = decodeArray(r[q]);
   } catch (e) {
@@ -69,8 +69,8 @@ export async function trace({ model, text, topK = 5, format = 'compact', vectors
 }
 
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */
-export function step({ model, text, layer, direction, t, unit, vectors = null }) {
-  return request('/api/step', { model, text, layer, direction, t, unit, vectors });
+export function step({ model, text, layer, direction, t, unit, vectors = null, wrap = false }) {
+  return request('/api/step', { model, text, layer, direction, t, unit, vectors, wrap });
 }
 
 /** Upload a model (FormData: file, vocab, tokenizer, name) -> ModelInfo + notes; onProgress(0..1) while sending.

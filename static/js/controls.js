@@ -1,4 +1,5 @@
-// The pickers in the header (model, layer, direction, quantity, order) and the state <-> URL mapping,
+// The pickers in the header (model, layer, direction, quantity, order), the "wrap in begin/end tokens"
+// box under the text (shown only for vocabularies that have such tokens), and the state <-> URL mapping,
 // so any view can be shared as a link.
 
 import { QUANTITIES, quantityName } from './format.js';
@@ -32,6 +33,7 @@ export const controls = {
     for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
+    $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
   },
 
   /** Relabel the pickers after a language switch. */
@@ -64,6 +66,10 @@ export const controls = {
     $('direction').disabled = info.directions === 1;
     $('quantity').value = state.quantity;
     $('order').value = state.order;
+    $('wrap-box').hidden = !info.can_wrap;
+    $('wrap').checked = state.wrap && info.can_wrap;
+    const ends = info.specials ? [info.specials.bos, info.specials.eos].filter((s) => s !== null) : [];
+    $('wrap-tokens').textContent = ends.join(' … ');
   },
 };
 
@@ -71,7 +77,7 @@ export const controls = {
 export function readUrl() {
   const p = new URLSearchParams(location.search);
   const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : DEFAULT_TEXT,
-    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index' };
+    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', wrap: p.get('wrap') === '1' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);
     if (Number.isFinite(v) && v >= 0) state[k] = v;
@@ -91,6 +97,7 @@ export function writeUrl(state) {
     for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order']) {
       if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
     }
+    if (state.wrap) p.set('wrap', '1');
     if (explicit()) p.set('lang', language()); // a chosen language travels with the link
     history.replaceState(null, '', `${location.pathname}?${p}`);
   }, 300);

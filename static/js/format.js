@@ -57,6 +57,13 @@ export function visible(tok) {
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '·');
 }
 
+/** A head's label as a person should see it: an empty name (a diacritizer's "no mark") as ∅, a label that
+ * starts with a combining mark (a diacritic) on a dotted circle, as type specimens show one. */
+export function labelText(label) {
+  if (label === '') return '∅';
+  return /^\p{M}/u.test(label) ? `◌${label}` : visible(label);
+}
+
 /** Plotly renders a subset of HTML in labels and hovers, so tokens are escaped before they reach it. */
 export function plotLabel(tok) {
   return visible(tok).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -157,8 +157,10 @@ async function send() {
   inflight = true;
   const t0 = performance.now();
   try {
-    const tr = await api.trace({ model, text, vectors: rows });
+    const wrap = state.wrap && info.can_wrap; // begin/end tokens around the text, when the vocabulary has them
+    const tr = await api.trace({ model, text, vectors: rows, wrap });
     tr.vectors = rows;
+    tr.wrap = wrap;
     performance.measure('gs:api', { start: t0, end: performance.now() });
     inflight = false;
     if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
@@ -191,8 +193,8 @@ async function fetchStep() {
   const t0 = performance.now();
   const { layer, direction, unit: u } = state;
   try {
-    stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors, layer,
-      direction, t: state.t, unit: u });
+    stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors,
+      wrap: current.trace.wrap, layer, direction, t: state.t, unit: u });
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
     stepResult = e.message;
@@ -271,6 +273,9 @@ async function onControl(name, value) {
   if (name === 'model') {
     shown = sent; // whatever is in flight belongs to the old model
     await loadModel(value);
+    want();
+  } else if (name === 'wrap') {
+    state.wrap = value; // the tokens change, so this is a new trace
     want();
   } else {
     state[name] = name === 'layer' || name === 'direction' ? Number(value) : value;

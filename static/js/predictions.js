@@ -1,7 +1,12 @@
-// Predictions: the top-k next tokens under each position, shaded by probability, for a window around t,
-// and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text.
+// What the model outputs, whatever its head (trace.head):
+// - next_token: the top-k next tokens under each position, shaded by probability, for a window around t,
+//   and the surprisal (-log2 p) the model had for each token that actually came next, over the whole text;
+// - tagger: the top-k labels at each position, in the same grid;
+// - classifier: one bar per class for the whole text (classes.js);
+// - none: a sentence. Whatever a head does not use is hidden, so nothing of the previous model stays.
 
-import { fmt, visible } from './format.js';
+import { drawClasses, shownClasses } from './classes.js';
+import { fmt, labelText, visible } from './format.js';
 import { t as tr } from './i18n.js';
 import { baseLayout, emit, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
@@ -17,7 +22,8 @@ function column(ctx, p) {
   head.className = 'pred-tok';
   head.textContent = visible(ctx.trace.tokens[p]);
   col.append(head);
-  const next = ctx.trace.tokens[p + 1];
+  const lm = ctx.trace.head === 'next_token';
+  const next = lm ? ctx.trace.tokens[p + 1] : undefined; // a tagger's labels have no "what came next"
   const { tokens, probs } = ctx.trace.top_k;
   tokens[p].forEach((tok, k) => {
     const cell = document.createElement('div');
@@ -26,10 +32,10 @@ function column(ctx, p) {
     cell.style.background = `rgba(0, 114, 178, ${pr.toFixed(3)})`;
     cell.style.color = pr > 0.45 ? '#fff' : '#111';
     const name = document.createElement('b');
-    name.textContent = visible(tok);
+    name.textContent = lm ? visible(tok) : labelText(tok);
     cell.append(name, ` ${Math.round(pr * 100)}%`);
-    cell.title = tr('predictions.cell_title', { after: visible(ctx.trace.tokens[p]), t: p, token: visible(tok),
-      p: fmt(pr) });
+    cell.title = tr(lm ? 'predictions.cell_title' : 'predictions.label_title', { after: visible(ctx.trace.tokens[p]),
+      t: p, token: name.textContent, p: fmt(pr) });
     col.append(cell);
   });
   return col;
@@ -43,7 +49,7 @@ function drawGrid(grid, note, ctx, width) {
   for (let p = start; p < start + n; p++) cols.push(column(ctx, p));
   grid.replaceChildren(...cols);
   const k = ctx.trace.top_k.tokens[0]?.length ?? 0;
-  note.textContent = tr('predictions.note', { k })
+  note.textContent = tr(ctx.trace.head === 'next_token' ? 'predictions.note' : 'predictions.tagger_note', { k })
     + (n < ctx.T ? ` ${tr('predictions.window', { from: start, to: start + n - 1, T: ctx.T })}` : '');
 }
 
@@ -66,6 +72,17 @@ function surprisal(fig, ctx) {
   return reactWithTokens(fig, data, layout, ctx, MARGIN);
 }
 
+/** The sentence above a classifier's bars: what it reads, and how to read its probabilities. */
+function classifierNote(ctx) {
+  const head = ctx.info.head || {};
+  const { labels } = ctx.trace.classes;
+  const parts = [tr(head.pool === 'last' ? 'predictions.classifier_last' : 'predictions.classifier_final')];
+  if (head.activation === 'sigmoid') parts.push(tr('predictions.sigmoid'));
+  const n = shownClasses(ctx.trace.classes).length;
+  if (n < labels.length) parts.push(tr('predictions.classes_top', { n, K: labels.length }));
+  return parts.join(' ');
+}
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';
@@ -77,18 +94,29 @@ export function create(el) {
     if (col) emit({ t: Number(col.dataset.t) });
   });
   const fig = hosted('surprisal-plot');
-  el.replaceChildren(note, grid, fig.host);
+  const bars = document.createElement('div');
+  bars.id = 'classes-plot';
+  bars.className = 'plot';
+  el.replaceChildren(note, grid, fig.host, bars);
 
   return {
     update(ctx, changed) {
-      const has = Boolean(ctx.trace.top_k);
+      const kind = ctx.trace.head; // next_token, tagger, classifier, or null without a head
+      const perPosition = Boolean(ctx.trace.top_k);
       if (changed.has('data')) {
-        grid.hidden = !has;
-        fig.host.hidden = !has;
-        if (!has) note.textContent = tr('predictions.none');
+        grid.hidden = !perPosition;
+        fig.host.hidden = !perPosition || kind !== 'next_token';
+        bars.hidden = kind !== 'classifier';
+        if (!kind) note.textContent = tr('predictions.none');
       }
-      if (!has || !any(changed, 'data', 'time')) return undefined;
+      if (kind === 'classifier') {
+        if (!changed.has('data')) return undefined; // one answer for the whole text: t changes nothing
+        note.textContent = classifierNote(ctx);
+        return drawClasses(bars, ctx.trace.classes);
+      }
+      if (!perPosition || !any(changed, 'data', 'time')) return undefined;
       drawGrid(grid, note, ctx, el.clientWidth || 900);
+      if (kind !== 'next_token') return undefined;
       if (changed.has('data')) return surprisal(fig, ctx);
       return Plotly.relayout(fig.gd, { shapes: [timeLine(ctx.state.t)] });
     },

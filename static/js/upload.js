@@ -1,5 +1,6 @@
-// "Bring your own model": drop a PyTorch, Keras or ONNX file (and its vocabulary), watch it upload,
-// read how closely gatescope reproduces the framework, and find the model in the picker.
+// "Bring your own model": drop a PyTorch, Keras or ONNX file (and its vocabulary, and its labels and head
+// when it is a tagger or classifier), watch it upload, read how closely gatescope reproduces the framework,
+// and find the model in the picker.
 
 import * as api from './api.js';
 import { filePicker } from './filepick.js';
@@ -46,6 +47,18 @@ export function create(root) {
     promptKey: 'upload.vocabulary' });
   const tokenizer = el('select', { id: 'upload-tokenizer' }, text('option', 'upload.guess', { value: '' }),
     text('option', 'upload.characters', { value: 'char' }), text('option', 'upload.words', { value: 'word' }));
+  // What the layer after the LSTM is, when the file cannot say (a torch state dict never can): the import
+  // command's --labels, --head and --pool.
+  const { label: labelsPick, input: labels } = filePicker({ id: 'upload-labels', accept: '.json,.txt',
+    promptKey: 'upload.labels' });
+  const head = el('select', { id: 'upload-head' }, text('option', 'upload.head_auto', { value: '' }),
+    text('option', 'upload.head_next_token', { value: 'next_token' }),
+    text('option', 'upload.head_tagger', { value: 'tagger' }),
+    text('option', 'upload.head_classifier', { value: 'classifier' }));
+  const pool = el('select', { id: 'upload-pool' }, text('option', 'upload.pool_final', { value: 'final' }),
+    text('option', 'upload.pool_last', { value: 'last' }));
+  const poolBox = el('label', { hidden: true }, text('span', 'upload.pool'), ' ', pool);
+  head.addEventListener('change', () => { poolBox.hidden = head.value !== 'classifier'; });
   const name = el('input', { type: 'text', id: 'upload-name', maxLength: 80, placeholder: t('upload.name') });
   name.dataset.i18nAttr = 'placeholder:upload.name';
   const go = text('button', 'upload.import', { type: 'submit', disabled: true });
@@ -58,7 +71,9 @@ export function create(root) {
   const badge = el('p', { className: 'current-verification' });
   const form = el('form', { className: 'upload' }, drop, file, chosen,
     el('div', { className: 'row' }, vocabPick,
-      el('label', {}, text('span', 'upload.split'), ' ', tokenizer), name, go), progress, result);
+      el('label', {}, text('span', 'upload.split'), ' ', tokenizer), name, go),
+    el('div', { className: 'row' }, labelsPick, el('label', {}, text('span', 'upload.head'), ' ', head), poolBox),
+    progress, result);
   root.replaceChildren(badge, form);
 
   let picked = null;
@@ -87,6 +102,9 @@ export function create(root) {
     if (vocab.files[0]) body.append('vocab', vocab.files[0], vocab.files[0].name);
     if (tokenizer.value) body.append('tokenizer', tokenizer.value);
     if (name.value.trim()) body.append('name', name.value.trim());
+    if (labels.files[0]) body.append('labels', labels.files[0], labels.files[0].name);
+    if (head.value) body.append('head', head.value);
+    if (head.value === 'classifier') body.append('pool', pool.value);
     go.disabled = true;
     progress.hidden = false;
     progress.value = 0;

@@ -277,6 +277,7 @@ def _core_errors(tmp_path, monkeypatch) -> list:
     from lstm_core import LSTM, LSTMConfig, Model, ModelError, Tokenizer
     from lstm_core.explain import step_terms
     from lstm_core.importers import import_model, sniff
+    from lstm_core.importers.heads import choose
     from lstm_core.importers.parts import check_size
     from lstm_core.importers.torch_state import read_pt
     from lstm_core.importers.vocab import check_length
@@ -301,6 +302,7 @@ def _core_errors(tmp_path, monkeypatch) -> list:
         lambda: sniff(tmp_path / "junk.dat"), lambda: check_size(tmp_path / "junk.dat", limit=1),
         lambda: check_size(tmp_path / "empty.pt"), lambda: check_length(Tokenizer("char", ("a", "b")), 3, "embedding"),
         lambda: read_pt(tmp_path / "obj.pt"), lambda: import_model(save, verify=False),
+        lambda: choose(4, None, kind="tagger", labels=("a", "b"), pool=None, hint={}),
     ]
     errors = []
     for call in calls:

@@ -42,14 +42,19 @@ def make_models(directory: Path) -> None:
     save_model(bi, directory / "words-bi.safetensors")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real `python -m app serve` on a free port, serving the models made above."""
-    d = tmp_path_factory.mktemp("browser-models")
-    make_models(d)
+def serve_models(tmp_path_factory: pytest.TempPathFactory, name: str, make) -> Iterator[str]:
+    """Base URL of a real `python -m app serve` on a free port, serving what `make(directory)` writes."""
+    d = tmp_path_factory.mktemp(name)
+    make(d)
     base, proc = start_server(d)
     yield base
     stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real `python -m app serve` on a free port, serving the models made above."""
+    yield from serve_models(tmp_path_factory, "browser-models", make_models)
 
 
 @pytest.fixture(scope="session")

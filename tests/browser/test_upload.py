@@ -6,8 +6,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from app.testing import start_server, stop_server
-from tests.browser.conftest import Page, make_models, open_page
+from tests.browser.conftest import Page, make_models, open_page, serve_models
 
 pytestmark = pytest.mark.browser
 torch = pytest.importorskip("torch")
@@ -17,11 +16,7 @@ onnx = pytest.importorskip("onnx")
 @pytest.fixture(scope="module")
 def upload_server(tmp_path_factory) -> Iterator[str]:
     """A live server on its own model directory, since uploads add files to it."""
-    d = tmp_path_factory.mktemp("upload-models")
-    make_models(d)
-    base, proc = start_server(d)
-    yield base
-    stop_server(proc)
+    yield from serve_models(tmp_path_factory, "upload-models", make_models)
 
 
 @pytest.fixture()
