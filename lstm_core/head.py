@@ -91,9 +91,8 @@ class Head:
 
     def describe(self) -> str:
         """One phrase for notes and cards: what the head is and what it reads."""
-        noun = ("class" if self.kind == "classifier" else "label") if self.size == 1 else \
-            ("classes" if self.kind == "classifier" else "labels")
-        k = f"{self.size} {noun}"
+        nouns = ("class", "classes") if self.kind == "classifier" else ("label", "labels")
+        k = f"{self.size} {nouns[self.size != 1]}"
         act = ", a sigmoid per output" if self.activation == "sigmoid" else ""
         if self.kind == "next_token":
             return f"a next-token decoder over the {self.size}-token vocabulary{act}"
