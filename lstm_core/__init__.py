@@ -4,11 +4,12 @@ NumPy and the standard library only (safetensors for files); nothing here knows 
 """
 from .activations import Activation
 from .errors import ModelError
+from .head import Head
 from .lstm import LSTM, LSTMConfig
 from .model import Model, TextTrace
 from .modelfile import load_model, save_model
 from .tokenizers import Tokenizer, Tokens
 from .trace import Trace, concat_time
 
-__all__ = ["LSTM", "Activation", "LSTMConfig", "Model", "ModelError", "TextTrace", "Tokenizer", "Tokens",
+__all__ = ["LSTM", "Activation", "Head", "LSTMConfig", "Model", "ModelError", "TextTrace", "Tokenizer", "Tokens",
            "Trace", "concat_time", "load_model", "save_model"]

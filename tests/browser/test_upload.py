@@ -89,3 +89,32 @@ def test_a_bad_file_shows_the_server_sentence(up, tmp_path):
     assert up.page.locator("#model option").count() == before
     # Chromium logs every 4xx response as a console error; this one is the refusal under test.
     up.errors[:] = [e for e in up.errors if "status of 422" not in e]
+
+
+def test_upload_a_classifier_with_its_labels_and_see_its_bars(up, tmp_path):
+    """A torch classifier checkpoint says nothing about its head: the form's labels, head and pool do."""
+    torch.manual_seed(1)
+    emb, rnn, fc = torch.nn.Embedding(6, 4), torch.nn.LSTM(4, 5, bidirectional=True), torch.nn.Linear(10, 3)
+    sd = {**{f"emb.{k}": v for k, v in emb.state_dict().items()},
+          **{f"rnn.{k}": v for k, v in rnn.state_dict().items()}, **{f"fc.{k}": v for k, v in fc.state_dict().items()}}
+    torch.save(sd, tmp_path / "clf.pt")
+    (tmp_path / "vocab.json").write_text('["<PAD>", "<UNK>", "a", "b", "c", " "]')
+    (tmp_path / "labels.txt").write_text("sad\nneutral\nhappy\n")
+    up.open()
+    p = up.page
+    assert not p.locator("#upload-pool").is_visible()  # only a classifier reads one vector
+    p.locator("#upload-labels").set_input_files(str(tmp_path / "labels.txt"))
+    p.select_option("#upload-head", "classifier")
+    p.select_option("#upload-pool", "last")
+    result = _submit(up, tmp_path / "clf.pt", tmp_path / "vocab.json")
+    assert "now in the model picker" in result and "Checked against torch" in result
+    p.wait_for_function("window.gatescope.rendered && window.gatescope.rendered.model.startsWith('import-')")
+    up.type("abc cab")
+    info = p.evaluate("window.gatescope.context().info.head")
+    assert info == {"kind": "classifier", "size": 3, "labels": ["sad", "neutral", "happy"], "pool": "last",
+                    "activation": "softmax"}
+    p.locator("#sec-predictions").scroll_into_view_if_needed()
+    up.settle()
+    assert p.evaluate("document.getElementById('classes-plot').layout.yaxis.ticktext") == ["sad", "neutral", "happy"]
+    assert p.locator("#classes-plot").is_visible() and not p.locator("#pred-grid").is_visible()
+    assert "last position" in p.text_content("#predictions .note")
