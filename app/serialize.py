@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstm_core import Model, ModelError, TextTrace, Trace
+from lstm_core.compare import Alignment, Difference, paired
+from lstm_core.interventions import Intervention
 
 try:
     import orjson
@@ -28,6 +30,8 @@ Q_MAX = 65535
 
 def compact(a: NDArray) -> dict:
     """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
+    if a.size == 0:  # two texts with nothing in common have no aligned positions to compare
+        return {"dtype": "u2", "bdata": "", "shape": list(a.shape), "offset": 0.0, "scale": 0.0}
     lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
@@ -82,8 +86,8 @@ def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None
 
 
 def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] | None, encoding: str, k: int,
-               cached_prefix: int) -> dict:
-    """The /api/trace response body for one traced text."""
+               cached_prefix: int, interventions: tuple[Intervention, ...] = ()) -> dict:
+    """The /api/trace response body for one traced text (and the clamps applied to it, if any)."""
     cfg = model.lstm.config
     tokens, ids, oov, trace, probs = tt.tokens, tt.ids, tt.oov, tt.trace, tt.probs
     layers = list(range(cfg.num_layers)) if layers is None else layers
@@ -106,6 +110,8 @@ def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] 
     lm = probs is not None and head.kind == "next_token" and model.tokenizer is not None
     body["next_prob"] = next_prob(probs, ids, oov) if lm else [None] * len(tokens)
     body["cached_prefix"] = cached_prefix
+    body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
+                              "value": iv.value, "positions": list(iv.positions or ())} for iv in interventions]
     return body
 
 
@@ -133,3 +139,30 @@ def wire_bytes(body: dict, gzip_ok: bool) -> tuple[bytes, bool]:
     if gzip_ok and len(raw) >= GZIP_MIN_BYTES:
         return gzip_bytes(raw), True
     return raw, False
+
+
+def _per_layer(idx: NDArray) -> list[list[int | None]]:
+    return [[None if v < 0 else int(v) for v in row] for row in idx.tolist()]
+
+
+def compare_body(a: dict, b: dict, al: Alignment, d: Difference | None, reason: str | None, *, threshold: float,
+                 layers: list[int] | None, encoding: str) -> dict:
+    """The /api/compare response: both trace bodies, their alignment and, when the runs are of one shape,
+    the difference b - a on aligned positions and where it passes `threshold`."""
+    pairs = al.pairs
+    body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": pairs.tolist()},
+            "comparable": d is not None, "reason": reason, "threshold": threshold}
+    pa, pb = (np.array([np.nan if p is None else p for p in x["next_prob"]], np.float64) for x in (a, b))
+    delta = paired(pa, pb, al)  # (P,)
+    body["next_prob_delta"] = [None if np.isnan(v) else v for v in delta.tolist()]
+    if d is None:
+        return {**body, "diff": None, "peak": None, "divergence": None, "last_divergent": None}
+    pick = slice(None) if layers is None else layers
+    # float64: the difference of two float32 values, exactly as b - a reads on the wire's json values
+    body["diff"] = {q: encode_values(d.diff[q][pick], encoding) for q in Trace.GATES}
+    body["peak"] = {q: d.peak[q][pick].tolist() for q in Trace.GATES}
+    body["divergence"] = {q: _per_layer(d.divergence(threshold, (q,))[pick]) for q in Trace.GATES}
+    body["divergence"]["any"] = _per_layer(d.divergence(threshold)[pick])
+    body["last_divergent"] = {q: _per_layer(d.last_divergent(threshold, (q,))[pick]) for q in Trace.GATES}
+    body["last_divergent"]["any"] = _per_layer(d.last_divergent(threshold)[pick])
+    return body

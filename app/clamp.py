@@ -1,0 +1,73 @@
+"""Clamped runs for the service: a request's interventions checked, and the text run with them.
+
+A clamp at t changes everything after t and nothing before it (in a causal model). So a clamped run of
+a causal model is the unclamped run, from the prefix cache, up to the first clamped position t0, and
+lstm_core.interventions' reference loop from there on, started from the cached state at t0 - 1: the
+values before t0 are the very bits /api/trace answers without clamps, and only T - t0 steps run in the
+slower loop. Bidirectional and reverse models run the loop from 0 (a backward pass reaches t0 last).
+Nothing clamped is ever put in the cache.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.cache import TraceCache
+from app.errors import ApiError
+from app.schemas import Intervention as InterventionSpec
+from lstm_core import Model, ModelError, Trace, concat_time
+from lstm_core.interventions import Intervention, trace_with_interventions
+
+
+def checked(specs: Sequence[InterventionSpec], model: Model, T: int) -> list[Intervention]:
+    """The core's interventions for `specs` (positions sorted, unique); a 422 naming the first that does not fit."""
+    out = []
+    for k, s in enumerate(specs):
+        positions = tuple(sorted(set(s.positions))) if s.positions is not None else None
+        iv = Intervention(s.layer, s.direction, s.unit, s.quantity, s.value, positions)
+        try:
+            iv.check(model.lstm, T)
+        except ModelError as e:
+            raise ApiError(422, "bad_intervention", f"Intervention {k + 1} ({s.quantity} of unit {s.unit}, layer "
+                           f"{s.layer}): {e}. Pick a unit, layer and positions this model and text have.") from e
+        out.append(iv)
+    return out
+
+
+def first_position(ivs: Sequence[Intervention], T: int) -> int:
+    """The earliest clamped timestep (0 for a clamp at every position; T when nothing is clamped)."""
+    return min((0 if iv.positions is None else min(iv.positions, default=T) for iv in ivs), default=T)
+
+
+def explicit(ivs: Sequence[Intervention], T: int) -> tuple[Intervention, ...]:
+    """The interventions with `positions` listed (None, every position, becomes 0 .. T-1): what the trace echoes."""
+    every = tuple(range(T))
+    return tuple(Intervention(iv.layer, iv.direction, iv.unit, iv.quantity, iv.value,
+                              every if iv.positions is None else iv.positions) for iv in ivs)
+
+
+def run(model: Model, model_id: str, ids: NDArray | None, x: NDArray, ivs: Sequence[Intervention], t0: int,
+        cache: TraceCache) -> tuple[Trace, NDArray | None, int]:
+    """(trace, probs, steps from the cache) of input x (T, input_size) with `ivs`, computed by the loop from t0
+    on. Steps before t0 come from the cache (ids given, causal model); t0 must not pass the first clamp."""
+    T = len(x)
+    if ids is None or not model.is_causal:
+        t0 = 0
+    if t0 >= T:
+        tr, probs, _ = cache.trace_ids(model_id, model, ids)
+        return tr, probs, T
+    shifted = [Intervention(iv.layer, iv.direction, iv.unit, iv.quantity, iv.value,
+                            None if iv.positions is None else tuple(t - t0 for t in iv.positions)) for iv in ivs]
+    if t0 == 0:
+        tr = trace_with_interventions(model.lstm, x, shifted)
+        return tr, model.decode(tr), 0
+    # The whole unclamped run (what /api/trace answers, cached), cut at t0, with its state after t0 - 1.
+    full, full_probs, _ = cache.trace_ids(model_id, model, ids)
+    head = replace(full.slice_time(0, t0), h_n=full.h[:, 0, t0 - 1], c_n=full.c[:, 0, t0 - 1])  # (L, H_out), (L, H)
+    tail = trace_with_interventions(model.lstm, x[t0:], shifted, head.h_n, head.c_n)
+    tail_probs = model.decode(tail)
+    probs = None if tail_probs is None else np.concatenate([full_probs[:t0], tail_probs], axis=0)  # (T, V)
+    return concat_time(head, tail), probs, t0

@@ -1,0 +1,38 @@
+"""POST /api/compare: two runs side by side (two texts, two models or snapshots, a run and its clamped copy)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app import service
+from app.cache import CacheDep
+from app.registry import RegistryDep, find
+from app.schemas import CompareRequest, CompareResponse, Error
+from app.serialize import compare_body, trace_body
+from app.settings import SettingsDep
+from lstm_core.compare import align, difference, same_shape
+
+router = APIRouter(tags=["trace"])
+
+
+@router.post("/api/compare", response_model=CompareResponse,
+             responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
+def compare(req: CompareRequest, registry: RegistryDep, cache: CacheDep, settings: SettingsDep) -> dict:
+    """Trace a and b, align their tokens on the common prefix and suffix, and give b - a where they align."""
+    a, b = req.a, req.b
+    b_model, b_text = b.model or a.model, a.text if b.text is None else b.text
+    b_vectors = a.vectors if b.vectors is None and b.model is None else b.vectors
+    ea, eb = find(registry, a.model), find(registry, b_model)
+    layers = service.check_layers(req.layers, ea.model.lstm.config.num_layers)
+    if layers is not None:
+        service.check_layers(layers, eb.model.lstm.config.num_layers)
+    ra, rb = service.trace_pair(ea, (a.text, a.vectors, a.interventions), eb, (b_text, b_vectors, b.interventions),
+                                cache, settings.max_tokens)
+    al = align(ra.text.tokens, rb.text.tokens)
+    ok = same_shape(ra.text.trace, rb.text.trace)
+    d = difference(ra.text.trace, rb.text.trace, al) if ok else None
+    reason = None if ok else (f"{ea.id} and {eb.id} differ in layers, directions or units, so their units do not "
+                              "correspond: they are shown side by side without a difference.")
+    bodies = [trace_body(e.id, e.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
+                         cached_prefix=r.cached_prefix, interventions=r.interventions)
+              for e, r in ((ea, ra), (eb, rb))]
+    return compare_body(*bodies, al, d, reason, threshold=req.threshold, layers=layers, encoding=req.format)
