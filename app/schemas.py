@@ -266,3 +266,17 @@ class CompareResponse(BaseModel):
     next_prob_delta: list[float | None] = Field(description="per pair: the probability run b gave the token there "
                                                             "(from the step before) minus run a's; null where either "
                                                             "is undefined")
+
+
+class SnapshotRequest(TraceInput):
+    """The page's view to save as an HTML file. `interventions` here are the clamp panel's: the snapshot shows the
+    run as it is and, beside it, its clamped copy."""
+
+    layer: int = Field(0, ge=0)
+    direction: int = Field(0, ge=0, le=1)
+    unit: int = Field(0, ge=0)
+    t: int | None = Field(None, ge=0, description="the step marked; null for the last")
+    quantity: Quantity = "c"
+    order: Literal["index", "mean", "variance", "similarity"] = "index"
+    threshold: float = Field(0.05, ge=0, allow_inf_nan=False)
+    compare: Side | None = Field(None, description="a second text or model to show against the first")

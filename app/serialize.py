@@ -16,9 +16,10 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
+from app.service import Comparison
 from lstm_core import Model, ModelError, TextTrace, Trace
-from lstm_core.compare import Alignment, Difference, paired
 from lstm_core.interventions import Intervention
+from lstm_core.views import next_probs
 
 try:
     import orjson
@@ -73,16 +74,7 @@ def top_k(probs: NDArray, k: int, labels: tuple[str, ...]) -> dict:
 
 def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None]:
     """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
-    T = len(ids)
-    out: list[float | None] = [None] * T
-    if T > 1:
-        rows = probs[np.arange(T - 1), np.clip(ids[1:], 0, None)].tolist()  # (T-1,)
-        out[1:] = rows
-    for t in oov:
-        out[t] = None
-    for t in np.flatnonzero(ids < 0).tolist():
-        out[t] = None
-    return out
+    return [None if np.isnan(p) else p for p in next_probs(probs, ids, oov).tolist()]
 
 
 def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] | None, encoding: str, k: int,
@@ -145,24 +137,21 @@ def _per_layer(idx: NDArray) -> list[list[int | None]]:
     return [[None if v < 0 else int(v) for v in row] for row in idx.tolist()]
 
 
-def compare_body(a: dict, b: dict, al: Alignment, d: Difference | None, reason: str | None, *, threshold: float,
-                 layers: list[int] | None, encoding: str) -> dict:
+def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers: list[int] | None,
+                 encoding: str) -> dict:
     """The /api/compare response: both trace bodies, their alignment and, when the runs are of one shape,
     the difference b - a on aligned positions and where it passes `threshold`."""
-    pairs = al.pairs
-    body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": pairs.tolist()},
-            "comparable": d is not None, "reason": reason, "threshold": threshold}
-    pa, pb = (np.array([np.nan if p is None else p for p in x["next_prob"]], np.float64) for x in (a, b))
-    delta = paired(pa, pb, al)  # (P,)
-    body["next_prob_delta"] = [None if np.isnan(v) else v for v in delta.tolist()]
+    al, d = cmp.alignment, cmp.difference
+    body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": al.pairs.tolist()},
+            "comparable": d is not None, "reason": cmp.reason, "threshold": threshold,
+            "next_prob_delta": [None if np.isnan(v) else v for v in cmp.next_delta.tolist()]}
     if d is None:
         return {**body, "diff": None, "peak": None, "divergence": None, "last_divergent": None}
     pick = slice(None) if layers is None else layers
     # float64: the difference of two float32 values, exactly as b - a reads on the wire's json values
     body["diff"] = {q: encode_values(d.diff[q][pick], encoding) for q in Trace.GATES}
     body["peak"] = {q: d.peak[q][pick].tolist() for q in Trace.GATES}
-    body["divergence"] = {q: _per_layer(d.divergence(threshold, (q,))[pick]) for q in Trace.GATES}
-    body["divergence"]["any"] = _per_layer(d.divergence(threshold)[pick])
-    body["last_divergent"] = {q: _per_layer(d.last_divergent(threshold, (q,))[pick]) for q in Trace.GATES}
-    body["last_divergent"]["any"] = _per_layer(d.last_divergent(threshold)[pick])
+    for key, fn in (("divergence", d.divergence), ("last_divergent", d.last_divergent)):
+        body[key] = {q: _per_layer(fn(threshold, (q,))[pick]) for q in Trace.GATES}
+        body[key]["any"] = _per_layer(fn(threshold)[pick])
     return body

@@ -25,7 +25,9 @@ from app.errors import ApiError
 from app.registry import Entry
 from app.schemas import Intervention as InterventionSpec
 from lstm_core import Model, ModelError, TextTrace, Tokens
+from lstm_core.compare import Alignment, Difference, align, difference, paired, same_shape
 from lstm_core.interventions import Intervention
+from lstm_core.views import next_probs
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,27 @@ def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_
     t0 = clamp.first_position(clamps, max_tokens)
     return tuple(trace(e, text, vectors, cache, max_tokens, ivs if clamps else None, t0)
                  for e, (text, vectors, ivs) in ((ea, a), (eb, b)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs compared: their token alignment, b - a where they align (None when units do not correspond,
+    with the reason), and the change in the probability of each aligned actual token (NaN where undefined)."""
+
+    alignment: Alignment
+    difference: Difference | None
+    reason: str | None
+    next_delta: NDArray  # (P,)
+
+
+def compare(ra: TraceResult, rb: TraceResult, id_a: str, id_b: str) -> Comparison:
+    """Align two runs' tokens and take their difference where the models have one shape."""
+    al = align(ra.text.tokens, rb.text.tokens)
+    delta = paired(*(next_probs(r.text.probs, r.text.ids, r.text.oov) for r in (ra, rb)), al)  # (P,)
+    if same_shape(ra.text.trace, rb.text.trace):
+        return Comparison(al, difference(ra.text.trace, rb.text.trace, al), None, delta)
+    return Comparison(al, None, f"{id_a} and {id_b} differ in layers, directions or units, so their units do not "
+                      "correspond: they are shown side by side without a difference.", delta)
 
 
 def _clamped(entry: Entry, tok: Tokens, vectors: NDArray | None, cache: TraceCache,

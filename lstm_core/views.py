@@ -7,6 +7,8 @@ Layer indices here are the model's (a full trace); `direction` 0 is forward, 1 b
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -91,4 +93,16 @@ def unit_lines(trace: Trace, layer: int, direction: int, unit: int) -> dict[str,
     for q in QUANTITIES:
         x = block(trace, q, layer, direction)  # (T, H_q)
         out[q] = x[:, unit].astype(np.float64) if unit < x.shape[1] else np.full(x.shape[0], np.nan)
+    return out
+
+
+def next_probs(probs: NDArray | None, ids: NDArray, oov: Sequence[int]) -> NDArray:
+    """(T,) P(token t | the tokens before it), as the model gave it at t - 1; NaN at 0, at unknown tokens and
+    for a model without a decoder (probs None)."""
+    ids = np.asarray(ids)
+    out = np.full(len(ids), np.nan)
+    if probs is not None and len(ids) > 1:
+        out[1:] = probs[np.arange(len(ids) - 1), np.clip(ids[1:], 0, None)]  # (T-1,)
+    out[list(oov)] = np.nan
+    out[ids < 0] = np.nan
     return out

@@ -9,7 +9,6 @@ from app.registry import RegistryDep, find
 from app.schemas import CompareRequest, CompareResponse, Error
 from app.serialize import compare_body, trace_body
 from app.settings import SettingsDep
-from lstm_core.compare import align, difference, same_shape
 
 router = APIRouter(tags=["trace"])
 
@@ -27,12 +26,8 @@ def compare(req: CompareRequest, registry: RegistryDep, cache: CacheDep, setting
         service.check_layers(layers, eb.model.lstm.config.num_layers)
     ra, rb = service.trace_pair(ea, (a.text, a.vectors, a.interventions), eb, (b_text, b_vectors, b.interventions),
                                 cache, settings.max_tokens)
-    al = align(ra.text.tokens, rb.text.tokens)
-    ok = same_shape(ra.text.trace, rb.text.trace)
-    d = difference(ra.text.trace, rb.text.trace, al) if ok else None
-    reason = None if ok else (f"{ea.id} and {eb.id} differ in layers, directions or units, so their units do not "
-                              "correspond: they are shown side by side without a difference.")
+    cmp = service.compare(ra, rb, ea.id, eb.id)
     bodies = [trace_body(e.id, e.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
                          cached_prefix=r.cached_prefix, interventions=r.interventions)
               for e, r in ((ea, ra), (eb, rb))]
-    return compare_body(*bodies, al, d, reason, threshold=req.threshold, layers=layers, encoding=req.format)
+    return compare_body(*bodies, cmp, threshold=req.threshold, layers=layers, encoding=req.format)
