@@ -1,17 +1,17 @@
 """The trace as files to download: CSV in long format and NumPy .npz, beside the JSON of /api/trace.
 
-CSV: one row per value, columns layer, direction, t, token, unit, quantity, value (a header row first),
-in the order layer, direction, t, quantity, unit. Each value is written as Python writes the float of the
-model's float32 (or float64) exactly (repr), so float32(float(cell)) gives back the value bit for bit. The token column holds
-the token as typed (quoted by the csv module when it needs to be); a spreadsheet may read a token such as
-"=" or "+" as the start of a formula, so open the file as text there. Rows are produced as the response is
-sent, a block at a time, so a long text never sits in memory as one string.
+CSV: one row per value, columns layer, direction, t, token, unit, quantity, value (a header row first), in
+the order layer, direction, t, quantity, unit. Each value is written as Python writes the float of the
+model's float32 (or float64) exactly (repr), so float32(float(cell)) gives the value back bit for bit. The
+token column holds the token as typed (quoted by the csv module when it needs to be); a spreadsheet may read
+a token such as "=" or "+" as the start of a formula, so open the file as text there. Rows are produced as
+the response is sent, a block at a time, so a long text never sits in memory as one string.
 
 .npz (numpy.savez, no pickles: np.load(..., allow_pickle=False) reads it): i, f, g, o, c, h in the model's
-dtype (float32 for every shipped model), [layer][direction][t][unit] for the layers requested, `layers`, `tokens` (unicode), `ids`, `next_prob`
-(NaN where undefined), `top_k_ids` and `top_k_probs` (when the model predicts), `interventions` (JSON text of
-the clamps applied) and `model`. NumPy's unicode arrays drop trailing NUL characters, so a token that ends
-in U+0000 reads back without it (the JSON export keeps it).
+dtype (float32 for every shipped model), [layer][direction][t][unit] for the layers requested; `layers`,
+`tokens` (unicode), `ids`, `next_prob` (NaN where undefined), `top_k_ids` and `top_k_probs` (when the model
+predicts), `interventions` (JSON text of the clamps applied) and `model`. NumPy's unicode arrays drop
+trailing NUL characters, so a token that ends in U+0000 reads back without it (the JSON export keeps it).
 """
 from __future__ import annotations
 
