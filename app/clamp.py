@@ -18,21 +18,30 @@ from numpy.typing import NDArray
 from app.cache import TraceCache
 from app.errors import ApiError
 from app.schemas import Intervention as InterventionSpec
-from lstm_core import Model, ModelError, Trace, concat_time
+from lstm_core import Model, Trace, concat_time
 from lstm_core.interventions import Intervention, trace_with_interventions
 
 
 def checked(specs: Sequence[InterventionSpec], model: Model, T: int) -> list[Intervention]:
-    """The core's interventions for `specs` (positions sorted, unique); a 422 naming the first that does not fit."""
+    """The core's interventions for `specs` (positions sorted, unique); a 422 naming the first that does not fit
+    (the schema has already checked the quantity and that the value is a finite number)."""
+    cfg = model.lstm.config
     out = []
-    for k, s in enumerate(specs):
+    for n, s in enumerate(specs, start=1):
+        size = cfg.output_size if s.quantity == "h" else cfg.hidden_size
+        bad = [t for t in s.positions or () if t >= T]
+        if s.layer >= cfg.num_layers:
+            raise ApiError(422, "bad_intervention", "error.clamp_layer", n=n, layer=s.layer, last=cfg.num_layers - 1)
+        if s.direction >= cfg.num_directions:
+            raise ApiError(422, "bad_intervention", "error.clamp_direction", n=n)
+        if s.unit >= size:
+            raise ApiError(422, "bad_intervention", "error.clamp_unit", n=n, unit=s.unit, quantity=s.quantity,
+                           last=size - 1)
+        if bad:
+            raise ApiError(422, "bad_intervention", "error.clamp_position", n=n, t=bad[0], last=T - 1)
         positions = tuple(sorted(set(s.positions))) if s.positions is not None else None
         iv = Intervention(s.layer, s.direction, s.unit, s.quantity, s.value, positions)
-        try:
-            iv.check(model.lstm, T)
-        except ModelError as e:
-            raise ApiError(422, "bad_intervention", f"Intervention {k + 1} ({s.quantity} of unit {s.unit}, layer "
-                           f"{s.layer}): {e}. Pick a unit, layer and positions this model and text have.") from e
+        iv.check(model.lstm, T)  # the core's own check agrees (a ModelError would be a 422 in English)
         out.append(iv)
     return out
 

@@ -157,8 +157,7 @@ def find(registry: Registry, id: str) -> Entry:
     entry = registry.get(id)
     base, stem = history.split_id(id)
     if entry is None and stem is not None and registry.get(base) is not None:
-        raise ApiError(404, "unknown_snapshot", f"Model {base!r} has no training snapshot {stem!r}: "
-                       f"GET /api/models/{base}/history lists the ones it has.")
+        raise ApiError(404, "unknown_snapshot", "error.unknown_snapshot", model=repr(base), snapshot=repr(stem))
     if entry is None:
         if not registry.ids:
             raise ApiError(404, "unknown_model", "error.unknown_model_none", model=repr(id))

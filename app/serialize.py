@@ -137,13 +137,13 @@ def _per_layer(idx: NDArray) -> list[list[int | None]]:
     return [[None if v < 0 else int(v) for v in row] for row in idx.tolist()]
 
 
-def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers: list[int] | None,
-                 encoding: str) -> dict:
+def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers: list[int] | None, encoding: str,
+                 reason: str | None) -> dict:
     """The /api/compare response: both trace bodies, their alignment and, when the runs are of one shape,
     the difference b - a on aligned positions and where it passes `threshold`."""
     al, d = cmp.alignment, cmp.difference
     body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": al.pairs.tolist()},
-            "comparable": d is not None, "reason": cmp.reason, "threshold": threshold,
+            "comparable": d is not None, "reason": None if d is not None else reason, "threshold": threshold,
             "next_prob_delta": [None if np.isnan(v) else v for v in cmp.next_delta.tolist()]}
     if d is None:
         return {**body, "diff": None, "peak": None, "divergence": None, "last_divergent": None}

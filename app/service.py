@@ -91,23 +91,20 @@ def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_
 
 @dataclass(frozen=True)
 class Comparison:
-    """Two runs compared: their token alignment, b - a where they align (None when units do not correspond,
-    with the reason), and the change in the probability of each aligned actual token (NaN where undefined)."""
+    """Two runs compared: their token alignment, b - a where they align (None when the models differ in shape,
+    so that units do not correspond), and the change in the probability of each aligned actual token."""
 
     alignment: Alignment
     difference: Difference | None
-    reason: str | None
-    next_delta: NDArray  # (P,)
+    next_delta: NDArray  # (P,) NaN where either run gives none
 
 
-def compare(ra: TraceResult, rb: TraceResult, id_a: str, id_b: str) -> Comparison:
+def compare(ra: TraceResult, rb: TraceResult) -> Comparison:
     """Align two runs' tokens and take their difference where the models have one shape."""
     al = align(ra.text.tokens, rb.text.tokens)
     delta = paired(*(next_probs(r.text.probs, r.text.ids, r.text.oov) for r in (ra, rb)), al)  # (P,)
-    if same_shape(ra.text.trace, rb.text.trace):
-        return Comparison(al, difference(ra.text.trace, rb.text.trace, al), None, delta)
-    return Comparison(al, None, f"{id_a} and {id_b} differ in layers, directions or units, so their units do not "
-                      "correspond: they are shown side by side without a difference.", delta)
+    same = same_shape(ra.text.trace, rb.text.trace)
+    return Comparison(al, difference(ra.text.trace, rb.text.trace, al) if same else None, delta)
 
 
 def _clamped(entry: Entry, tok: Tokens, vectors: NDArray | None, cache: TraceCache,

@@ -39,7 +39,7 @@ def pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_tokens
         titles, heading = (ea.id, eb.id), f"{ea.id} and {eb.id} on one text"
     else:
         titles, heading = ("a", "b"), "Two texts compared"
-    return Pair(ra, rb, service.compare(ra, rb, ea.id, eb.id), titles, heading)
+    return Pair(ra, rb, service.compare(ra, rb), titles, heading)
 
 
 def comparison(ra: TraceResult, rb: TraceResult, cmp: Comparison, *, quantity: str, layer: int, direction: int,

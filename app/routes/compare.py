@@ -1,10 +1,11 @@
 """POST /api/compare: two runs side by side (two texts, two models or snapshots, a run and its clamped copy)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app import service
 from app.cache import CacheDep
+from app.i18n import request_language, translate
 from app.registry import RegistryDep, find
 from app.schemas import CompareRequest, CompareResponse, Error
 from app.serialize import compare_body, trace_body
@@ -15,7 +16,8 @@ router = APIRouter(tags=["trace"])
 
 @router.post("/api/compare", response_model=CompareResponse,
              responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
-def compare(req: CompareRequest, registry: RegistryDep, cache: CacheDep, settings: SettingsDep) -> dict:
+def compare(req: CompareRequest, request: Request, registry: RegistryDep, cache: CacheDep,
+            settings: SettingsDep) -> dict:
     """Trace a and b, align their tokens on the common prefix and suffix, and give b - a where they align."""
     a, b = req.a, req.b
     b_model, b_text = b.model or a.model, a.text if b.text is None else b.text
@@ -26,8 +28,9 @@ def compare(req: CompareRequest, registry: RegistryDep, cache: CacheDep, setting
         service.check_layers(layers, eb.model.lstm.config.num_layers)
     ra, rb = service.trace_pair(ea, (a.text, a.vectors, a.interventions), eb, (b_text, b_vectors, b.interventions),
                                 cache, settings.max_tokens)
-    cmp = service.compare(ra, rb, ea.id, eb.id)
+    cmp = service.compare(ra, rb)
     bodies = [trace_body(e.id, e.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
                          cached_prefix=r.cached_prefix, interventions=r.interventions)
               for e, r in ((ea, ra), (eb, rb))]
-    return compare_body(*bodies, cmp, threshold=req.threshold, layers=layers, encoding=req.format)
+    reason = translate(request_language(request), "compare.not_comparable", a=ea.id, b=eb.id)
+    return compare_body(*bodies, cmp, threshold=req.threshold, layers=layers, encoding=req.format, reason=reason)

@@ -60,8 +60,9 @@ def export_html(req: SnapshotRequest, registry: RegistryDep, cache: CacheDep, se
     entry = find(registry, req.model)
     cfg = entry.model.lstm.config
     if req.layer >= cfg.num_layers or req.direction >= cfg.num_directions or req.unit >= cfg.hidden_size:
-        raise ApiError(422, "bad_view", f"Model {entry.id!r} has {cfg.num_layers} layer(s), {cfg.num_directions} "
-                       f"direction(s) and {cfg.hidden_size} units: pick a layer, direction and unit it has.")
+        raise ApiError(422, "bad_view", "error.bad_view", model=repr(entry.id), layer=req.layer,
+                       direction=req.direction, unit=req.unit, last_layer=cfg.num_layers - 1,
+                       last_direction=cfg.num_directions - 1, last_unit=cfg.hidden_size - 1)
     r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
     view = page.View(req.layer, req.direction, req.unit, req.t, req.quantity, req.order, req.threshold)
     pair = None

@@ -103,9 +103,16 @@ def test_bidirectional_and_vector_models_can_be_clamped(api, model_dir):
     ({"unit": 0, "quantity": "f", "value": 0, "positions": [400]}, 422, "position 400 is outside the text"),
     ({"unit": 0, "quantity": "z", "value": 0}, 422, "quantity"),
     ({"unit": 0, "quantity": "f", "value": "Infinity"}, 422, "value"),
-    ({"unit": 0, "quantity": "f", "value": 0, "direction": 1}, 422, "direction 1 does not exist"),
+    ({"unit": 0, "quantity": "f", "value": 0, "direction": 1}, 422, "no backward direction"),
 ])
 def test_bad_interventions_get_a_sentence(api, clamp, status, words):
     r = api.post("/api/trace", json={"model": "tiny-char", "text": TEXT, "interventions": [clamp]})
     assert r.status_code == status
     assert words in r.json()["detail"]
+
+
+def test_a_bad_intervention_is_refused_in_the_readers_language(client):
+    r = client.post("/api/trace?lang=zh-CN", json={"model": "tiny-char", "text": TEXT, "interventions": [
+        {"unit": 0, "quantity": "f", "value": 0}, {"unit": 42, "quantity": "c", "value": 0}]})
+    assert r.status_code == 422 and r.json()["code"] == "bad_intervention"
+    assert "第 2 项干预" in r.json()["detail"] and "42" in r.json()["detail"]
