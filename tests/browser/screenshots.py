@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
-Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide).
+Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; the
+comparison and the clamp on the shipped counter model).
 """
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ def main(argv: list[str]) -> int:
             shot("saturation", "#sec-saturation")
             open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
             shot("oov", "#sec-input")
+            if (models / "counter.safetensors").exists():  # the comparison, on the model that counts
+                open_("model=counter&view=texts&unit=1#text=aaaXbbb.&text2=aaaaaXbbbbb.")
+                shot("compare", "#sec-compare")
+                open_("model=counter&view=clamp&unit=1&t=4&iv=c.0.0.1%3D0%404#text=aaaaXbbbb.")
+                shot("clamp", "#sec-compare")
             browser.close()
             if errors:
                 print("console errors:", errors, file=sys.stderr)
