@@ -133,8 +133,10 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: 
     T = len(vectors)
     tok = Tokens([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)])
     if interventions is not None:
-        if x.ndim != 2 or x.shape[1] != model.lstm.config.input_size:
-            raise ModelError(f"vectors must be (T, {model.lstm.config.input_size}), got {x.shape}")
+        width = model.lstm.config.input_size
+        if x.ndim != 2 or x.shape[1] != width:  # the sentence Model.trace_vectors gives for unclamped runs
+            raise ModelError(f"vectors must be (T, {width}), got {x.shape}", "core.vectors_shape", width=width,
+                             got=str(x.shape))
         return _clamped(entry, tok, x, cache, interventions, None)
     tr, probs = model.trace_vectors(x)
     return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), x, 0)

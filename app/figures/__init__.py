@@ -43,8 +43,13 @@ __all__ = ["coloured_text", "compare_models", "compare_texts", "heatmaps", "hist
 
 MODELS = ROOT / "models"
 MAX_TOKENS = 100_000  # a notebook has no server to protect; the API's limit is its --max-tokens
-_cache = TraceCache(max_entries=8)
 _registry = Registry(MODELS)
+
+
+def _cache() -> TraceCache:
+    """A cache for one call (a clamped run reads the unclamped one from it): models given as objects or paths
+    have no id that is unique across calls, so nothing is kept between them."""
+    return TraceCache(max_entries=4)
 
 ModelLike = Model | str | PathLike
 
@@ -78,7 +83,7 @@ def _clamps(interventions: Sequence | None) -> list[Intervention] | None:
 
 def trace(model: ModelLike, text: str, interventions: Sequence | None = None) -> service.TraceResult:
     """The run of `text` through `model` (with clamps, if given): `.text` holds tokens, trace and probabilities."""
-    return _checked(service.trace, _entry(model), text, None, _cache, MAX_TOKENS, _clamps(interventions))
+    return _checked(service.trace, _entry(model), text, None, _cache(), MAX_TOKENS, _clamps(interventions))
 
 
 def history(model: ModelLike) -> list[str]:
@@ -126,7 +131,7 @@ def predictions(model: ModelLike, text: str, k: int = 5) -> go.Figure:
 
 
 def _compare(ea: Entry, text_a: str, eb: Entry, text_b: str, clamps: list[Intervention] | None, **view):
-    p = _checked(contrast.pair, ea, (text_a, None, []), eb, (text_b, None, clamps or []), _cache, MAX_TOKENS)
+    p = _checked(contrast.pair, ea, (text_a, None, []), eb, (text_b, None, clamps or []), _cache(), MAX_TOKENS)
     return contrast.comparison(p.a, p.b, p.comparison, titles=p.titles, **view)
 
 
@@ -162,12 +167,12 @@ def snapshot(model: ModelLike, text: str, path: str | PathLike | None = None, *,
     """The HTML snapshot the page's export button makes (every view, plus a comparison with `other_text` or
     `other_model`, or the run beside its copy with `interventions`); written to `path` if given, and returned."""
     ea = _entry(model)
-    r = trace(ea.model, text)
+    r = _checked(service.trace, ea, text, None, _cache(), MAX_TOKENS)
     pair = None
     if other_text is not None or other_model is not None or interventions:
         eb = ea if other_model is None else _entry(other_model)
         b = (text if other_text is None else other_text, None, _clamps(interventions) or [])
-        pair = _checked(contrast.pair, ea, (text, None, []), eb, b, _cache, MAX_TOKENS)
+        pair = _checked(contrast.pair, ea, (text, None, []), eb, b, _cache(), MAX_TOKENS)
     view = View(layer, direction, unit, t, quantity, order, threshold)
     page = html(ea.id, text, figures(r, view, pair), view)
     if path is not None:
