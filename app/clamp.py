@@ -72,11 +72,13 @@ def run(model: Model, model_id: str, ids: NDArray | None, x: NDArray, ivs: Seque
                             None if iv.positions is None else tuple(t - t0 for t in iv.positions)) for iv in ivs]
     if t0 == 0:
         tr = trace_with_interventions(model.lstm, x, shifted)
-        return tr, model.decode(tr), 0
+        return tr, model.outputs(tr), 0
     # The whole unclamped run (what /api/trace answers, cached), cut at t0, with its state after t0 - 1.
     full, full_probs, _ = cache.trace_ids(model_id, model, ids)
     head = replace(full.slice_time(0, t0), h_n=full.h[:, 0, t0 - 1], c_n=full.c[:, 0, t0 - 1])  # (L, H_out), (L, H)
     tail = trace_with_interventions(model.lstm, x[t0:], shifted, head.h_n, head.c_n)
-    tail_probs = model.decode(tail)
-    probs = None if tail_probs is None else np.concatenate([full_probs[:t0], tail_probs], axis=0)  # (T, V)
-    return concat_time(head, tail), probs, t0
+    tr = concat_time(head, tail)
+    if model.head is None or not model.head.per_position:  # a classifier reads the whole run (pooled or final)
+        return tr, model.outputs(tr), t0
+    probs = np.concatenate([full_probs[:t0], model.outputs(tail)], axis=0)  # (T, K): per position, t < t0 as cached
+    return tr, probs, t0

@@ -53,13 +53,13 @@ def npz_bytes(model_id: str, r: TraceResult, layers: list[int], k: int) -> bytes
     tt = r.text
     arrays = {q: np.ascontiguousarray(tt.trace.gate(q)[layers]) for q in Trace.GATES}  # (L', D, T, H)
     arrays.update(layers=np.array(layers, np.int64), tokens=np.array(tt.tokens, dtype=str),
-                  ids=np.asarray(tt.ids, np.int64), next_prob=next_probs(tt.probs, tt.ids, tt.oov),
+                  ids=np.asarray(tt.ids, np.int64),
+                  next_prob=next_probs(tt.probs if r.model.predicts_next else None, tt.ids, tt.oov),
                   model=np.array(model_id), interventions=np.array(json.dumps([
                       {"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
                        "value": iv.value, "positions": list(iv.positions or ())} for iv in r.interventions])))
-    if tt.probs is not None and k > 0:
-        vocab = r.model.tokenizer.vocab if r.model.tokenizer is not None else None
-        top = top_k(tt.probs, k, vocab)
+    if tt.probs is not None and r.model.head.per_position and k > 0:  # next tokens, or a tagger's labels
+        top = top_k(tt.probs, k, r.model.head.labels)
         arrays.update(top_k_ids=np.array(top["ids"], np.int64), top_k_probs=np.array(top["probs"], np.float64))
     buf = io.BytesIO()
     np.savez(buf, **arrays)

@@ -109,14 +109,14 @@ class TraceInput(BaseModel):
     vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")
     interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS,
                                               description="clamps applied during the run (never cached)")
+    wrap: bool = Field(False, description="put the vocabulary's begin and end tokens (such as <s>, </s>) around the "
+                                          "text; they become tokens of the trace (see ModelInfo.can_wrap)")
 
 
 class TraceRequest(TraceInput):
     top_k: int = Field(5, ge=0, le=50, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
-    wrap: bool = Field(False, description="put the vocabulary's begin and end tokens (such as <s>, </s>) around the "
-                                          "text; they become tokens of the trace (see ModelInfo.can_wrap)")
 
 
 class CompactArray(BaseModel):
@@ -228,6 +228,7 @@ class Side(BaseModel):
     text: str | None = None
     vectors: list[list[float]] | None = None
     interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS)
+    wrap: bool | None = Field(None, description="as in TraceRequest; omitted: a's, when b's vocabulary can wrap")
 
 
 class CompareRequest(BaseModel):

@@ -99,7 +99,7 @@ def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] 
     body["top_k"] = top_k(probs, k, head.labels) if per_position and k > 0 else None
     body["classes"] = None if probs is None or per_position else {"labels": list(head.labels),
                                                                   "probs": probs.tolist()}
-    lm = probs is not None and head.kind == "next_token" and model.tokenizer is not None
+    lm = probs is not None and model.predicts_next
     body["next_prob"] = next_prob(probs, ids, oov) if lm else [None] * len(tokens)
     body["cached_prefix"] = cached_prefix
     body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,

@@ -15,6 +15,7 @@ the clamp cannot reach comes out bit for bit the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +25,7 @@ from app.cache import TraceCache
 from app.errors import ApiError
 from app.registry import Entry
 from app.schemas import Intervention as InterventionSpec
+from app.schemas import Side
 from lstm_core import Model, ModelError, TextTrace, Tokens
 from lstm_core.compare import Alignment, Difference, align, difference, paired, same_shape
 from lstm_core.interventions import Intervention
@@ -55,7 +57,7 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
 
     `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
     model = entry.model
-    if wrap and (model.tokenizer is None or not model.tokenizer.can_wrap):
+    if wrap and not can_wrap(model):
         raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)
     if model.input_kind == "vector":
         return _trace_vectors(entry, vectors, max_tokens, cache, interventions)
@@ -76,17 +78,36 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
     return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), None, reused)
 
 
-Input = tuple[str, list[list[float]] | None, list[InterventionSpec]]  # text, vectors, interventions
+class Input(NamedTuple):
+    """One side of a comparison: what trace() takes besides the model."""
+
+    text: str
+    vectors: list[list[float]] | None = None
+    interventions: list[InterventionSpec] = []
+    wrap: bool = False  # the vocabulary's begin/end tokens around the text
+
+
+def can_wrap(model: Model) -> bool:
+    """True when the model's vocabulary has a begin or end token to put around a text."""
+    return model.tokenizer is not None and model.tokenizer.can_wrap
+
+
+def second(a: Input, b: Side, eb: Entry) -> Input:
+    """Side b of a comparison: what it leaves out is a's (a's vectors when b's model reads vectors; a's wrap
+    when b's vocabulary has begin/end tokens), so a second model of another kind meets no refusal it did not ask for."""
+    vectors = a.vectors if b.vectors is None and eb.model.input_kind == "vector" else b.vectors
+    wrap = a.wrap and can_wrap(eb.model) if b.wrap is None else b.wrap
+    return Input(a.text if b.text is None else b.text, vectors, b.interventions, wrap)
 
 
 def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_tokens: int) -> tuple[TraceResult,
                                                                                                        TraceResult]:
     """Two runs to compare. When either is clamped, both switch to the clamping loop at the earlier first clamp,
     so that every value the clamps cannot reach is computed alike and differs by exactly 0."""
-    clamps = [*a[2], *b[2]]
+    clamps = [*a.interventions, *b.interventions]
     t0 = clamp.first_position(clamps, max_tokens)
-    return tuple(trace(e, text, vectors, cache, max_tokens, ivs if clamps else None, t0)
-                 for e, (text, vectors, ivs) in ((ea, a), (eb, b)))
+    return tuple(trace(e, r.text, r.vectors, cache, max_tokens, r.interventions if clamps else None, t0, wrap=r.wrap)
+                 for e, r in ((ea, a), (eb, b)))
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,8 @@ class Comparison:
 def compare(ra: TraceResult, rb: TraceResult) -> Comparison:
     """Align two runs' tokens and take their difference where the models have one shape."""
     al = align(ra.text.tokens, rb.text.tokens)
-    delta = paired(*(next_probs(r.text.probs, r.text.ids, r.text.oov) for r in (ra, rb)), al)  # (P,)
+    delta = paired(*(next_probs(r.text.probs if r.model.predicts_next else None, r.text.ids, r.text.oov)
+                     for r in (ra, rb)), al)  # (P,)
     same = same_shape(ra.text.trace, rb.text.trace)
     return Comparison(al, difference(ra.text.trace, rb.text.trace, al) if same else None, delta)
 

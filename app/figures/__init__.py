@@ -123,15 +123,17 @@ def step(model: ModelLike, text: str, t: int, unit: int = 0, *, layer: int = 0, 
 
 def predictions(model: ModelLike, text: str, k: int = 5) -> go.Figure:
     """The surprisal of each actual next token, the k likeliest next tokens in the hover."""
-    tt = trace(model, text).text
-    if tt.probs is None:
-        raise ValueError("This model has no decoder, so it makes no next-token predictions.")
-    vocab = _entry(model).model.tokenizer.vocab
-    return single.predictions(tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, k, vocab))
+    r = trace(model, text)
+    tt = r.text
+    if not r.model.predicts_next:
+        raise ValueError("This model is not a language model (no next-token decoder over a vocabulary), so it "
+                         "makes no next-token predictions.")
+    return single.predictions(tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, k, r.model.head.labels))
 
 
 def _compare(ea: Entry, text_a: str, eb: Entry, text_b: str, clamps: list[Intervention] | None, **view):
-    p = _checked(contrast.pair, ea, (text_a, None, []), eb, (text_b, None, clamps or []), _cache(), MAX_TOKENS)
+    a, b = service.Input(text_a), service.Input(text_b, None, clamps or [])
+    p = _checked(contrast.pair, ea, a, eb, b, _cache(), MAX_TOKENS)
     return contrast.comparison(p.a, p.b, p.comparison, titles=p.titles, **view)
 
 
@@ -171,8 +173,8 @@ def snapshot(model: ModelLike, text: str, path: str | PathLike | None = None, *,
     pair = None
     if other_text is not None or other_model is not None or interventions:
         eb = ea if other_model is None else _entry(other_model)
-        b = (text if other_text is None else other_text, None, _clamps(interventions) or [])
-        pair = _checked(contrast.pair, ea, (text, None, []), eb, b, _cache(), MAX_TOKENS)
+        b = service.Input(text if other_text is None else other_text, None, _clamps(interventions) or [])
+        pair = _checked(contrast.pair, ea, service.Input(text), eb, b, _cache(), MAX_TOKENS)
     view = View(layer, direction, unit, t, quantity, order, threshold)
     page = html(ea.id, text, figures(r, view, pair), view)
     if path is not None:

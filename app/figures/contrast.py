@@ -33,7 +33,7 @@ class Pair:
 def pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_tokens: int) -> Pair:
     """Trace and compare two runs (service.trace_pair, service.compare), titled by what differs between them."""
     ra, rb = service.trace_pair(ea, a, eb, b, cache, max_tokens)
-    if b[2]:
+    if b.interventions:
         titles, heading = ("unmodified", "clamped"), "The run beside its clamped copy"
     elif ea.id != eb.id:
         titles, heading = (ea.id, eb.id), f"{ea.id} and {eb.id} on one text"

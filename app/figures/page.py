@@ -48,9 +48,9 @@ def figures(r: TraceResult, v: View, pair: Pair | None = None) -> list[tuple[str
          single.coloured_text(tt, v.layer, v.direction, v.unit, v.quantity)),
         (f"One step, explained · t = {t}", single.step(tt, r.inputs, r.model.lstm, v.layer, v.direction, t, v.unit)),
     ]
-    if tt.probs is not None and r.model.tokenizer is not None:
+    if tt.probs is not None and r.model.predicts_next:
         out.append(("What the model expects next", single.predictions(
-            tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, 5, r.model.tokenizer.vocab))))
+            tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, 5, r.model.head.labels))))
     out.append(("Gate saturation", single.saturation_figure(tt, v.direction, v.layer, v.unit)))
     if pair is not None:
         out.append((pair.heading, contrast.comparison(pair.a, pair.b, pair.comparison, quantity=v.quantity,

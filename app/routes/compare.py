@@ -19,15 +19,12 @@ router = APIRouter(tags=["trace"])
 def compare(req: CompareRequest, request: Request, registry: RegistryDep, cache: CacheDep,
             settings: SettingsDep) -> dict:
     """Trace a and b, align their tokens on the common prefix and suffix, and give b - a where they align."""
-    a, b = req.a, req.b
-    b_model, b_text = b.model or a.model, a.text if b.text is None else b.text
-    b_vectors = a.vectors if b.vectors is None and b.model is None else b.vectors
-    ea, eb = find(registry, a.model), find(registry, b_model)
+    ea, eb = find(registry, req.a.model), find(registry, req.b.model or req.a.model)
     layers = service.check_layers(req.layers, ea.model.lstm.config.num_layers)
     if layers is not None:
         service.check_layers(layers, eb.model.lstm.config.num_layers)
-    ra, rb = service.trace_pair(ea, (a.text, a.vectors, a.interventions), eb, (b_text, b_vectors, b.interventions),
-                                cache, settings.max_tokens)
+    a = service.Input(req.a.text, req.a.vectors, req.a.interventions, req.a.wrap)
+    ra, rb = service.trace_pair(ea, a, eb, service.second(a, req.b, eb), cache, settings.max_tokens)
     cmp = service.compare(ra, rb)
     bodies = [trace_body(e.id, e.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
                          cached_prefix=r.cached_prefix, interventions=r.interventions)

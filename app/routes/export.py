@@ -21,7 +21,8 @@ ERRORS = {400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 4
 def _run(req: TraceRequest, registry, cache, settings):
     entry = find(registry, req.model)
     layers = service.check_layers(req.layers, entry.model.lstm.config.num_layers)
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, req.interventions or None)
+    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, req.interventions or None,
+                      wrap=req.wrap)
     return entry, r, layers or list(range(entry.model.lstm.config.num_layers))
 
 
@@ -63,13 +64,14 @@ def export_html(req: SnapshotRequest, registry: RegistryDep, cache: CacheDep, se
         raise ApiError(422, "bad_view", "error.bad_view", model=repr(entry.id), layer=req.layer,
                        direction=req.direction, unit=req.unit, last_layer=cfg.num_layers - 1,
                        last_direction=cfg.num_directions - 1, last_unit=cfg.hidden_size - 1)
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens)
+    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
     view = page.View(req.layer, req.direction, req.unit, req.t, req.quantity, req.order, req.threshold)
     pair = None
     if req.interventions or req.compare is not None:
         other = req.compare or Side()
         eb = find(registry, other.model) if other.model else entry
-        b = (req.text if other.text is None else other.text, req.vectors, req.interventions or other.interventions)
-        pair = contrast.pair(entry, (req.text, req.vectors, []), eb, b, cache, settings.max_tokens)
+        a = service.Input(req.text, req.vectors, [], req.wrap)
+        b = service.second(a, other.model_copy(update={"interventions": req.interventions or other.interventions}), eb)
+        pair = contrast.pair(entry, a, eb, b, cache, settings.max_tokens)
     doc = page.html(entry.id, req.text, page.figures(r, view, pair), view)
     return Response(doc, media_type="text/html; charset=utf-8", headers=_file(f"{entry.id}.html"))

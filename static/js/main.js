@@ -316,7 +316,7 @@ async function start() {
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
   document.addEventListener('gs:language', onLanguage);
   const inputs = () => ({ model: state.model, text: current ? current.text : state.text,
-    vectors: current ? current.trace.vectors : null });
+    vectors: current ? current.trace.vectors : null, wrap: current ? current.trace.wrap : false });
   panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want),
     contrast: contrast.create($('compare-panel'), state, { inputs, onChange: onPanel,
       onResult: () => current && redraw(new Set(['compare'])) }) };
