@@ -3,51 +3,27 @@ labels follow the clamp (the cached run before it, the loop after it, read as on
 has no 'next token' to compare, and texts wrapped in <s> ... </s> are compared wrapped."""
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lstm_core import load_model
 from lstm_core.interventions import Intervention, trace_with_interventions
-from tests.app.test_heads_api import TAGS, make_head_models
+from tests.app.test_heads_api import TAGS, client, head_dir  # noqa: F401 (the fixtures: its models and app)
 
 TEXT = "abc de fgh"
 
 
-@pytest.fixture(scope="module")
-def head_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("clamp-heads")
-    make_head_models(d)
-    return d
-
-
-@pytest.fixture()
-def client(head_dir: Path) -> Iterator:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    from app.main import create_app
-    from app.settings import Settings, get_settings
-
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=head_dir)
-    with TestClient(app) as c:
-        yield c
-
-
-def whole_run(head_dir: Path, name: str, iv: dict):
+def whole_run(directory: Path, name: str, iv: dict):
     """The clamped run computed in one go from t = 0 (not the server's cached head plus a clamped tail)."""
-    model = load_model(head_dir / f"{name}.safetensors")
+    model = load_model(directory / f"{name}.safetensors")
     x = model.inputs(model.encode(TEXT).ids)
     tr = trace_with_interventions(model.lstm, x, [Intervention(iv["layer"], 0, iv["unit"], iv["quantity"], iv["value"],
                                                                tuple(iv["positions"]))])
     return model, model.outputs(tr)
 
 
-def test_a_classifiers_answer_follows_a_clamp(client, head_dir):
+def test_a_classifiers_answer_follows_a_clamp(client, head_dir):  # noqa: F811
     iv = {"layer": 1, "unit": 2, "quantity": "h", "value": 3.0, "positions": [4, 5]}
     client.post("/api/trace", json={"model": "classifier", "text": TEXT})  # the unclamped run, now cached
     body = client.post("/api/trace", json={"model": "classifier", "text": TEXT, "interventions": [iv]}).json()
@@ -60,7 +36,7 @@ def test_a_classifiers_answer_follows_a_clamp(client, head_dir):
     assert body["next_prob"] == [None] * len(TEXT)
 
 
-def test_a_taggers_labels_follow_a_clamp(client, head_dir):
+def test_a_taggers_labels_follow_a_clamp(client, head_dir):  # noqa: F811
     iv = {"layer": 0, "unit": 1, "quantity": "c", "value": -2.0, "positions": [3]}
     body = client.post("/api/trace", json={"model": "tagger", "text": TEXT, "interventions": [iv], "top_k": 4}).json()
     _, want = whole_run(head_dir, "tagger", iv)  # (T, K): bidirectional, so every position may move
@@ -71,14 +47,14 @@ def test_a_taggers_labels_follow_a_clamp(client, head_dir):
     assert {w for row in body["top_k"]["tokens"] for w in row} <= set(TAGS)
 
 
-def test_comparing_taggers_has_no_next_token_to_compare(client):
+def test_comparing_taggers_has_no_next_token_to_compare(client):  # noqa: F811
     r = client.post("/api/compare", json={"a": {"model": "tagger", "text": TEXT}, "b": {"text": "abc xy fgh"},
                                           "format": "json"}).json()
     assert r["alignment"]["prefix"] == 4 and r["alignment"]["suffix"] == 4
     assert r["next_prob_delta"] == [None] * 8
 
 
-def test_wrapped_texts_are_compared_wrapped(client, head_dir):
+def test_wrapped_texts_are_compared_wrapped(client, head_dir):  # noqa: F811
     r = client.post("/api/compare", json={"a": {"model": "wrapped", "text": "abc", "wrap": True},
                                           "b": {"text": "abd"}, "format": "json"}).json()
     assert r["a"]["tokens"] == ["<s>", "a", "b", "c", "</s>"] and r["b"]["tokens"] == ["<s>", "a", "b", "d", "</s>"]
