@@ -17,7 +17,8 @@ lstm_core.compare), so a figure holds the values /api/trace and /api/compare ans
     figures.trace(model, text)                                # the run itself (tokens, every value, probabilities)
 
 Every function takes `layer` and `direction` (0 forward, 1 backward) where it shows one layer. Bad input
-raises ValueError with the same sentence the API would answer.
+raises ValueError with the same sentence the API would answer. The figures' words are English until
+`figures.language("zh-CN")` (the page's catalogs, static/i18n).
 """
 from __future__ import annotations
 
@@ -32,14 +33,16 @@ from app.cache import TraceCache
 from app.errors import ApiError
 from app.figures import contrast, single
 from app.figures.page import View, figures, html
+from app.figures.style import LANG
+from app.i18n import LANGUAGES
 from app.registry import Entry, Registry
 from app.schemas import Intervention
 from app.serialize import next_prob, top_k
 from app.settings import ROOT
 from lstm_core import Model, load_model
 
-__all__ = ["coloured_text", "compare_models", "compare_texts", "heatmaps", "history", "intervention", "predictions",
-           "saturation", "snapshot", "step", "trace", "unit"]
+__all__ = ["coloured_text", "compare_models", "compare_texts", "heatmaps", "history", "intervention", "language",
+           "predictions", "saturation", "snapshot", "step", "trace", "unit"]
 
 MODELS = ROOT / "models"
 MAX_TOKENS = 100_000  # a notebook has no server to protect; the API's limit is its --max-tokens
@@ -79,6 +82,13 @@ def _clamps(interventions: Sequence | None) -> list[Intervention] | None:
         return None
     return [iv if isinstance(iv, Intervention) else Intervention(**(iv if isinstance(iv, dict) else vars(iv)))
             for iv in interventions]
+
+
+def language(lang: str) -> None:
+    """Say the figures' words (titles, axes, hovers) in `lang`: "en" or "zh-CN"."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"No catalog for {lang!r}: choose one of {', '.join(LANGUAGES)}.")
+    LANG.set(lang)
 
 
 def trace(model: ModelLike, text: str, interventions: Sequence | None = None) -> service.TraceResult:

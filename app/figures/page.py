@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.figures import contrast, single
 from app.figures.contrast import Pair
-from app.figures.style import NAMES
+from app.figures.style import LANG, direction_name, name, say
 from app.serialize import next_prob, top_k
 from app.service import TraceResult
 from app.settings import ROOT, VERSION
@@ -39,19 +39,18 @@ def figures(r: TraceResult, v: View, pair: Pair | None = None) -> list[tuple[str
     """(heading, figure) for every view of run r in state v, then the comparison if any."""
     tt = r.text
     t = len(tt.tokens) - 1 if v.t is None else min(v.t, len(tt.tokens) - 1)
-    side = "backward" if v.direction else "forward"
     out = [
-        (f"Every gate, every unit, every step · layer {v.layer}, {side}",
+        (say("figure.h_heatmaps", layer=v.layer, direction=direction_name(v.direction)),
          single.heatmaps(tt, v.layer, v.direction, v.order, v.quantity, v.unit, t)),
-        (f"One unit over time · unit {v.unit}", single.unit(tt, v.layer, v.direction, v.unit, t)),
-        (f"The text coloured by {NAMES[v.quantity]} of unit {v.unit}",
+        (say("figure.h_unit", unit=v.unit), single.unit(tt, v.layer, v.direction, v.unit, t)),
+        (say("figure.h_text", quantity=name(v.quantity), unit=v.unit),
          single.coloured_text(tt, v.layer, v.direction, v.unit, v.quantity)),
-        (f"One step, explained · t = {t}", single.step(tt, r.inputs, r.model.lstm, v.layer, v.direction, t, v.unit)),
+        (say("figure.h_step", t=t), single.step(tt, r.inputs, r.model.lstm, v.layer, v.direction, t, v.unit)),
     ]
     if tt.probs is not None and r.model.predicts_next:
-        out.append(("What the model expects next", single.predictions(
+        out.append((say("figure.h_predictions"), single.predictions(
             tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, 5, r.model.head.labels))))
-    out.append(("Gate saturation", single.saturation_figure(tt, v.direction, v.layer, v.unit)))
+    out.append((say("figure.h_saturation"), single.saturation_figure(tt, v.direction, v.layer, v.unit)))
     if pair is not None:
         out.append((pair.heading, contrast.comparison(pair.a, pair.b, pair.comparison, quantity=v.quantity,
                                                       layer=v.layer, direction=v.direction, threshold=v.threshold,
@@ -64,6 +63,9 @@ def html(model_id: str, text: str, parts: list[tuple[str, go.Figure]], v: View, 
     blocks = [(heading, pio.to_html(fig, full_html=False, include_plotlyjs=k == 0, config=CONFIG,
                                     default_width="100%"))
               for k, (heading, fig) in enumerate(parts)]
+    t = "snapshot.last" if v.t is None else None
     return _env.get_template("snapshot.html").render(
-        model=model_id, text=text, blocks=blocks, view=v, notes=list(notes), version=VERSION,
-        made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        lang=LANG.get(), t=say, model=model_id, text=text, blocks=blocks, notes=list(notes), version=VERSION,
+        made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), layer=v.layer, unit=v.unit,
+        direction=direction_name(v.direction), step=say(t) if t else v.t, quantity=name(v.quantity),
+        order=say(f"order.{v.order}"))

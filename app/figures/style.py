@@ -4,12 +4,14 @@ the stops agree), so a figure exported from either looks the same."""
 from __future__ import annotations
 
 import html
+from contextvars import ContextVar
 
+from app.i18n import translate
 from lstm_core.views import GATES
 
 QUANTITIES = ("i", "f", "g", "o", "c", "h")
-NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o", "c": "cell state c",
-         "h": "hidden state h"}
+# The language the figures' words are in (static/i18n): the HTML snapshot's request's, or what a notebook set.
+LANG: ContextVar[str] = ContextVar("gatescope_figures_language", default="en")
 # Okabe-Ito, distinct for the common colour-vision deficiencies.
 LINE_COLOURS = {"i": "#0072B2", "f": "#D55E00", "g": "#009E73", "o": "#CC79A7", "c": "#000000", "h": "#E69F00"}
 LAYER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -22,6 +24,20 @@ DIVERGING = [[k / (len(RDBU) - 1), c] for k, c in enumerate(RDBU)]
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif'
 _VISIBLE = str.maketrans({" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍", **{chr(c): "·" for c in
                                                                        [*range(0, 9), *range(11, 32), 127]}})
+
+
+def say(key: str, **params: object) -> str:
+    """Catalog message `key` in the figures' language (LANG)."""
+    return translate(LANG.get(), key, **params)
+
+
+def name(q: str) -> str:
+    """A quantity's name as the page says it: "forget gate f"."""
+    return say(f"quantity.{q}")
+
+
+def direction_name(d: int) -> str:
+    return say("direction.backward" if d else "direction.forward")
 
 
 def visible(tok: str) -> str:

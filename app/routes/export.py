@@ -2,13 +2,15 @@
 body /api/trace takes (the snapshot adds the view's state) and answers a file to save."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app import export, service
 from app.cache import CacheDep
 from app.errors import ApiError
 from app.figures import contrast, page
+from app.figures.style import LANG
+from app.i18n import request_language
 from app.registry import RegistryDep, find
 from app.schemas import Error, Side, SnapshotRequest, TraceRequest
 from app.serialize import dumps, trace_body
@@ -56,8 +58,9 @@ def export_npz(req: TraceRequest, registry: RegistryDep, cache: CacheDep, settin
 
 
 @router.post("/api/export/html", responses=ERRORS)
-def export_html(req: SnapshotRequest, registry: RegistryDep, cache: CacheDep, settings: SettingsDep) -> Response:
-    """The view as one HTML file with Plotly embedded: opens from disk, offline."""
+def export_html(req: SnapshotRequest, request: Request, registry: RegistryDep, cache: CacheDep,
+                settings: SettingsDep) -> Response:
+    """The view as one HTML file with Plotly embedded, in the request's language: opens from disk, offline."""
     entry = find(registry, req.model)
     cfg = entry.model.lstm.config
     if req.layer >= cfg.num_layers or req.direction >= cfg.num_directions or req.unit >= cfg.hidden_size:
@@ -65,6 +68,14 @@ def export_html(req: SnapshotRequest, registry: RegistryDep, cache: CacheDep, se
                        direction=req.direction, unit=req.unit, last_layer=cfg.num_layers - 1,
                        last_direction=cfg.num_directions - 1, last_unit=cfg.hidden_size - 1)
     r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
+    lang = LANG.set(request_language(request))  # the figures' words; this request's context only
+    try:
+        return _snapshot(req, entry, r, registry, cache, settings)
+    finally:
+        LANG.reset(lang)
+
+
+def _snapshot(req: SnapshotRequest, entry, r, registry, cache, settings) -> Response:
     view = page.View(req.layer, req.direction, req.unit, req.t, req.quantity, req.order, req.threshold)
     pair = None
     if req.interventions or req.compare is not None:

@@ -100,6 +100,21 @@ def test_the_html_snapshot_is_self_contained_and_keeps_text_inert(api):
     assert outside.count("Plotly.newPlot") == 7  # six views and the comparison
 
 
+def test_the_snapshot_speaks_the_requests_language(api):
+    from app.i18n import translate
+
+    body = {"model": "tiny-char", "text": "the cat", "compare": {"text": "the dog"}}
+    zh = api.post("/api/export/html", json=body, headers={"Accept-Language": "zh-CN"}).text
+    en = api.post("/api/export/html", json=body).text
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    for key in ("figure.h_saturation", "figure.h_predictions", "figure.heading_texts", "figure.peak_title"):
+        assert translate("zh-CN", key) in zh and translate("en", key) not in zh, key
+        assert translate("en", key) in en, key
+    assert translate("zh-CN", "snapshot.title", model="tiny-char") in zh
+    # the request's language ends with the request: the next English one is English again
+    assert translate("en", "figure.h_saturation") in api.post("/api/export/html", json=body).text
+
+
 def test_snapshot_of_a_view_that_does_not_exist_is_refused(api):
     r = api.post("/api/export/html", json={"model": "tiny-char", "text": "abc", "layer": 4})
     assert r.status_code == 422 and "layer" in r.json()["detail"]

@@ -136,3 +136,19 @@ def test_the_figures_use_the_page_colour_scales():
         assert re.findall(r"'(#[0-9a-f]{6})'", found) == stops, name
     for q, colour in style.LINE_COLOURS.items():
         assert f"{q}: '{colour}'" in js
+
+
+def test_the_figures_speak_the_language_asked(model_path):
+    from app.i18n import translate
+
+    try:
+        figures.language("zh-CN")
+        fig = figures.saturation(model_path, TEXT)
+        titles = [a.text for a in fig.layout.annotations]
+        assert titles == [translate("zh-CN", f"quantity.{q}") for q in ("f", "i", "o")]
+        assert fig.data[0].name == translate("zh-CN", "figure.layer", layer=0)
+    finally:
+        figures.language("en")
+    assert [a.text for a in figures.saturation(model_path, TEXT).layout.annotations][0] == "forget gate f"
+    with pytest.raises(ValueError, match="zh-CN"):
+        figures.language("fr")

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from app.testing import start_server, stop_server
-from lstm_core import LSTM, load_model, save_model
 from tests.app.wire import decode
-from tests.browser.conftest import ARTIFACTS, make_models, open_page
+from tests.browser.conftest import ARTIFACTS, open_page
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 GATES = ("i", "f", "g", "o", "c", "h")
@@ -96,43 +96,41 @@ def test_clamping_a_unit_shows_the_clamped_run_beside_the_unmodified_one(gs):
 
 
 @pytest.fixture(scope="module")
-def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server whose english-char has a training history: three snapshots written as lstm_core.train.history
-    writes them (step-NNNNNN.safetensors and history.json), the last being the model itself."""
-    d = tmp_path_factory.mktemp("history-browser")
-    make_models(d)
-    final = load_model(d / "english-char.safetensors")
-    hist = d / "history" / "english-char"
-    hist.mkdir(parents=True)
-    rows = []
-    for step, gain in ((100, 0.2), (200, 0.6), (300, 1.0)):
-        lstm = LSTM(final.lstm.config, {k: v * np.float32(gain) for k, v in final.lstm.params.items()})
-        m = final.__class__(lstm, final.input_kind, final.tokenizer, final.embedding, final.decoder_weight,
-                            final.decoder_bias, {"name": f"english-char (step {step})"})
-        save_model(m, hist / f"step-{step:06d}.safetensors")
-        rows.append({"step": step, "file": f"step-{step:06d}.safetensors", "metrics": {"train_loss": 3 - gain}})
-    (hist / "history.json").write_text(json.dumps({"name": "english-char", "config": {}, "snapshots": rows}))
+def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with the shipped counter and its shipped training history (models/history/counter, linked)."""
+    d = tmp_path_factory.mktemp("counter-history")
+    (d / "counter.safetensors").symlink_to(ROOT / "models" / "counter.safetensors")
+    (d / "history").mkdir()
+    (d / "history" / "counter").symlink_to(ROOT / "models" / "history" / "counter", target_is_directory=True)
     base, proc = start_server(d)
     yield base
     stop_server(proc)
 
 
-def test_a_slider_over_the_training_snapshots(browser, history_server):
-    gen = open_page(browser, history_server)
+def test_a_slider_over_the_shipped_counters_training_snapshots(browser, counter_server):
+    manifest = json.loads((ROOT / "models" / "history" / "counter" / "history.json").read_text())
+    steps = [row["step"] for row in manifest["snapshots"]]
+    gen = open_page(browser, counter_server)
     gs = next(gen)
     try:
-        gs.open("?model=english-char&view=models&quantity=f#text=the%20cat%20sat")
+        gs.open("?model=counter&view=models&quantity=c#text=aaaaXbbbb.")
         gs.page.wait_for_selector("#history:visible")
-        assert gs.page.get_attribute("#history", "max") == "2" and gs.page.input_value("#history") == "2"
-        gs.page.fill("#history", "0")  # the first snapshot: step 100
-        gs.page.wait_for_function("new URLSearchParams(location.search).get('b') === 'english-char~step-000100'")
-        gs.page.wait_for_function("document.getElementById('history-step').textContent.includes('100')")
-        wait_compare(gs)
-        gs.page.wait_for_function("document.querySelector('#compare .compare-plot').data[1].name "
-                                  "=== 'english-char~step-000100'")
-        want = gs.api("/api/trace", {"model": "english-char~step-000100", "text": "the cat sat", "format": "json"})
-        heat = gs.page.evaluate(HEATMAPS)
-        close(heat[1][1], decode(want["f"])[0][0, 0].T, 1 / 65535)
+        assert gs.page.get_attribute("#history", "max") == str(len(steps) - 1)
+        assert gs.page.input_value("#history") == str(len(steps) - 1)  # the finished model to begin with
+        for k in (0, 8):  # the first snapshot, and one from the middle of learning
+            snap = f"counter~step-{steps[k]:06d}"
+            gs.page.fill("#history", str(k))
+            gs.page.wait_for_function(f"new URLSearchParams(location.search).get('b') === '{snap}'")
+            gs.page.wait_for_function(f"document.getElementById('history-step').textContent.includes('{steps[k]}')")
+            wait_compare(gs)
+            gs.page.wait_for_function(f"document.querySelector('#compare .compare-plot').data[1].name === '{snap}'")
+            want = gs.api("/api/compare", {"a": {"model": "counter", "text": "aaaaXbbbb."}, "b": {"model": snap},
+                                           "format": "json"})
+            wire = gs.api("/api/compare", {"a": {"model": "counter", "text": "aaaaXbbbb."}, "b": {"model": snap}})
+            heat = gs.page.evaluate(HEATMAPS)
+            close(heat[0][1], decode(want["a"]["c"])[0][0, 0].T, wire["a"]["c"]["scale"])
+            close(heat[1][1], decode(want["b"]["c"])[0][0, 0].T, wire["b"]["c"]["scale"])
+            close(heat[2][1], decode(want["diff"]["c"])[0][0, 0].T, wire["diff"]["c"]["scale"])
         gs.shot("compare-history", "#sec-compare")
     finally:
         next(gen, None)
