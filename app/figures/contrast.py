@@ -64,7 +64,7 @@ def comparison(ra: TraceResult, rb: TraceResult, cmp: Comparison, *, quantity: s
             fig.add_trace(go.Scatter(x=list(iv.positions), y=[iv.unit] * len(iv.positions), mode="markers",
                                      name=say("figure.clamped_marker", q=iv.quantity, value=f"{iv.value:g}"),
                                      showlegend=False,
-                                     marker={"symbol": "x-thin-open", "size": 12, "line": {"width": 3,
+                                     marker={"symbol": "x-thin-open", "size": 12, "color": "#000", "line": {"width": 3,
                                                                                            "color": "#000"}},
                                      hovertemplate=say("figure.clamped_hover", q=iv.quantity, unit=iv.unit,
                                                        value=f"{iv.value:g}") + "<extra></extra>"), row=2, col=1)

@@ -54,13 +54,15 @@ export function create(root, state, onChange) {
   const forget = text('button', 'clamp.preset_forget', { type: 'button', className: 'preset' });
   const silence = text('button', 'clamp.preset_silence', { type: 'button', className: 'preset' });
 
-  function labels() {
-    quantity.replaceChildren(...QUANTITIES.map((q) => el('option', { value: q, textContent: quantityName(q) })));
-    where.replaceChildren(...['here', 'steps', 'all'].map((w) => el('option', { value: w,
-      textContent: t(`clamp.where_${w}`, { t: state.t ?? 0 }) })));
+  function labels() { // relabelled on every show (language, step): the choices made stay
+    const [q, w] = [quantity.value || 'f', where.value || 'here'];
+    quantity.replaceChildren(...QUANTITIES.map((x) => el('option', { value: x, textContent: quantityName(x) })));
+    where.replaceChildren(...['here', 'steps', 'all'].map((x) => el('option', { value: x,
+      textContent: t(`clamp.where_${x}`, { t: state.t ?? 0 }) })));
+    quantity.value = q;
+    where.value = w;
   }
   labels();
-  quantity.value = 'f';
 
   function push(c) {
     problem.hidden = true;

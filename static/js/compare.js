@@ -11,7 +11,23 @@ import { baseLayout, CONFIG, emit } from './plot.js';
 import { any } from './view.js';
 
 const MARGIN = { l: 64, r: 96, t: 40, b: 50 };
-const GAP = 70;
+const GAP = 70; // between rows: the row above's tick labels and this row's title
+const NARROW = 600; // px: a phone, where titles wrap onto a second line and need a wider gap
+
+/** `s` broken into lines of about `chars` characters (at spaces; text without spaces, such as Chinese, anywhere),
+ * so that a row's title fits a phone's width; Plotly annotations do not wrap by themselves. */
+function wrap(s, chars) {
+  const lines = [];
+  let line = '';
+  for (const word of s.includes(' ') ? s.split(' ') : Array.from(s)) {
+    const next = line ? (s.includes(' ') ? `${line} ${word}` : line + word) : word;
+    if (line && next.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  return [...lines, line].join('<br>');
+}
 
 const maxAbs = (xs) => xs.reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 0);
 
@@ -43,7 +59,8 @@ function figure(ctx, c, width) {
   const m = Math.max(...za.map(maxAbs), ...zb.map(maxAbs), 1e-6);
   const heatPx = Math.min(220, Math.max(110, 40 + za.length * 5));
   const heights = c.diff ? [heatPx, heatPx, heatPx, 190, 150] : [heatPx, heatPx, 150];
-  const height = MARGIN.t + MARGIN.b + heights.reduce((s, h) => s + h, 0) + GAP * (heights.length - 1);
+  const gap = width < NARROW ? GAP + 30 : GAP;
+  const height = MARGIN.t + MARGIN.b + heights.reduce((s, h) => s + h, 0) + gap * (heights.length - 1);
   const inner = height - MARGIN.t - MARGIN.b;
   const layout = baseLayout({ height, margin: MARGIN, showlegend: Boolean(c.diff), shapes: [], annotations: [],
     legend: { x: 1.01, xanchor: 'left', y: 1, yanchor: 'top', font: { size: 14 } } });
@@ -54,7 +71,7 @@ function figure(ctx, c, width) {
     layout[`yaxis${s}`] = { domain: [top - h / inner, top], anchor: `x${s}`, zeroline: false };
     layout[`xaxis${s}`] = { anchor: `y${s}`, zeroline: false };
     titles.push({ x: 0, y: top, yshift: 4 });
-    top -= (h + GAP) / inner;
+    top -= (h + gap) / inner;
   });
   const labels = (tr) => tr.tokens.map(plotLabel);
   const pairLabels = pairs.map(([s]) => plotLabel(a.tokens[s]));
@@ -76,7 +93,8 @@ function figure(ctx, c, width) {
   for (const iv of b.interventions || []) { // run b's clamped cells
     if (iv.layer !== ctx.state.layer || iv.direction !== d) continue;
     data.push({ type: 'scatter', mode: 'markers', x: iv.positions, y: iv.positions.map(() => iv.unit), xaxis: 'x2',
-      yaxis: 'y2', showlegend: false, marker: { symbol: 'x-thin-open', size: 12, line: { width: 3, color: '#000' } },
+      yaxis: 'y2', showlegend: false, // an open symbol takes marker.color: black, on every colour of the scale
+      marker: { symbol: 'x-thin-open', size: 12, color: '#000', line: { width: 3, color: '#000' } },
       hovertemplate: `${t('compare.clamped_hover', { quantity: iv.quantity, value: fmt(iv.value, 3) })}<extra></extra>` });
   }
   if (c.diff) {
@@ -106,8 +124,10 @@ function figure(ctx, c, width) {
     marker: { color: delta.map((v) => (v >= 0 ? '#0072B2' : '#D55E00')) }, text: pairLabels, textposition: 'none',
     hovertemplate: `“%{text}”: Δp = %{y:+.4f}<extra></extra>` });
   text.push(t('compare.delta_title', { b: nameB, a: nameA }));
-  layout.annotations = text.map((s, k) => ({ text: s, xref: 'paper', yref: 'paper', ...titles[k], xanchor: 'left',
-    yanchor: 'bottom', showarrow: false, font: { size: 17 } }));
+  const size = width < NARROW ? 15 : 17;
+  const chars = Math.max(16, Math.floor((width - MARGIN.l) / (size * 0.55)));
+  layout.annotations = text.map((s, k) => ({ text: wrap(s, chars), xref: 'paper', yref: 'paper', ...titles[k],
+    xanchor: 'left', yanchor: 'bottom', align: 'left', showarrow: false, font: { size } }));
   return { data, layout, pairAxes: c.diff ? ['3', '4', '5'] : ['3'] };
 }
 

@@ -245,8 +245,9 @@ def test_data_downloads_and_the_html_snapshot_opens_offline(gs, browser, tmp_pat
           traces: p.data.length, types: p.data.map((d) => d.type), heat: p.querySelectorAll('.hm image').length }))""")
         assert len(drawn) == 7  # heatmaps, unit, coloured text, step, predictions, saturation, the comparison
         assert drawn[0]["heat"] == 6 and drawn[-1]["heat"] == 3
-        z = page.evaluate("() => { const d = document.querySelector('.js-plotly-plot').data[4];"
-                          "return Array.from(d.z[d.y.indexOf('2')]); }")  # c of unit 2 in the heatmaps
+        # c of unit 2 in the heatmaps, as Plotly read it (_fullData: the file's arrays are base64, decoded there)
+        z = page.evaluate("() => { const d = document.querySelector('.js-plotly-plot')._fullData[4];"
+                          "return Array.from(d.z[Array.from(d.y).map(String).indexOf('2')]); }")
         np.testing.assert_allclose(z, decode(want["c"])[0][0, 0, :, 2], atol=0)
         page.screenshot(path=str(ARTIFACTS / "snapshot-offline.png"), full_page=False)
     finally:
