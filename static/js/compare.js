@@ -4,8 +4,8 @@
 // much more or less likely run b found each actual token. A clamped run is run b, its clamped cells marked.
 
 import { block } from './arrays.js';
-import { colourRange, DIVERGING, fmt, LINE_COLOURS, plotLabel, QUANTITIES, quantityName, tickStride,
-  visible } from './format.js';
+import { colourRange, DIVERGING, fmt, LINE_COLOURS, plotLabel, QUANTITIES, quantityName, tokenTicks as ticks,
+  visible, wrap } from './format.js';
 import { t } from './i18n.js';
 import { baseLayout, CONFIG, emit } from './plot.js';
 import { any } from './view.js';
@@ -14,21 +14,6 @@ const MARGIN = { l: 64, r: 96, t: 40, b: 50 };
 const GAP = 70; // between rows: the row above's tick labels and this row's title
 const NARROW = 600; // px: a phone, where titles wrap onto a second line and need a wider gap
 
-/** `s` broken into lines of about `chars` characters (at spaces; text without spaces, such as Chinese, anywhere),
- * so that a row's title fits a phone's width; Plotly annotations do not wrap by themselves. */
-function wrap(s, chars) {
-  const lines = [];
-  let line = '';
-  for (const word of s.includes(' ') ? s.split(' ') : Array.from(s)) {
-    const next = line ? (s.includes(' ') ? `${line} ${word}` : line + word) : word;
-    if (line && next.length > chars) {
-      lines.push(line);
-      line = word;
-    } else line = next;
-  }
-  return [...lines, line].join('<br>');
-}
-
 const maxAbs = (xs) => xs.reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 0);
 
 /** Rows [unit][t] of quantity q of a decoded trace at layer slot l, direction d. */
@@ -36,14 +21,6 @@ function rows(tr, q, l, d) {
   const [, , T, H] = tr[q].shape;
   const x = block(tr[q], l, d);
   return Array.from({ length: H }, (_, u) => Float32Array.from({ length: T }, (_, s) => x[s * H + u]));
-}
-
-/** Token ticks: every k-th of `labels` so that they do not collide on `width` px. */
-function ticks(labels, width) {
-  const k = tickStride(labels.length, width, 16);
-  const tickvals = [];
-  for (let s = 0; s < labels.length; s += k) tickvals.push(s);
-  return { tickmode: 'array', tickvals, ticktext: tickvals.map((s) => labels[s]), tickangle: 0 };
 }
 
 /** Where layer slot `slot` and direction `d` fall in run b, which may have fewer layers or directions. */
