@@ -184,3 +184,29 @@ class StepResponse(BaseModel):
     h: float
     projected: bool
     activations: dict[str, str]
+
+
+class LessonSummary(BaseModel):
+    id: str
+    model: str = Field(description="the model the lesson runs on")
+    text: str = Field(description="the sentence it opens with")
+    write: Literal["first", "largest"] = Field(description="where the memory is written: the first token, or "
+                                               "the step where the unit's |i*g| is largest on the current text")
+    available: bool = Field(description="whether the lesson's model is installed on this server")
+
+
+class LessonList(BaseModel):
+    lessons: list[LessonSummary]
+
+
+class LessonDetail(LessonSummary):
+    unit: int = Field(description="the unit the lesson watches (layer 0)")
+    units: list[int] = Field(description="measured: every unit, best first; from the card: the units it names")
+    measure: Literal["r", "eta2"] = Field(description="r: correlation of c with the task's feature; eta2: share of "
+                                          "c's variance the example's label explains")
+    value: float | None = Field(description="the measure at `unit`")
+    others: float | None = Field(description="the best (measured) or median (card) |measure| among the other units")
+    others_kind: Literal["best", "median"]
+    examples: int | None = Field(description="held-out examples it was measured on")
+    source: Literal["measured", "card"]
+    effects: dict | None = Field(description="from the card: accuracy at the blank with the units clamped")

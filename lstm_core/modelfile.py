@@ -25,7 +25,9 @@ from .tokenizers import Tokenizer
 FORMAT_VERSION = 1
 MAX_HEADER = 64 * 1024 * 1024  # a vocabulary of a million words fits well inside this
 _DTYPES = {"F32": 4, "F64": 8}
-_META_KEYS = ("name", "description", "provenance", "metrics", "card", "verification")
+# "units": what a model's units were found to do (hometown's place units: meta["units"]["place_units"]), which
+# its lesson reads.
+_META_KEYS = ("name", "description", "provenance", "metrics", "card", "verification", "units")
 
 
 def save_model(model: Model, path: str | os.PathLike) -> None:

@@ -68,6 +68,16 @@ export async function trace({ model, text, topK = 5, format = 'compact', vectors
   return r;
 }
 
+/** Every guided lesson: [{id, model, text, write, available}]. */
+export async function listLessons() {
+  return (await request('/api/lessons')).lessons;
+}
+
+/** One lesson with the unit it watches on its model and the evidence. */
+export function getLesson(id) {
+  return request(`/api/lessons/${encodeURIComponent(id)}`);
+}
+
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */
 export function step({ model, text, layer, direction, t, unit, vectors = null, wrap = false }) {
   return request('/api/step', { model, text, layer, direction, t, unit, vectors, wrap });

@@ -121,6 +121,8 @@ class Page:
 def open_page(browser, base: str) -> Iterator[Page]:
     """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    # Generous: on a shared 2-core machine at load 20, Chromium takes up to a minute to run plotly.min.js.
+    context.set_default_timeout(120_000)
     page = Page(context.new_page(), base)
     yield page
     context.close()
@@ -131,3 +133,17 @@ def open_page(browser, base: str) -> Iterator[Page]:
 def gs(browser, server) -> Iterator[Page]:
     """A fresh page on the shared live server."""
     yield from open_page(browser, server)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Iterator[str]:
+    """Base URL of a live server on the shipped models (models/): the lessons' counter, brackets, remember..."""
+    base, proc = start_server(ROOT / "models")
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture()
+def shipped_page(browser, shipped) -> Iterator[Page]:
+    """A fresh page on the shipped models."""
+    yield from open_page(browser, shipped)

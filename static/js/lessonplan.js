@@ -1,0 +1,71 @@
+// Where a lesson looks, computed from the current trace: which timestep each step of the lesson puts in
+// front of the class, and the numbers it quotes. Pure functions of the view context; no DOM.
+//
+// The lesson's unit comes from the server (/api/lessons/{id}: measured on the model's task, or named by its
+// model card). The timesteps come from the trace of whatever sentence is in the box now:
+//   write   where the memory is written: the first token ("first", remember), or the step before the last
+//           where the unit's |i_t * g_t| is largest ("largest": the place in hometown, an a in counter...)
+//   hold    the steps between the write and the last one, where the forget gate must keep the memory
+//   end     the last step, where the answer is predicted (the blank)
+
+import { at } from './arrays.js';
+
+/** The seven steps: the example, the notes' five parts, the prediction. */
+export const STEPS = ['example', 'cell', 'forget', 'input', 'update', 'output', 'prediction'];
+
+/** The section each step shows in the page, and the element in it the step talks about (outlined). */
+export const SECTIONS = {
+  example: 'sec-input', cell: 'sec-unit', forget: 'sec-step', input: 'sec-step', update: 'sec-step',
+  output: 'sec-step', prediction: 'sec-predictions',
+};
+export const TARGETS = {
+  example: '#sec-input', cell: '#sec-unit', forget: '#step-forget', input: '#step-input', update: '#step-update',
+  output: '#step-output', prediction: '#sec-predictions',
+};
+
+const LAYER = 0; // lesson units are units of the first layer, forward direction
+
+/** {value(q, t), write, end, hold: [from, to] or null, low (argmin f over hold), focus: {step: t}} */
+export function plan(ctx, lesson) {
+  const slot = ctx.trace.layers.indexOf(LAYER);
+  const value = (q, t) => at(ctx.trace[q], slot, 0, t, lesson.unit);
+  const end = ctx.T - 1;
+  let write = 0;
+  if (lesson.write === 'largest') {
+    let most = -1;
+    for (let t = 0; t < Math.max(1, end); t++) {
+      const w = Math.abs(value('i', t) * value('g', t));
+      if (w > most) [most, write] = [w, t];
+    }
+  }
+  const hold = write + 1 <= end - 1 ? [write + 1, end - 1] : null;
+  let low = hold ? hold[0] : end; // where the memory is closest to being forgotten
+  if (hold) for (let t = hold[0]; t <= hold[1]; t++) if (value('f', t) < value('f', low)) low = t;
+  return { value, write, end, hold, low,
+    focus: { example: end, cell: end, forget: low, input: write, update: write, output: end, prediction: end } };
+}
+
+/** min, max and mean of quantity q over timesteps [from, to] (inclusive). */
+export function stats(p, q, from, to) {
+  let [min, max, sum] = [Infinity, -Infinity, 0];
+  for (let t = from; t <= to; t++) {
+    const v = p.value(q, t);
+    [min, max, sum] = [Math.min(min, v), Math.max(max, v), sum + v];
+  }
+  return { min, max, mean: sum / (to - from + 1) };
+}
+
+/** Mean of quantity q over every timestep but `except` (null when there is no other step). */
+export function meanElsewhere(p, q, except) {
+  let [sum, n] = [0, 0];
+  for (let t = 0; t <= p.end; t++) {
+    if (t !== except) [sum, n] = [sum + p.value(q, t), n + 1];
+  }
+  return n ? sum / n : null;
+}
+
+/** The k likeliest next tokens after position t: [{token, p}]. */
+export function top(ctx, t, k = 3) {
+  const { tokens, probs } = ctx.trace.top_k || { tokens: [], probs: [] };
+  return (tokens[t] || []).slice(0, k).map((token, r) => ({ token, p: probs[t][r], rank: r }));
+}

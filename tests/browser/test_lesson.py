@@ -1,0 +1,160 @@
+"""The guided lessons in Chromium on the shipped teaching models, in both languages: every step's timestep and
+unit, recomputed here from /api/trace, and every number the lesson quotes, checked against /api/trace,
+/api/step and /api/lessons fetched independently; navigation by the buttons and the URL."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+
+from tests.conftest import IN_CI, ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+MODELS = ROOT / "models"
+STEPS = ["example", "cell", "forget", "input", "update", "output", "prediction"]
+TARGETS = {"example": "#sec-input", "cell": "#sec-unit", "forget": "#step-forget", "input": "#step-input",
+           "update": "#step-update", "output": "#step-output", "prediction": "#sec-predictions"}
+CATALOG = {lang: json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+           for lang in ("en", "zh-CN")}
+SEED = "我来自内蒙古，我能讲一口流利的"
+
+
+def need_model(name: str) -> None:
+    """hometown is trained on the models branch: until it is in models/, skip (fail under CI=true)."""
+    if not (MODELS / f"{name}.safetensors").exists():
+        msg = f"models/{name}.safetensors is not shipped yet"
+        if IN_CI:
+            pytest.fail(msg + " and CI=true requires it")
+        pytest.skip(msg)
+
+
+def call(base: str, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def focus(trace: dict, info: dict) -> dict[str, int]:
+    """Each step's timestep, by the lesson's rules (lessonplan.js), from the exact float32 values."""
+    u = info["unit"]
+    q = {k: np.array(trace[k][0][0])[:, u] for k in "ifgoch"}  # layer 0, forward: (T,)
+    end = trace["steps"] - 1
+    write = 0 if info["write"] == "first" else int(np.argmax(np.abs(q["i"] * q["g"])[: max(1, end)]))
+    low = end
+    if write + 1 <= end - 1:
+        low = write + 1 + int(np.argmin(q["f"][write + 1: end]))
+    return {"example": end, "cell": end, "forget": low, "input": write, "update": write, "output": end,
+            "prediction": end}
+
+
+def expected(n: dict, trace: dict, step: dict, info: dict) -> float:
+    """What a quoted number must be, from the independently fetched answers."""
+    src = n["src"]
+    if src == "trace":
+        return trace[n["q"]][0][0][int(n["t"])][int(n["unit"])]
+    if src == "agg":
+        col = np.array(trace[n["q"]][0][0])[:, int(n["unit"])]
+        if n["agg"] == "mean-except":
+            return float(np.delete(col, int(n["except"])).mean())
+        return float(getattr(np, n["agg"])(col[int(n["from"]): int(n["to"]) + 1]))
+    if src == "step":
+        head, _, tail = n["field"].partition(".")
+        return step["terms"][head][tail] if tail else step[head]
+    if src == "lesson":
+        head, _, tail = n["field"].partition(".")
+        return info[head][tail]["accuracy"] if tail else info[head]
+    if src == "top":
+        return trace["top_k"]["probs"][int(n["t"])][int(n["rank"])]
+    assert src == "zero", n
+    return 0.0
+
+
+NUMBERS = """() => [...document.querySelectorAll('#lesson-panel .lesson-num')]
+  .map((e) => ({ ...e.dataset, shown: e.textContent }))"""
+
+
+def walk(page, lesson: str, lang: str) -> int:
+    """Open the lesson link, check every step, move on with Next; the number of quoted numbers checked."""
+    base = page.base
+    info = call(base, f"/api/lessons/{lesson}")
+    page.open(f"?lesson={lesson}&lang={lang}")
+    cat = CATALOG[lang]
+    checked = 0
+    for k, name in enumerate(STEPS):
+        count = cat["lesson.count"].format(n=k + 1, total=len(STEPS))
+        page.page.wait_for_function("c => document.querySelector('#lesson-panel .lesson-count').textContent === c",
+                                    arg=count)
+        page.page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        page.settle()
+        state = page.page.evaluate("window.gatescope.state")
+        assert state["text"] == info["text"] and state["model"] == info["model"]
+        trace = call(base, "/api/trace", {"model": info["model"], "text": state["text"], "format": "json"})
+        assert (state["unit"], state["t"], state["layer"]) == (info["unit"], focus(trace, info)[name], 0), name
+        step = call(base, "/api/step", {"model": info["model"], "text": state["text"], "layer": 0, "direction": 0,
+                                        "t": state["t"], "unit": state["unit"]})
+        numbers = page.page.evaluate(NUMBERS)
+        assert numbers or name == "example", name
+        for n in numbers:
+            shown = float(n["shown"].replace("−", "-"))
+            assert shown == pytest.approx(expected(n, trace, step, info), abs=1.5e-3), (lesson, name, n)
+        checked += len(numbers)
+        assert page.page.text_content("#lesson-panel .lesson-title") == cat[f"lesson.step.{name}.title"]
+        assert page.page.evaluate("document.body.dataset.lessonStep") == name
+        outline = page.page.evaluate(f"getComputedStyle(document.querySelector('{TARGETS[name]}')).outlineStyle")
+        assert outline == "solid", (name, outline)
+        if name in ("forget", "update", "prediction"):
+            page.shot(f"lesson-{lesson}-{lang}-{k}")
+        if k < len(STEPS) - 1:
+            page.page.click("#lesson-panel .lesson-next")
+    page.page.wait_for_timeout(400)  # the URL is written a moment later
+    assert f"lesson={lesson}" in page.page.url and "step=6" in page.page.url
+    assert page.page.is_disabled("#lesson-panel .lesson-next")
+    page.page.click("#lesson-panel .lesson-prev")
+    page.page.wait_for_function("window.gatescope.state.step === 5")
+    return checked
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+@pytest.mark.parametrize("lesson", ["counter", "brackets", "remember", "hometown"])
+def test_every_step_of_the_lesson_quotes_the_traces_numbers(shipped_page, lesson, lang):
+    need_model(lesson)
+    assert walk(shipped_page, lesson, lang) >= 20
+
+
+def test_a_lesson_link_opens_at_its_step_and_the_lesson_can_be_closed(shipped_page):
+    page = shipped_page
+    page.open("?lesson=counter&step=4")
+    page.page.wait_for_function("document.body.dataset.lessonStep === 'update'")
+    assert page.page.is_visible("#lesson-panel") and page.page.input_value("#lesson") == "counter"
+    page.page.click("#lesson-panel .lesson-close")
+    page.page.wait_for_function("!document.body.dataset.lessonStep")
+    assert page.page.is_hidden("#lesson-panel") and page.page.input_value("#lesson") == ""
+    page.page.select_option("#lesson", "remember")
+    page.page.wait_for_function("window.gatescope.rendered.model === 'remember'")
+    page.page.wait_for_function("document.body.dataset.lessonStep === 'example'")
+    info = call(page.base, "/api/lessons/remember")
+    assert page.page.input_value("#text") == info["text"]
+    # Typing another sentence keeps the lesson, on the new sentence's numbers.
+    page.type("Dabcabcabcabcabcabcabcabcddd?")
+    page.page.click("#lesson-panel .lesson-next")
+    page.page.wait_for_function("document.body.dataset.lessonStep === 'cell'")
+    assert "“D”" in page.page.text_content("#lesson-panel .lesson-body")
+
+
+def test_the_default_lesson_tells_the_seed_sentences_story():
+    """On the shipped hometown: the place unit writes at 内蒙古, keeps it, lets it out at the blank, and 蒙 wins."""
+    need_model("hometown")
+    from lstm_core import load_model
+
+    model = load_model(MODELS / "hometown.safetensors")
+    unit = model.meta["units"]["place_units"][0]
+    tt = model.trace_text(SEED)
+    i, f, g, o = (getattr(tt.trace, q)[0, 0, :, unit] for q in "ifgo")
+    end = len(SEED) - 1
+    write = int(np.argmax(np.abs(i * g)[:end]))
+    assert SEED[write] in "内蒙古", f"unit {unit} writes most at {SEED[write]!r}"
+    assert f[write + 1: end].mean() > 0.8 and o[end] > 0.5
+    assert model.tokenizer.vocab[int(np.argmax(tt.probs[end]))] == "蒙"
