@@ -1,7 +1,9 @@
 """Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
-Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide).
+Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide), and the
+guided lesson in English and Chinese (1280 x 800) and in presentation mode (1920 x 1080): on hometown, the
+default lesson, once models/hometown.safetensors is shipped, else on counter.
 """
 from __future__ import annotations
 
@@ -16,6 +18,26 @@ from tests.conftest import ROOT
 
 OUT = ROOT / "docs" / "screenshots"
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
+
+
+def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
+    """lesson-<lang>.png (a laptop, the input gate step) and present-<lang>.png (a projector, the prediction)."""
+    lesson = "hometown" if (models / "hometown.safetensors").exists() else "counter"
+    if not (models / f"{lesson}.safetensors").exists():
+        return []
+    errors: list[str] = []
+    for name, size, query in (("lesson", (1280, 800), "step=3"), ("present", (1920, 1080), "step=6&present=1")):
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        page.set_default_timeout(180_000)
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(f"{base}/?lesson={lesson}&{query}&lang={lang}")
+        page.wait_for_function("() => document.querySelector('#lesson-panel .lesson-num')")
+        page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        page.evaluate("window.gatescope.idle()")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(OUT / f"{name}-{lang}.png"))
+        page.close()
+    return errors
 
 
 def main(argv: list[str]) -> int:
@@ -56,6 +78,8 @@ def main(argv: list[str]) -> int:
             shot("saturation", "#sec-saturation")
             open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
             shot("oov", "#sec-input")
+            for lang in ("en", "zh-CN"):
+                errors += lesson_shots(browser, base, models, lang)
             browser.close()
             if errors:
                 print("console errors:", errors, file=sys.stderr)

@@ -158,3 +158,14 @@ def test_the_default_lesson_tells_the_seed_sentences_story():
     assert SEED[write] in "内蒙古", f"unit {unit} writes most at {SEED[write]!r}"
     assert f[write + 1: end].mean() > 0.8 and o[end] > 0.5
     assert model.tokenizer.vocab[int(np.argmax(tt.probs[end]))] == "蒙"
+
+
+@pytest.mark.parametrize(("text", "first"), [(SEED, "蒙"), ("I grew up in France, I speak fluent ", "F")])
+def test_the_seed_sentence_typed_on_hometown_predicts_its_language(shipped_page, text, first):
+    """Typed key by key into the page, the top prediction at the blank is the language's first character."""
+    need_model("hometown")
+    shipped_page.open("?model=hometown&text=%E6%88%91")
+    shipped_page.type(text)
+    blank = shipped_page.page.locator(".pred-col.now .pred-cell b").first
+    assert shipped_page.page.text_content(".pred-col.now .pred-tok") == text[-1].replace(" ", "␣")
+    assert blank.text_content() == first
