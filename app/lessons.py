@@ -3,8 +3,10 @@
 Every lesson walks the same seven steps (static/js/lesson.js): the example, the cell state, the forget
 gate, the input gate and candidate, the cell update, the output gate, the prediction. What differs is
 the model, the opening sentence, where the memory is written (`write`: "first", the first token, as in
-remember; or "largest", the step where the unit's |i * g| is largest on the current sentence), and how
-the unit is found:
+remember; "largest", the step where the unit's |i * g| is largest on the current sentence; or "place", that
+step among the tokens of the place, found in the current sentence between one of the lesson's
+(opening, separator) pairs, so that the hometown lesson shows the input gate at 内蒙古 whatever clauses are
+typed after it), and how the unit is found:
 
 - hometown: the place units its model card names (meta["units"]["place_units"], written by
   `python -m lstm_core.tasks.hometown_units`: ranked by how much of c at the blank the place explains,
@@ -27,12 +29,16 @@ class Lesson:
     id: str
     model: str  # registry id of the model it runs on
     text: str  # the sentence it opens with
-    write: str  # "first" | "largest": where the memory is written (see the module docstring)
+    write: str  # "first" | "largest" | "place": where the memory is written (see the module docstring)
     task: str | None  # the teaching task whose held-out examples find the unit; None: the model card names it
+    # write="place": (opening, separator) around the place, one pair per language of the hometown task's
+    # templates (lstm_core/tasks/hometown.py on the models branch); a sentence with neither falls back to "largest".
+    place: tuple[tuple[str, str], ...] = ()
 
 
 LESSONS = {lesson.id: lesson for lesson in (
-    Lesson("hometown", "hometown", "我来自内蒙古，我能讲一口流利的", "largest", None),
+    Lesson("hometown", "hometown", "我来自内蒙古，我能讲一口流利的", "place", None,
+           (("我来自", "，"), ("I grew up in ", ","))),
     Lesson("counter", "counter", "aaaaaXbbbbb", "largest", "counting"),
     Lesson("brackets", "brackets", "(()(())", "largest", "brackets"),
     Lesson("remember", "remember", "Cabcdabcdaabbccddaabbcd?", "first", "remember"),
@@ -82,7 +88,8 @@ def units(lesson: Lesson, entry: Entry) -> dict:
 
 def summary(lesson: Lesson, installed: bool) -> dict:
     """The LessonSummary fields (app.schemas)."""
-    return {"id": lesson.id, "model": lesson.model, "text": lesson.text, "write": lesson.write, "available": installed}
+    return {"id": lesson.id, "model": lesson.model, "text": lesson.text, "write": lesson.write,
+            "place": [list(pair) for pair in lesson.place], "available": installed}
 
 
 def describe(lesson: Lesson, entry: Entry | None) -> dict:

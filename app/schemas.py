@@ -190,8 +190,11 @@ class LessonSummary(BaseModel):
     id: str
     model: str = Field(description="the model the lesson runs on")
     text: str = Field(description="the sentence it opens with")
-    write: Literal["first", "largest"] = Field(description="where the memory is written: the first token, or "
-                                               "the step where the unit's |i*g| is largest on the current text")
+    write: Literal["first", "largest", "place"] = Field(
+        description="where the memory is written: the first token; the step where the unit's |i*g| is largest on "
+                    "the current text; or that step among the place's tokens (see `place`)")
+    place: list[list[str]] = Field(description="write=place: [opening, separator] pairs; the place is the text "
+                                   "between the first pair found in the current sentence")
     available: bool = Field(description="whether the lesson's model is installed on this server")
 
 

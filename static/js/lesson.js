@@ -70,17 +70,26 @@ function body(name, ctx, L, p) {
       t_write: p.write, c_end: at('c', p.end), tok_end: tok(p.end), t_end: p.end })];
   }
   if (name === 'forget') {
-    if (!p.hold) return [para('lesson.step.forget.short', { unit: u, tok: tok(t), t, f: at('f', t) })];
+    const hint = para(`lesson.${L.id}.hold`, {}); // how to make the memory travel further
+    if (!p.hold) return [para('lesson.step.forget.short', { unit: u, tok: tok(t), t, f: at('f', t) }), hint];
     const f = stats(p, 'f', ...p.hold);
     const agg = (k) => num(f[k], { src: 'agg', agg: k, q: 'f', from: p.hold[0], to: p.hold[1], unit: u });
     return [para('lesson.step.forget.body', { unit: u, tok_from: tok(p.hold[0]), tok_to: tok(p.hold[1]),
-      f_min: agg('min'), f_max: agg('max'), f_mean: agg('mean'), tok: tok(p.low), t: p.low })];
+      f_min: agg('min'), f_max: agg('max'), f_mean: agg('mean'), tok: tok(p.low), t: p.low }), hint];
   }
   if (name === 'input') {
-    const mean = meanElsewhere(p, 'i', p.write);
-    const key = L.write === 'first' ? 'lesson.step.input.body_first' : 'lesson.step.input.body';
-    return [para(key, { unit: u, tok: tok(p.write), t: p.write, i: at('i', p.write),
-      g: at('g', p.write), i_mean: num(mean, { src: 'agg', agg: 'mean-except', q: 'i', except: p.write, unit: u }) })];
+    const [from, to] = p.place || [p.write, p.write];
+    const elsewhere = (q, a, b) => num(meanElsewhere(p, q, a, b), { src: 'agg', agg: 'mean-except', q, from: a, to: b,
+      unit: u });
+    const params = { unit: u, tok: tok(p.write), t: p.write, i: at('i', p.write), g: at('g', p.write),
+      i_mean: elsewhere('i', from, to) };
+    if (p.place) {
+      const gates = [];
+      for (let k = from; k <= to; k++) gates.push(...(k > from ? [', '] : []), at('i', k));
+      const place = ctx.trace.tokens.slice(from, to + 1).map(visible).join('');
+      return [para('lesson.step.input.body_place', { ...params, place, i_place: el('span', null, ...gates) })];
+    }
+    return [para(L.write === 'first' ? 'lesson.step.input.body_first' : 'lesson.step.input.body', params)];
   }
   if (name === 'update') {
     return [para('lesson.step.update.body', { unit: u, tok: tok(p.write), t: p.write,
@@ -89,7 +98,8 @@ function body(name, ctx, L, p) {
   if (name === 'output') {
     const mean = meanElsewhere(p, 'o', p.end);
     return [para('lesson.step.output.body', { unit: u, tok: tok(p.end), t: p.end, o: at('o', p.end),
-      o_mean: mean === null ? '–' : num(mean, { src: 'agg', agg: 'mean-except', q: 'o', except: p.end, unit: u }),
+      o_mean: mean === null ? '–' : num(mean, { src: 'agg', agg: 'mean-except', q: 'o', from: p.end, to: p.end,
+        unit: u }),
       h: at('h', p.end) })];
   }
   const best = top(ctx, p.end);

@@ -3,9 +3,13 @@
 //
 // The lesson's unit comes from the server (/api/lessons/{id}: measured on the model's task, or named by its
 // model card). The timesteps come from the trace of whatever sentence is in the box now:
-//   write   where the memory is written: the first token ("first", remember), or the step before the last
-//           where the unit's |i_t * g_t| is largest ("largest": the place in hometown, an a in counter...)
-//   hold    the steps between the write and the last one, where the forget gate must keep the memory
+//   write   where the memory is written: the first token ("first", remember), the step before the last
+//           where the unit's |i_t * g_t| is largest ("largest": an a in counter...), or that step among the
+//           tokens of the place ("place", hometown: the text between the lesson's opening and separator,
+//           "我来自" … "，"; "largest" when the sentence has no such place)
+//   place   [first, last] token of the place, or null
+//   hold    the steps after the write (after the place) up to the last one, where the forget gate must keep
+//           the memory
 //   end     the last step, where the answer is predicted (the blank)
 
 import { at } from './arrays.js';
@@ -25,23 +29,44 @@ export const TARGETS = {
 
 const LAYER = 0; // lesson units are units of the first layer, forward direction
 
-/** {value(q, t), write, end, hold: [from, to] or null, low (argmin f over hold), focus: {step: t}} */
+/** [first, last] token of the place in the current text: the text after the first `opening` that is followed
+ * by its `separator` (lesson.place pairs), up to that separator; null if there is none before the last token. */
+export function placeTokens(ctx, pairs) {
+  const { text } = ctx;
+  const spans = ctx.trace.spans || [];
+  for (const [opening, separator] of pairs || []) {
+    const start = text.indexOf(opening);
+    if (start < 0) continue;
+    const from = start + opening.length;
+    const to = text.indexOf(separator, from);
+    if (to <= from) continue;
+    const inside = [];
+    spans.forEach(([a, b], t) => { if (b > a && a >= from && b <= to) inside.push(t); });
+    if (inside.length && inside[inside.length - 1] < ctx.T - 1) return [inside[0], inside[inside.length - 1]];
+  }
+  return null;
+}
+
+/** {value(q, t), write, place, end, hold: [from, to] or null, low (argmin f over hold), focus: {step: t}} */
 export function plan(ctx, lesson) {
   const slot = ctx.trace.layers.indexOf(LAYER);
   const value = (q, t) => at(ctx.trace[q], slot, 0, t, lesson.unit);
   const end = ctx.T - 1;
+  const place = lesson.write === 'place' ? placeTokens(ctx, lesson.place) : null;
   let write = 0;
-  if (lesson.write === 'largest') {
+  if (lesson.write !== 'first') {
+    const [from, to] = place || [0, Math.max(1, end) - 1];
     let most = -1;
-    for (let t = 0; t < Math.max(1, end); t++) {
+    for (let t = from; t <= to; t++) {
       const w = Math.abs(value('i', t) * value('g', t));
       if (w > most) [most, write] = [w, t];
     }
   }
-  const hold = write + 1 <= end - 1 ? [write + 1, end - 1] : null;
+  const after = place ? place[1] + 1 : write + 1;
+  const hold = after <= end - 1 ? [after, end - 1] : null;
   let low = hold ? hold[0] : end; // where the memory is closest to being forgotten
   if (hold) for (let t = hold[0]; t <= hold[1]; t++) if (value('f', t) < value('f', low)) low = t;
-  return { value, write, end, hold, low,
+  return { value, write, place, end, hold, low,
     focus: { example: end, cell: end, forget: low, input: write, update: write, output: end, prediction: end } };
 }
 
@@ -55,11 +80,11 @@ export function stats(p, q, from, to) {
   return { min, max, mean: sum / (to - from + 1) };
 }
 
-/** Mean of quantity q over every timestep but `except` (null when there is no other step). */
-export function meanElsewhere(p, q, except) {
+/** Mean of quantity q over every timestep outside [from, to] (null when there is no other step). */
+export function meanElsewhere(p, q, from, to = from) {
   let [sum, n] = [0, 0];
   for (let t = 0; t <= p.end; t++) {
-    if (t !== except) [sum, n] = [sum + p.value(q, t), n + 1];
+    if (t < from || t > to) [sum, n] = [sum + p.value(q, t), n + 1];
   }
   return n ? sum / n : null;
 }

@@ -54,6 +54,8 @@ def test_the_list_says_which_lessons_can_run_here(lessons_dir):
     assert {k: v["available"] for k, v in got.items()} == {"hometown": True, "counter": True, "brackets": False,
                                                           "remember": True}
     assert got["hometown"]["text"] == "我来自内蒙古，我能讲一口流利的" and got["remember"]["write"] == "first"
+    assert got["hometown"]["write"] == "place" and ["我来自", "，"] in got["hometown"]["place"]
+    assert got["counter"]["place"] == []
 
 
 def test_a_measured_lesson_names_the_unit_its_task_finds(lessons_dir):

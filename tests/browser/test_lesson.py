@@ -37,15 +37,37 @@ def call(base: str, path: str, body: dict | None = None) -> dict:
         return json.loads(r.read())
 
 
-def focus(trace: dict, info: dict) -> dict[str, int]:
+def place(text: str, trace: dict, pairs: list[list[str]]) -> tuple[int, int] | None:
+    """First and last token of the place: the text between an opening and the separator after it."""
+    for opening, separator in pairs:
+        start = text.find(opening)
+        if start < 0:
+            continue
+        a = start + len(opening)
+        b = text.find(separator, a)
+        inside = [t for t, (x, y) in enumerate(trace["spans"]) if y > x and x >= a and y <= b] if b > a else []
+        if inside and inside[-1] < trace["steps"] - 1:
+            return inside[0], inside[-1]
+    return None
+
+
+def focus(text: str, trace: dict, info: dict) -> dict[str, int]:
     """Each step's timestep, by the lesson's rules (lessonplan.js), from the exact float32 values."""
     u = info["unit"]
     q = {k: np.array(trace[k][0][0])[:, u] for k in "ifgoch"}  # layer 0, forward: (T,)
     end = trace["steps"] - 1
-    write = 0 if info["write"] == "first" else int(np.argmax(np.abs(q["i"] * q["g"])[: max(1, end)]))
+    span = place(text, trace, info["place"]) if info["write"] == "place" else None
+    written = np.abs(q["i"] * q["g"])
+    if info["write"] == "first":
+        write = 0
+    elif span:
+        write = span[0] + int(np.argmax(written[span[0]: span[1] + 1]))
+    else:
+        write = int(np.argmax(written[: max(1, end)]))
+    after = span[1] + 1 if span else write + 1
     low = end
-    if write + 1 <= end - 1:
-        low = write + 1 + int(np.argmin(q["f"][write + 1: end]))
+    if after <= end - 1:
+        low = after + int(np.argmin(q["f"][after:end]))
     return {"example": end, "cell": end, "forget": low, "input": write, "update": write, "output": end,
             "prediction": end}
 
@@ -58,7 +80,7 @@ def expected(n: dict, trace: dict, step: dict, info: dict) -> float:
     if src == "agg":
         col = np.array(trace[n["q"]][0][0])[:, int(n["unit"])]
         if n["agg"] == "mean-except":
-            return float(np.delete(col, int(n["except"])).mean())
+            return float(np.delete(col, range(int(n["from"]), int(n["to"]) + 1)).mean())
         return float(getattr(np, n["agg"])(col[int(n["from"]): int(n["to"]) + 1]))
     if src == "step":
         head, _, tail = n["field"].partition(".")
@@ -92,7 +114,8 @@ def walk(page, lesson: str, lang: str) -> int:
         state = page.page.evaluate("window.gatescope.state")
         assert state["text"] == info["text"] and state["model"] == info["model"]
         trace = call(base, "/api/trace", {"model": info["model"], "text": state["text"], "format": "json"})
-        assert (state["unit"], state["t"], state["layer"]) == (info["unit"], focus(trace, info)[name], 0), name
+        assert (state["unit"], state["t"], state["layer"]) == (info["unit"], focus(state["text"], trace, info)[name],
+                                                               0), name
         step = call(base, "/api/step", {"model": info["model"], "text": state["text"], "layer": 0, "direction": 0,
                                         "t": state["t"], "unit": state["unit"]})
         numbers = page.page.evaluate(NUMBERS)
@@ -144,20 +167,49 @@ def test_a_lesson_link_opens_at_its_step_and_the_lesson_can_be_closed(shipped_pa
     assert "“D”" in page.page.text_content("#lesson-panel .lesson-body")
 
 
-def test_the_default_lesson_tells_the_seed_sentences_story():
-    """On the shipped hometown: the place unit writes at 内蒙古, keeps it, lets it out at the blank, and 蒙 wins."""
+# Two distractor clauses between the place and the blank, from the hometown task's pool.
+LONG = "我来自内蒙古，我每天骑自行车去上学，后来我考上了大学，我能讲一口流利的"
+
+
+@pytest.mark.parametrize("text", [SEED, LONG])
+def test_the_default_lesson_tells_the_seed_sentences_story(text):
+    """On the shipped hometown, the first place unit its card names: input gate open at 内蒙古, forget gate near 1
+    from there to the blank, output gate open at the blank, and 蒙 the likeliest character there."""
     need_model("hometown")
     from lstm_core import load_model
 
     model = load_model(MODELS / "hometown.safetensors")
     unit = model.meta["units"]["place_units"][0]
-    tt = model.trace_text(SEED)
-    i, f, g, o = (getattr(tt.trace, q)[0, 0, :, unit] for q in "ifgo")
-    end = len(SEED) - 1
-    write = int(np.argmax(np.abs(i * g)[:end]))
-    assert SEED[write] in "内蒙古", f"unit {unit} writes most at {SEED[write]!r}"
-    assert f[write + 1: end].mean() > 0.8 and o[end] > 0.5
+    tt = model.trace_text(text)
+    i, f, o = (getattr(tt.trace, q)[0, 0, :, unit] for q in "ifo")
+    a, b, end = text.index("内蒙古"), text.index("内蒙古") + 3, len(text) - 1
+    assert i[a:b].max() > 0.9 and i[a:b].mean() > np.delete(i, range(a, b)).mean(), (unit, i.round(2))
+    assert f[b:end].min() > 0.8 and f[b:end].mean() > 0.95, (unit, f.round(3))
+    assert o[end] > 0.5 and o[end] > o[:end].mean(), (unit, o.round(2))
     assert model.tokenizer.vocab[int(np.argmax(tt.probs[end]))] == "蒙"
+
+
+def test_the_hometown_lesson_writes_at_the_place_whatever_comes_after(shipped_page):
+    """The input step of the default lesson stands on a character of 内蒙古, on the seed and with clauses typed in."""
+    need_model("hometown")
+    page = shipped_page
+    page.open("?lesson=hometown&step=3")
+    for text in (SEED, LONG):
+        if text != SEED:
+            page.type(text)
+        page.page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        state = page.page.evaluate("window.gatescope.state")
+        assert text[state["t"]] in "内蒙古" and "“内蒙古”" in page.page.text_content("#lesson-panel .lesson-body")
+        page.page.click("#lesson-panel .lesson-prev")  # the forget step: from the separator to the blank
+        page.page.wait_for_function("document.body.dataset.lessonStep === 'forget'")
+        page.page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        nums = page.page.evaluate(NUMBERS)
+        held = [n for n in nums if n.get("agg") in ("min", "max", "mean")]
+        assert {int(n["from"]) for n in held} == {text.index("内蒙古") + 3}
+        assert {int(n["to"]) for n in held} == {len(text) - 2}
+        page.page.click("#lesson-panel .lesson-next")
+        page.page.wait_for_function("document.body.dataset.lessonStep === 'input'")
+    page.shot("lesson-hometown-long-input")
 
 
 @pytest.mark.parametrize(("text", "first"), [(SEED, "蒙"), ("I grew up in France, I speak fluent ", "F")])
