@@ -118,11 +118,29 @@ function body(name, ctx, L, p) {
 }
 
 /** Scroll `target` to just under the sticky header (its height varies with the window's width). */
-function bringIntoView(target) {
+function scrollTo(target) {
   if (!target) return;
   const header = document.querySelector('.sticky');
   const below = header && getComputedStyle(header).position === 'sticky' ? header.offsetHeight : 0;
   window.scrollTo({ top: Math.max(0, target.getBoundingClientRect().top + window.scrollY - below - 12) });
+}
+
+/** Bring `find()` (the element a step talks about) into view, and keep it there while the views are still drawn
+ * (the ones off screen draw when the browser is idle: the page grows above it, and the element itself may not
+ * exist yet) for up to `ms`, until the reader scrolls by hand. Returns a function that stops following. */
+function bringIntoView(find, ms = 4000) {
+  scrollTo(find());
+  const follow = new ResizeObserver(() => scrollTo(find()));
+  const hands = ['wheel', 'touchstart', 'keydown', 'mousedown'];
+  const stop = () => {
+    follow.disconnect();
+    clearTimeout(timer);
+    for (const ev of hands) window.removeEventListener(ev, stop, true);
+  };
+  const timer = setTimeout(stop, ms);
+  follow.observe(document.querySelector('main') || document.body);
+  for (const ev of hands) window.addEventListener(ev, stop, true);
+  return stop;
 }
 
 export function create(root) {
@@ -139,6 +157,7 @@ export function create(root) {
   root.replaceChildren(el('header', 'lesson-head', name, count, close), title, text, eqs,
     el('nav', 'lesson-nav', prev, next));
   let shownStep = null; // the step last scrolled to, so only a new step moves the page
+  let unfollow = () => {}; // stops keeping the last step's view in sight
   let current = null;
   prev.addEventListener('click', () => current && emit({ step: current.step - 1 }));
   next.addEventListener('click', () => current && emit({ step: current.step + 1 }));
@@ -152,6 +171,7 @@ export function create(root) {
       if (!current) {
         delete document.body.dataset.lessonStep;
         shownStep = null;
+        unfollow();
         return;
       }
       const L = current.info;
@@ -181,7 +201,9 @@ export function create(root) {
         : []));
       if (shownStep !== `${L.id}:${step}`) {
         shownStep = `${L.id}:${step}`;
-        bringIntoView(document.querySelector(TARGETS[step]));
+        unfollow();
+        const sought = () => document.querySelector(TARGETS[step]) || document.getElementById(SECTIONS[step]);
+        unfollow = bringIntoView(sought);
       }
     },
   };

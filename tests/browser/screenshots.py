@@ -1,9 +1,11 @@
-"""Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
+"""Regenerate the README's screenshots: `python -m tests.browser.screenshots [--lessons] [MODEL_DIR]`.
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
 Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide), and the
-guided lesson in English and Chinese (1280 x 800) and in presentation mode (1920 x 1080): on hometown, the
-default lesson, once models/hometown.safetensors is shipped, else on counter.
+guided lesson in English and Chinese: lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and
+present-<lang>.png (presentation mode on a 1920 x 1080 projector, the prediction step, saved at 0.6 scale),
+on hometown, the default lesson, once models/hometown.safetensors is shipped, else on counter.
+`--lessons` writes the lesson screenshots only.
 """
 from __future__ import annotations
 
@@ -21,13 +23,14 @@ TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 
 
 def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
-    """lesson-<lang>.png (a laptop, the input gate step) and present-<lang>.png (a projector, the prediction)."""
+    """lesson-<lang>.png and present-<lang>.png (see the module docstring); the console errors seen."""
     lesson = "hometown" if (models / "hometown.safetensors").exists() else "counter"
     if not (models / f"{lesson}.safetensors").exists():
         return []
     errors: list[str] = []
-    for name, size, query in (("lesson", (1280, 800), "step=3"), ("present", (1920, 1080), "step=6&present=1")):
-        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    for name, size, scale, query in (("lesson", (1280, 800), 1, "step=3"),
+                                     ("present", (1920, 1080), 0.6, "step=6&present=1")):
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
         page.set_default_timeout(180_000)
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(f"{base}/?lesson={lesson}&{query}&lang={lang}")
@@ -43,6 +46,8 @@ def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
+    lessons_only = "--lessons" in argv
+    argv = [a for a in argv if a != "--lessons"]
     models = Path(argv[0]) if argv else ROOT / "models"
     if (models / "shakespeare-char.safetensors").exists():
         model, which = "shakespeare-char", f"shakespeare-char from {models}"
@@ -69,15 +74,16 @@ def main(argv: list[str]) -> int:
             def shot(name: str, selector: str) -> None:
                 page.locator(selector).screenshot(path=str(OUT / f"{name}.png"))
 
-            open_(f"model={model}&text={quote(TEXT)}&t=20&unit=3&quantity=c")
-            page.screenshot(path=str(OUT / "overview.png"))
-            shot("bars", "#sec-bars")
-            shot("step", "#sec-step")
-            shot("unit", "#sec-unit")
-            shot("predictions", "#sec-predictions")
-            shot("saturation", "#sec-saturation")
-            open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
-            shot("oov", "#sec-input")
+            if not lessons_only:
+                open_(f"model={model}&text={quote(TEXT)}&t=20&unit=3&quantity=c")
+                page.screenshot(path=str(OUT / "overview.png"))
+                shot("bars", "#sec-bars")
+                shot("step", "#sec-step")
+                shot("unit", "#sec-unit")
+                shot("predictions", "#sec-predictions")
+                shot("saturation", "#sec-saturation")
+                open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
+                shot("oov", "#sec-input")
             for lang in ("en", "zh-CN"):
                 errors += lesson_shots(browser, base, models, lang)
             browser.close()

@@ -9,25 +9,16 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tests.conftest import IN_CI, ROOT
+from tests.browser.conftest import MODELS, need_model
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-MODELS = ROOT / "models"
 STEPS = ["example", "cell", "forget", "input", "update", "output", "prediction"]
 TARGETS = {"example": "#sec-input", "cell": "#sec-unit", "forget": "#step-forget", "input": "#step-input",
            "update": "#step-update", "output": "#step-output", "prediction": "#sec-predictions"}
 CATALOG = {lang: json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
            for lang in ("en", "zh-CN")}
 SEED = "我来自内蒙古，我能讲一口流利的"
-
-
-def need_model(name: str) -> None:
-    """hometown is trained on the models branch: until it is in models/, skip (fail under CI=true)."""
-    if not (MODELS / f"{name}.safetensors").exists():
-        msg = f"models/{name}.safetensors is not shipped yet"
-        if IN_CI:
-            pytest.fail(msg + " and CI=true requires it")
-        pytest.skip(msg)
 
 
 def call(base: str, path: str, body: dict | None = None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, need_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,9 +29,13 @@ def projector(browser, shipped, query):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-@pytest.mark.parametrize(("step", "stage"), [(2, "sec-step"), (6, "sec-predictions"), (1, "sec-unit")])
-def test_one_view_large_type_and_the_lesson_beside_it(browser, shipped, lang, step, stage):
-    context, page, errors = projector(browser, shipped, f"?lesson=counter&step={step}&present=1&lang={lang}")
+@pytest.mark.parametrize(("lesson", "step", "stage"), [
+    ("counter", 2, "sec-step"), ("counter", 6, "sec-predictions"), ("counter", 1, "sec-unit"),
+    ("hometown", 3, "sec-step"), ("hometown", 6, "sec-predictions"),
+])
+def test_one_view_large_type_and_the_lesson_beside_it(browser, shipped, lang, lesson, step, stage):
+    need_model(lesson)
+    context, page, errors = projector(browser, shipped, f"?lesson={lesson}&step={step}&present=1&lang={lang}")
     page.wait_for_function(f"document.body.dataset.stage === '{stage}'")
     page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
     page.wait_for_timeout(300)
@@ -55,7 +59,7 @@ def test_one_view_large_type_and_the_lesson_beside_it(browser, shipped, lang, st
     fonts = page.evaluate(f"[...document.querySelectorAll('#{stage} .js-plotly-plot')].map((p) => p.layout.font.size)")
     assert all(size >= 22 for size in fonts)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"present-counter-{lang}-{step}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"present-{lesson}-{lang}-{step}.png"))
     context.close()
     assert errors == []
 
