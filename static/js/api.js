@@ -68,7 +68,7 @@ export async function trace({ model, text, topK = 5, format = 'compact', vectors
   return r;
 }
 
-/** Every guided lesson: [{id, model, text, write, available}]. */
+/** Every guided lesson: [{id, model, text, write, place, available}]. */
 export async function listLessons() {
   return (await request('/api/lessons')).lessons;
 }
