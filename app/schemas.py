@@ -193,8 +193,8 @@ class LessonSummary(BaseModel):
     write: Literal["first", "largest", "place"] = Field(
         description="where the memory is written: the first token; the step where the unit's |i*g| is largest on "
                     "the current text; or that step among the place's tokens (see `place`)")
-    place: list[list[str]] = Field(description="write=place: [opening, separator] pairs; the place is the text "
-                                   "between the first pair found in the current sentence")
+    place: list[list[str]] = Field(description="write=place: [language, opening, separator]; the place is the "
+                                   "text between the opening and separator first found in the current sentence")
     available: bool = Field(description="whether the lesson's model is installed on this server")
 
 
@@ -202,7 +202,7 @@ class LessonList(BaseModel):
     lessons: list[LessonSummary]
 
 
-class LessonDetail(LessonSummary):
+class LessonEvidence(BaseModel):
     unit: int = Field(description="the unit the lesson watches (layer 0)")
     units: list[int] = Field(description="measured: every unit, best first; from the card: the units it names")
     measure: Literal["r", "eta2"] = Field(description="r: correlation of c with the task's feature; eta2: share of "
@@ -213,3 +213,9 @@ class LessonDetail(LessonSummary):
     examples: int | None = Field(description="held-out examples it was measured on")
     source: Literal["measured", "card"]
     effects: dict | None = Field(description="from the card: accuracy at the blank with the units clamped")
+
+
+class LessonDetail(LessonSummary, LessonEvidence):
+    by_language: dict[str, LessonEvidence] | None = Field(
+        description="from a card that ranks units per language: the evidence for each (keys as in `place`); the "
+                    "page watches the units of the language whose place it finds in the sentence")

@@ -7,7 +7,7 @@
 
 import { fmt, visible } from './format.js';
 import { parts, t as tr } from './i18n.js';
-import { meanElsewhere, plan, SECTIONS, stats, STEPS, TARGETS, top } from './lessonplan.js';
+import { forText, meanElsewhere, plan, SECTIONS, stats, STEPS, TARGETS, top } from './lessonplan.js';
 import { emit } from './plot.js';
 import { stage } from './present.js';
 import { any } from './view.js';
@@ -174,7 +174,7 @@ export function create(root) {
         unfollow();
         return;
       }
-      const L = current.info;
+      const L = forText(ctx, current.info);
       const step = STEPS[current.step];
       const p = plan(ctx, L);
       const where = { unit: L.unit, t: p.focus[step], layer: 0 };

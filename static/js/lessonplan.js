@@ -5,7 +5,7 @@
 // model card). The timesteps come from the trace of whatever sentence is in the box now:
 //   write   where the memory is written: the first token ("first", remember), the step before the last
 //           where the unit's |i_t * g_t| is largest ("largest": an a in counter...), or that step among the
-//           tokens of the place ("place", hometown: the text between the lesson's opening and separator,
+//           tokens of the place ("place", hometown: the text between one language's opening and separator,
 //           "我来自" … "，"; "largest" when the sentence has no such place)
 //   place   [first, last] token of the place, or null
 //   hold    the steps after the write (after the place) up to the last one, where the forget gate must keep
@@ -29,12 +29,13 @@ export const TARGETS = {
 
 const LAYER = 0; // lesson units are units of the first layer, forward direction
 
-/** [first, last] token of the place in the current text: the text after the first `opening` that is followed
- * by its `separator` (lesson.place pairs), up to that separator; null if there is none before the last token. */
-export function placeTokens(ctx, pairs) {
+/** The place in the current text: {span: [first, last] token, lang}, for the first [lang, opening, separator]
+ * of `triples` whose opening is followed by its separator (the place is the text between them); null if there
+ * is none, or it reaches the last token. */
+export function findPlace(ctx, triples) {
   const { text } = ctx;
   const spans = ctx.trace.spans || [];
-  for (const [opening, separator] of pairs || []) {
+  for (const [lang, opening, separator] of triples || []) {
     const start = text.indexOf(opening);
     if (start < 0) continue;
     const from = start + opening.length;
@@ -42,9 +43,19 @@ export function placeTokens(ctx, pairs) {
     if (to <= from) continue;
     const inside = [];
     spans.forEach(([a, b], t) => { if (b > a && a >= from && b <= to) inside.push(t); });
-    if (inside.length && inside[inside.length - 1] < ctx.T - 1) return [inside[0], inside[inside.length - 1]];
+    if (inside.length && inside[inside.length - 1] < ctx.T - 1) {
+      return { span: [inside[0], inside[inside.length - 1]], lang };
+    }
   }
   return null;
+}
+
+/** The lesson as it applies to the current text: when its card ranks units per language (hometown), the unit
+ * and evidence of the language whose place the text holds. */
+export function forText(ctx, info) {
+  const found = info.write === 'place' ? findPlace(ctx, info.place) : null;
+  const own = found && info.by_language && info.by_language[found.lang];
+  return own ? { ...info, ...own } : info;
 }
 
 /** {value(q, t), write, place, end, hold: [from, to] or null, low (argmin f over hold), focus: {step: t}} */
@@ -52,7 +63,7 @@ export function plan(ctx, lesson) {
   const slot = ctx.trace.layers.indexOf(LAYER);
   const value = (q, t) => at(ctx.trace[q], slot, 0, t, lesson.unit);
   const end = ctx.T - 1;
-  const place = lesson.write === 'place' ? placeTokens(ctx, lesson.place) : null;
+  const place = lesson.write === 'place' ? findPlace(ctx, lesson.place)?.span ?? null : null;
   let write = 0;
   if (lesson.write !== 'first') {
     const [from, to] = place || [0, Math.max(1, end) - 1];

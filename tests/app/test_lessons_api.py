@@ -42,7 +42,9 @@ def lessons_dir(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "models" / "counter.safetensors", d)
     shutil.copy(ROOT / "models" / "remember.safetensors", d)
     units = {"place_units": [4, 1], "eta2": {"4": 0.9, "1": 0.8}, "eta2_median_other": 0.1, "examples": 50,
-             "effects": {"none": {"accuracy": 1.0}, "erase": {"accuracy": 0.2}}}
+             "effects": {"none": {"accuracy": 1.0}, "erase": {"accuracy": 0.2}},
+             "by_language": {"en": {"place_units": [2], "eta2": {"2": 0.7}, "eta2_median_other": 0.3, "examples": 20,
+                                    "effects": {"none": {"accuracy": 1.0}, "erase": {"accuracy": 0.5}}}}}
     _hometown_like(d / "hometown.safetensors", units)
     return d
 
@@ -54,7 +56,7 @@ def test_the_list_says_which_lessons_can_run_here(lessons_dir):
     assert {k: v["available"] for k, v in got.items()} == {"hometown": True, "counter": True, "brackets": False,
                                                           "remember": True}
     assert got["hometown"]["text"] == "我来自内蒙古，我能讲一口流利的" and got["remember"]["write"] == "first"
-    assert got["hometown"]["write"] == "place" and ["我来自", "，"] in got["hometown"]["place"]
+    assert got["hometown"]["write"] == "place" and ["zh", "我来自", "，"] in got["hometown"]["place"]
     assert got["counter"]["place"] == []
 
 
@@ -72,6 +74,10 @@ def test_the_hometown_lesson_reads_the_cards_place_units(lessons_dir):
         r = c.get("/api/lessons/hometown").json()
     assert (r["unit"], r["units"], r["value"], r["others"], r["others_kind"]) == (4, [4, 1], 0.9, 0.1, "median")
     assert r["source"] == "card" and r["effects"]["erase"]["accuracy"] == 0.2
+    # Units ranked per language: the page takes those of the language whose place it finds.
+    en = r["by_language"]["en"]
+    assert (en["unit"], en["units"], en["value"], en["others"], en["examples"]) == (2, [2], 0.7, 0.3, 20)
+    assert set(r["by_language"]) == {"en"} and en["effects"]["erase"]["accuracy"] == 0.5
 
 
 def test_a_lesson_that_cannot_run_says_why_in_the_readers_language(lessons_dir, tmp_path):

@@ -28,9 +28,9 @@ def call(base: str, path: str, body: dict | None = None) -> dict:
         return json.loads(r.read())
 
 
-def place(text: str, trace: dict, pairs: list[list[str]]) -> tuple[int, int] | None:
-    """First and last token of the place: the text between an opening and the separator after it."""
-    for opening, separator in pairs:
+def place(text: str, trace: dict, triples: list[list[str]]) -> tuple[tuple[int, int], str] | None:
+    """First and last token of the place (the text between an opening and the separator after it), and its language."""
+    for lang, opening, separator in triples:
         start = text.find(opening)
         if start < 0:
             continue
@@ -38,8 +38,15 @@ def place(text: str, trace: dict, pairs: list[list[str]]) -> tuple[int, int] | N
         b = text.find(separator, a)
         inside = [t for t, (x, y) in enumerate(trace["spans"]) if y > x and x >= a and y <= b] if b > a else []
         if inside and inside[-1] < trace["steps"] - 1:
-            return inside[0], inside[-1]
+            return (inside[0], inside[-1]), lang
     return None
+
+
+def for_text(text: str, trace: dict, info: dict) -> dict:
+    """The lesson on this text: with units ranked per language, those of the language of the place found."""
+    found = place(text, trace, info["place"]) if info["write"] == "place" else None
+    own = found and (info.get("by_language") or {}).get(found[1])
+    return {**info, **own} if own else info
 
 
 def focus(text: str, trace: dict, info: dict) -> dict[str, int]:
@@ -47,7 +54,8 @@ def focus(text: str, trace: dict, info: dict) -> dict[str, int]:
     u = info["unit"]
     q = {k: np.array(trace[k][0][0])[:, u] for k in "ifgoch"}  # layer 0, forward: (T,)
     end = trace["steps"] - 1
-    span = place(text, trace, info["place"]) if info["write"] == "place" else None
+    found = place(text, trace, info["place"]) if info["write"] == "place" else None
+    span = found[0] if found else None
     written = np.abs(q["i"] * q["g"])
     if info["write"] == "first":
         write = 0
@@ -105,7 +113,8 @@ def walk(page, lesson: str, lang: str) -> int:
         state = page.page.evaluate("window.gatescope.state")
         assert state["text"] == info["text"] and state["model"] == info["model"]
         trace = call(base, "/api/trace", {"model": info["model"], "text": state["text"], "format": "json"})
-        assert (state["unit"], state["t"], state["layer"]) == (info["unit"], focus(state["text"], trace, info)[name],
+        own = for_text(state["text"], trace, info)
+        assert (state["unit"], state["t"], state["layer"]) == (own["unit"], focus(state["text"], trace, own)[name],
                                                                0), name
         step = call(base, "/api/step", {"model": info["model"], "text": state["text"], "layer": 0, "direction": 0,
                                         "t": state["t"], "unit": state["unit"]})
@@ -113,7 +122,7 @@ def walk(page, lesson: str, lang: str) -> int:
         assert numbers or name == "example", name
         for n in numbers:
             shown = float(n["shown"].replace("−", "-"))
-            assert shown == pytest.approx(expected(n, trace, step, info), abs=1.5e-3), (lesson, name, n)
+            assert shown == pytest.approx(expected(n, trace, step, own), abs=1.5e-3), (lesson, name, n)
         checked += len(numbers)
         assert page.page.text_content("#lesson-panel .lesson-title") == cat[f"lesson.step.{name}.title"]
         assert page.page.evaluate("document.body.dataset.lessonStep") == name
@@ -158,49 +167,56 @@ def test_a_lesson_link_opens_at_its_step_and_the_lesson_can_be_closed(shipped_pa
     assert "“D”" in page.page.text_content("#lesson-panel .lesson-body")
 
 
-# Two distractor clauses between the place and the blank, from the hometown task's pool.
+# Two distractor clauses between the place and the blank, from the hometown task's pool; and Olah's English.
 LONG = "我来自内蒙古，我每天骑自行车去上学，后来我考上了大学，我能讲一口流利的"
+OLAH = "I grew up in France, I have a little cat, I speak fluent "
+STORIES = [(SEED, "zh", "内蒙古", "蒙"), (LONG, "zh", "内蒙古", "蒙"), (OLAH, "en", "France", "F")]
 
 
-@pytest.mark.parametrize("text", [SEED, LONG])
-def test_the_default_lesson_tells_the_seed_sentences_story(text):
-    """On the shipped hometown, the first place unit its card names: input gate open at 内蒙古, forget gate near 1
-    from there to the blank, output gate open at the blank, and 蒙 the likeliest character there."""
+@pytest.mark.parametrize(("text", "lang", "place", "first"), STORIES)
+def test_the_default_lesson_tells_the_seed_sentences_story(text, lang, place, first):
+    """On the shipped hometown, the first place unit its card names for the sentence's language: input gate open
+    at the place, forget gate near 1 from there to the blank, output gate open at the blank, and the language's
+    first character the likeliest there."""
     need_model("hometown")
     from lstm_core import load_model
 
     model = load_model(MODELS / "hometown.safetensors")
-    unit = model.meta["units"]["place_units"][0]
+    found = model.meta["units"]
+    unit = found.get("by_language", {}).get(lang, found)["place_units"][0]
     tt = model.trace_text(text)
     i, f, o = (getattr(tt.trace, q)[0, 0, :, unit] for q in "ifo")
-    a, b, end = text.index("内蒙古"), text.index("内蒙古") + 3, len(text) - 1
-    assert i[a:b].max() > 0.9 and i[a:b].mean() > np.delete(i, range(a, b)).mean(), (unit, i.round(2))
+    a, b, end = text.index(place), text.index(place) + len(place), len(text) - 1
+    assert i[a:b].max() > 0.8 and i[a:b].mean() > np.delete(i, range(a, b)).mean(), (unit, i.round(2))
     assert f[b:end].min() > 0.8 and f[b:end].mean() > 0.95, (unit, f.round(3))
     assert o[end] > 0.5 and o[end] > o[:end].mean(), (unit, o.round(2))
-    assert model.tokenizer.vocab[int(np.argmax(tt.probs[end]))] == "蒙"
+    assert model.tokenizer.vocab[int(np.argmax(tt.probs[end]))] == first
 
 
 def test_the_hometown_lesson_writes_at_the_place_whatever_comes_after(shipped_page):
-    """The input step of the default lesson stands on a character of 内蒙古, on the seed and with clauses typed in."""
+    """The input step of the default lesson stands on the place, on the seed, with clauses typed in, and in
+    English, where it watches the English place unit."""
     need_model("hometown")
     page = shipped_page
+    info = call(page.base, "/api/lessons/hometown")
     page.open("?lesson=hometown&step=3")
-    for text in (SEED, LONG):
+    for text, lang, place, _ in STORIES:
         if text != SEED:
             page.type(text)
         page.page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
         state = page.page.evaluate("window.gatescope.state")
-        assert text[state["t"]] in "内蒙古" and "“内蒙古”" in page.page.text_content("#lesson-panel .lesson-body")
+        assert state["unit"] == (info["by_language"] or {}).get(lang, info)["unit"]
+        assert text[state["t"]] in place and f"“{place}”" in page.page.text_content("#lesson-panel .lesson-body")
         page.page.click("#lesson-panel .lesson-prev")  # the forget step: from the separator to the blank
         page.page.wait_for_function("document.body.dataset.lessonStep === 'forget'")
         page.page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
         nums = page.page.evaluate(NUMBERS)
         held = [n for n in nums if n.get("agg") in ("min", "max", "mean")]
-        assert {int(n["from"]) for n in held} == {text.index("内蒙古") + 3}
+        assert {int(n["from"]) for n in held} == {text.index(place) + len(place)}
         assert {int(n["to"]) for n in held} == {len(text) - 2}
         page.page.click("#lesson-panel .lesson-next")
         page.page.wait_for_function("document.body.dataset.lessonStep === 'input'")
-    page.shot("lesson-hometown-long-input")
+        page.shot(f"lesson-hometown-{lang}-{len(text)}-input")
 
 
 @pytest.mark.parametrize(("text", "first"), [(SEED, "蒙"), ("I grew up in France, I speak fluent ", "F")])
