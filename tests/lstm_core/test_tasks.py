@@ -8,6 +8,7 @@ import pytest
 
 from lstm_core import LSTM, LSTMConfig, Model, ModelError
 from lstm_core.tasks import MAX_DEPTH, TASKS, accuracy, get_task
+from lstm_core.tasks.hometown import EN, ZH
 
 
 def test_counting_examples_are_a_n_x_b_n_with_n_from_1_to_10() -> None:
@@ -55,6 +56,7 @@ def test_generators_are_deterministic_and_batches_padded(name: str) -> None:
         assert w[b, len(s) - 1 :].sum() == 0  # padding never trains
         scored = np.flatnonzero(w[b])
         assert list(scored) == (list(range(len(s) - 1)) if task.train_all else task.scored(s))
+        assert set(np.flatnonzero(w[b] == task.scored_weight)) >= set(task.scored(s))
 
 
 class _Oracle:
@@ -77,8 +79,12 @@ class _Oracle:
             elif self.task.name == "counting":
                 n = prefix.count("a")
                 nxt = ["a"] if "X" not in prefix else (["b"] if prefix.count("b") < n else ["."])
-            else:
+            elif self.task.name == "remember":
                 nxt = [prefix[0]] if prefix.endswith("?") else ["a"]
+            else:  # hometown: at the blank, the language of the place read after the opening
+                lang, place = (ZH, prefix[3:].split("，")[0]) if prefix.startswith(ZH.opening) else \
+                    (EN, prefix[len(EN.opening):].split(",")[0])
+                nxt = [lang.places[place][0]] if prefix.endswith(lang.closing) else [" "]
             for c in nxt:
                 probs[t, tok.index[c]] = 1 / len(nxt)
         self.calls += 1
