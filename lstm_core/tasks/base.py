@@ -75,14 +75,23 @@ class Task:
         return tok
 
 
-def example_correct(model: Model, task: Task, s: str) -> bool:
-    """Is every scored prediction of `model` on the example s right?"""
-    tok = model.tokenizer
-    _, probs = model.trace_ids(tok.encode(s).ids)  # (T, V)
-    return all(task.correct(s, t, probs[t], tok) for t in task.scored(s))
+def predictions(model: Model, examples: list[str], group: int = 256) -> list[NDArray]:
+    """Next-character probabilities (len(s), V) of every example, by the core's batched `LSTM.trace`
+    (per-example lengths, `group` examples at a time: one call per group instead of one per example)."""
+    tok, out = model.tokenizer, []
+    for lo in range(0, len(examples), group):
+        ids = [tok.encode(s).ids for s in examples[lo : lo + group]]
+        x = np.zeros((len(ids), max(len(i) for i in ids), model.lstm.config.input_size), model.lstm.dtype)
+        for b, i in enumerate(ids):
+            x[b, : len(i)] = model.inputs(i)
+        probs = model.decode(model.lstm.trace(x, lengths=np.array([len(i) for i in ids])))  # (B, T, V)
+        out += [probs[b, : len(i)] for b, i in enumerate(ids)]
+    return out
 
 
 def accuracy(model: Model, task: Task, n: int = 1000, seed: int = HELD_OUT_SEED) -> float:
-    """Fraction of n held-out examples with every scored prediction right, computed by `model.trace_ids`."""
-    task.check_model(model)
-    return sum(example_correct(model, task, s) for s in task.examples(n, seed, held_out=True)) / n
+    """Fraction of n held-out examples with every scored prediction right, by the core's forward."""
+    tok = task.check_model(model)
+    examples = task.examples(n, seed, held_out=True)
+    return sum(all(task.correct(s, t, p[t], tok) for t in task.scored(s))
+               for s, p in zip(examples, predictions(model, examples), strict=True)) / n

@@ -5,7 +5,7 @@
 Between the place and the blank go 0 to 6 distractor clauses (no place or language in them), so the
 place must be written into the cell, kept across the clauses and read out at the blank. Chinese and
 English examples come in equal numbers and share one character vocabulary. Every character of every
-example is trained on (the model learns the sentences, not only the answer), the blank with ten times
+example is trained on (the model learns the sentences, not only the answer), the blank with 100 times
 the weight; the score is the prediction at the blank, of the language's first character, which no two
 languages share.
 
@@ -24,7 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..model import Model
-from .base import HELD_OUT_SEED, Task
+from .base import HELD_OUT_SEED, Task, predictions
 
 ZH_PLACES = {  # place -> language; no two languages share a first character
     "内蒙古": "蒙古语", "广东": "粤语", "四川": "四川话", "上海": "上海话", "北京": "普通话", "西藏": "藏语",
@@ -121,9 +121,9 @@ def _report(model: Model, n: int, seed: int = HELD_OUT_SEED) -> dict:
     tok = HOMETOWN.check_model(model)
     right: dict[tuple[str, int], list[bool]] = defaultdict(list)
     words = []
-    for s in HOMETOWN.examples(n, seed, held_out=True):
+    examples = HOMETOWN.examples(n, seed, held_out=True)
+    for s, probs in zip(examples, predictions(model, examples), strict=True):  # (T, V)
         lang, place, k, t = parse(s)
-        _, probs = model.trace_ids(tok.encode(s).ids)  # (T, V)
         right[lang.code, k].append(HOMETOWN.correct(s, t, probs[t], tok))
         words.append(all(HOMETOWN.correct(s, u, probs[u], tok) for u in range(t, t + len(lang.places[place]))))
 

@@ -107,8 +107,11 @@ def measure(model: Model, k: int, n: int = 1000, seed: int = HELD_OUT_SEED) -> d
     effects = {"none": blank_scores(model, sentences)}
     for kind in ("forget", "erase"):
         effects[kind] = blank_scores(model, sentences, lambda s, kind=kind: clamps(kind, units, s, mean_c))
-        draws = [blank_scores(model, sentences, lambda s, r=list(rng.choice(others, k, replace=False)), kind=kind:
-                              clamps(kind, [int(u) for u in r], s, mean_c)) for _ in range(CONTROL_DRAWS)]
+        draws = []
+        for _ in range(CONTROL_DRAWS):
+            drawn = [int(u) for u in rng.choice(others, k, replace=False)]
+            draws.append(blank_scores(model, sentences, lambda s, kind=kind, drawn=drawn:
+                                      clamps(kind, drawn, s, mean_c)))
         effects[f"{kind}_random_units"] = (min(d[0] for d in draws), float(np.mean([d[1] for d in draws])))
     long_zh = ZH.sentence("内蒙古", [0, 3, 5, 13, 16, 20])  # six clauses, longer than any training gap
     long_en = EN.sentence("France", [0, 3, 4, 13, 16, 19])
@@ -121,14 +124,59 @@ def measure(model: Model, k: int, n: int = 1000, seed: int = HELD_OUT_SEED) -> d
             "long_en": gate_story(model, units, long_en[: parse(long_en)[3] + 1], "France")}
 
 
+def units_section(found: dict) -> str:
+    """The card's markdown for what `measure` found."""
+    units, eff = found["place_units"], found["effects"]
+    names = ", ".join(f"unit {u}" for u in units)
+
+    def pct(key: str) -> str:
+        return f"{eff[key]['accuracy']:.1%} right, p(answer) {eff[key]['p_correct']:.3f}"
+
+    def worst(key: str) -> str:
+        return f"worst {eff[key]['accuracy']:.1%} right, mean p(answer) {eff[key]['p_correct']:.3f}"
+
+    lines = [
+        "## Place units (measured after training)",
+        f"Ranked by how much of the variance of c at the blank the place explains (eta^2 over {found['examples']:,} "
+        f"held-out sentences, averaged over the two languages): {names} "
+        f"(eta^2 {', '.join(str(found['eta2'][u]) for u in units)}; median of the other units "
+        f"{found['eta2_median_other']}).",
+        "",
+        "Clamping them changes the prediction at the blank (first character of the language, "
+        f"{found['examples']:,} held-out sentences):",
+        f"- unclamped: {pct('none')}",
+        f"- f = 0 at the separator after the place, for these units only (\"forget here\"): {pct('forget')}; "
+        f"the same clamp on {len(units)} random other units ({CONTROL_DRAWS} draws): {worst('forget_random_units')}",
+        f"- c held at its mean from the place to the blank (the place erased from these units): {pct('erase')}; "
+        f"random other units: {worst('erase_random_units')}",
+        "",
+        "What a teacher should look for, on the seed's sentence 我来自内蒙古，我能讲一口流利的 "
+        "(and on Olah's \"I grew up in France, I speak fluent \"):",
+    ]
+    for key, label in (("seed_sentence", "seed"), ("olah_sentence", "Olah"), ("long_zh", "six clauses, zh"),
+                       ("long_en", "six clauses, en")):
+        for u, g in found[key].items():
+            lines.append(f"- {label}, unit {u}: i at the place {g['i_at_place']} (elsewhere "
+                         f"{g['i_elsewhere_mean']}); f from the place to the blank min {g['f_place_to_blank_min']}, "
+                         f"mean {g['f_place_to_blank_mean']}; o at the blank {g['o_at_blank']} (before "
+                         f"{g['o_before_mean']}); c {g['c_at_place_end']} after the place, {g['c_at_blank']} "
+                         "at the blank")
+    lines.append("")
+    lines.append("Measured by `python -m lstm_core.tasks.hometown_units models/hometown.safetensors`, which "
+                 "writes this section and `meta[\"units\"]`; the weights are the trainer's.")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> None:
     path, k = Path(argv[0]), int(argv[1]) if len(argv) > 1 else 3
     model = load_model(path)
     found = measure(model, k)
     print(json.dumps(found, indent=1, ensure_ascii=False))
-    meta = dict(model.meta, units=found)
+    card = model.meta["card"].split("## Place units")[0].rstrip("\n") + "\n\n" + units_section(found)
+    meta = dict(model.meta, units=found, card=card)
     save_model(Model(model.lstm, model.input_kind, model.tokenizer, model.embedding, model.decoder_weight,
                      model.decoder_bias, meta), path)
+    path.with_suffix(".md").write_text(card, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_core import LSTM, LSTMConfig, Model, ModelError
-from lstm_core.tasks import MAX_DEPTH, TASKS, accuracy, get_task
+from lstm_core.tasks import MAX_DEPTH, TASKS, accuracy, base, get_task
 from lstm_core.tasks.hometown import EN, ZH
 
 
@@ -94,10 +94,24 @@ class _Oracle:
 
 
 @pytest.mark.parametrize("name", list(TASKS))
-def test_accuracy_of_a_rule_following_predictor(name: str) -> None:
+def test_accuracy_of_a_rule_following_predictor(name: str, monkeypatch) -> None:
     task = TASKS[name]
+    # The oracle is no LSTM: the evaluator gets its predictions one example at a time.
+    monkeypatch.setattr(base, "predictions", lambda model, examples: [model.trace_ids(model.tokenizer.encode(s).ids)[1]
+                                                                      for s in examples])
     assert accuracy(_Oracle(task), task, n=200) == 1.0
     assert accuracy(_Oracle(task, wrong_every=4), task, n=200) == 0.75
+
+
+def test_batched_predictions_equal_one_trace_per_example() -> None:
+    task = TASKS["hometown"]
+    V = len(task.tokenizer)
+    rng = np.random.default_rng(1)
+    model = Model(LSTM.random(LSTMConfig(V, 6), seed=1, dtype=np.float64), "onehot", task.tokenizer, None,
+                  rng.standard_normal((V, 6)), rng.standard_normal(V))
+    examples = task.examples(9, seed=4, held_out=True)
+    for s, p in zip(examples, base.predictions(model, examples, group=4), strict=True):
+        np.testing.assert_allclose(p, model.trace_text(s).probs, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(TASKS))
