@@ -72,6 +72,10 @@ def card_text(meta: dict, n_params: int, spec) -> str:
                             "the same positions, `lstm_core.train.baselines`: add-0.1 character bigram and "
                             f"interpolated character trigram; val_loss is {below[0]:.1%} below the bigram and "
                             f"{below[1]:.1%} below the trigram)")
+    if m.get("stored_as") == "float16":
+        metric_lines.append("- (weights stored as float16, which `load_model` reads back as float32; every metric "
+                            "above is measured on the stored weights; `float32_val_loss` is the trained float32 "
+                            "weights' before storing)")
     bptt = f", truncated BPTT over {cfg['seq_len']} steps" if "task" not in data else ""
     early = (f" (stopped early: held-out accuracy reached the target {cfg['target']})"
              if p["steps"] < cfg["steps"] else "")

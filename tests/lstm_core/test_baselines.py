@@ -31,7 +31,7 @@ def test_scored_positions_skip_each_chunks_first_id() -> None:
 
 def test_bigram_equals_counting_by_hand(ids) -> None:
     train, val, V = ids
-    pairs = Counter(zip(train[:-1].tolist(), train[1:].tolist()))
+    pairs = Counter(zip(train[:-1].tolist(), train[1:].tolist(), strict=True))
     first = Counter(train[:-1].tolist())
     nll = [-math.log((pairs[(int(val[t - 1]), int(val[t]))] + 0.1) / (first[int(val[t - 1])] + 0.1 * V))
            for t in range(len(val)) if t % 100]
@@ -46,10 +46,10 @@ def test_trigram_is_a_distribution_and_its_loss_is_counted_by_hand(ids) -> None:
     for a, b in [(0, 1), (3, 3), (6, 2)]:  # every next symbol's probability after a context sums to 1
         E, bucket = model.estimates(np.full(V, a), np.full(V, b), np.arange(V), np.ones(V, bool))
         assert (lam[bucket] * E).sum() == pytest.approx(1, abs=1e-12)
-    tri = Counter(zip(train[:-2].tolist(), train[1:-1].tolist(), train[2:].tolist()))
-    bi = Counter(zip(train[:-1].tolist(), train[1:].tolist()))
-    ctx2, ctx1, uni = Counter(zip(train[:-2].tolist(), train[1:-1].tolist())), Counter(train[:-1].tolist()), \
-        Counter(train.tolist())
+    tri = Counter(zip(train[:-2].tolist(), train[1:-1].tolist(), train[2:].tolist(), strict=True))
+    bi = Counter(zip(train[:-1].tolist(), train[1:].tolist(), strict=True))
+    ctx2 = Counter(zip(train[:-2].tolist(), train[1:-1].tolist(), strict=True))
+    ctx1, uni = Counter(train[:-1].tolist()), Counter(train.tolist())
     nll = []
     for t in range(len(val)):
         if t % 100 == 0:
