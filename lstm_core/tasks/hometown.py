@@ -138,6 +138,42 @@ def _report(model: Model, n: int, seed: int = HELD_OUT_SEED) -> dict:
     return out
 
 
+def gap_of(s: str) -> int:
+    """Characters from the place's last character to the blank (the memory a sentence asks for)."""
+    lang, place, _, t = parse(s)
+    return t - (len(lang.opening) + len(place) - 1)
+
+
+def split_section(metrics: dict, n: int, seed: int = HELD_OUT_SEED) -> str:
+    """The card's account of the held-out split, with the accuracy per language and gap length."""
+    gaps: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for s in HOMETOWN.examples(n, seed, held_out=True):
+        lang, _, k, _ = parse(s)
+        gaps[lang.code, k].append(gap_of(s))
+    lines = [
+        "## Held-out split",
+        "Training examples have 0 to 4 clauses and never a reserved combination of clauses (a set of clauses, "
+        "in any order; about one in five, chosen by a CRC of the sorted clause ids: `held_out_combination`). "
+        "Held-out examples have 1 to 4 clauses only in reserved combinations, and 5 or 6 clauses only with a "
+        "gap longer than any training gap of that language (the gap: characters from the place's last "
+        f"character to the blank; the longest training gap is {ZH.max_train_gap} in Chinese and "
+        f"{EN.max_train_gap} in English). Chinese and English come in equal numbers, {len(ZH.places)} places "
+        f"and {len(ZH.clauses)} clauses each. The accuracy is that of the first character of the language at "
+        f"the blank, on the card's {n:,} held-out examples:",
+        "",
+        "| language | clauses | gap (characters) | examples | accuracy |",
+        "|---|---|---|---|---|",
+    ]
+    for lang in LANGUAGES:
+        for k in HELD_OUT_CLAUSES:
+            g = gaps[lang.code, k]
+            longer = " (longer than training)" if min(g) > lang.max_train_gap else ""
+            acc = metrics[f"accuracy_{lang.code}_by_clauses"]
+            lines.append(f"| {lang.code} | {k} | {min(g)}-{max(g)}{longer} | {len(g)} | "
+                         f"{acc.get(k, acc.get(str(k))):.2%} |")
+    return "\n".join(lines) + "\n"
+
+
 ALPHABET = "".join(sorted({ch for lang in LANGUAGES for text in (
     lang.opening, lang.sep, lang.closing, lang.end, *lang.places, *lang.places.values(), *lang.clauses)
     for ch in text}))

@@ -1,20 +1,25 @@
 """Which units of a hometown model carry the place to the blank, checked by clamping them.
 
+Each language on its own (the model keeps Chinese and English places in different units):
 1. Rank: on held-out sentences, how much of the variance of each unit's c at the blank the place
-   explains (the correlation ratio eta^2 = between-place variance / total variance, per language,
-   averaged over the two languages). A unit that holds the place has a different c for each place.
-2. Check: clamp the top units and score the prediction at the blank again.
-   - "forget": f = 0 at the separator right after the place, for these units only ("forget here");
-   - "erase": c held at its mean over all sentences, from the place's last character to the blank.
+   explains (the correlation ratio eta^2 = between-place variance / total variance). A unit that holds
+   the place has a different c for each place.
+2. Check by clamping, and score the prediction at the blank again:
+   - "erase": c held at its mean over the language's sentences, from the place's last character to the
+     blank. The best-ranked units are taken until erasing them brings the accuracy below one half;
+   - "forget": f = 0 at the separator right after the place, for these units only ("forget here").
    The same clamps on as many units drawn at random from the others are the control.
-3. Read the gates on the seed's sentence: i at the place, f from the place to the blank, o at the blank.
+3. Read the gates on the seed's sentence (and Olah's): i at the place, f up to the blank, o at the blank.
 
-`python -m lstm_core.tasks.hometown_units models/hometown.safetensors [K]` measures all of it and
-writes it into the model's card and metadata (`meta["units"]`), weights untouched.
+`python -m lstm_core.tasks.hometown_units models/hometown.safetensors` measures all of it and writes it
+into the model's card and metadata (`meta["units"]`), with the card's account of the held-out split and
+the accuracy per gap length (`hometown.split_section`); the weights are untouched.
 """
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -25,11 +30,11 @@ from ..interventions import Intervention, trace_with_interventions
 from ..model import Model
 from ..modelfile import load_model, save_model
 from .base import HELD_OUT_SEED
-from .hometown import EN, HOMETOWN, LANGUAGES, ZH, parse
+from .hometown import EN, HOMETOWN, LANGUAGES, ZH, parse, split_section
 
 SEED_SENTENCE = "我来自内蒙古，我能讲一口流利的"
 OLAH_SENTENCE = "I grew up in France, I speak fluent "
-CONTROL_DRAWS = 10
+CONTROL_DRAWS = 3
 
 
 def blank_cells(model: Model, sentences: list[str]) -> NDArray:
@@ -42,18 +47,11 @@ def blank_cells(model: Model, sentences: list[str]) -> NDArray:
     return np.array(out)
 
 
-def place_selectivity(model: Model, sentences: list[str]) -> NDArray:
-    """(H,) eta^2 of c at the blank with respect to the place, averaged over the two languages."""
-    c = blank_cells(model, sentences)  # (N, H)
-    codes = np.array([parse(s)[0].code for s in sentences])
-    places = np.array([parse(s)[1] for s in sentences])
-    scores = []
-    for lang in LANGUAGES:
-        sel = codes == lang.code
-        x, p = c[sel], places[sel]
-        between = sum((p == q).sum() * (x[p == q].mean(0) - x.mean(0)) ** 2 for q in set(p))  # (H,)
-        scores.append(between / np.maximum(((x - x.mean(0)) ** 2).sum(0), 1e-12))
-    return np.mean(scores, axis=0)
+def place_selectivity(c: NDArray, places: list[str]) -> NDArray:
+    """(H,) eta^2 of c (N, H) at the blank with respect to the place: between-place / total variance."""
+    p = np.array(places)
+    between = sum((p == q).sum() * (c[p == q].mean(0) - c.mean(0)) ** 2 for q in set(places))  # (H,)
+    return between / np.maximum(((c - c.mean(0)) ** 2).sum(0), 1e-12)
 
 
 def clamps(kind: str, units: list[int], s: str, mean_c: NDArray) -> list[Intervention]:
@@ -86,7 +84,7 @@ def gate_story(model: Model, units: list[int], text: str, place: str) -> dict:
     story = {}
     for u in units:
         i, f, o = tr.i[0, 0, :, u], tr.f[0, 0, :, u], tr.o[0, 0, :, u]
-        story[u] = {"i_at_place": [round(float(v), 3) for v in i[a:b]],
+        story[str(u)] = {"i_at_place": [round(float(v), 3) for v in i[a:b]],
                     "i_elsewhere_mean": round(float(np.delete(i, range(a, b)).mean()), 3),
                     "f_place_to_blank_min": round(float(f[b:].min()), 3),
                     "f_place_to_blank_mean": round(float(f[b:].mean()), 3),
@@ -96,63 +94,87 @@ def gate_story(model: Model, units: list[int], text: str, place: str) -> dict:
     return story
 
 
-def measure(model: Model, k: int, n: int = 1000, seed: int = HELD_OUT_SEED) -> dict:
-    """Everything `python -m lstm_core.tasks.hometown_units` writes: ranking, clamp effects, gate readings."""
+def _scores(model: Model, sentences: list[str], kind: str, units: list[int], mean_c: NDArray) -> dict:
+    a, p = blank_scores(model, sentences, lambda s: clamps(kind, units, s, mean_c))
+    return {"accuracy": round(a, 4), "p_correct": round(p, 4)}
+
+
+def measure_language(model: Model, lang, sentences: list[str], k_max: int, rng: np.random.Generator) -> dict:
+    """One language's place units: ranked by eta^2 of c at the blank over its places; as many of the best
+    as it takes for erasing them to bring the accuracy below one half (at most k_max); their clamp
+    effects beside those of as many random other units (CONTROL_DRAWS draws)."""
+    c = blank_cells(model, sentences)  # (N, H)
+    eta = place_selectivity(c, [parse(s)[1] for s in sentences])
+    order = [int(u) for u in np.argsort(-eta)]
+    mean_c = c.mean(0)
+    for k in range(1, k_max + 1):
+        erase = _scores(model, sentences, "erase", order[:k], mean_c)
+        if erase["accuracy"] < 0.5:
+            break
+    units, others = order[:k], order[k:]
+    effects = {"none": dict(zip(("accuracy", "p_correct"), (round(v, 4) for v in blank_scores(model, sentences)),
+                                strict=True)),
+               "erase": erase, "forget": _scores(model, sentences, "forget", units, mean_c)}
+    for kind in ("erase", "forget"):
+        draws = [_scores(model, sentences, kind, [int(u) for u in rng.choice(others, k, replace=False)], mean_c)
+                 for _ in range(CONTROL_DRAWS)]
+        effects[f"{kind}_random_units"] = {"accuracy": round(float(np.mean([d["accuracy"] for d in draws])), 4),
+                                           "worst_accuracy": min(d["accuracy"] for d in draws),
+                                           "p_correct": round(float(np.mean([d["p_correct"] for d in draws])), 4)}
+    return {"place_units": units, "eta2": {str(u): round(float(eta[u]), 3) for u in units},
+            "eta2_median_other": round(float(np.median(eta[others])), 3), "examples": len(sentences),
+            "effects": effects}
+
+
+def measure(model: Model, k_max: int = 6, n: int = 400, seed: int = HELD_OUT_SEED) -> dict:
+    """Everything `python -m lstm_core.tasks.hometown_units` writes. Per language (`by_language`), and at
+    the top the lesson's view: `place_units` the Chinese units then the English ones not already named,
+    each unit's eta^2 in its language, the median eta^2 of the other units, the Chinese clamp effects."""
     sentences = HOMETOWN.examples(n, seed, held_out=True)
-    eta = place_selectivity(model, sentences)
-    units = [int(u) for u in np.argsort(-eta)[:k]]
-    mean_c = blank_cells(model, sentences).mean(0)
     rng = np.random.default_rng(0)
-    others = [u for u in range(model.lstm.config.hidden_size) if u not in units]
-    effects = {"none": blank_scores(model, sentences)}
-    for kind in ("forget", "erase"):
-        effects[kind] = blank_scores(model, sentences, lambda s, kind=kind: clamps(kind, units, s, mean_c))
-        draws = []
-        for _ in range(CONTROL_DRAWS):
-            drawn = [int(u) for u in rng.choice(others, k, replace=False)]
-            draws.append(blank_scores(model, sentences, lambda s, kind=kind, drawn=drawn:
-                                      clamps(kind, drawn, s, mean_c)))
-        effects[f"{kind}_random_units"] = (min(d[0] for d in draws), float(np.mean([d[1] for d in draws])))
+    by = {lang.code: measure_language(model, lang, [s for s in sentences if parse(s)[0] is lang], k_max, rng)
+          for lang in LANGUAGES}
+    units = by["zh"]["place_units"] + [u for u in by["en"]["place_units"] if u not in by["zh"]["place_units"]]
     long_zh = ZH.sentence("内蒙古", [0, 3, 5, 13, 16, 20])  # six clauses, longer than any training gap
     long_en = EN.sentence("France", [0, 3, 4, 13, 16, 19])
-    return {"place_units": units, "eta2": {u: round(float(eta[u]), 3) for u in units},
-            "eta2_median_other": round(float(np.median(eta[others])), 3), "examples": n,
-            "effects": {key: {"accuracy": round(a, 4), "p_correct": round(p, 4)} for key, (a, p) in effects.items()},
-            "seed_sentence": gate_story(model, units, SEED_SENTENCE, "内蒙古"),
-            "olah_sentence": gate_story(model, units, OLAH_SENTENCE, "France"),
-            "long_zh": gate_story(model, units, long_zh[: parse(long_zh)[3] + 1], "内蒙古"),
-            "long_en": gate_story(model, units, long_en[: parse(long_en)[3] + 1], "France")}
+    return {"place_units": units, "eta2": {**by["en"]["eta2"], **by["zh"]["eta2"]},
+            "eta2_median_other": by["zh"]["eta2_median_other"], "examples": n, "effects": by["zh"]["effects"],
+            "by_language": by,
+            "seed_sentence": gate_story(model, by["zh"]["place_units"], SEED_SENTENCE, "内蒙古"),
+            "olah_sentence": gate_story(model, by["en"]["place_units"], OLAH_SENTENCE, "France"),
+            "long_zh": gate_story(model, by["zh"]["place_units"], long_zh[: parse(long_zh)[3] + 1], "内蒙古"),
+            "long_en": gate_story(model, by["en"]["place_units"], long_en[: parse(long_en)[3] + 1], "France")}
 
 
 def units_section(found: dict) -> str:
     """The card's markdown for what `measure` found."""
-    units, eff = found["place_units"], found["effects"]
-    names = ", ".join(f"unit {u}" for u in units)
-
-    def pct(key: str) -> str:
-        return f"{eff[key]['accuracy']:.1%} right, p(answer) {eff[key]['p_correct']:.3f}"
-
-    def worst(key: str) -> str:
-        return f"worst {eff[key]['accuracy']:.1%} right, mean p(answer) {eff[key]['p_correct']:.3f}"
-
     lines = [
         "## Place units (measured after training)",
-        f"Ranked by how much of the variance of c at the blank the place explains (eta^2 over {found['examples']:,} "
-        f"held-out sentences, averaged over the two languages): {names} "
-        f"(eta^2 {', '.join(str(found['eta2'][u]) for u in units)}; median of the other units "
-        f"{found['eta2_median_other']}).",
+        f"Measured on {found['examples']:,} held-out sentences, each language on its own: the units are ranked by "
+        "how much of the variance of their c at the blank the place explains (eta^2), and the best are taken "
+        "until erasing them (c held at its mean from the place's last character to the blank) brings the "
+        "accuracy below one half. The control clamps as many other units drawn at random "
+        f"({CONTROL_DRAWS} draws; mean, and worst draw). `meta[\"units\"][\"place_units\"]` lists the Chinese "
+        "units first (the default lesson is the seed's sentence), then the English ones.",
         "",
-        "Clamping them changes the prediction at the blank (first character of the language, "
-        f"{found['examples']:,} held-out sentences):",
-        f"- unclamped: {pct('none')}",
-        f"- f = 0 at the separator after the place, for these units only (\"forget here\"): {pct('forget')}; "
-        f"the same clamp on {len(units)} random other units ({CONTROL_DRAWS} draws): {worst('forget_random_units')}",
-        f"- c held at its mean from the place to the blank (the place erased from these units): {pct('erase')}; "
-        f"random other units: {worst('erase_random_units')}",
-        "",
-        "What a teacher should look for, on the seed's sentence 我来自内蒙古，我能讲一口流利的 "
-        "(and on Olah's \"I grew up in France, I speak fluent \"):",
     ]
+    names = {"zh": "Chinese", "en": "English"}
+    for code, one in found["by_language"].items():
+        eff, units = one["effects"], one["place_units"]
+
+        def row(key: str, eff: dict = eff) -> str:
+            e = eff[key]
+            worst = f", worst draw {e['worst_accuracy']:.1%}" if "worst_accuracy" in e else ""
+            return f"{e['accuracy']:.1%} right{worst}, p(answer) {e['p_correct']:.3f}"
+
+        lines += [f"**{names[code]}**: " + ", ".join(f"unit {u} (eta^2 {one['eta2'][str(u)]})" for u in units)
+                  + f"; median eta^2 of the other units {one['eta2_median_other']}.",
+                  f"- unclamped: {row('none')}",
+                  f"- erased: {row('erase')}; {len(units)} random other units erased: {row('erase_random_units')}",
+                  f"- f = 0 at the separator after the place (\"forget here\"): {row('forget')}; random other "
+                  f"units: {row('forget_random_units')}", ""]
+    lines.append("What a teacher should look for, on the seed's sentence 我来自内蒙古，我能讲一口流利的 "
+                 "(Chinese units) and on Olah's \"I grew up in France, I speak fluent \" (English units):")
     for key, label in (("seed_sentence", "seed"), ("olah_sentence", "Olah"), ("long_zh", "six clauses, zh"),
                        ("long_en", "six clauses, en")):
         for u, g in found[key].items():
@@ -167,16 +189,28 @@ def units_section(found: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> None:
-    path, k = Path(argv[0]), int(argv[1]) if len(argv) > 1 else 3
+def write_units(path: Path, found: dict) -> None:
+    """Put what `measure` found into the model file's metadata and card (and the .md next to it)."""
     model = load_model(path)
-    found = measure(model, k)
-    print(json.dumps(found, indent=1, ensure_ascii=False))
-    card = model.meta["card"].split("## Place units")[0].rstrip("\n") + "\n\n" + units_section(found)
-    meta = dict(model.meta, units=found, card=card)
+    prov = dict(model.meta["provenance"])
+    step = f"python -m lstm_core.tasks.hometown_units {shlex.quote(str(path))}"
+    card = re.sub(r"## Held-out split\n.*?(?=## Architecture)", "", model.meta["card"], flags=re.S)
+    card = card.split("## Place units")[0].rstrip("\n") + "\n"
+    if step not in prov["command"]:  # the card's reproduce block lists every step that made the file
+        card = card.replace(prov["command"] + "\n```", f"{prov['command']}\n{step}\n```", 1)
+        prov["command"] += f"\n{step}"
+    split = split_section(model.meta["metrics"], prov["data"]["held_out_examples"])
+    card = card.replace("## Architecture", split + "\n## Architecture", 1) + "\n" + units_section(found)
+    meta = dict(model.meta, units=found, card=card, provenance=prov)
     save_model(Model(model.lstm, model.input_kind, model.tokenizer, model.embedding, model.decoder_weight,
                      model.decoder_bias, meta), path)
     path.with_suffix(".md").write_text(card, encoding="utf-8")
+
+
+def main(argv: list[str]) -> None:
+    found = measure(load_model(argv[0]))
+    print(json.dumps(found, indent=1, ensure_ascii=False))
+    write_units(Path(argv[0]), found)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from lstm_core import load_model
 from lstm_core.interventions import Intervention, trace_with_interventions
@@ -44,17 +45,24 @@ def test_the_seed_sentence_and_olahs_predict_the_language(hometown) -> None:
         assert hometown.tokenizer.vocab[int(np.argmax(probs[-1]))] == want
 
 
+def _first_char_right(model, s: str) -> tuple[str, int, bool, bool]:
+    """(language, clauses, first character of the language right, whole language word right)."""
+    code, _, k, t, spoken = _blank(s)
+    _, probs = model.trace_ids(model.tokenizer.encode(s).ids)
+    pred = [model.tokenizer.vocab[int(np.argmax(probs[u]))] for u in range(t, t + len(spoken))]
+    return code, k, pred[0] == spoken[0], "".join(pred) == spoken
+
+
 def test_hometown_held_out_accuracy_per_language_and_clause_count(hometown) -> None:
+    """The card's numbers, recomputed on the card's held-out examples with the core's forward."""
     m = hometown.meta["metrics"]
     assert hometown.lstm.config.num_layers == 1 and 24 <= hometown.lstm.config.hidden_size <= 64
     n = hometown.meta["provenance"]["data"]["held_out_examples"]
     right, words = defaultdict(list), []
     for s in TASKS["hometown"].examples(n, HELD_OUT_SEED, held_out=True):
-        code, _, k, t, spoken = _blank(s)
-        _, probs = hometown.trace_ids(hometown.tokenizer.encode(s).ids)
-        pred = [hometown.tokenizer.vocab[int(np.argmax(probs[u]))] for u in range(t, t + len(spoken))]
-        right[code, k].append(pred[0] == spoken[0])
-        words.append("".join(pred) == spoken)
+        code, k, first, word = _first_char_right(hometown, s)
+        right[code, k].append(first)
+        words.append(word)
     for code in ("zh", "en"):
         got = [x for (c, _), v in right.items() if c == code for x in v]
         assert round(sum(got) / len(got), 4) == m[f"accuracy_{code}"] >= 0.99
@@ -65,7 +73,38 @@ def test_hometown_held_out_accuracy_per_language_and_clause_count(hometown) -> N
     assert round(sum(words) / len(words), 4) == m["word_accuracy"]
 
 
-def _clamped_accuracy(model, sentences: list[str], units: list[int], kind: str, mean_c: dict) -> float:
+def test_hometown_is_99_percent_right_on_fresh_held_out_sentences(hometown) -> None:
+    """Training stopped when the card's held-out stream reached its target; these sentences come from
+    another seed, never looked at during training: at least 99% in each language, and on the gaps
+    longer than any seen in training (5 and 6 clauses) on their own."""
+    right = defaultdict(list)
+    for s in TASKS["hometown"].examples(1000, 20261130, held_out=True):
+        code, k, first, _ = _first_char_right(hometown, s)
+        right[code, k >= 5].append(first)
+    for key, v in right.items():
+        assert len(v) > 150 and sum(v) / len(v) >= 0.99, (key, sum(v) / len(v))
+
+
+def test_hometown_held_out_split_is_unseen_combinations_and_longer_gaps() -> None:
+    """Read by the regex, not by the task: no held-out combination of 1-4 clauses occurs in 20,000 training
+    sentences, and every held-out 5- or 6-clause gap is longer than the longest training gap."""
+    def combo(s: str):
+        code, place, _, t, _ = _blank(s)
+        middle = SENTENCE.fullmatch(s).group(3)
+        gap = t - (s.index(place) + len(place) - 1)
+        return code, frozenset(c for c in middle.split("，" if code == "zh" else ", ") if c), gap
+
+    train = [combo(s) for s in TASKS["hometown"].examples(20000, 7)]
+    seen = {(c, k) for c, k, _ in train}
+    longest = {code: max(g for c, _, g in train if c == code) for code in ("zh", "en")}
+    held = [combo(s) for s in TASKS["hometown"].examples(2000, HELD_OUT_SEED, held_out=True)]
+    short = [(c, k) for c, k, _ in held if len(k) <= 4]
+    assert short and not set(short) & seen
+    long_ = [(c, g) for c, k, g in held if len(k) >= 5]
+    assert long_ and all(g > longest[c] for c, g in long_)
+
+
+def _clamped_accuracy(model, sentences: list[str], units: list[int], kind: str, mean_c: NDArray) -> float:
     right = 0
     for s in sentences:
         code, place, _, t, spoken = _blank(s)
@@ -73,31 +112,39 @@ def _clamped_accuracy(model, sentences: list[str], units: list[int], kind: str, 
         if kind == "forget":  # f = 0 at the separator after the place: forget here
             ivs = [Intervention(0, 0, u, "f", 0.0, (end + 1,)) for u in units]
         else:  # c held at its mean from the place to the blank
-            ivs = [Intervention(0, 0, u, "c", mean_c[u], tuple(range(end, t + 1))) for u in units]
+            ivs = [Intervention(0, 0, u, "c", float(mean_c[u]), tuple(range(end, t + 1))) for u in units]
         x = model.inputs(model.tokenizer.encode(s[: t + 1]).ids)
         p = model.decode(trace_with_interventions(model.lstm, x, ivs))[t]
         right += model.tokenizer.vocab[int(np.argmax(p))] == spoken[0]
     return right / len(sentences)
 
 
-def test_clamping_the_named_place_units_changes_the_prediction(hometown) -> None:
-    units_meta = hometown.meta["units"]
-    units = units_meta["place_units"]
-    assert f"unit {units[0]}" in hometown.meta["card"]  # the card names them
-    sentences = TASKS["hometown"].examples(300, HELD_OUT_SEED, held_out=True)
+@pytest.mark.slow
+@pytest.mark.parametrize("code", ["zh", "en"])
+def test_clamping_the_named_place_units_changes_the_prediction(hometown, code: str) -> None:
+    """On the card's held-out sentences of one language: the card names the units, erasing them (c held at
+    the mean from the place to the blank) takes the accuracy below one half, exactly as the card says, and
+    erasing as many other units drawn here at random does far less."""
+    found = hometown.meta["units"]
+    one = found["by_language"][code]
+    units = one["place_units"]
+    assert all(f"unit {u}" in hometown.meta["card"] for u in units)
+    assert set(units) <= set(found["place_units"])
+    sentences = [s for s in TASKS["hometown"].examples(found["examples"], HELD_OUT_SEED, held_out=True)
+                 if _blank(s)[0] == code]
     c_blank = np.array([hometown.trace_ids(hometown.tokenizer.encode(s[: _blank(s)[3] + 1]).ids)[0].c[0, 0, -1]
                         for s in sentences])  # (N, H)
-    mean_c = {u: float(c_blank[:, u].mean()) for u in range(c_blank.shape[1])}
-    for kind in ("forget", "erase"):
-        claimed = units_meta["effects"][kind]["accuracy"]
-        got = _clamped_accuracy(hometown, sentences, units, kind, mean_c)
-        assert abs(got - claimed) < 0.08  # a 300-sentence sample of the card's 1,000
-    assert _clamped_accuracy(hometown, sentences, units, "erase", mean_c) < 0.5
+    mean_c = c_blank.mean(0)
+    assert _clamped_accuracy(hometown, sentences, [], "erase", mean_c) >= 0.99
+    erased = _clamped_accuracy(hometown, sentences, units, "erase", mean_c)
+    assert round(erased, 4) == one["effects"]["erase"]["accuracy"] < 0.5
+    forgot = _clamped_accuracy(hometown, sentences, units, "forget", mean_c)
+    assert round(forgot, 4) == one["effects"]["forget"]["accuracy"]
     rng = np.random.default_rng(1)
     others = [u for u in range(c_blank.shape[1]) if u not in units]
-    for _ in range(3):  # as many other units, clamped the same way, change little
-        draw = [int(u) for u in rng.choice(others, len(units), replace=False)]
-        assert _clamped_accuracy(hometown, sentences, draw, "erase", mean_c) > 0.9
+    draws = [_clamped_accuracy(hometown, sentences, [int(u) for u in rng.choice(others, len(units), replace=False)],
+                               "erase", mean_c) for _ in range(3)]
+    assert np.mean(draws) > erased + 0.3, draws
 
 
 EVERY = 8  # the zh-char test scores every 8th validation chunk (24 of 187): the LSTM is the slow part
@@ -152,7 +199,7 @@ def test_training_history_loads_and_ends_at_the_shipped_model(name: str) -> None
     hist = MODELS / "history" / name
     manifest = json.loads((hist / "history.json").read_text(encoding="utf-8"))
     steps = [s["step"] for s in manifest["snapshots"]]
-    assert steps == sorted(steps) and 10 <= len(steps) <= 25
+    assert steps == sorted(steps) and 3 <= len(steps) <= 25
     shipped = load_model(MODELS / f"{name}.safetensors")
     assert steps[-1] == shipped.meta["provenance"]["steps"]
     models = [load_model(hist / s["file"]) for s in manifest["snapshots"]]
@@ -166,4 +213,4 @@ def test_training_history_loads_and_ends_at_the_shipped_model(name: str) -> None
     np.testing.assert_array_equal(last.decoder_bias, shipped.decoder_bias)
     assert manifest["snapshots"][-1]["metrics"]["accuracy"] == shipped.meta["metrics"]["accuracy"]
     assert manifest["snapshots"][0]["metrics"]["accuracy"] < 0.5  # it shows the model learning
-    assert sum(p.stat().st_size for p in hist.iterdir()) < 2 * 1024 * 1024
+    assert sum(p.stat().st_size for p in hist.iterdir()) < 4 * 1024 * 1024  # hometown: 10 x 340 kB
