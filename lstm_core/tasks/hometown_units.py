@@ -99,7 +99,7 @@ def _scores(model: Model, sentences: list[str], kind: str, units: list[int], mea
     return {"accuracy": round(a, 4), "p_correct": round(p, 4)}
 
 
-def measure_language(model: Model, lang, sentences: list[str], k_max: int, rng: np.random.Generator) -> dict:
+def measure_language(model: Model, sentences: list[str], k_max: int, rng: np.random.Generator) -> dict:
     """One language's place units: ranked by eta^2 of c at the blank over its places; as many of the best
     as it takes for erasing them to bring the accuracy below one half (at most k_max); their clamp
     effects beside those of as many random other units (CONTROL_DRAWS draws)."""
@@ -132,7 +132,7 @@ def measure(model: Model, k_max: int = 6, n: int = 400, seed: int = HELD_OUT_SEE
     each unit's eta^2 in its language, the median eta^2 of the other units, the Chinese clamp effects."""
     sentences = HOMETOWN.examples(n, seed, held_out=True)
     rng = np.random.default_rng(0)
-    by = {lang.code: measure_language(model, lang, [s for s in sentences if parse(s)[0] is lang], k_max, rng)
+    by = {lang.code: measure_language(model, [s for s in sentences if parse(s)[0] is lang], k_max, rng)
           for lang in LANGUAGES}
     units = by["zh"]["place_units"] + [u for u in by["en"]["place_units"] if u not in by["zh"]["place_units"]]
     long_zh = ZH.sentence("内蒙古", [0, 3, 5, 13, 16, 20])  # six clauses, longer than any training gap

@@ -212,5 +212,6 @@ def test_training_history_loads_and_ends_at_the_shipped_model(name: str) -> None
     np.testing.assert_array_equal(last.decoder_weight, shipped.decoder_weight)
     np.testing.assert_array_equal(last.decoder_bias, shipped.decoder_bias)
     assert manifest["snapshots"][-1]["metrics"]["accuracy"] == shipped.meta["metrics"]["accuracy"]
-    assert manifest["snapshots"][0]["metrics"]["accuracy"] < 0.5  # it shows the model learning
+    first, final = (manifest["snapshots"][i]["metrics"]["accuracy"] for i in (0, -1))
+    assert final - first >= 0.4  # it shows the model learning (hometown: English 15% at step 500)
     assert sum(p.stat().st_size for p in hist.iterdir()) < 4 * 1024 * 1024  # hometown: 10 x 340 kB
