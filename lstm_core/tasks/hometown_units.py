@@ -21,6 +21,7 @@ import json
 import re
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -202,8 +203,7 @@ def write_units(path: Path, found: dict) -> None:
     split = split_section(model.meta["metrics"], prov["data"]["held_out_examples"])
     card = card.replace("## Architecture", split + "\n## Architecture", 1) + "\n" + units_section(found)
     meta = dict(model.meta, units=found, card=card, provenance=prov)
-    save_model(Model(model.lstm, model.input_kind, model.tokenizer, model.embedding, model.decoder_weight,
-                     model.decoder_bias, meta), path)
+    save_model(replace(model, meta=meta), path)
     path.with_suffix(".md").write_text(card, encoding="utf-8")
 
 

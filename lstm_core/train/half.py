@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ..model import Model
@@ -52,8 +53,7 @@ def store_half(path: Path) -> dict:
         prov["command"] += f"\n{step}"
     meta = dict(half.meta, provenance=prov, metrics=metrics)
     meta["card"] = card_text(meta, sum(int(v.size) for v in params.values()), spec)
-    save_model(Model(half.lstm, half.input_kind, half.tokenizer, half.embedding, half.decoder_weight,
-                     half.decoder_bias, meta), path, float16=True)
+    save_model(replace(half, meta=meta), path, float16=True)
     path.with_suffix(".md").write_text(meta["card"], encoding="utf-8")
     return metrics
 
