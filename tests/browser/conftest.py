@@ -21,7 +21,7 @@ ENGLISH = ("The quick brown fox jumps over the lazy dog. A teacher types a sente
 
 
 def need_model(name: str) -> None:
-    """hometown is trained on the models branch: until models/<name>.safetensors ships, skip (fail under CI=true)."""
+    """A test on shipped model `name` skips when models/<name>.safetensors is absent (fails under CI=true)."""
     if not (MODELS / f"{name}.safetensors").exists():
         msg = f"models/{name}.safetensors is not shipped yet"
         if IN_CI:
