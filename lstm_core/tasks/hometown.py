@@ -13,7 +13,7 @@ Held-out, built so that it measures memory and nothing was seen in training:
 - training examples have 0 to 4 clauses, and never a combination (the set of clauses) that
   `held_out_combination` reserves, about one in five;
 - held-out examples have 1 to 6 clauses: 1 to 4 only in reserved combinations, 5 or 6 only with a gap
-  longer than the longest training gap of that language (`MAX_TRAIN_GAP`), counted in characters from
+  longer than the longest training gap of that language (`Language.max_train_gap`), counted in characters from
   the place's last character to the blank.
 """
 from __future__ import annotations
