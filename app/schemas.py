@@ -281,3 +281,36 @@ class SnapshotRequest(TraceInput):
     order: Literal["index", "mean", "variance", "similarity"] = "index"
     threshold: float = Field(0.05, ge=0, allow_inf_nan=False)
     compare: Side | None = Field(None, description="a second text or model to show against the first")
+class LessonSummary(BaseModel):
+    id: str
+    model: str = Field(description="the model the lesson runs on")
+    text: str = Field(description="the sentence it opens with")
+    write: Literal["first", "largest", "place"] = Field(
+        description="where the memory is written: the first token; the step where the unit's |i*g| is largest on "
+                    "the current text; or that step among the place's tokens (see `place`)")
+    place: list[list[str]] = Field(description="write=place: [language, opening, separator]; the place is the "
+                                   "text between the opening and separator first found in the current sentence")
+    available: bool = Field(description="whether the lesson's model is installed on this server")
+
+
+class LessonList(BaseModel):
+    lessons: list[LessonSummary]
+
+
+class LessonEvidence(BaseModel):
+    unit: int = Field(description="the unit the lesson watches (layer 0)")
+    units: list[int] = Field(description="measured: every unit, best first; from the card: the units it names")
+    measure: Literal["r", "eta2"] = Field(description="r: correlation of c with the task's feature; eta2: share of "
+                                          "c's variance the example's label explains")
+    value: float | None = Field(description="the measure at `unit`")
+    others: float | None = Field(description="the best (measured) or median (card) |measure| among the other units")
+    others_kind: Literal["best", "median"]
+    examples: int | None = Field(description="held-out examples it was measured on")
+    source: Literal["measured", "card"]
+    effects: dict | None = Field(description="from the card: accuracy at the blank with the units clamped")
+
+
+class LessonDetail(LessonSummary, LessonEvidence):
+    by_language: dict[str, LessonEvidence] | None = Field(
+        description="from a card that ranks units per language: the evidence for each (keys as in `place`); the "
+                    "page watches the units of the language whose place it finds in the sentence")

@@ -110,6 +110,16 @@ export async function download(kind, body) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/** Every guided lesson: [{id, model, text, write, place, available}]. */
+export async function listLessons() {
+  return (await request('/api/lessons')).lessons;
+}
+
+/** One lesson with the unit it watches on its model and the evidence. */
+export function getLesson(id) {
+  return request(`/api/lessons/${encodeURIComponent(id)}`);
+}
+
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */
 export function step({ model, text, layer, direction, t, unit, vectors = null, wrap = false }) {
   return request('/api/step', { model, text, layer, direction, t, unit, vectors, wrap });

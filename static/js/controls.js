@@ -1,8 +1,9 @@
-// The pickers in the header (model, layer, direction, quantity, order) and the "wrap in begin/end tokens"
-// box under the text (shown only for vocabularies that have such tokens); url.js mirrors the state in links.
+// The pickers in the header (model, layer, direction, quantity, order, lesson), the model's summary and the
+// "wrap in begin/end tokens" box under the text (shown only for vocabularies that have such tokens); url.js
+// mirrors the state in links.
 
 import { QUANTITIES, quantityName } from './format.js';
-import { t } from './i18n.js';
+import { has, t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
@@ -23,11 +24,13 @@ function labelled(state) {
   options($('order'), ORDERS.map((o) => [o, t(`order.${o}`)]), state.order);
 }
 
+let lessons = null; // the lesson list, kept for relabelling
+
 export const controls = {
   init(models, state, onChange) {
     options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
     labelled(state);
-    for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
+    for (const name of ['model', 'layer', 'direction', 'quantity', 'order', 'lesson']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
     $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
@@ -37,6 +40,24 @@ export const controls = {
   relabel(state, info) {
     labelled(state);
     if (info) this.sync(state, info);
+    if (lessons) this.lessons(lessons, state);
+  },
+
+  /** What model `info` is, under the text box: its summary from the catalogs for a shipped model, else the
+   * description in its file. */
+  about(info) {
+    const key = `model.${info.id}.summary`;
+    const summary = has(key) ? t(key) : info.description;
+    $('model-about').textContent = summary;
+    $('model-about').hidden = !summary;
+  },
+
+  /** The lesson picker: no lesson, or one of `list` whose model is installed. */
+  lessons(list, state) {
+    lessons = list;
+    const there = list.filter((l) => l.available);
+    options($('lesson'), [['', t('lesson.none')], ...there.map((l) => [l.id, t(`lesson.${l.id}.name`)])],
+      there.some((l) => l.id === state.lesson) ? state.lesson : '');
   },
 
   /** Add a model (just uploaded) to the model picker, once. */

@@ -1,15 +1,15 @@
 // The page state <-> the address bar, so that a link reproduces the view exactly. The query string holds the
 // short settings (model, layer, direction, unit, t, quantity, order, `wrap`, the comparison's mode `view`, second
-// model `b`, threshold `thr`, clamps `iv`, language `lang`); the texts go in the fragment (#text=...&text2=...),
-// which browsers never send to a server, so a typed sentence never reaches a server log. Links from before
-// (?text=...) still open.
+// model `b`, threshold `thr`, clamps `iv`, language `lang`, the guided `lesson`, its `step`, `present` mode); the
+// texts go in the fragment (#text=...&text2=...), which browsers never send to a server, so a typed sentence
+// never reaches a server log. Links from before (?text=...) still open.
 
 import { QUANTITIES } from './format.js';
 import { explicit, language } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const DEFAULT_TEXT = 'the cat sat on the mat';
-const INTS = ['layer', 'direction', 'unit', 't'];
+const INTS = ['layer', 'direction', 'unit', 't', 'step'];
 export const VIEWS = ['texts', 'models', 'clamp']; // what the comparison panel shows ('' for nothing)
 const MAX_CLAMPS = 64;
 
@@ -56,7 +56,8 @@ export function readUrl() {
   const text = h.has('text') ? h.get('text') : p.get('text'); // the fragment, or a link from before it
   const state = { model: p.get('model') || '', text: text ?? DEFAULT_TEXT, layer: 0, direction: 0, unit: 0, t: null,
     quantity: 'c', order: 'index', view: '', text2: h.get('text2') ?? '', model2: p.get('b') || '', threshold: 0.05,
-    clamps: decodeClamps(p.get('iv')), wrap: p.get('wrap') === '1' };
+    clamps: decodeClamps(p.get('iv')), wrap: p.get('wrap') === '1',
+    lesson: p.get('lesson') || '', step: 0, present: p.get('present') === '1' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);
     if (Number.isFinite(v) && v >= 0) state[k] = v;
@@ -80,13 +81,15 @@ export function writeUrl(state) {
 /** The link (path, query and fragment) that reopens `state`. */
 export function link(state) {
   const p = new URLSearchParams();
-  for (const k of ['model', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'view']) {
+  for (const k of ['model', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'view', 'lesson']) {
     if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
   }
   if (state.view === 'models' && state.model2) p.set('b', state.model2);
   if (state.view && state.threshold !== 0.05) p.set('thr', String(state.threshold));
   if (state.view === 'clamp' && state.clamps.length) p.set('iv', encodeClamps(state.clamps));
   if (state.wrap) p.set('wrap', '1');
+  if (state.lesson) p.set('step', String(state.step));
+  if (state.present) p.set('present', '1');
   if (explicit()) p.set('lang', language()); // a chosen language travels with the link
   const h = new URLSearchParams({ text: state.text });
   if (state.view === 'texts') h.set('text2', state.text2);

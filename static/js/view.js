@@ -29,6 +29,7 @@
 //   step     the /api/step answer for (layer, direction, t, unit); null while on its way, or an error sentence
 //   compare  the comparison panel's result (contrast.js): null when off, else {view, answer} with the decoded
 //            /api/compare answer, {view, error} with the server's sentence, or {view, note} (a catalog key)
+//   lesson   null, or {info: the /api/lessons/{id} answer (unit, write, evidence...), step: 0..6}
 
 /** What can change between two draws. */
 export const CHANGES = Object.freeze([
@@ -40,6 +41,7 @@ export const CHANGES = Object.freeze([
   'time', // the chosen timestep t
   'step', // the /api/step answer arrived or was cleared (ctx.step)
   'compare', // the /api/compare answer arrived or was cleared, or the comparison panel changed (ctx.compare)
+  'lesson', // a lesson started, ended or moved to another step (ctx.lesson)
 ]);
 
 /** A Set of every kind of change: what a view's first update receives. */

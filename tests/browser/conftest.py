@@ -15,8 +15,18 @@ from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
 from tests.conftest import IN_CI, ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+MODELS = ROOT / "models"
 ENGLISH = ("The quick brown fox jumps over the lazy dog. A teacher types a sentence, and the class watches "
            "every gate open and shut: forget, input, output! (What is in brackets?) 0123456789\n")
+
+
+def need_model(name: str) -> None:
+    """A test on shipped model `name` skips when models/<name>.safetensors is absent (fails under CI=true)."""
+    if not (MODELS / f"{name}.safetensors").exists():
+        msg = f"models/{name}.safetensors is not shipped yet"
+        if IN_CI:
+            pytest.fail(msg + " and CI=true requires it")
+        pytest.skip(msg)
 
 
 def strong(cfg: LSTMConfig, seed: int, gain: float = 4.0) -> LSTM:
@@ -134,3 +144,17 @@ def open_page(browser, base: str) -> Iterator[Page]:
 def gs(browser, server) -> Iterator[Page]:
     """A fresh page on the shared live server."""
     yield from open_page(browser, server)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Iterator[str]:
+    """Base URL of a live server on the shipped models (models/): the lessons' counter, brackets, remember..."""
+    base, proc = start_server(MODELS)
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture()
+def shipped_page(browser, shipped) -> Iterator[Page]:
+    """A fresh page on the shipped models."""
+    yield from open_page(browser, shipped)

@@ -1,9 +1,12 @@
-"""Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]
-[--only NAME,NAME]` (--only: just those files, e.g. --only compare,clamp,history).
+"""Regenerate the README's screenshots: `python -m tests.browser.screenshots [MODEL_DIR] [--only NAME,NAME]
+[--lessons]` (--only: just those files, e.g. --only compare,clamp,history; --lessons: the lesson's only).
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
 Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; the
-comparison, the clamp and the training-history slider on the shipped counter model).
+comparison, the clamp and the training-history slider on the shipped counter model), and the guided lesson in
+English and Chinese: lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png
+(presentation mode on a 1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the
+default lesson, once models/hometown.safetensors is shipped, else on counter.
 """
 from __future__ import annotations
 
@@ -20,6 +23,27 @@ OUT = ROOT / "docs" / "screenshots"
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 
 
+def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
+    """lesson-<lang>.png and present-<lang>.png (see the module docstring); the console errors seen."""
+    lesson = "hometown" if (models / "hometown.safetensors").exists() else "counter"
+    if not (models / f"{lesson}.safetensors").exists():
+        return []
+    errors: list[str] = []
+    for name, size, scale, query in (("lesson", (1280, 800), 1, "step=3"),
+                                     ("present", (1920, 1080), 0.6, "step=6&present=1")):
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
+        page.set_default_timeout(180_000)
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(f"{base}/?lesson={lesson}&{query}&lang={lang}")
+        page.wait_for_function("() => document.querySelector('#lesson-panel .lesson-num')")
+        page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        page.evaluate("window.gatescope.idle()")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(OUT / f"{name}-{lang}.png"))
+        page.close()
+    return errors
+
+
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -27,6 +51,8 @@ def main(argv: list[str]) -> int:
     if "--only" in argv:
         k = argv.index("--only")
         only, argv = set(argv[k + 1].split(",")), argv[:k] + argv[k + 2:]
+    if "--lessons" in argv:  # the lesson screenshots only
+        only, argv = {"lessons"}, [x for x in argv if x != "--lessons"]
     models = Path(argv[0]) if argv else ROOT / "models"
     if (models / "shakespeare-char.safetensors").exists():
         model, which = "shakespeare-char", f"shakespeare-char from {models}"
@@ -74,6 +100,9 @@ def main(argv: list[str]) -> int:
                     open_(query)
                     for n, sel in shots:
                         shot(n, sel)
+            if only is None or "lessons" in only:
+                for lang in ("en", "zh-CN"):
+                    errors += lesson_shots(browser, base, models, lang)
             browser.close()
             if errors:
                 print("console errors:", errors, file=sys.stderr)
