@@ -26,8 +26,9 @@ class ApiError(HTTPException):
     An HTTPException so that FastAPI passes it through unchanged even while reading the body.
     """
 
-    def __init__(self, status: int, code: str, key: str, **params: object) -> None:
-        super().__init__(status, translate("en", key, **params))
+    def __init__(self, status: int, code: str, key: str, *, headers: dict[str, str] | None = None,
+                 **params: object) -> None:
+        super().__init__(status, translate("en", key, **params), headers=headers)
         self.status, self.code, self.key, self.params = status, code, key, params
 
 
@@ -69,7 +70,9 @@ def validation_sentence(errors: list[dict], lang: str = "en") -> tuple[int, str,
 
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-    return error_response(exc.status, exc.code, translate(request_language(request), exc.key, **exc.params))
+    response = error_response(exc.status, exc.code, translate(request_language(request), exc.key, **exc.params))
+    response.headers.update(exc.headers or {})  # e.g. Retry-After with a 429
+    return response
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     # 8 MiB: a 2,000-token text is a few kB, but pasted vectors (2,000 x 100 numbers) take megabytes.
     max_body_bytes: int = Field(8 << 20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(64 << 20, ge=1024, description="largest uploaded model file")
+    # Where the server keeps what it makes while serving (training jobs: var/jobs/<id>/); every worker shares it.
+    var_dir: Path = ROOT / "var"
+    # Training in the page (app/jobs): each job a process of its own, one BLAS thread, at a lower priority
+    # (nice) so the explorer stays quick while a classroom trains. A client is the browser's gs_client
+    # cookie, or the address for clients without one (README: Training in the page).
+    train: bool = Field(True, description="allow training jobs (POST /api/train)")
+    train_jobs: int = Field(8, ge=0, description="training jobs running at once, across all workers")
+    train_jobs_per_client: int = Field(2, ge=0, description="training jobs one client may run at once")
+    train_max_steps: int = Field(5000, ge=1)
+    train_max_seconds: float = Field(600, gt=0, description="wall time of one job's process before it is ended")
+    train_max_layers: int = Field(2, ge=1)
+    train_max_hidden: int = Field(64, ge=1)
+    train_max_parameters: int = Field(200_000, ge=1, description="weights of one job's model")
+    train_max_text_bytes: int = Field(200_000, ge=1, description="largest pasted training text (UTF-8 bytes)")
+    train_nice: int = Field(10, ge=0, le=19, description="how much lower a job's CPU priority is than the server's")
+    train_keep_jobs: int = Field(200, ge=1, description="finished jobs kept on disk (the oldest go first)")
+    train_keep_hours: float = Field(24, gt=0, description="hours a finished job is kept on disk")
 
 
 @lru_cache

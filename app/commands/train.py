@@ -39,6 +39,7 @@ FLAGS: dict[str, tuple[str | None, str, dict]] = {
     "history_dir": (None, "where the history's step-NNNNNN.safetensors and history.json go", {}),
     "eval_every": (None, "evaluate every N steps (0: at the end)", {}),
     "target": (None, "tasks: stop once held-out accuracy reaches this (e.g. 0.995)", {}),
+    "eval_examples": (None, "tasks: held-out examples scored at each evaluation (0: the task's own number)", {}),
     "dtype": (None, "floating-point type of the weights", {"choices": ["float32", "float64"]}),
     "threads": (None, "BLAS threads (0: all cores; with --resume: the run's own unless given)", {}),
 }
@@ -87,6 +88,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="model name (default: the --out stem)")
     p.add_argument("--description", default="", help="one line for the model list and the card")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--stop-at", type=int, metavar="STEP", help="end this session after STEP with a checkpoint, as "
+                   "Ctrl-C would (the run continues with --resume)")
+    watch = p.add_argument_group("watching the run (the training page's jobs use these; they change nothing learned)")
+    watch.add_argument("--events", metavar="FILE", help="append the run's progress to FILE as JSON lines "
+                       "(app/jobs/events.py) and keep status.json beside it")
+    watch.add_argument("--probe", metavar="TEXT", help="with --events and --history-every: trace TEXT with every "
+                       "history snapshot and add its gate values to the snapshot's event")
 
 
 def train_config(args: argparse.Namespace):
@@ -110,16 +118,25 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out_path = Path(args.out)
     ckpt = Path(args.checkpoint) if args.checkpoint else out_path.with_name(out_path.stem + ".ckpt.safetensors")
+    reporter = None
+    if args.events:
+        from app.jobs.reporter import Reporter
+
+        reporter = Reporter(Path(args.events), args.probe)
     try:
         cfg = None if args.resume else train_config(args)
-        result = train(cfg, ckpt, resume=args.resume, steps=args.steps, threads=args.threads,
-                       progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr))
+        result = train(cfg, ckpt, resume=args.resume, steps=args.steps, threads=args.threads, stop_at=args.stop_at,
+                       progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr), observe=reporter)
     except (ModelError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        if reporter:
+            reporter.finish("failed", detail=str(e))
         return 2
     if result.interrupted:
         print(f"interrupted: checkpoint at step {result.step} saved to {ckpt}; continue with "
               f"--resume {shlex.quote(str(ckpt))}", file=sys.stderr)
+        if reporter:
+            reporter.finish("stopped", step=result.step, metrics=result.metrics or None)
         return 130
     command = "python -m app train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["train"] \
         else "python -m app train ..."
@@ -128,4 +145,6 @@ def run(args: argparse.Namespace) -> int:
     out_path.with_suffix(".md").write_text(meta["card"], encoding="utf-8")
     print(f"wrote {out_path} and {out_path.with_suffix('.md')}: "
           + ", ".join(f"{k} {v}" for k, v in result.metrics.items()), file=sys.stderr)
+    if reporter:
+        reporter.finish("done", step=result.step, metrics=result.metrics)
     return 0

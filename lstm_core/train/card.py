@@ -25,6 +25,7 @@ def build_meta(out: Outcome, name: str, description: str, command: str) -> dict:
         "config": asdict(cfg),
         "data": out.source,
         "steps": out.step,
+        "interrupted": out.interrupted,
         "training_seconds": round(out.seconds, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cfg.blas_threads} BLAS threads",
         "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -77,8 +78,10 @@ def card_text(meta: dict, n_params: int, spec) -> str:
                             "above is measured on the stored weights; `float32_val_loss` is the trained float32 "
                             "weights' before storing)")
     bptt = f", truncated BPTT over {cfg['seq_len']} steps" if "task" not in data else ""
-    early = (f" (stopped early: held-out accuracy reached the target {cfg['target']})"
-             if p["steps"] < cfg["steps"] else "")
+    early = (" (stopped there on purpose, before the end of its schedule: the command's --stop-at does the same)"
+             if p.get("interrupted") else
+             f" (stopped early: held-out accuracy reached the target {cfg['target']})" if p["steps"] < cfg["steps"]
+             else "")
     train_lines = [f"batch {cfg['batch']}{bptt}",
                    f"Adam lr {cfg['lr']} ({cfg['schedule']} schedule over {cfg['steps']} steps, "
                    f"warmup {cfg['warmup']}), gradient-norm clip {cfg['clip']}, forget-gate bias "

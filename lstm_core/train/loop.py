@@ -10,6 +10,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class Outcome:
 
 def make_source(cfg: TrainConfig, vocab: tuple[str, ...] | None = None) -> CorpusSource | TaskSource:
     if cfg.task is not None:
-        return TaskSource(get_task(cfg.task), cfg.batch, cfg.seed)
+        return TaskSource(get_task(cfg.task), cfg.batch, cfg.seed, cfg.eval_examples)
     return CorpusSource(cfg.corpus, cfg.batch, cfg.seq_len, cfg.seed, cfg.val_fraction, vocab, cfg.max_vocab or None)
 
 
@@ -90,12 +91,16 @@ def _setup(cfg: TrainConfig | None, resume, steps: int | None, threads: int | No
 
 def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | None = None,
           steps: int | None = None, threads: int | None = None, stop_at: int | None = None,
-          progress: bool = True, log=print) -> Outcome:
+          progress: bool = True, log=print, observe: Callable[[str, dict], None] | None = None) -> Outcome:
     """Train `cfg` from scratch, or continue the run saved in the checkpoint `resume` with its own config
 
     (where `steps` may extend the run and `threads` change the BLAS thread count). `stop_at` ends this
     session after that step with a checkpoint, as Ctrl-C would; the run continues with `resume`.
+    `observe(kind, info)`, if given, watches the run without changing it: ("start", {step, steps}) once,
+    ("step", {step, loss, tokens, seconds}) after every step, ("snapshot", {step, path, metrics}) after
+    each history snapshot is written.
     """
+    watch = observe or (lambda kind, info: None)
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
@@ -104,7 +109,9 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
     dtype = np.dtype(cfg.dtype)
     out = Outcome(params, spec, tokenizer, cfg, start, source=source.describe)
     last_good, last_loss = None, None
+    evaluated_at = snapshot_at = None  # the last step evaluated, and the last one snapshotted
     t0 = time.perf_counter()
+    watch("start", {"step": start, "steps": cfg.steps})
     bar = tqdm(total=cfg.steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True)
     with threadpool_limits(limits=cfg.blas_threads, user_api="blas"), _CtrlC() as ctrl_c:
         for step in range(start, cfg.steps):
@@ -129,13 +136,16 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
             bar.set_postfix(loss=f"{r.loss:.3f}", bpc=f"{r.loss / math.log(2):.3f}",
                             tok_s=f"{tokens / (time.perf_counter() - t_step):,.0f}", refresh=False)
             bar.update(1)
+            watch("step", {"step": out.step, "loss": r.loss, "tokens": tokens,
+                           "seconds": time.perf_counter() - t_step})
             evaluated = cfg.eval_every and out.step % cfg.eval_every == 0 and out.step < cfg.steps
             if evaluated:
-                out.metrics = source.evaluate(params, spec)
+                out.metrics, evaluated_at = source.evaluate(params, spec), out.step
                 bar.write(f"step {out.step}: " + ", ".join(f"{k} {v}" for k, v in out.metrics.items()))
             if cfg.history_every and out.step % cfg.history_every == 0 and out.step < cfg.steps:
                 _snapshot(cfg, params, spec, tokenizer, out.step, out.metrics if evaluated
-                          else source.evaluate(params, spec), r.loss)
+                          else source.evaluate(params, spec), r.loss, watch)
+                snapshot_at = out.step
             if evaluated and cfg.target is not None and out.metrics.get("accuracy", -1) >= cfg.target:
                 break
             stop = ctrl_c.hit or out.step == stop_at
@@ -152,19 +162,21 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
         bar.close()
         out.seconds = time.perf_counter() - t0
         if not out.interrupted:
-            log("evaluating...")  # inside the thread limit: oversubscribed BLAS threads spin on a busy machine
-            out.metrics = source.evaluate(params, spec)
+            if evaluated_at != out.step:  # a run that stopped at its target was just evaluated
+                log("evaluating...")  # inside the thread limit: oversubscribed BLAS threads spin on a busy machine
+                out.metrics = source.evaluate(params, spec)
+            out.metrics = dict(out.metrics)
             if last_loss is not None:
                 out.metrics["train_loss_last_step"] = round(last_loss, 4)
-            if cfg.history_every and out.step > start:  # the last snapshot is the final weights
-                _snapshot(cfg, params, spec, tokenizer, out.step, out.metrics, last_loss)
+            if cfg.history_every and out.step > start and snapshot_at != out.step:  # the last one is the final weights
+                _snapshot(cfg, params, spec, tokenizer, out.step, out.metrics, last_loss, watch)
     return out
 
 
 def _snapshot(cfg: TrainConfig, params: dict[str, NDArray], spec: NetSpec, tokenizer: Tokenizer, step: int,
-              metrics: dict, loss: float | None) -> None:
+              metrics: dict, loss: float | None, watch: Callable[[str, dict], None]) -> None:
     extra = {} if loss is None else {"train_loss": round(loss, 4)}
-    metrics = {k: v for k, v in metrics.items() if k != "train_loss_last_step"}
-    save_snapshot(cfg.history_dir, Path(cfg.history_dir).name, params, spec, tokenizer, step,
-                  {**metrics, **extra}, cfg)
+    metrics = {**{k: v for k, v in metrics.items() if k != "train_loss_last_step"}, **extra}
+    path = save_snapshot(cfg.history_dir, Path(cfg.history_dir).name, params, spec, tokenizer, step, metrics, cfg)
+    watch("snapshot", {"step": step, "path": path, "metrics": metrics})
 

@@ -111,15 +111,20 @@ class TaskSource:
     task: Task
     batch: int
     seed: int
+    eval_examples: int = 0  # 0: the task's own number
 
     @property
     def tokenizer(self) -> Tokenizer:
         return self.task.tokenizer
 
     @property
+    def held_out(self) -> int:
+        return self.eval_examples or self.task.eval_examples
+
+    @property
     def describe(self) -> dict:
         return {"task": self.task.name, "task_description": self.task.description,
-                "held_out_examples": self.task.eval_examples}
+                "held_out_examples": self.held_out}
 
     def starts_fresh(self, step: int) -> bool:
         return True
@@ -130,5 +135,5 @@ class TaskSource:
     def evaluate(self, params: dict, spec: NetSpec) -> dict:
         model = to_model({k: v.astype(np.float64) for k, v in params.items()}, spec, self.tokenizer)
         if self.task.report is not None:
-            return self.task.report(model, self.task.eval_examples)
-        return {"accuracy": accuracy(model, self.task, self.task.eval_examples)}
+            return self.task.report(model, self.held_out)
+        return {"accuracy": accuracy(model, self.task, self.held_out)}

@@ -57,7 +57,8 @@ export function getModel(id) {
   return request(`/api/models/${encodeURIComponent(id)}`);
 }
 
-/** Decode the quantity arrays of `obj` in place; an undecodable answer is an ApiError like any refusal. */
+/** Decode the quantity arrays of `obj` (a trace answer, or a training snapshot's probe) in place; an undecodable
+ * answer is an ApiError like any refusal. */
 function decoded(obj) {
   try {
     for (const q of QUANTITIES) obj[q] = decodeArray(obj[q]);
@@ -145,4 +146,35 @@ export function uploadModel(form, onProgress = () => {}) {
     xhr.onerror = () => reject(new ApiError(0, t('api.upload_offline'), 'offline'));
     xhr.send(form);
   });
+}
+
+// Training in the page (/api/train): what can be trained, a job's life, and its event stream.
+
+/** The tasks with their defaults, the limits, and whether training is on. */
+export const trainOptions = () => request('/api/train');
+
+/** Start a job: {task, text, layers, hidden, steps, lr, seed, name} -> its status. */
+export const startTraining = (body) => request('/api/train', body);
+
+export const trainStatus = (id) => request(`/api/train/${encodeURIComponent(id)}`);
+export const stopTraining = (id) => request(`/api/train/${encodeURIComponent(id)}/stop`, {});
+export const resumeTraining = (id) => request(`/api/train/${encodeURIComponent(id)}/resume`, {});
+/** Keep the job's model under `name` -> ModelInfo. */
+export const keepTraining = (id, name) => request(`/api/train/${encodeURIComponent(id)}/keep`, { name });
+
+/**
+ * Follow a job's events from byte offset `from`: onEvent(type, data, offset) for each (data parsed; a
+ * snapshot's probe decoded). Returns the EventSource; close() it once a done, stopped or failed event came.
+ */
+export function trainEvents(id, from, onEvent, onError) {
+  const source = new EventSource(`/api/train/${encodeURIComponent(id)}/events?from=${from}`);
+  for (const type of ['start', 'progress', 'snapshot', 'done', 'stopped', 'failed']) {
+    source.addEventListener(type, (ev) => {
+      const data = JSON.parse(ev.data);
+      if (type === 'snapshot' && data.probe && typeof data.probe === 'object') decoded(data.probe);
+      onEvent(type, data, Number(ev.lastEventId));
+    });
+  }
+  source.onerror = () => onError(source);
+  return source;
 }

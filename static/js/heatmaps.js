@@ -158,7 +158,7 @@ export function create(el) {
       plot.addEventListener('mouseleave', () => { tip.hidden = true; });
       plot.addEventListener('click', (ev) => {
         const cell = shown && cellAt(plot, ev, shown.data, shown.T);
-        if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t });
+        if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t }, el);
       });
     }
   }

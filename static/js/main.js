@@ -28,6 +28,7 @@ import { scheduler } from './scheduler.js';
 import { readUrl, writeUrl } from './url.js';
 import * as statusline from './statusline.js';
 import { status } from './statusline.js';
+import * as train from './train.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
@@ -54,7 +55,7 @@ const state = readUrl();
 // Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old links.
 const linkText = new URLSearchParams(location.hash.slice(1)).has('text') || new URLSearchParams(location.search).has('text');
 let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
-let panels = null; // {upload, vectors, contrast, exporter}: the input, comparison and export panels
+let panels = null; // {upload, vectors, contrast, exporter, train}: the input, comparison, export and training panels
 let models = []; // every model the server offers
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
@@ -283,6 +284,7 @@ async function loadModel(id) {
 function onLanguage() {
   localisePlotly();
   controls.relabel(state, info);
+  panels.train.relabel();
   if (info) {
     panels.upload.showModel(info);
     panels.contrast.relabel();
@@ -336,6 +338,8 @@ async function start() {
     contrast: contrast.create($('compare-panel'), state, { inputs, onChange: onPanel,
       onResult: () => current && redraw(new Set(['compare'])) }) };
   panels.exporter = exporter.create($('export'), state, inputs);
+  panels.train = train.create($('train'));
+  panels.train.init().catch((e) => console.error(e)); // the explorer does not wait for the training panel
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {

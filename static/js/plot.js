@@ -83,9 +83,13 @@ export function timeLine(t, xref = 'x') {
   };
 }
 
-/** Notify main.js (which owns the state) that a view asks for a change: {unit, t, layer, ...}. */
-export function emit(change) {
-  document.dispatchEvent(new CustomEvent('gs:select', { detail: change }));
+/**
+ * Notify whoever owns the state (main.js, listening on document) that a view asks for a change: {unit, t,
+ * layer, ...}. From `source` (an element of the view) the request bubbles up to document, so a panel that
+ * holds its own copy of a view (the training panel) can answer it first and stop it there.
+ */
+export function emit(change, source = document) {
+  source.dispatchEvent(new CustomEvent('gs:select', { detail: change, bubbles: true }));
 }
 
 /** Emit `pick(point)` (a change such as {unit}) when a point of figure `plot` is clicked. */

@@ -64,7 +64,7 @@ export function create(el) {
   textBox.className = 'coloured-text';
   textBox.addEventListener('click', (ev) => {
     const t = ev.target.dataset && ev.target.dataset.t;
-    if (t !== undefined) emit({ t: Number(t) });
+    if (t !== undefined) emit({ t: Number(t) }, el);
   });
   el.replaceChildren(heading, fig.host, legend, textBox);
   let spans = [];

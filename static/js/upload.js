@@ -3,24 +3,11 @@
 // and find the model in the picker.
 
 import * as api from './api.js';
+import { el, text } from './dom.js';
 import { filePicker } from './filepick.js';
 import { t } from './i18n.js';
 
 const ACCEPT = '.safetensors,.pt,.pth,.bin,.keras,.h5,.onnx';
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
-
-/** An element whose text is catalog message `key`, kept in the page's language by i18n.apply. */
-function text(tag, key, props = {}) {
-  const e = el(tag, { ...props, textContent: t(key) });
-  e.dataset.i18n = key;
-  return e;
-}
 
 /** One sentence for a verification record: the figure a researcher needs before trusting the traces. */
 export function describe(v) {

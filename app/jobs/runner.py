@@ -1,0 +1,125 @@
+"""Starting, supervising, stopping and resuming training processes.
+
+A job's process is `python -m app train ...` in the job's directory, started with one BLAS thread, at a
+lower CPU priority than the server (settings.train_nice) and in a session of its own, holding the job's
+lock. The worker that starts it supervises it from a thread: a process that outlives
+settings.train_max_seconds is killed, and one that ends without saying how (a crash, a kill) is marked
+failed with a sentence. Any worker can stop a job: SIGINT, on which the trainer writes a checkpoint at the
+end of the step and exits, so the job can resume exactly.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from app.jobs import events
+from app.jobs.store import Job
+from app.settings import ROOT, Settings
+
+log = logging.getLogger("gatescope.jobs")
+WATCH = ["--events", "events.jsonl"]
+STOP_GRACE_S = 20  # a stopping job finishes its step and writes a checkpoint; then it is killed
+_running: dict[str, subprocess.Popen] = {}  # the processes this worker started, by job id
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {**os.environ, **one, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+
+
+def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
+    """Start `python -m app <args>` for `job` and supervise it from a thread of this worker."""
+    fd = os.open(job.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # taken here and inherited: the job counts as alive from this moment
+        events.write_json(job.status_json, {**(events.read_json(job.status_json) or {}), "state": "starting"})
+        argv = [sys.executable, "-m", "app", *args, *WATCH, *(["--probe", probe] if probe else [])]
+        with open(job.log, "ab") as out:
+            proc = subprocess.Popen(argv, cwd=job.root, env=_env(), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=out, pass_fds=(fd,), start_new_session=True)
+    except OSError as e:
+        job.finish("failed", {}, key="train.failed.start", reason=str(e))
+        return
+    finally:
+        os.close(fd)
+    try:
+        nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + settings.train_nice)
+        os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+    except OSError:
+        pass  # it only lowers the job's priority; the job runs either way
+    job.update(pid=proc.pid, stopping=False)
+    _running[job.id] = proc
+    threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds), daemon=True,
+                     name=f"job-{job.id[:8]}").start()
+
+
+def _supervise(job: Job, proc: subprocess.Popen, seconds: float) -> None:
+    try:
+        rc = proc.wait(timeout=seconds)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        timed_out = True
+    _running.pop(job.id, None)
+    st = events.read_json(job.status_json) or {}
+    if timed_out:
+        job.finish("failed", st, key="train.failed.time", seconds=f"{seconds:g}", step=st.get("step", 0))
+    elif st.get("state") not in events.TERMINAL:
+        if job.request().get("stopping") and rc in (130, -signal.SIGINT):  # stopped before its first step
+            job.finish("stopped", st)
+        elif rc < 0:
+            job.finish("failed", st, key="train.failed.signal", signal=_signal_name(-rc), step=st.get("step", 0))
+        else:
+            job.finish("failed", st, key="train.failed.exit", code=rc, reason=_last_error(job))
+    log.info("training job %s ended: %s", job.id, (events.read_json(job.status_json) or {}).get("state"))
+
+
+def _signal_name(n: int) -> str:
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
+
+
+def _last_error(job: Job) -> str:
+    """The command line's own one-sentence error (never a traceback), or an empty string."""
+    try:
+        lines = job.log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((ln.removeprefix("error: ") for ln in reversed(lines) if ln.startswith("error: ")), "")
+
+
+def stop(job: Job) -> bool:
+    """Ask the job's process to stop after its current step; False if it is not running."""
+    pid = job.request().get("pid")
+    if not pid or not job.alive():
+        return False
+    job.update(stopping=True)
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_all(timeout: float = STOP_GRACE_S) -> None:
+    """Stop every job this worker started (the server is shutting down): each writes a checkpoint."""
+    procs = list(_running.values())
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()

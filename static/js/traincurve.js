@@ -1,0 +1,84 @@
+// The training panel's curve: the loss at every step, the held-out score at every snapshot (accuracy for
+// a task, validation loss for a text) on a second axis, and a line at the snapshot shown.
+
+import { t } from './i18n.js';
+import { baseLayout, CONFIG, timeLine } from './plot.js';
+
+const MARGIN = { l: 64, r: 64, t: 30, b: 50 };
+
+export function create(el) {
+  const gd = document.createElement('div');
+  gd.className = 'plot';
+  gd.id = 'train-curve';
+  el.append(gd);
+  let steps = [];
+  let loss = [];
+  let scores = { x: [], y: [] };
+  let scoreKey = 'accuracy';
+  let marked = null;
+  let pending = null;
+
+  function figure() {
+    const score = scoreKey === 'accuracy';
+    const data = [
+      { type: 'scatter', mode: 'lines', name: t('train.loss'), x: steps, y: loss, line: { color: '#0072B2', width: 2 },
+        hovertemplate: `${t('train.loss_hover')}<extra></extra>` },
+      { type: 'scatter', mode: 'lines+markers', name: t(score ? 'train.accuracy' : 'train.val_loss'), x: scores.x,
+        y: scores.y, yaxis: 'y2', line: { color: '#D55E00', width: 2 }, marker: { size: 7 },
+        hovertemplate: `${t(score ? 'train.accuracy_hover' : 'train.val_loss_hover')}<extra></extra>` },
+    ];
+    const layout = baseLayout({
+      height: 300, margin: MARGIN, legend: { orientation: 'h', y: 1.15, font: { size: 15 } },
+      xaxis: { title: { text: t('train.step') }, rangemode: 'tozero' },
+      yaxis: { title: { text: t('train.loss') }, rangemode: 'tozero' },
+      yaxis2: { overlaying: 'y', side: 'right', showgrid: false, rangemode: 'tozero',
+        ...(score ? { range: [0, 1.02], tickformat: '.0%' } : {}),
+        title: { text: t(score ? 'train.accuracy' : 'train.val_loss') } },
+      shapes: marked === null ? [] : [timeLine(marked)],
+    });
+    return [data, layout];
+  }
+
+  /** Redraw at the next frame, once however many points arrived meanwhile. */
+  function draw() {
+    if (!pending) {
+      pending = new Promise((resolve) => requestAnimationFrame(() => {
+        pending = null;
+        Plotly.react(gd, ...figure(), CONFIG).then(resolve);
+      }));
+    }
+    return pending;
+  }
+
+  return {
+    reset() {
+      steps = [];
+      loss = [];
+      scores = { x: [], y: [] };
+      marked = null;
+      return draw();
+    },
+    /** A progress event: every step's training loss. A resumed run may send steps again: they replace. */
+    progress(xs, ys) {
+      while (steps.length && steps[steps.length - 1] >= xs[0]) { steps.pop(); loss.pop(); }
+      steps = steps.concat(xs);
+      loss = loss.concat(ys);
+      return draw();
+    },
+    /** A snapshot's held-out metrics. */
+    score(step, metrics) {
+      scoreKey = 'accuracy' in metrics ? 'accuracy' : 'val_loss';
+      if (typeof metrics[scoreKey] !== 'number') return undefined;
+      const k = scores.x.indexOf(step);
+      if (k >= 0) scores.y[k] = metrics[scoreKey];
+      else { scores.x.push(step); scores.y.push(metrics[scoreKey]); }
+      return draw();
+    },
+    mark(step) {
+      marked = step;
+      return draw();
+    },
+    redraw: draw,
+    gd,
+  };
+}
