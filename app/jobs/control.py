@@ -138,7 +138,7 @@ def describe(job: store.Job, lang: str) -> dict:
         "probe": req.get("probe", ""), "state": st.get("state", "starting"), "step": st.get("step", 0),
         "steps": st.get("steps") or req.get("config", {}).get("steps", 0), "loss": st.get("loss"),
         "accuracy": st.get("accuracy"), "metrics": st.get("metrics") or {}, "tok_s": st.get("tok_s"),
-        "elapsed": round((ended or time.time()) - created, 2), "detail": detail,
+        "elapsed": round((ended or time.time()) - created, 2), "cpu": st.get("cpu"), "detail": detail,
         "command": presets.shell(req.get("args", [])), "models": req.get("models", []),
         "events": f"/api/train/{job.id}/events",
     }

@@ -106,4 +106,6 @@ class Reporter:
         self._write_status()
 
     def _write_status(self) -> None:
-        events.write_json(self.status_path, {**self.status, "elapsed": self.elapsed()})
+        # cpu: this process's CPU seconds, a cost that hardly depends on what else the machine runs
+        events.write_json(self.status_path, {**self.status, "elapsed": self.elapsed(),
+                                             "cpu": round(time.process_time(), 2)})

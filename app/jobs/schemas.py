@@ -42,6 +42,7 @@ class TrainStatus(BaseModel):
     metrics: dict = Field(description="the last snapshot's held-out metrics (and at the end, the run's)")
     tok_s: float | None = Field(description="training tokens a second, over the last fraction of a second")
     elapsed: float = Field(description="seconds since the job was created, until it ended")
+    cpu: float | None = Field(description="CPU seconds of the training process (of its latest run, if resumed)")
     detail: str | None = Field(description="why it failed, a sentence in the request's language")
     command: str = Field(description="the command line that reproduces this run's weights, bit for bit")
     models: list[str] = Field(description="ids of the models kept from this job")
