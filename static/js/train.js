@@ -8,7 +8,7 @@ import * as api from './api.js';
 import { el, text } from './dom.js';
 import { plotLabel } from './format.js';
 import * as heatmaps from './heatmaps.js';
-import { language, t } from './i18n.js';
+import { explicit, language, t } from './i18n.js';
 import * as curve from './traincurve.js';
 import * as trainform from './trainform.js';
 import * as replay from './trainreplay.js';
@@ -108,7 +108,11 @@ export function create(root) {
     }
     probe.textContent = t('train.probe', { probe: job.probe, step: frame.step });
     const first = !views;
-    if (first) views = { heatmaps: heatmaps.create(heatBox), unit: unit.create(unitBox) };
+    if (first) {
+      views = { heatmaps: heatmaps.create(heatBox), unit: unit.create(unitBox) };
+      // Ids stay unique in the page: the explorer has its own heatmaps-plot, unit-heading...
+      for (const e of board.querySelectorAll('.train-heatmaps [id], .train-unit [id]')) e.id = `train-${e.id}`;
+    }
     const ctx = context(frame.probe);
     const all = first ? everything() : changed;
     return Promise.all([views.heatmaps.update(ctx, all), views.unit.update(ctx, all)]);
@@ -193,8 +197,9 @@ export function create(root) {
   keepButton.addEventListener('click', async () => {
     try {
       const info = await api.keepTraining(job.id, name.value.trim() || job.name);
-      const link = el('a', { href: `?model=${encodeURIComponent(info.id)}&text=${encodeURIComponent(job.probe)}`
-        + `&lang=${language()}`, id: 'train-open', textContent: t('train.open') });
+      const lang = explicit() ? `&lang=${language()}` : ''; // as the page's own links: only a chosen language
+      const link = el('a', { href: `?model=${encodeURIComponent(info.id)}&text=${encodeURIComponent(job.probe)}${lang}`,
+        id: 'train-open', textContent: t('train.open') });
       kept.replaceChildren(t('train.kept', { name: info.name }), ' ', link);
     } catch (e) {
       say(e.message, null, true);
@@ -225,6 +230,7 @@ export function create(root) {
       } catch {
         return; // cleared from the server since
       }
+      form.show(job);
       clock = { base: job.elapsed, at: performance.now() };
       layout();
       follow();

@@ -7,10 +7,14 @@ import { baseLayout, CONFIG, timeLine } from './plot.js';
 const MARGIN = { l: 64, r: 64, t: 30, b: 50 };
 
 export function create(el) {
+  // The frame (.plot) is a host around the figure, as strip.hosted makes it: on the figure's own div its border
+  // made Plotly's responsive resize measure the div as empty and shrink the figure to nothing.
+  const host = document.createElement('div');
+  host.className = 'plot';
   const gd = document.createElement('div');
-  gd.className = 'plot';
   gd.id = 'train-curve';
-  el.append(gd);
+  host.append(gd);
+  el.append(host);
   let steps = [];
   let loss = [];
   let scores = { x: [], y: [] };
@@ -32,7 +36,7 @@ export function create(el) {
       xaxis: { title: { text: t('train.step') }, rangemode: 'tozero' },
       yaxis: { title: { text: t('train.loss') }, rangemode: 'tozero' },
       yaxis2: { overlaying: 'y', side: 'right', showgrid: false, rangemode: 'tozero',
-        ...(score ? { range: [0, 1.02], tickformat: '.0%' } : {}),
+        ...(score ? { range: [0, 1.02], tickformat: '.0%', tickvals: [0, 0.25, 0.5, 0.75, 1] } : {}),
         title: { text: t(score ? 'train.accuracy' : 'train.val_loss') } },
       shapes: marked === null ? [] : [timeLine(marked)],
     });

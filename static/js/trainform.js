@@ -61,6 +61,13 @@ export function create(root, onStart) {
       for (const [name, limit] of Object.entries(LIMITED)) inputs[name].max = o.limits[limit];
       choose();
     },
+    /** Show the task and configuration of a job followed again after a reload, not the defaults. */
+    show(job) {
+      if (!options || !options.tasks.some((x) => x.name === job.task)) return;
+      task.value = job.task;
+      choose();
+      for (const [name] of FIELDS) if (job.config[name] !== undefined) inputs[name].value = job.config[name];
+    },
     /** While a job runs, the form waits. */
     busy(on) {
       go.disabled = on;

@@ -1,0 +1,129 @@
+"""The training panel in Chromium: start a counting job, watch the curve and the probe's heatmaps follow the
+run (checked against the snapshot files themselves), stop it, keep the model and open it in the explorer;
+then the finished panel at phone, laptop and projector sizes."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.testing import start_server, stop_server
+from lstm_core import load_model
+from tests.browser.conftest import make_models, open_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+JOB_MS = 600_000  # a job runs at a lower priority on a shared machine: wait generously, assert nothing on time
+
+
+@pytest.fixture(scope="module")
+def train_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, var directory) of a server with the browser tests' models and a private jobs directory."""
+    d = tmp_path_factory.mktemp("train-browser")
+    (d / "models").mkdir()
+    make_models(d / "models")
+    base, proc = start_server(d / "models", env={"GATESCOPE_VAR_DIR": str(d / "var")})
+    yield base, d
+    stop_server(proc)
+
+
+@pytest.fixture()
+def tp(browser, train_server) -> Iterator:
+    """A fresh page on the training server."""
+    yield from open_page(browser, train_server[0])
+
+
+SHOWN_STEP = "Number(document.getElementById('train-slider-label').textContent.match(/step (\\d+)/)[1])"
+# The forget gate the panel's heatmaps hold, and the step of the snapshot they show, read at one moment.
+HEATMAP_F = f"""() => {{ const gd = document.getElementById('train-heatmaps-plot');
+  const f = gd.data.find((d) => d.name === 'f'); return {{z: f.z.map((r) => Array.from(r)), step: {SHOWN_STEP}}}; }}"""
+# Elements of the training section whose right edge is past the window's (the explorer above has its own tests).
+PAST_THE_EDGE = """() => { const w = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('#sec-train *')].filter((e) => e.getBoundingClientRect().right > w + 1)
+    .map((e) => `${e.tagName}#${e.id}.${e.getAttribute('class')}`); }"""
+CURVE_POINTS = "() => { const gd = document.getElementById('train-curve'); return gd.data ? gd.data[0].x.length : 0; }"
+
+
+def _snapshot_f(var: Path, step: int, probe: str) -> np.ndarray:
+    """f (T, H) of the probe, traced by the core from the job's own snapshot file of `step`."""
+    [path] = (var / "jobs").glob(f"*/counting-*/step-{step:06d}.safetensors")
+    return load_model(path).trace_text(probe).trace.gate("f")[0, 0]  # (T, H)
+
+
+def test_train_watch_stop_keep_and_open_in_the_explorer(tp, train_server):
+    var = train_server[1] / "var"
+    page = tp.page
+    page.set_default_timeout(JOB_MS)
+    tp.open("?model=english-char")
+    page.locator("#sec-train").scroll_into_view_if_needed()
+    page.wait_for_function("document.getElementById('train-task').options.length > 0")
+    assert page.input_value("#train-task") == "counting" and page.input_value("#train-hidden") == "4"
+    tp.shot("train-1-form", "#sec-train")
+    page.fill("#train-lr", "0.001")  # slow enough to be stopped on the way (at 0.01 it is done in ~220 steps)
+    page.click("#train-start")
+    page.wait_for_function("document.getElementById('train-slider-label').textContent.startsWith('step')")
+    first = page.evaluate(HEATMAP_F)
+    points = page.evaluate(CURVE_POINTS)
+    probe = page.text_content("#train-probe")
+    assert "aaaaaaXbbbbbb." in probe and points >= first["step"]
+    want = _snapshot_f(var, first["step"], "aaaaaaXbbbbbb.")  # (T, H); the figure: units down, time across
+    np.testing.assert_allclose(np.array(first["z"]), want.T, atol=1 / 65535)
+    tp.shot("train-2-running", "#sec-train")
+    page.wait_for_function(f"s => {SHOWN_STEP} > s", arg=first["step"])
+    later = page.evaluate(HEATMAP_F)
+    assert later["step"] > first["step"] and later["z"] != first["z"]  # redrawn as the run goes on
+    assert page.evaluate(CURVE_POINTS) > points
+    np.testing.assert_allclose(np.array(later["z"]), _snapshot_f(var, later["step"], "aaaaaaXbbbbbb.").T,
+                               atol=1 / 65535)
+    page.click("#train-stop")
+    page.wait_for_function("document.getElementById('train-status').textContent.startsWith('stopped')")
+    assert page.is_visible("#train-resume") and page.is_visible("#train-keep") and not page.is_visible("#train-stop")
+    page.locator("#train-slider").fill("0")  # the replay: back to the first snapshot
+    page.wait_for_function("document.getElementById('train-slider-label').textContent.startsWith('step 20')")
+    np.testing.assert_allclose(np.array(page.evaluate(HEATMAP_F)["z"]), _snapshot_f(var, 20, "aaaaaaXbbbbbb.").T,
+                               atol=1 / 65535)
+    page.fill("#train-name", "Anna's counter <b>")
+    page.click("#train-keep")
+    page.wait_for_selector("#train-open")
+    assert "Anna's counter <b>" in page.text_content("#train-kept")  # a label shown as text, never HTML
+    tp.shot("train-3-kept", "#sec-train")
+    href = page.get_attribute("#train-open", "href")
+    page.click("#train-open")
+    page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+    tp.settle()
+    model = page.evaluate("window.gatescope.state.model")
+    assert model.startswith("train-") and model in href and page.input_value("#model") == model
+    assert page.evaluate("window.gatescope.rendered.text") == "aaaaaaXbbbbbb."
+    assert page.evaluate("document.getElementById('heatmaps-plot').data.length") == 6
+    tp.shot("train-4-explorer")
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(390, 844, "phone"), (1280, 800, "laptop"),
+                                                       (1920, 1080, "projector")])
+def test_the_panel_after_a_run_fits_phone_laptop_and_projector(browser, train_server, width, height, name):
+    """The run of the test above, followed again after a reload in this tab (sessionStorage), at each size."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.set_default_timeout(JOB_MS)
+    try:
+        page.goto(f"{train_server[0]}/?model=english-char&lang={'zh-CN' if name == 'projector' else 'en'}")
+        page.wait_for_function("document.getElementById('train-task').options.length > 0")
+        page.select_option("#train-task", "counting")
+        page.fill("#train-steps", "60")
+        page.click("#train-start")
+        page.wait_for_function("!document.getElementById('train-keep').parentElement.hidden")
+        page.reload()  # the tab's job is followed again, its whole run replayed from the log
+        page.wait_for_function("(document.getElementById('train-slider') || {}).max === '2'")  # once the page made it
+        assert page.input_value("#train-steps") == "60"  # the form shows the job's configuration, not the defaults
+        wide = page.evaluate(PAST_THE_EDGE)
+        assert wide == [], f"{name}: the training panel runs past the screen's edge: {wide}"
+        page.add_style_tag(content=".sticky { position: static !important; }")
+        page.locator("#sec-train").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.locator("#sec-train").screenshot(path=str(Path(__file__).parents[1] / "artifacts" / f"train-{name}.png"))
+    finally:
+        context.close()
+    assert errors == []
