@@ -1,11 +1,14 @@
 """Starting, supervising, stopping and resuming training processes.
 
 A job's process is `python -m app train ...` in the job's directory, started with one BLAS thread, at a
-lower CPU priority than the server (settings.train_nice) and in a session of its own, holding the job's
-lock. The worker that starts it supervises it from a thread: a process that outlives
-settings.train_max_seconds is killed, and one that ends without saying how (a crash, a kill) is marked
-failed with a sentence. Any worker can stop a job: SIGINT, on which the trainer writes a checkpoint at the
-end of the step and exits, so the job can resume exactly.
+lower CPU priority than the server (settings.train_nice) and in a process group of its own (a Ctrl-C at the
+server's terminal is not sent to it), holding the job's lock. Not in a session of its own: with the kernel's
+autogroup scheduling (sched_autogroup_enabled) a new session is a new scheduling group, which gets as much
+CPU as the server's whatever its nice value, so 8 jobs took 8 shares to the server's one.
+The worker that starts it supervises it from a thread: a process that outlives settings.train_max_seconds
+is killed, and one that ends without saying how (a crash, a kill) is marked failed with a sentence. Any
+worker can stop a job: SIGINT, on which the trainer writes a checkpoint at the end of the step and exits,
+so the job can resume exactly.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
         argv = [sys.executable, "-m", "app", *args, *WATCH, *(["--probe", probe] if probe else [])]
         with open(job.log, "ab") as out:
             proc = subprocess.Popen(argv, cwd=job.root, env=_env(), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=out, pass_fds=(fd,), start_new_session=True)
+                                    stderr=out, pass_fds=(fd,), process_group=0)
     except OSError as e:
         job.finish("failed", {}, key="train.failed.start", reason=str(e))
         return
