@@ -69,6 +69,7 @@ def main() -> int:
             page.screenshot(path=str(OUT / "train-2-early.png"))
             page.wait_for_function("document.getElementById('train-status').textContent.startsWith('done')")
             seconds = time.monotonic() - t0
+            print(f"counter trained in the page: {seconds:.1f} s from Start to done", flush=True)
             page.wait_for_timeout(500)
             page.locator(".train-board").scroll_into_view_if_needed()
             page.screenshot(path=str(OUT / "train-3-learned.png"))
@@ -84,7 +85,7 @@ def main() -> int:
             for name, size, lang in (("phone", (390, 844), "en"), ("projector", (1920, 1080), "zh-CN")):
                 page.set_viewport_size({"width": size[0], "height": size[1]})
                 page.goto(f"{base}/?model=counter&lang={lang}")  # the tab's job is followed again from its log
-                page.wait_for_function("document.getElementById('train-status').textContent.length > 0")
+                page.wait_for_function("(document.getElementById('train-status') || {}).textContent > ''")
                 page.wait_for_timeout(1500)
                 page.add_style_tag(content=".sticky { position: static !important; }")
                 page.locator(".train-board").scroll_into_view_if_needed()
@@ -93,9 +94,8 @@ def main() -> int:
         with httpx.Client(base_url=base, timeout=60) as c:
             ends = [c.get(f"/api/train/{j}").json() for j in others]
         walls = ", ".join(f"{e['elapsed']:.0f} s {e['state']}" for e in ends)
-        print(f"counter trained in the page: {seconds:.1f} s from Start to done"
-              + (f", with {args.crowd} other jobs started at the same moment (their wall times: {walls})"
-                 if others else ", alone"))
+        print(f"  with {args.crowd} other jobs started at the same moment (their wall times: {walls})"
+              if others else "  alone")
     finally:
         stop_server(proc)
         shutil.rmtree(var, ignore_errors=True)
