@@ -1,10 +1,10 @@
 """The README's screenshot sequence of training in the page, and the time it takes:
 `python -m tests.browser.train_screenshots [--crowd 7]`.
 
-Starts a server on models/ with a private jobs directory, opens the page (1280 x 800), chooses the counter
-task and presses Start; with --crowd N, N other counting jobs start through the API at the same moment,
-each as its own client (a classroom). Writes docs/screenshots/train-1-start.png (the form), -2-early.png
-(the first snapshots), -3-learned.png (the run at 100%), -4-replay.png (the slider back at an early
+Starts a server on a copy of the shipped counter with a private jobs directory, opens the page (1280 x 800),
+chooses the counter task and presses Start; with --crowd N, N other counting jobs start through the API at
+the same moment, each as its own client (a classroom). Writes docs/screenshots/train-1-start.png (the form),
+-2-early.png (the first snapshots), -3-learned.png (the run at 100%), -4-replay.png (the slider back at an early
 snapshot), -5-explorer.png (the kept model in the explorer), then the panel at a phone's width
 (train-phone.png) and in Chinese on a projector (train-projector.png). Prints the seconds from the click on
 Start to the page saying "done", and `uptime`.
@@ -44,7 +44,12 @@ def main() -> int:
     ap.add_argument("--crowd", type=int, default=0, help="other counting jobs started with the page's")
     args = ap.parse_args()
     var = Path(tempfile.mkdtemp(prefix="gatescope-train-shots-"))
-    base, proc = start_server(ROOT / "models", env={"GATESCOPE_VAR_DIR": str(var),
+    # A private model directory with a copy of the shipped counter: Keep writes the kept model there, not into
+    # the repository's models/.
+    (var / "models").mkdir()
+    for f in ("counter.safetensors", "counter.md"):
+        shutil.copy(ROOT / "models" / f, var / "models" / f)
+    base, proc = start_server(var / "models", env={"GATESCOPE_VAR_DIR": str(var),
                                                     "GATESCOPE_TRAIN_JOBS": str(max(8, args.crowd + 1))})
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
