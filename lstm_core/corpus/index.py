@@ -42,6 +42,7 @@ class CorpusIndex:
         self.path, self.group, self.manifest = path, group, manifest
         self.geometry = Geometry(manifest.corpus["tokens"], manifest.settings, manifest.model["causal"])
         self._chunks: OrderedDict[tuple[str, int], NDArray] = OrderedDict()
+        self._arrays: dict[str, object] = {}  # zarr reads an array's metadata from disk on every lookup
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> CorpusIndex:
@@ -82,26 +83,26 @@ class CorpusIndex:
     def unit_values(self, ref: UnitRef) -> NDArray:
         """(N,) float32: the unit's stored value at every token."""
         col = self.column(ref)
-        return self.group[f"values/{ref.quantity}"][:, col].astype(np.float32)
+        return self.array(f"values/{ref.quantity}")[:, col].astype(np.float32)
 
     def block(self, q: str, start: int, end: int) -> NDArray:
         """(end - start, U_q) float16: every unit of q over tokens [start, end)."""
-        return self.group[f"values/{q}"][start:end]
+        return self.array(f"values/{q}")[start:end]
 
     def values(self, q: str):
         """The whole (N, U_q) float16 array of q as a lazy dask array (chunked as stored)."""
         import dask.array as da
 
-        return da.from_zarr(self.group[f"values/{q}"])
+        return da.from_zarr(self.array(f"values/{q}"))
 
     def mask(self, q: str, layer: int, direction: int, k: int) -> NDArray:
         """(N, W) uint64: row t's bits are the units of (layer, direction) with q >= thresholds[k]."""
         g = layer * self.manifest.model["directions"] + direction
-        return np.ascontiguousarray(self.group[f"masks/{q}"][k, g]).view(np.uint64)
+        return np.ascontiguousarray(self.array(f"masks/{q}")[k, g]).view(np.uint64)
 
     def stats(self, q: str) -> NDArray:
         """(2, U_q) int64: how many tokens each unit spends below and above SATURATION[q]."""
-        return self.group[f"stats/{q}"][:].sum(axis=0)
+        return self.array(f"stats/{q}")[:].sum(axis=0)
 
     def spans(self, start: int, end: int) -> NDArray:
         """(end - start, 2) int64: [first, last) code points of tokens [start, end) in the corpus."""
@@ -114,6 +115,12 @@ class CorpusIndex:
         """The corpus text between code points start and end."""
         return self._slice("text", start, end).astype("<u4").tobytes().decode("utf-32-le")
 
+    def array(self, name: str):
+        """The zarr array `name` of the index (values/h, masks/c, text...), looked up once."""
+        if name not in self._arrays:
+            self._arrays[name] = self.group[name]
+        return self._arrays[name]
+
     def check_model(self, model_path: str | os.PathLike) -> None:
         """ModelError unless the model file at `model_path` is the one this index was built by."""
         sha = file_sha256(model_path)
@@ -125,7 +132,7 @@ class CorpusIndex:
 
     def _slice(self, name: str, start: int, end: int) -> NDArray:
         """Rows [start, end) of a token or text array, through an LRU cache of decoded chunks."""
-        arr = self.group[name]
+        arr = self.array(name)
         size = arr.chunks[0]
         parts = [self._chunk(name, k)[max(start - k * size, 0) : end - k * size]
                  for k in range(start // size, (max(end, start + 1) - 1) // size + 1)]
@@ -136,7 +143,7 @@ class CorpusIndex:
         if key in self._chunks:
             self._chunks.move_to_end(key)
             return self._chunks[key]
-        arr = self.group[name]
+        arr = self.array(name)
         data = arr[k * arr.chunks[0] : (k + 1) * arr.chunks[0]]
         self._chunks[key] = data
         if len(self._chunks) > CACHED_CHUNKS:

@@ -25,7 +25,7 @@ class IndexSettings:
     warmup: int = 128  # traced and discarded before (and after, for non-causal models) each window
     tokens_chunk: int = 65536  # tokens per build task and per stored chunk (large: one chunk read has a fixed cost)
     units_chunk: int = 8  # units per stored chunk: a one-unit query decodes this many columns
-    batch: int = 16  # windows traced together in one batched call
+    batch: int = 64  # windows traced together in one batch (a whole task's, at the defaults)
     quantities: tuple[str, ...] = QUANTITIES
     mask_quantities: tuple[str, ...] = ("c", "h")  # quantities with pattern-search bit masks
     thresholds: tuple[float, ...] = THRESHOLDS  # the masks' thresholds: unit "on" means value >= threshold
