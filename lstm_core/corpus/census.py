@@ -21,6 +21,8 @@ class Census:
     model: str
     corpus: str
     tokens: int
+    window: int  # how the index traced the text (settings.py): windows from a zero state after a warm-up
+    warmup: int
     units: dict[str, int]  # units probed, per quantity
     tracking: dict[str, int]  # units of each quantity that track at least one feature
     results: list[FeatureResult]
@@ -31,7 +33,8 @@ class Census:
         def unit(s):
             return {**s.ref.to_json(), "auc": s.auc, "r": s.r, "score": s.score}
 
-        return {"model": self.model, "corpus": self.corpus, "tokens": self.tokens, "units": self.units,
+        return {"model": self.model, "corpus": self.corpus, "tokens": self.tokens, "window": self.window,
+                "warmup": self.warmup, "units": self.units,
                 "tracking": self.tracking,
                 "criteria": {"binary": "AUC >= 0.9 or <= 0.1", "numeric": "|r| >= 0.7"},
                 "skipped": self.skipped,
@@ -60,7 +63,7 @@ def run_census(index: CorpusIndex, features: list[Feature] | None = None,
     tracks = table.tracking.any(axis=1)
     qs = np.array([ref.quantity for ref in table.refs])
     m = index.manifest
-    return Census(m.model["id"], m.corpus["name"], index.num_tokens,
+    return Census(m.model["id"], m.corpus["name"], index.num_tokens, m.settings.window, m.settings.warmup,
                   {q: int((qs == q).sum()) for q in quantities}, {q: int(tracks[qs == q].sum()) for q in quantities},
                   rank_units(index, table, top), [f.name for f in features if f not in table.features])
 
@@ -74,7 +77,8 @@ def census_markdown(c: Census, directions: int = 1, heading: str = "## Units fou
     """A markdown section: one row per feature with its best units, then the share of tracking units."""
     lines = [heading, "",
              f"Every unit of {' and '.join(c.units)} ({sum(c.units.values())} units) probed over {c.tokens:,} tokens "
-             f"of {c.corpus} (`python -m app index --shipped --census`). A unit tracks a binary feature when its ROC "
+             f"of {c.corpus} (`python -m app index --shipped --census`; windows of {c.window} tokens, each traced "
+             f"from a zero state after {c.warmup} tokens of warm-up). A unit tracks a binary feature when its ROC "
              f"AUC is >= {0.5 + TRACKS['binary'] / 2:.1f} or <= {0.5 - TRACKS['binary'] / 2:.1f}, a numeric one when "
              f"|Pearson r| >= {TRACKS['numeric']}. Units are named quantity, layer, unit (`c L1 #42`).", "",
              "| feature | best unit | AUC | r | runners-up (score) | units tracking |", "|---|---|---|---|---|---|"]

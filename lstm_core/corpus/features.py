@@ -1,12 +1,14 @@
 """Per-token features to probe units with: built-in ones read off the text, a regex, a label file.
 
 Every feature is the state after reading the token (its last character), which is what a
-left-to-right LSTM's c and h at that token can know. Quotes, comments and brackets follow Python's
-lexical rules, by one regular expression: a string is '...', "...", '''...''' or \"\"\"...\"\"\" (backslash
-escapes; one-quote strings end at the line's end); a comment runs from # outside a string to the
-end of the line; brackets inside strings and comments do not count. A string's opening quote is
-inside it, its closing quote is not. In prose the apostrophe of "'tis" opens a single-quoted
-"string" that runs to the closing apostrophe or the end of the line: these are code features.
+left-to-right LSTM's c and h at that token can know. Strings, comments and brackets follow Python's
+lexical rules, by one regular expression: a one-line string is '...' or "..." (backslash escapes;
+it ends at the line's end if not closed); a triple-quoted string ('''...''' or \"\"\"...\"\"\", usually a
+docstring) is its own feature, since it holds prose over many lines; a comment runs from # outside
+a string to the end of the line; brackets inside strings and comments do not count. A string's
+opening quote is inside it, its closing quote is not. In prose the apostrophe of "'tis" opens a
+single-quoted "string" that runs to the closing apostrophe or the end of the line: these are code
+features.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from numpy.typing import NDArray
 from ..errors import ModelError
 
 BUILTIN = {
-    "double_quotes": "inside a \"...\" or \"\"\"...\"\"\" string",
-    "single_quotes": "inside a '...' or '''...''' string",
+    "double_quotes": "inside a one-line \"...\" string",
+    "single_quotes": "inside a one-line '...' string",
+    "docstring": "inside a triple-quoted string (\"\"\"...\"\"\" or '''...''')",
     "bracket_depth": "open ( [ { minus closed ) ] } so far, outside strings and comments",
     "indentation": "leading spaces and tabs of the line read so far (each counts 1; 0 on a newline)",
     "line_position": "characters read since the last newline (0 on the newline itself)",
@@ -30,7 +33,7 @@ BUILTIN = {
     "uppercase": "an uppercase letter",
     "word_start": "the first character of a word (\\w after a non-\\w)",
 }
-BINARY = {"double_quotes", "single_quotes", "comment", "uppercase", "word_start"}
+BINARY = {"double_quotes", "single_quotes", "docstring", "comment", "uppercase", "word_start"}
 
 _LEX = re.compile(r'''
     (?P<dq3>"{3}(?:\\.|[^\\])*?(?:"{3}|\Z))
@@ -55,7 +58,7 @@ def char_features(text: str) -> dict[str, NDArray]:
     """Every built-in feature for every character of `text`, (len(text),) each."""
     C = len(text)
     cp = np.frombuffer(text.encode("utf-32-le"), np.uint32)
-    f = {k: np.zeros(C, np.float32) for k in ("double_quotes", "single_quotes", "comment")}
+    f = {k: np.zeros(C, np.float32) for k in ("double_quotes", "single_quotes", "docstring", "comment")}
     delta = np.zeros(C, np.float32)
     for m in _LEX.finditer(text):
         kind, (s, e) = m.lastgroup, m.span()
@@ -66,7 +69,8 @@ def char_features(text: str) -> dict[str, NDArray]:
         else:
             q = m.group()[: 3 if kind.endswith("3") else 1]
             closed = e - s >= 2 * len(q) and m.group().endswith(q)
-            f["double_quotes" if q[0] == '"' else "single_quotes"][s : e - len(q) * closed] = 1
+            name = "docstring" if len(q) == 3 else "double_quotes" if q == '"' else "single_quotes"
+            f[name][s : e - len(q) * closed] = 1
     f["bracket_depth"] = np.cumsum(delta, dtype=np.float32)
     pos = np.arange(C)
     newline = cp == 10

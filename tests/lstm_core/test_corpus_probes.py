@@ -30,6 +30,7 @@ def test_builtin_features_by_hand():
     f = char_features(TEXT)
     np.testing.assert_array_equal(f["double_quotes"], _at(range(6, 10)))  # opening quote in, closing out
     np.testing.assert_array_equal(f["single_quotes"], _at([]))  # the ' is inside the comment
+    np.testing.assert_array_equal(f["docstring"], _at([]))
     np.testing.assert_array_equal(f["comment"], _at(range(24, 29)))  # '#' to 'd', not the newline
     # the '(' inside the string does not count
     np.testing.assert_array_equal(f["bracket_depth"], [0] * 5 + [1] * 8 + [2] * 7 + [1] + [0] * 9)
@@ -41,7 +42,8 @@ def test_builtin_features_by_hand():
 
 def test_triple_quotes_and_unterminated_strings():
     f = char_features("'''a\n'b'''x\n\"q\ny")
-    np.testing.assert_array_equal(f["single_quotes"], _at(range(0, 7), 16))  # the ''' block spans the newline
+    np.testing.assert_array_equal(f["docstring"], _at(range(0, 7), 16))  # the ''' block spans the newline
+    np.testing.assert_array_equal(f["single_quotes"], _at([], 16))
     np.testing.assert_array_equal(f["double_quotes"], _at([12, 13], 16))  # "q ends at the line's end
 
 
@@ -110,7 +112,7 @@ def test_the_census_finds_a_planted_bracket_depth_unit(tmp_path):
     upper = by["uppercase"].best[0]
     assert (upper.ref.quantity, upper.ref.unit) == ("c", 1) and upper.auc == 1.0
     assert by["bracket_depth"].tracking >= 1 and census.tracking["c"] >= 2
-    assert "double_quotes" in census.skipped  # no quotes in this text
+    assert "double_quotes" in census.skipped and "docstring" in census.skipped  # no quotes in this text
     md = census_markdown(census)
     assert "| bracket depth | c L0 #0 |" in md and "| uppercase | c L0 #1 | 1.000 |" in md
     ex = by["uppercase"].example
