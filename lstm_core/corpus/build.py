@@ -2,16 +2,14 @@
 
 Each task writes whole shards of its own token range (no two tasks touch the same file), then a
 marker file; an interrupted build (Ctrl-C, a crash, a lost machine) continues where the markers say
-when the same command is run again, and a resumed index equals one built in one go.
+when the same command is run again, and a resumed index equals one built in one go. Where tasks run
+is workers.py.
 """
 from __future__ import annotations
 
 import os
 import platform
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,8 +21,8 @@ from ..model import Model
 from ..modelfile import load_model
 from . import store
 from .settings import Geometry, IndexSettings
-from .source import Piece, file_sha256, read_corpus, text_sha256
-from .tracer import trace_task
+from .source import Piece, file_sha256, scan_corpus, text_sha256
+from .workers import run_dask, run_local
 
 
 @dataclass(frozen=True)
@@ -54,10 +52,9 @@ def build_index(model_path: str | os.PathLike, corpus: str | os.PathLike | None,
     group, m = _open_or_start(out, model_info, settings, corpus, text, name, command)
     if m.stage == "tokens":
         group = store.open_group(out, "w")
-        m = store.Manifest(model_info, {}, settings, "tokens", _created(command))
         store.write_manifest(group, m)
         store.create_token_arrays(group)
-        info = read_corpus(corpus, name, model.tokenizer, lambda p: _append(group, p), text=text)
+        info = scan_corpus(corpus, name, model.tokenizer, lambda p: _append(group, p), text=text)
         m = store.Manifest(model_info, info.to_json(), settings, "values", m.created)
         store.write_manifest(group, m)
     geo = Geometry(m.corpus["tokens"], settings, model_info["causal"])
@@ -67,8 +64,8 @@ def build_index(model_path: str | os.PathLike, corpus: str | os.PathLike | None,
     ran, interrupted = 0, False
     bar = _bar(progress, geo, done)
     try:
-        run = _run_dask(dask, out, model_path, todo) if dask is not None else \
-            _run_local(workers or os.cpu_count() or 1, out, model_path, todo)
+        run = run_dask(dask, out, model_path, todo) if dask is not None else \
+            run_local(workers or os.cpu_count() or 1, out, model_path, todo)
         for tokens in run:
             ran += 1
             bar.update(tokens)
@@ -80,95 +77,6 @@ def build_index(model_path: str | os.PathLike, corpus: str | os.PathLike | None,
         m = store.Manifest(m.model, m.corpus, settings, "complete", m.created)
         store.write_manifest(group, m)
     return BuildResult(out, m, geo.num_tasks, ran, interrupted)
-
-
-def run_task(index_path: str, model_path: str, k: int) -> int:
-    """Trace and store build task k (runs in a worker process); returns how many tokens it stored."""
-    model = _load_cached(model_path)
-    group = store.open_group(index_path, "r+")
-    m = store.read_manifest(group)
-    geo = Geometry(m.corpus["tokens"], m.settings, m.model["causal"])
-    start, end = geo.task_tokens(k)
-    lo, hi = max(0, start - m.settings.warmup), min(geo.tokens, end + geo.lookahead)
-    blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k)
-    import zarr
-
-    with zarr.config.set({"codec_pipeline.batch_size": 64}):  # a shard's inner chunks in one batch: 20% less CPU
-        for q, v in blocks.values.items():
-            group[f"values/{q}"][start:end] = v
-            group[f"stats/{q}"][k] = blocks.stats[q]
-        for q, v in blocks.masks.items():
-            group[f"masks/{q}"][:, :, start:end] = v
-    store.mark_done(index_path, k)
-    return end - start
-
-
-_MODELS: dict[str, Model] = {}
-
-
-def _load_cached(path: str) -> Model:
-    if path not in _MODELS:
-        _MODELS[path] = load_model(path)
-    return _MODELS[path]
-
-
-def _run_local(workers: int, out: Path, model_path: Path, todo: list[int]) -> Iterator[int]:
-    if workers == 1 or len(todo) <= 1:
-        for k in todo:
-            yield run_task(str(out), str(model_path), k)
-        return
-    import multiprocessing
-
-    with _one_blas_thread_each():
-        pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_sigint)
-    try:
-        futures = [pool.submit(run_task, str(out), str(model_path), k) for k in todo]
-        for f in as_completed(futures):
-            yield f.result()
-    finally:
-        # Ctrl-C or an error: drop the queued tasks and let the running ones finish their shards.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_dask(dask, out: Path, model_path: Path, todo: list[int]) -> Iterator[int]:
-    from dask.distributed import Client, as_completed
-
-    own = not isinstance(dask, Client)
-    try:
-        client = Client(dask, timeout="10s") if own else dask
-    except (OSError, TimeoutError) as e:
-        raise ModelError(f"cannot reach the Dask scheduler at {dask}: {e}") from None
-    futures = client.map(run_task, [str(out)] * len(todo), [str(model_path)] * len(todo), todo, pure=False)
-    try:
-        for f in as_completed(futures):
-            yield f.result()
-    finally:
-        client.cancel(futures)
-        if own:
-            client.close()
-
-
-def _ignore_sigint() -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; a running task finishes its shards
-
-
-@contextmanager
-def _one_blas_thread_each():
-    """Spawned workers start with one BLAS thread: N processes on N cores, not N x N threads."""
-    keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update(dict.fromkeys(keys, "1"))
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _open_or_start(out: Path, model_info: dict, settings: IndexSettings, corpus, text, name: str, command: str):

@@ -37,6 +37,10 @@ class Pattern:
     units: NDArray  # (p,) the pattern's units, increasing
     length: int  # t1 - t0 of the query span
 
+    def to_json(self) -> dict:
+        return {**{k: getattr(self, k) for k in ("quantity", "layer", "direction", "threshold", "length")},
+                "units": self.units.tolist()}
+
 
 @dataclass(frozen=True)
 class Match:
@@ -47,6 +51,10 @@ class Match:
     length_diff: int  # |(end - start) - pattern.length|
     snippet: Snippet  # highlight = the match; values = fraction of the pattern's units on at each token
 
+    def to_json(self) -> dict:
+        return {**{k: getattr(self, k) for k in ("start", "end", "overlap", "extra", "length_diff")},
+                "snippet": self.snippet.to_json()}
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -54,6 +62,10 @@ class SearchResult:
     matches: list[Match]  # best first, at most `limit`
     candidates: int  # distinct runs ranked
     full: int  # runs with every pattern unit on throughout (overlap == |P|)
+
+    def to_json(self) -> dict:
+        return {"pattern": self.pattern.to_json(), "matches": [m.to_json() for m in self.matches],
+                "candidates": self.candidates, "full": self.full}
 
 
 def pattern_of(values: NDArray, t0: int, t1: int, threshold: float, quantity: str, layer: int = 0,

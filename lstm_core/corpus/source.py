@@ -74,7 +74,7 @@ def _text_pieces(text: str) -> Iterator[bytes]:
         yield raw[k : k + PIECE_BYTES]
 
 
-def read_corpus(source: str | os.PathLike | None, name: str, tokenizer: Tokenizer,
+def scan_corpus(source: str | os.PathLike | None, name: str, tokenizer: Tokenizer,
                 emit: Callable[[Piece], None], text: str | None = None) -> CorpusInfo:
     """Validate, hash and tokenize a UTF-8 file (or `text`), calling `emit` once per piece.
 

@@ -36,6 +36,9 @@ class Histogram:
     edges: NDArray  # (bins + 1,)
     counts: NDArray  # (bins,) int64
 
+    def to_json(self) -> dict:
+        return {"edges": self.edges.tolist(), "counts": self.counts.tolist()}
+
 
 @dataclass(frozen=True)
 class UnitReport:
@@ -47,6 +50,11 @@ class UnitReport:
     limits: tuple[float, float]  # those two limits
     mean: float
     std: float
+
+    def to_json(self) -> dict:
+        return {"ref": self.ref.to_json(), "top": [c.to_json() for c in self.top],
+                "bottom": [c.to_json() for c in self.bottom], "histogram": self.histogram.to_json(),
+                "saturation": list(self.saturation), "limits": list(self.limits), "mean": self.mean, "std": self.std}
 
 
 def unit_report(index: CorpusIndex, ref: UnitRef, k: int = 10, bins: int = 50,

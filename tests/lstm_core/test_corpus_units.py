@@ -99,3 +99,27 @@ def test_float16_comparisons_are_exact_for_every_pattern():
         np.testing.assert_array_equal(f16.less(a, t), a64 < t)
         np.testing.assert_array_equal(f16.greater(a, -t), a64 > -t)
         np.testing.assert_array_equal(f16.less(a, -t), a64 < -t)
+
+
+def test_every_answer_is_plain_json(small):
+    import json
+
+    from lstm_core.corpus import pattern_in_index, search
+
+    rep = unit_report(small.index, UnitRef("h", 1, 0, 3), k=2).to_json()
+    sat = {q: s.to_json() for q, s in corpus_saturation(small.index).items()}
+    pat = pattern_in_index(small.index, *_first_pattern(small), 0.2, "h", 1)
+    res = search(small.index, pat, limit=3).to_json()
+    text = json.dumps({"report": rep, "saturation": sat, "search": res}, allow_nan=False)
+    back = json.loads(text)
+    assert back["report"]["top"][0]["snippet"]["text"] and len(back["search"]["matches"]) == 3
+    assert back["report"]["histogram"]["counts"] == rep["histogram"]["counts"]
+
+
+def _first_pattern(b) -> tuple[int, int]:
+    on = b.ref["h"][:, 6:12].astype(np.float64) >= 0.2
+    for t in range(1, len(on) - 4):
+        keep = on[t : t + 3].all(axis=0) & ~on[t - 1] & ~on[t + 3]
+        if keep.any():
+            return t, t + 3
+    raise AssertionError("no pattern in the reference")
