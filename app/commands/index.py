@@ -81,9 +81,13 @@ def _one(args, model: Path, corpus: Path | None, text: tuple[str, str] | None, o
     from lstm_core.corpus import CorpusIndex, build_index, census_markdown, index_features, run_census
 
     command = "python -m app " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    r = build_index(model, corpus, out, _settings(args), text=text[1] if text else None,
-                    corpus_name=text[0] if text else None, workers=args.workers, dask=args.dask,
-                    progress=not args.no_progress, command=command)
+    try:
+        r = build_index(model, corpus, out, _settings(args), text=text[1] if text else None,
+                        corpus_name=text[0] if text else None, workers=args.workers, dask=args.dask,
+                        progress=not args.no_progress, command=command)
+    except KeyboardInterrupt:  # while the text was being read: nothing traced yet
+        print(f"interrupted before tracing began; run the same command again to build {out}", file=sys.stderr)
+        return 130
     done = len(_done(r))
     if r.interrupted:
         print(f"interrupted: {done} of {r.tasks} chunks of {out} are written; run the same command again to "

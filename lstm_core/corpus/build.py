@@ -84,10 +84,10 @@ def _open_or_start(out: Path, model_info: dict, settings: IndexSettings, corpus,
     fresh = store.Manifest(model_info, {}, settings, "tokens", _created(command))
     if not out.exists() or not any(out.iterdir()):
         return None, fresh
-    m = store.read_manifest(store.open_group(out, "r+")) if (out / "zarr.json").is_file() else None
+    group = store.open_group(out, "r+") if (out / "zarr.json").is_file() else None
+    m = None if group is None else store.read_manifest(group)
     if m is None:
         raise ModelError(f"{out} exists and is not a gatescope index; choose another --out or delete it")
-    group = store.open_group(out, "r+")
     if m.model["sha256"] != model_info["sha256"]:
         raise ModelError(f"the index at {out} was built by another model ({m.model['id']}, sha256 "
                          f"{m.model['sha256'][:12]}...) than {model_info['id']} (sha256 "
@@ -106,11 +106,11 @@ def _open_or_start(out: Path, model_info: dict, settings: IndexSettings, corpus,
 
 
 def _append(group, p: Piece) -> None:
-    if not len(p.ids):
-        return
-    group["text"].append(np.frombuffer(p.text.encode("utf-32-le"), np.uint32))
-    group["ids"].append(p.ids.astype(np.int32))
-    group["spans"].append(p.spans)
+    if p.text:  # a piece of blanks has text but, for a word tokenizer, no tokens
+        group["text"].append(np.frombuffer(p.text.encode("utf-32-le"), np.uint32))
+    if len(p.ids):
+        group["ids"].append(p.ids.astype(np.int32))
+        group["spans"].append(p.spans)
 
 
 def _model_info(model: Model, path: Path) -> dict:

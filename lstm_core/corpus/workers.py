@@ -21,6 +21,8 @@ from .tracer import trace_task
 
 def run_task(index_path: str, model_path: str, k: int) -> int:
     """Trace and store build task k (runs in a worker process); returns how many tokens it stored."""
+    import zarr
+
     model = _load_cached(model_path)
     group = store.open_group(index_path, "r+")
     m = store.read_manifest(group)
@@ -28,8 +30,6 @@ def run_task(index_path: str, model_path: str, k: int) -> int:
     start, end = geo.task_tokens(k)
     lo, hi = max(0, start - m.settings.warmup), min(geo.tokens, end + geo.lookahead)
     blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k)
-    import zarr
-
     with zarr.config.set({"codec_pipeline.batch_size": 64}):  # a shard's inner chunks in one batch: 20% less CPU
         for q, v in blocks.values.items():
             group[f"values/{q}"][start:end] = v

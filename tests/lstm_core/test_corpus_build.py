@@ -59,15 +59,20 @@ def test_manifest_names_model_corpus_and_contexts(small):
     assert small.index.geometry.traced_span(70) == (48, 128)
 
 
-def test_word_tokenizer_offsets_skip_spaces(tmp_path):
+def test_text_read_in_small_pieces_keeps_words_characters_and_offsets(tmp_path, monkeypatch):
+    """Pieces of 7 bytes: words, blank runs and multi-byte characters all straddle piece boundaries."""
     from lstm_core import LSTM, LSTMConfig, Model, Tokenizer
+    from lstm_core.corpus import source
 
+    monkeypatch.setattr(source, "PIECE_BYTES", 7)
     tok = Tokenizer("word", ("<unk>", "the", "cat", "sat", "."), "<unk>")
     model = Model(LSTM.random(LSTMConfig(5, 4), dtype=np.float64), "onehot", tok)
-    text = "the cat  sat.\n" * 50
+    text = "the cat           sat.\n中文 café\n" * 8
     b = build_small(tmp_path, model, text, IndexSettings(window=16, warmup=4, tokens_chunk=64, units_chunk=2))
-    spans = b.index.spans(0, 4)
-    assert [text[s:e] for s, e in spans] == ["the", "cat", "sat", "."]
+    assert b.index.text(0, b.index.num_chars) == text
+    spans = b.index.spans(0, b.index.num_tokens)
+    assert [text[s:e] for s, e in spans] == tok.split(text)[0]
+    np.testing.assert_array_equal(b.index.ids(0, b.index.num_tokens), tok.encode(text).ids)
     np.testing.assert_array_equal(b.index.block("h", 0, b.index.num_tokens), b.ref["h"])
 
 
