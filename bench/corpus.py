@@ -65,13 +65,15 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def torch_anchor(model, ids: np.ndarray, s: corpus.IndexSettings):
-    """A function running nn.LSTM over the index's windows, batch by batch, recording nothing."""
+def torch_anchor(model, ids: np.ndarray, s: corpus.IndexSettings, batches: int | None = None):
+    """A function running nn.LSTM over the index's windows (or the first `batches` batches of them),
+    batch by batch, recording nothing."""
     mod = torch.nn.LSTM(model.lstm.config.input_size, model.lstm.config.hidden_size, model.lstm.config.num_layers,
                         batch_first=True)
     mod.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.lstm.params.items()})
     geo = corpus.Geometry(len(ids), s, True)
-    spans = [geo.traced_span(ws) for ws in range(0, len(ids), s.window)]
+    spans = [geo.traced_span(ws) for ws in range(0, len(ids), s.window)][: None if batches is None else
+                                                                         batches * s.batch]
 
     def run() -> None:
         with torch.no_grad():
@@ -105,7 +107,7 @@ def main() -> None:
     if args.quick:
         args.tokens, args.small, args.rounds = 40_000, 20_000, 1
     torch.set_num_threads(args.threads)
-    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
     print(f"torch {torch.__version__} ({args.threads} threads) vs `python -m app index --workers {args.threads}`; "
           f"{args.tokens:,} tokens of {TEXT.name}; index stores {args.quantities}, masks {args.masks}\n")
     model = load_model(MODEL)
@@ -115,14 +117,18 @@ def main() -> None:
     try:
         corpus_file = tmp / "corpus.txt"
         corpus_file.write_text(text, encoding="utf-8")
-        anchor = torch_anchor(model, model.encode(text).ids, corpus.IndexSettings())
-        anchor()  # warm-up
+        ids = model.encode(text).ids
+        anchor = torch_anchor(model, ids, corpus.IndexSettings())
+        torch_anchor(model, ids, corpus.IndexSettings(), batches=1)()  # warm-up: one batch
         ours, theirs, peak = [], [], 0
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             theirs.append(timed(anchor))
+            print(f"  round {r + 1}: torch {theirs[-1][0]:.1f} s wall, {theirs[-1][1]:.1f} s CPU", flush=True)
             *t, rss = index_command(corpus_file, tmp / "index", args)
             ours.append(t)
             peak = max(peak, rss)
+            print(f"  round {r + 1}: ours {t[0]:.1f} s wall, {t[1]:.1f} s CPU, peak RSS {rss / 2**20:.0f} MiB",
+                  flush=True)
         for k, clock in enumerate(("wall", "CPU")):
             o, a = statistics.median(x[k] for x in ours), statistics.median(x[k] for x in theirs)
             print(f"indexing {args.tokens:,} tokens, {clock} time: ours {o:.1f} s, torch nn.LSTM {a:.1f} s -> "
