@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -43,10 +42,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # One BLAS thread per process (set before NumPy loads): the work is parallel across windows and
-    # worker processes; BLAS threads on top only spin, ~10x slower on a busy machine.
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(k, "1")
     from lstm_core import ModelError
 
     try:
