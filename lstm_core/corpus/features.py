@@ -97,22 +97,37 @@ def builtin_features(text: str, spans: NDArray) -> list[Feature]:
     return [Feature(k, per_char[k][last], k in BINARY, d) for k, d in BUILTIN.items()]
 
 
-def regex_feature(text: str, spans: NDArray, pattern: str, name: str | None = None) -> Feature:
-    """1 for every token that overlaps a match of `pattern` in the text, else 0."""
+def regex_feature(text: str, spans: NDArray, pattern: str, name: str | None = None,
+                  timeout: float | None = None) -> Feature:
+    """1 for every token that overlaps a match of `pattern` in the text, else 0.
+
+    With `timeout` (seconds; a server matching a stranger's pattern) the third-party `regex` module
+    matches instead of `re`: it can stop a pattern that backtracks without end, which `re` cannot."""
+    if timeout is None:
+        compiled, errors, kw = re.compile, (re.error,), {}
+    else:
+        import regex
+
+        compiled, errors, kw = regex.compile, (regex.error, re.error), {"timeout": timeout}
     try:
-        rx = re.compile(pattern)
-    except re.error as e:
-        raise ModelError(f"the regular expression {pattern!r} does not compile: {e}") from None
+        rx = compiled(pattern)
+    except errors as e:
+        raise ModelError(f"the regular expression {pattern!r} does not compile: {e}", "core.regex_bad",
+                         pattern=repr(pattern), reason=str(e)) from None
     marked = np.zeros(len(text) + 1, np.int64)
-    for m in rx.finditer(text):
-        if m.end() > m.start():
-            marked[m.start()] += 1
-            marked[m.end()] -= 1
+    try:
+        for m in rx.finditer(text, **kw):
+            if m.end() > m.start():
+                marked[m.start()] += 1
+                marked[m.end()] -= 1
+    except TimeoutError:
+        raise ModelError(f"the regular expression {pattern!r} took more than {timeout} s over the corpus; "
+                         "simplify it", "core.regex_slow", pattern=repr(pattern), seconds=timeout) from None
     inside = np.concatenate(([0], np.cumsum(np.cumsum(marked)[:-1] > 0)))  # characters inside a match so far
     values = (inside[spans[:, 1]] > inside[spans[:, 0]]).astype(np.float32)
     if not values.any():
         raise ModelError(f"the regular expression {pattern!r} matches nothing in the corpus; "
-                         "a probe needs tokens where it is on")
+                         "a probe needs tokens where it is on", "core.regex_nothing", pattern=repr(pattern))
     return Feature(name or f"regex {pattern}", values, True, f"tokens inside a match of {pattern!r}")
 
 

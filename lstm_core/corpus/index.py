@@ -71,13 +71,16 @@ class CorpusIndex:
         """The column of values/q that holds `ref`; a ModelError names what is out of range."""
         m = self.manifest.model
         if ref.quantity not in self.manifest.settings.quantities:
-            raise ModelError(f"this index records {', '.join(self.manifest.settings.quantities)}, not "
-                             f"{ref.quantity!r}" + ("" if ref.quantity in QUANTITIES else " (not a quantity)"))
+            have = ", ".join(self.manifest.settings.quantities)
+            raise ModelError(f"this index records {have}, not {ref.quantity!r}"
+                             + ("" if ref.quantity in QUANTITIES else " (not a quantity)"),
+                             "core.index_quantity", have=have, q=repr(ref.quantity))
         H = self.manifest.per_direction(ref.quantity)
         for name, v, n in (("layer", ref.layer, m["layers"]), ("direction", ref.direction, m["directions"]),
                            ("unit", ref.unit, H)):
             if not isinstance(v, (int, np.integer)) or not 0 <= v < n:
-                raise ModelError(f"{name} must be between 0 and {n - 1}, got {v!r}")
+                raise ModelError(f"{name} must be between 0 and {n - 1}, got {v!r}", f"core.index_{name}",
+                                 last=n - 1, value=repr(v))
         return (ref.layer * m["directions"] + ref.direction) * H + ref.unit
 
     def unit_values(self, ref: UnitRef) -> NDArray:

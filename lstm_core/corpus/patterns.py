@@ -73,9 +73,11 @@ def pattern_of(values: NDArray, t0: int, t1: int, threshold: float, quantity: st
     """The pattern of span [t0, t1) in `values` (T, H), compared as float16, as the index stores it."""
     T = len(values)
     if not 0 <= t0 < t1 <= T:
-        raise ModelError(f"the span must satisfy 0 <= start < end <= {T} tokens, got [{t0}, {t1})")
+        raise ModelError(f"the span must satisfy 0 <= start < end <= {T} tokens, got [{t0}, {t1})",
+                         "core.pattern_span", tokens=T, start=t0, end=t1)
     if not threshold > 0:
-        raise ModelError(f"the threshold must be positive (a unit is on when its value is >= it), got {threshold}")
+        raise ModelError(f"the threshold must be positive (a unit is on when its value is >= it), got {threshold}",
+                         "core.pattern_threshold", threshold=threshold)
     on = f16.greater_equal(np.asarray(values, np.float16), threshold)  # (T, H)
     keep = on[t0:t1].all(axis=0)
     if t0 > 0:
@@ -85,7 +87,8 @@ def pattern_of(values: NDArray, t0: int, t1: int, threshold: float, quantity: st
     units = np.flatnonzero(keep)
     if not len(units):
         raise ModelError(f"no unit of {quantity} (layer {layer}, direction {direction}) is >= {threshold} over the "
-                         "whole span and below it just around it; lower the threshold or choose another span")
+                         "whole span and below it just around it; lower the threshold or choose another span",
+                         "core.pattern_empty", q=quantity, layer=layer, direction=direction, threshold=threshold)
     return Pattern(quantity, layer, direction, float(threshold), units, t1 - t0)
 
 
@@ -134,8 +137,9 @@ def search(index: CorpusIndex, pattern: Pattern, limit: int = 20, min_overlap: f
         on &= ~np.where((ends < N)[:, None], M[np.minimum(ends, N - 1)], 0)  # and just after
         found.append((starts, ends, _popcount(on & P), _popcount(on & ~P)))
     if not found:
-        raise ModelError(f"no token of the corpus has {math.ceil(min_overlap * p)} of the pattern's {p} units on at "
-                         "once; lower min_overlap or the threshold")
+        need = math.ceil(min_overlap * p)
+        raise ModelError(f"no token of the corpus has {need} of the pattern's {p} units on at once; lower "
+                         "min_overlap or the threshold", "core.pattern_no_match", need=need, units=p)
     starts, ends, overlap, extra = (np.concatenate(x) for x in zip(*found, strict=True))
     _, first = np.unique(starts * (N + 1) + ends, return_index=True)  # a run found at several levels counts once
     starts, ends, overlap, extra = starts[first], ends[first], overlap[first], extra[first]

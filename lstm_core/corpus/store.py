@@ -113,8 +113,11 @@ def create_value_arrays(group, m: Manifest, tasks: int) -> None:
     for q in s.quantities:
         U = m.units(q)
         if f"values/{q}" not in group:
+            # A shard holds whole inner chunks, so its width is U rounded up to units_chunk (12 units in
+            # chunks of 8 make a 16-wide shard, its last 4 columns outside the array).
+            wide = -(-U // s.units_chunk) * s.units_chunk
             group.create_array(f"values/{q}", shape=(N, U), dtype="float16", chunks=(s.tokens_chunk, s.units_chunk),
-                               shards=(s.tokens_chunk, U), compressors=[_blosc(2, "bitshuffle")], fill_value=0)
+                               shards=(s.tokens_chunk, wide), compressors=[_blosc(2, "bitshuffle")], fill_value=0)
         if f"stats/{q}" not in group:
             group.create_array(f"stats/{q}", shape=(tasks, 2, U), dtype="int64", chunks=(1, 2, U), fill_value=0)
     for q in s.mask_quantities:
