@@ -17,7 +17,7 @@ PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
 CATEGORIES = {"en": {"one", "other"}, "zh-CN": {"other"}}
 # Chinese messages allowed to read exactly like the English, or without a Chinese character: nothing but
 # symbols, numbers and placeholders.
-SAME_IN_BOTH = {"unit.char_title"}
+SAME_IN_BOTH = {"unit.char_title", "census.auc", "census.r", "patterns.score"}  # symbols and numbers only
 NO_CHINESE = SAME_IN_BOTH | {"timeline.at", "unit.hover", "error.list_separator"}
 PLOTLY = re.compile(r"%\{[^}]*\}")
 JS = sorted((ROOT / "static" / "js").rglob("*.js"))
