@@ -145,14 +145,22 @@ def patterns(index: CorpusIndex, traced: TextTrace, ref: UnitRef, start: int, en
     return {**search(index, pattern, limit, min_overlap).to_json(), "tokens": index.num_tokens}
 
 
-def opening(index: CorpusIndex, token: int) -> dict:
+def opening(index: CorpusIndex, token: int, max_tokens: int) -> dict:
     """What the explorer traces to show token `token` as the index stored it: the window's traced span
-    (warm-up included) and the token's position in it."""
+    (warm-up included), cut to the explorer's `max_tokens`, and the token's position in it. `exact` is
+    false when the cut removed tokens the stored value depended on (windows longer than the explorer takes)."""
     if not 0 <= token < index.num_tokens:
         raise ApiError(422, "bad_token", "error.bad_token", token=token, last=index.num_tokens - 1)
     a, b = index.geometry.traced_span(token)
+    exact = True
+    if b - a > max_tokens:
+        keep_a = max(a, token + 1 - max_tokens)  # the token and as much of what led to it as fits
+        end = min(b, keep_a + max_tokens)
+        exact = keep_a == a and (end == b or index.manifest.model["causal"])
+        a, b = keep_a, end
     spans = index.spans(a, b)  # (b - a, 2)
-    return {"text": index.text(int(spans[0, 0]), int(spans[-1, 1])), "t": token - a, "tokens": [a, b]}
+    return {"text": index.text(int(spans[0, 0]), int(spans[-1, 1])), "t": token - a, "tokens": [a, b],
+            "exact": exact}
 
 
 def saturation(index: CorpusIndex) -> dict:

@@ -87,3 +87,5 @@ class Opening(BaseModel):
     text: str = Field(description="the text that, traced from a zero state, gives the token the stored values")
     t: int = Field(description="the token's position in it")
     tokens: list[int] = Field(description="[first, last) token of that text in the corpus")
+    exact: bool = Field(description="false when the window was longer than the explorer takes (max_tokens) and "
+                                    "the text was cut: the explorer's values then differ from the stored ones")

@@ -61,10 +61,10 @@ def patterns(model_id: str, req: PatternRequest, registry: RegistryDep, indexes:
 
 
 @router.get("/open", response_model=Opening, responses=ERRORS)
-def opening(model_id: str, registry: RegistryDep, indexes: IndexesDep,
+def opening(model_id: str, registry: RegistryDep, indexes: IndexesDep, settings: SettingsDep,
             token: Annotated[int, Query(ge=0)]) -> Response:
     """The text to trace in the explorer to see corpus token `token` with the values the index stored."""
-    return answer(corpus.opening(indexes.open(find(registry, model_id)), token))
+    return answer(corpus.opening(indexes.open(find(registry, model_id)), token, settings.max_tokens))
 
 
 @router.get("/saturation", responses=ERRORS)

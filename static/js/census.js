@@ -8,7 +8,7 @@ import { fmt } from './format.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import { emit } from './plot.js';
-import { maxAbsOf, snippetLine } from './snippet.js';
+import { maxAbsOf, showHighlights, snippetLine } from './snippet.js';
 import { any } from './view.js';
 
 const unitName = (u, D) => `${u.quantity} L${u.layer}${D > 1 ? (u.direction ? ' ←' : ' →') : ''} #${u.unit}`;
@@ -89,6 +89,7 @@ export function create(el) {
       const f = await api.corpusProbe(model, input.value);
       said.textContent = '';
       mine.prepend(row({ ...f, example_feature: null }, directions));
+      showHighlights(mine);
     } catch (e) {
       said.textContent = e.message;
       if (!(e instanceof api.ApiError)) throw e;
@@ -114,6 +115,7 @@ export function create(el) {
     summary.textContent = t('census.summary', { found, total, pct: (100 * found / total).toFixed(1),
       tokens: c.tokens.toLocaleString(), corpus: c.corpus });
     rows.replaceChildren(...c.features.map((f) => row(f, directions)));
+    showHighlights(rows);
   }
 
   return {

@@ -8,7 +8,7 @@ import { corpusIndex, openInExplorer, shownKey } from './corpusinfo.js';
 import { fmt, quantityName } from './format.js';
 import { language, t } from './i18n.js';
 import { baseLayout, CONFIG } from './plot.js';
-import { maxAbsOf, snippetLine } from './snippet.js';
+import { maxAbsOf, showHighlights, snippetLine } from './snippet.js';
 import { any } from './view.js';
 
 function contextList(title, contexts, q, model, say) {
@@ -103,6 +103,7 @@ export function create(el) {
     link.href = `${location.pathname}${location.search}#sec-corpus`;
     lists.replaceChildren(contextList(t('corpus.top'), r.top, quantity, model, say),
       contextList(t('corpus.bottom'), r.bottom, quantity, model, say));
+    showHighlights(lists);
     window.gatescope.corpusUnit = r; // for tests and the console: what this view drew
     await Plotly.react(plot, ...histogram(r), CONFIG);
   }

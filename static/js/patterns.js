@@ -8,7 +8,7 @@ import * as api from './api.js';
 import { corpusIndex, openInExplorer } from './corpusinfo.js';
 import { visible } from './format.js';
 import { t } from './i18n.js';
-import { snippetLine } from './snippet.js';
+import { showHighlights, snippetLine } from './snippet.js';
 import { any } from './view.js';
 
 function labelled(key, control) {
@@ -109,6 +109,7 @@ export function create(el) {
       said.textContent = t('patterns.summary', { count: p, units: r.pattern.units.join(', '),
         candidates: r.candidates.toLocaleString(), full: r.full.toLocaleString(), tokens: r.tokens.toLocaleString() });
       list.replaceChildren(...r.matches.map((m) => matchItem(m, p, model, say)));
+      showHighlights(list);
       window.gatescope.patterns = r; // for tests and the console: what this view drew
     } catch (e) {
       said.textContent = e.message;

@@ -38,3 +38,14 @@ export function snippetLine(snip, q, maxAbs, marks = null) {
   if (a >= [...snip.text].length) line.appendChild(hl);
   return line;
 }
+
+/** Scroll each line under `root` sideways so that its outlined part is in view (a phone shows a few
+ * characters of a context; the token that matters may sit past them). Call once the lines are on the page. */
+export function showHighlights(root) {
+  for (const hl of root.querySelectorAll('.snippet .hl')) {
+    const box = hl.closest('button.context, .census-example');
+    if (box && box.scrollWidth > box.clientWidth) {
+      box.scrollLeft = hl.offsetLeft - box.offsetLeft - box.clientWidth / 2 + hl.offsetWidth / 2;
+    }
+  }
+}
