@@ -189,3 +189,19 @@ def test_bad_requests_get_a_sentence_in_the_readers_language(api, method, path, 
         assert r.status_code == status and r.json()["code"] == code, r.text
         head = translate(lang, key).split("{")[0]
         assert r.json()["detail"].startswith(head[:8]), (r.json()["detail"], head)
+
+
+def test_the_unit_command_prints_the_same_unit_view(world, capsys):
+    from app.commands import main
+
+    v = column(world, "c", 1, 2)
+    top = np.lexsort((np.arange(len(v)), -v))[:3]
+    args = ["unit", str(world["indexes"] / "tc"), "-q", "c", "-l", "1", "-u", "2", "-k", "3", "--colour", "never"]
+    assert main([*args, "--json"]) == 0
+    assert [c["token"] for c in json.loads(capsys.readouterr().out)["top"]] == top.tolist()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    marked = [line.split("⟦")[1][0] for line in out.splitlines() if "⟦" in line and "token in" not in line][:3]
+    assert marked == [world["text"][k].replace("\n", "⏎") for k in top]
+    assert main([*args, "--model", str(world["models"] / "other.safetensors")]) == 2
+    assert "not by other.safetensors" in capsys.readouterr().err
