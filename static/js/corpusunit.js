@@ -104,8 +104,8 @@ export function create(el) {
     lists.replaceChildren(contextList(t('corpus.top'), r.top, quantity, model, say),
       contextList(t('corpus.bottom'), r.bottom, quantity, model, say));
     showHighlights(lists);
-    window.gatescope.corpusUnit = r; // for tests and the console: what this view drew
     await Plotly.react(plot, ...histogram(r), CONFIG);
+    window.gatescope.corpusUnit = r; // for tests and the console: what this view drew
   }
 
   return {
