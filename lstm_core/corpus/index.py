@@ -7,6 +7,7 @@ cache, and `values(q)` hands the whole (N, U_q) array to dask.array for reductio
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ class CorpusIndex:
         self.geometry = Geometry(manifest.corpus["tokens"], manifest.settings, manifest.model["causal"])
         self._chunks: OrderedDict[tuple[str, int], NDArray] = OrderedDict()
         self._arrays: dict[str, object] = {}  # zarr reads an array's metadata from disk on every lookup
+        self._lock = threading.Lock()  # a server asks from several threads; the caches are plain dicts
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> CorpusIndex:
@@ -120,9 +122,10 @@ class CorpusIndex:
 
     def array(self, name: str):
         """The zarr array `name` of the index (values/h, masks/c, text...), looked up once."""
-        if name not in self._arrays:
-            self._arrays[name] = self.group[name]
-        return self._arrays[name]
+        with self._lock:
+            if name not in self._arrays:
+                self._arrays[name] = self.group[name]
+            return self._arrays[name]
 
     def check_model(self, model_path: str | os.PathLike) -> None:
         """ModelError unless the model file at `model_path` is the one this index was built by."""
@@ -143,12 +146,14 @@ class CorpusIndex:
 
     def _chunk(self, name: str, k: int) -> NDArray:
         key = (name, k)
-        if key in self._chunks:
-            self._chunks.move_to_end(key)
-            return self._chunks[key]
+        with self._lock:
+            if key in self._chunks:
+                self._chunks.move_to_end(key)
+                return self._chunks[key]
         arr = self.array(name)
         data = arr[k * arr.chunks[0] : (k + 1) * arr.chunks[0]]
-        self._chunks[key] = data
-        if len(self._chunks) > CACHED_CHUNKS:
-            self._chunks.popitem(last=False)
+        with self._lock:
+            self._chunks[key] = data
+            if len(self._chunks) > CACHED_CHUNKS:
+                self._chunks.popitem(last=False)
         return data

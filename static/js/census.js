@@ -3,7 +3,7 @@
 // (the feature underlined). A unit button makes it the chosen unit; a regex of your own ranks the units too.
 
 import * as api from './api.js';
-import { corpusIndex, shownKey } from './corpusinfo.js';
+import { corpusIndex, noIndex, shownKey } from './corpusinfo.js';
 import { fmt } from './format.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
@@ -104,7 +104,7 @@ export function create(el) {
     const info = await corpusIndex(model);
     form.hidden = !info.index;
     if (!info.index || !info.census) {
-      summary.textContent = info.index ? t('census.none', { model }) : t('corpus.no_index', { model });
+      summary.textContent = info.index ? t('census.none', { model }) : noIndex(info);
       rows.replaceChildren();
       return;
     }

@@ -2,6 +2,7 @@
 // corpus token in the explorer (the text whose trace gives it the stored values, with t on the token).
 
 import * as api from './api.js';
+import { t } from './i18n.js';
 import { emit } from './plot.js';
 
 const infos = new Map(); // model id -> Promise of /api/corpus/{model}: server data, the same for every view
@@ -31,3 +32,6 @@ export async function openInExplorer(model, token, say = () => {}) {
 
 /** A key of what a corpus view shows, so that a new trace of the typed text does not refetch it. */
 export const shownKey = (...parts) => JSON.stringify(parts);
+
+/** What a corpus view says when the model has no usable index: the server's refusal, or how to build one. */
+export const noIndex = (info) => info.error || t('corpus.no_index', { model: info.model });

@@ -3,7 +3,7 @@
 // below 0.1, counted while the index was built.
 
 import * as api from './api.js';
-import { corpusIndex, shownKey } from './corpusinfo.js';
+import { corpusIndex, noIndex, shownKey } from './corpusinfo.js';
 import { language, t } from './i18n.js';
 import { CONFIG, onPointClick } from './plot.js';
 import { figure } from './saturation.js';
@@ -24,7 +24,7 @@ export function create(el) {
     const info = await corpusIndex(model);
     if (!info.index || !['f', 'i', 'o'].every((q) => info.index.quantities.includes(q))) {
       note.textContent = info.index ? t('corpus.not_recorded', { q: 'i, f, o', have: info.index.quantities.join(', ') })
-        : t('corpus.no_index', { model });
+        : noIndex(info);
       Plotly.purge(plot);
       return undefined;
     }

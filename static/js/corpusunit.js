@@ -4,7 +4,7 @@
 // explorer with the text that gives it the stored value.
 
 import * as api from './api.js';
-import { corpusIndex, openInExplorer, shownKey } from './corpusinfo.js';
+import { corpusIndex, noIndex, openInExplorer, shownKey } from './corpusinfo.js';
 import { fmt, quantityName } from './format.js';
 import { language, t } from './i18n.js';
 import { baseLayout, CONFIG } from './plot.js';
@@ -75,7 +75,7 @@ export function create(el) {
     el.classList.toggle('no-index', !info.index);
     if (!info.index) {
       heading.textContent = '';
-      note.textContent = t('corpus.no_index', { model });
+      note.textContent = noIndex(info);
       lists.replaceChildren();
       Plotly.purge(plot);
       return;

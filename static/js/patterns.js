@@ -5,7 +5,7 @@
 // explorer.
 
 import * as api from './api.js';
-import { corpusIndex, openInExplorer } from './corpusinfo.js';
+import { corpusIndex, noIndex, openInExplorer } from './corpusinfo.js';
 import { visible } from './format.js';
 import { t } from './i18n.js';
 import { showHighlights, snippetLine } from './snippet.js';
@@ -122,7 +122,7 @@ export function create(el) {
     form.hidden = !info.index;
     strip.hidden = !info.index;
     if (!info.index) {
-      note.textContent = t('corpus.no_index', { model: ctx.state.model });
+      note.textContent = noIndex(info);
       return;
     }
     note.textContent = t('patterns.note', { tokens: info.index.tokens.toLocaleString(), layer: ctx.state.layer });
