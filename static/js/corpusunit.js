@@ -9,6 +9,7 @@ import { fmt, quantityName } from './format.js';
 import { language, t } from './i18n.js';
 import { baseLayout, CONFIG } from './plot.js';
 import { maxAbsOf, showHighlights, snippetLine } from './snippet.js';
+import { link as pageLink } from './url.js';
 import { any } from './view.js';
 
 function contextList(title, contexts, q, model, say) {
@@ -100,7 +101,7 @@ export function create(el) {
     note.textContent = t('corpus.unit_note', { tokens: r.tokens.toLocaleString(), corpus: info.index.corpus,
       mean: fmt(r.mean, 3), std: fmt(r.std, 3), low: (100 * low).toFixed(1), high: (100 * high).toFixed(1),
       lo: fmt(r.limits[0], 2), hi: fmt(r.limits[1], 2) });
-    link.href = `${location.pathname}${location.search}#sec-corpus`;
+    link.href = pageLink(ctx.state); // the page's state, this unit included, is its address
     lists.replaceChildren(contextList(t('corpus.top'), r.top, quantity, model, say),
       contextList(t('corpus.bottom'), r.bottom, quantity, model, say));
     showHighlights(lists);
