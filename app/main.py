@@ -10,9 +10,10 @@ from threadpoolctl import threadpool_limits
 
 from app import errors
 from app.cache import ResponseCache, TraceCache
+from app.corpus import Indexes
 from app.jobs import runner
 from app.registry import Registry
-from app.routes import compare, export, health, lessons, models, page, step, trace, train, upload
+from app.routes import compare, corpus, export, health, lessons, models, page, step, trace, train, upload
 from app.settings import ROOT, VERSION, get_settings
 
 
@@ -24,6 +25,7 @@ async def lifespan(app: FastAPI):
     app.state.registry = Registry.load(s.model_dir)
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)
+    app.state.indexes = Indexes(s.index_dir)
     yield
     runner.stop_all()  # this worker's training jobs write a checkpoint and stop; they can resume later
 
@@ -38,6 +40,6 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for r in (health, models, trace, compare, export, step, upload, lessons, train, page):
+    for r in (health, models, trace, compare, export, step, upload, lessons, corpus, train, page):
         app.include_router(r.router)
     return app

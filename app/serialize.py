@@ -14,6 +14,7 @@ import json
 import zlib
 
 import numpy as np
+from fastapi.responses import Response
 from numpy.typing import NDArray
 
 from app.service import Comparison
@@ -155,3 +156,9 @@ def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers:
         body[key] = {q: _per_layer(fn(threshold, (q,))[pick]) for q in Trace.GATES}
         body[key]["any"] = _per_layer(fn(threshold)[pick])
     return body
+
+
+def answer(body: dict) -> Response:
+    """A JSON answer of plain data (the corpus routes' `to_json()` results), written by `dumps` like every
+    other body; the GZip middleware compresses it."""
+    return Response(dumps(body), media_type="application/json")

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     model_dir: Path = ROOT / "models"
+    # Corpus indexes by model id: index_dir/<id> (python -m app index --shipped writes var/indexes/<id>).
+    index_dir: Path = ROOT / "var" / "indexes"
     max_tokens: int = Field(2000, ge=1, description="longest text, in tokens, that /api/trace accepts")
     # Traces of 2,000 tokens on a 2x256 model take ~25 MB each, so the cache is bounded in bytes too.
     trace_cache_entries: int = Field(64, ge=0)

@@ -8,7 +8,8 @@ NAME = "serve"
 HELP = "serve the page and the API (default: http://127.0.0.1:8000 with the models in models/)"
 
 # flag -> setting; each also reads GATESCOPE_<SETTING> from the environment
-FLAGS = {"host": "host", "port": "port", "models": "model_dir", "workers": "workers", "max_tokens": "max_tokens"}
+FLAGS = {"host": "host", "port": "port", "models": "model_dir", "indexes": "index_dir", "workers": "workers",
+         "max_tokens": "max_tokens"}
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -16,6 +17,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    "to the network) [GATESCOPE_HOST]")
     p.add_argument("--port", type=int, help="port (default 8000) [GATESCOPE_PORT]")
     p.add_argument("--models", metavar="DIR", help="model directory (default: models/) [GATESCOPE_MODEL_DIR]")
+    p.add_argument("--indexes", metavar="DIR", help="corpus indexes, one directory per model id (default: "
+                   "var/indexes/) [GATESCOPE_INDEX_DIR]")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1) [GATESCOPE_WORKERS]")
     p.add_argument("--max-tokens", type=int, metavar="N", help="longest text /api/trace accepts (default 2000) "
                    "[GATESCOPE_MAX_TOKENS]")

@@ -178,3 +178,42 @@ export function trainEvents(id, from, onEvent, onError) {
   source.onerror = () => onError(source);
   return source;
 }
+
+// The corpus index of a model (python -m app index): /api/corpus/{model}/...
+const corpusPath = (model, part = '') => `/api/corpus/${encodeURIComponent(model)}${part}`;
+
+/** What the model's corpus index holds: {model, index: {...} | null, census}. */
+export function corpusInfo(model) {
+  return request(corpusPath(model));
+}
+
+/** One unit over the corpus: top and bottom contexts, histogram, saturation. */
+export function corpusUnit({ model, quantity, layer, direction, unit, k = 8, bins = 40 }) {
+  const q = new URLSearchParams({ quantity, layer, direction, unit, k, bins });
+  return request(corpusPath(model, `/unit?${q}`));
+}
+
+/** The census: per feature, the units that track it best. */
+export function corpusCensus(model) {
+  return request(corpusPath(model, '/census'));
+}
+
+/** Every c and h unit ranked against tokens inside matches of `regex`. */
+export function corpusProbe(model, regex) {
+  return request(corpusPath(model, '/probe'), { regex });
+}
+
+/** LSTMVis pattern search: {text, start, end, threshold, quantity, layer, direction} -> ranked matches. */
+export function corpusPatterns(model, query) {
+  return request(corpusPath(model, '/patterns'), query);
+}
+
+/** The text to trace to see corpus token `token` as the index stored it: {text, t, tokens}. */
+export function corpusOpen(model, token) {
+  return request(corpusPath(model, `/open?token=${encodeURIComponent(token)}`));
+}
+
+/** Karpathy's saturation plot over the corpus: {tokens, gates: {f, i, o: {low, high}}}. */
+export function corpusSaturation(model) {
+  return request(corpusPath(model, '/saturation'));
+}

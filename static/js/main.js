@@ -14,10 +14,14 @@ import * as bars from './bars.js';
 import * as compare from './compare.js';
 import * as contrast from './contrast.js';
 import * as exporter from './exporter.js';
+import * as census from './census.js';
+import * as corpusSaturation from './corpussat.js';
+import * as corpusUnit from './corpusunit.js';
 import * as heatmaps from './heatmaps.js';
 import * as lesson from './lesson.js';
 import * as oov from './oov.js';
 import * as present from './present.js';
+import * as patterns from './patterns.js';
 import * as predictions from './predictions.js';
 import * as saturation from './saturation.js';
 import * as step from './step.js';
@@ -46,6 +50,11 @@ const VIEWS = [
   { id: 'predictions', module: predictions },
   { id: 'saturation', module: saturation },
   { id: 'compare', module: compare },
+  // Over the model's corpus index (python -m app index): the census, the unit's contexts, pattern search.
+  { id: 'census', module: census },
+  { id: 'corpus-unit', module: corpusUnit },
+  { id: 'patterns', module: patterns },
+  { id: 'corpus-saturation', module: corpusSaturation },
   // Last: it scrolls to the view a lesson step talks about, once the views above it have taken their size.
   { id: 'lesson-panel', module: lesson, always: true },
 ];
@@ -203,11 +212,32 @@ async function fetchStep() {
   performance.measure('gs:step', { start: t0, end: performance.now() });
 }
 
-/** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber). */
+/** A corpus view asked to show a text in the explorer with t on one token: it becomes the typed text. */
+function openText(text, t) {
+  $('text').value = text;
+  state.text = text;
+  state.t = t;
+  followEnd = false;
+  $('sec-input').scrollIntoView({ block: 'start' });
+  onInput();
+}
+
+/** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber; a corpus view). */
 function select({ detail }) {
   if (!current) return;
+  if (detail.text !== undefined) {
+    openText(detail.text, detail.t);
+    return;
+  }
   const { T, H } = context();
   const changed = new Set();
+  for (const name of ['quantity', 'direction']) {
+    if (detail[name] !== undefined && detail[name] !== state[name]) {
+      state[name] = detail[name];
+      controls.sync(state, info);
+      changed.add(name === 'direction' ? 'layer' : name);
+    }
+  }
   if (detail.layer !== undefined && detail.layer !== state.layer) {
     state.layer = detail.layer;
     controls.sync(state, info);

@@ -23,16 +23,23 @@ function fractions(x, T, H) {
   return { hi, lo };
 }
 
-function figure(ctx) {
-  const { direction, unit, layer } = ctx.state;
+/** Each unit's fractions {hi, lo} of gate q in layer slot `slot`, over the current text. */
+const overText = (ctx) => (q, slot) => fractions(block(ctx.trace[q], slot, ctx.state.direction), ctx.T, ctx.H);
+
+/**
+ * Karpathy's plot for `layers` (layer numbers); `frac(q, slot)` gives the fractions {hi, lo} (per unit) of gate
+ * q in the slot-th of them: over the current text here, over a corpus in corpussat.js.
+ */
+export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
+  const { unit, layer } = ctx.state;
   const units = Array.from({ length: ctx.H }, (_, u) => u);
   const data = [];
   GATES.forEach((q, k) => {
     const xaxis = `x${k ? k + 1 : ''}`;
     const yaxis = `y${k ? k + 1 : ''}`;
     let ring = null;
-    ctx.trace.layers.forEach((l, slot) => {
-      const { hi, lo } = fractions(block(ctx.trace[q], slot, direction), ctx.T, ctx.H);
+    layers.forEach((l, slot) => {
+      const { hi, lo } = frac(q, slot);
       data.push({
         type: 'scatter', mode: 'markers', x: hi, y: lo, customdata: units, name: t('saturation.layer', { layer: l }),
         meta: l, legendgroup: `layer ${l}`, showlegend: k === 0, xaxis, yaxis,
@@ -41,6 +48,7 @@ function figure(ctx) {
       });
       if (l === layer) ring = [hi[unit], lo[unit]];
     });
+    if (!ring) return;
     // The chosen unit, ringed after every layer's points so it is never hidden under them.
     data.push({
       type: 'scatter', mode: 'markers', x: [ring[0]], y: [ring[1]], xaxis, yaxis, showlegend: k === 0,

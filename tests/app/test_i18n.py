@@ -17,7 +17,7 @@ PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
 CATEGORIES = {"en": {"one", "other"}, "zh-CN": {"other"}}
 # Chinese messages allowed to read exactly like the English, or without a Chinese character: nothing but
 # symbols, numbers and placeholders.
-SAME_IN_BOTH = {"unit.char_title"}
+SAME_IN_BOTH = {"unit.char_title", "census.auc", "census.r", "patterns.score"}  # symbols and numbers only
 NO_CHINESE = SAME_IN_BOTH | {"timeline.at", "unit.hover", "error.list_separator"}
 PLOTLY = re.compile(r"%\{[^}]*\}")
 JS = sorted((ROOT / "static" / "js").rglob("*.js"))
@@ -304,6 +304,7 @@ def _core_errors(tmp_path, monkeypatch) -> list:
         lambda: read_pt(tmp_path / "obj.pt"), lambda: import_model(save, verify=False),
         lambda: choose(4, None, kind="tagger", labels=("a", "b"), pool=None, hint={}),
     ]
+    calls += _corpus_calls(tmp_path)
     errors = []
     for call in calls:
         with pytest.raises(ModelError) as e:
@@ -313,6 +314,32 @@ def _core_errors(tmp_path, monkeypatch) -> list:
     with pytest.raises(ModelError) as e:
         read_pt(tmp_path / "obj.pt")
     return [*errors, e.value]
+
+
+def _corpus_calls(tmp_path) -> list:
+    """Calls that raise each keyed error of lstm_core.corpus, on a small index built here."""
+    import numpy as np
+
+    from lstm_core import save_model
+    from lstm_core.corpus import CorpusIndex, IndexSettings, Pattern, UnitRef, build_index, pattern_of, regex_feature
+    from lstm_core.corpus import search as corpus_search
+    from tests.lstm_core.corpus_fixtures import tiny_model
+
+    save_model(tiny_model(), tmp_path / "tiny.safetensors")
+    build_index(tmp_path / "tiny.safetensors", None, tmp_path / "ix", IndexSettings(window=64, tokens_chunk=64,
+                quantities=("c",), mask_quantities=()), text="abc(d)\n" * 8, workers=1, progress=False)
+    ix = CorpusIndex.open(tmp_path / "ix")
+    spans = np.array([[0, 1], [1, 2]])
+    values = np.array([[0.9, 0.1], [0.8, 0.2]])
+    return [
+        lambda: regex_feature("ab", spans, "(x"), lambda: regex_feature("ab", spans, "q"),
+        lambda: regex_feature("a" * 30_000 + "b", np.array([[0, 30_001]]), "(a|aa)+$", timeout=1e-6),
+        lambda: pattern_of(values, 1, 3, 0.5, "c"), lambda: pattern_of(values, 0, 1, 0, "c"),
+        lambda: pattern_of(values, 0, 2, 0.95, "c"),
+        lambda: corpus_search(ix, Pattern("c", 0, 0, 60_000.0, np.array([0, 1]), 1)),
+        lambda: ix.column(UnitRef("h", 0, 0, 0)), lambda: ix.column(UnitRef("c", 2, 0, 0)),
+        lambda: ix.column(UnitRef("c", 0, 1, 0)), lambda: ix.column(UnitRef("c", 0, 0, 6)),
+    ]
 
 
 def test_keyed_core_errors_read_in_the_catalog_as_the_core_says_them(tmp_path, monkeypatch):

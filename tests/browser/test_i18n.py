@@ -18,10 +18,12 @@ pytestmark = pytest.mark.browser
 ALLOWED = {"gatescope", "LSTM", "PyTorch", "Keras", "ONNX", "JSON", "CDN", "safetensors", "pt", "keras", "h5", "onnx",
            "tanh", "UTF", "English", "npy", "csv", "NaN", "png", "PNG", "proj_size", "W_hr", "unk", "max",
            "CSV", "npz", "HTML", "SVG",  # the export bar's and the modebar's file formats
-           "PgDn", "PgUp", "Esc"}
+           "PgDn", "PgUp", "Esc",
+           "LSTMVis", "AUC", "min_overlap", "def",  # a tool's name, a measure, an API field, a regex example
+           "python", "app", "index", "shipped", "census", "MODEL", "CORPUS", "out", "var", "indexes"}  # commands
 # Where the page shows the user's text, tokens or a model's own name, which are not the page's words.
 USER_TEXT = ("textarea, .token-strip, .coloured-text, .pred-grid, .oov-text, #model, #model2, #lang, .file-name, "
-             ".heat-tip")
+             ".heat-tip, .snippet")  # .snippet: a corpus's text
 
 # Every visible English word on the page: text nodes (HTML and Plotly's SVG) and the attributes people see.
 ENGLISH = """(userText) => {
@@ -48,7 +50,7 @@ def english_left(page) -> dict:
     """English words on the page, less the allowed ones and the model's own name and description (its file's)."""
     words = page.evaluate(ENGLISH, USER_TEXT)
     info = page.evaluate("window.gatescope.context().info")
-    own = set(re.findall(r"[A-Za-z_]+", f"{info['name']} {info['description']}"))
+    own = set(re.findall(r"[A-Za-z_]+", f"{info['name']} {info['description']} {info['id']}"))
     return {w: where for w, where in words.items() if w not in ALLOWED | own}
 
 

@@ -1,0 +1,123 @@
+// The unit over a whole corpus (the model's index, python -m app index): its top and bottom contexts, each a
+// line of text coloured by the unit with the token outlined, the histogram of its values over every token,
+// and how often it saturates. Follows the chosen unit, layer, direction and quantity; a context opens in the
+// explorer with the text that gives it the stored value.
+
+import * as api from './api.js';
+import { corpusIndex, noIndex, openInExplorer, shownKey } from './corpusinfo.js';
+import { fmt, quantityName } from './format.js';
+import { language, t } from './i18n.js';
+import { baseLayout, CONFIG } from './plot.js';
+import { maxAbsOf, showHighlights, snippetLine } from './snippet.js';
+import { link as pageLink } from './url.js';
+import { any } from './view.js';
+
+function contextList(title, contexts, q, model, say) {
+  const box = document.createElement('div');
+  box.className = 'contexts';
+  const h = document.createElement('h4');
+  h.textContent = title;
+  const list = document.createElement('ol');
+  const maxAbs = Math.max(...contexts.map((c) => maxAbsOf(c.snippet)), 0);
+  for (const c of contexts) {
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'context';
+    button.dataset.token = String(c.token);
+    button.title = t('corpus.open_title', { token: c.token });
+    const value = document.createElement('span');
+    value.className = 'value';
+    value.textContent = fmt(c.value, 3);
+    button.append(value, snippetLine(c.snippet, q, maxAbs));
+    button.addEventListener('click', () => openInExplorer(model, c.token, say));
+    li.appendChild(button);
+    list.appendChild(li);
+  }
+  box.append(h, list);
+  return box;
+}
+
+function histogram(r) {
+  const { edges, counts } = r.histogram;
+  const x = counts.map((_, k) => (edges[k] + edges[k + 1]) / 2);
+  const [lo, hi] = r.limits;
+  const line = (v) => ({ type: 'line', xref: 'x', yref: 'paper', x0: v, x1: v, y0: 0, y1: 1,
+    line: { color: '#D55E00', width: 2, dash: 'dot' } });
+  const inside = (v) => v >= edges[0] && v <= edges[edges.length - 1];
+  return [[{ type: 'bar', x, y: counts, width: edges[1] - edges[0], marker: { color: '#0072B2' },
+    hovertemplate: `${t('corpus.hist_hover')}<extra></extra>` }],
+  baseLayout({ height: 260, margin: { l: 70, r: 20, t: 10, b: 50 }, bargap: 0,
+    xaxis: { title: { text: quantityName(r.ref.quantity) } }, yaxis: { title: { text: t('corpus.hist_y') } },
+    shapes: [lo, hi].filter(inside).map(line) })];
+}
+
+export function create(el) {
+  const heading = document.createElement('h3');
+  const note = document.createElement('p');
+  note.className = 'note';
+  const link = document.createElement('a');
+  link.className = 'unit-link';
+  const plot = document.createElement('div');
+  plot.id = 'corpus-hist';
+  plot.className = 'plot';
+  const lists = document.createElement('div');
+  lists.className = 'context-lists';
+  el.replaceChildren(heading, note, link, plot, lists);
+  let seq = 0;
+  let shown = '';
+  const say = (sentence) => { note.textContent = sentence; };
+
+  async function draw(ctx) {
+    const { model, quantity, layer, direction, unit } = ctx.state;
+    const mine = ++seq;
+    const info = await corpusIndex(model);
+    if (mine !== seq) return;
+    el.classList.toggle('no-index', !info.index);
+    if (!info.index) {
+      heading.textContent = '';
+      note.textContent = noIndex(info);
+      lists.replaceChildren();
+      Plotly.purge(plot);
+      return;
+    }
+    heading.textContent = t('corpus.unit_heading', { unit, layer, q: quantityName(quantity) });
+    if (!info.index.quantities.includes(quantity)) {
+      note.textContent = t('corpus.not_recorded', { q: quantity, have: info.index.quantities.join(', ') });
+      lists.replaceChildren();
+      return;
+    }
+    note.textContent = t('corpus.loading');
+    let r;
+    try {
+      r = await api.corpusUnit({ model, quantity, layer, direction, unit });
+    } catch (e) {
+      if (mine === seq) note.textContent = e.message;
+      if (!(e instanceof api.ApiError)) throw e;
+      return;
+    }
+    if (mine !== seq) return;
+    const [low, high] = r.saturation;
+    note.textContent = t('corpus.unit_note', { tokens: r.tokens.toLocaleString(), corpus: info.index.corpus,
+      mean: fmt(r.mean, 3), std: fmt(r.std, 3), low: (100 * low).toFixed(1), high: (100 * high).toFixed(1),
+      lo: fmt(r.limits[0], 2), hi: fmt(r.limits[1], 2) });
+    link.href = pageLink(ctx.state); // the page's state, this unit included, is its address
+    lists.replaceChildren(contextList(t('corpus.top'), r.top, quantity, model, say),
+      contextList(t('corpus.bottom'), r.bottom, quantity, model, say));
+    showHighlights(lists);
+    await Plotly.react(plot, ...histogram(r), CONFIG);
+    window.gatescope.corpusUnit = r; // for tests and the console: what this view drew
+  }
+
+  return {
+    update(ctx, changed) {
+      if (!any(changed, 'data', 'layer', 'unit', 'quantity')) return undefined;
+      const { model, quantity, layer, direction, unit } = ctx.state;
+      const key = shownKey(model, quantity, layer, direction, unit, language());
+      if (key === shown) return undefined; // a new trace of the typed text: the corpus did not change
+      shown = key;
+      link.textContent = t('corpus.unit_link');
+      return draw(ctx);
+    },
+  };
+}

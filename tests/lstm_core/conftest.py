@@ -1,0 +1,19 @@
+"""Fixtures for the corpus-index tests: small indexes built once per session."""
+from __future__ import annotations
+
+import pytest
+
+from tests.lstm_core.corpus_fixtures import Built, build_small, python_like, tiny_model
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> Built:
+    """A 2 x 6 causal float64 model's index of 3,000 characters of code-like text (12 tasks, 47 windows)."""
+    return build_small(tmp_path_factory.mktemp("small"), tiny_model(seed=1), python_like(3000, seed=1))
+
+
+@pytest.fixture(scope="session")
+def small_bidi(tmp_path_factory) -> Built:
+    """The same for a bidirectional model, whose windows also get a look-ahead."""
+    return build_small(tmp_path_factory.mktemp("bidi"), tiny_model(seed=2, bidirectional=True),
+                       python_like(1500, seed=2))
