@@ -63,6 +63,7 @@ class ModelInfo(BaseModel):
     head: HeadInfo | None = Field(None, description="what the model outputs; null for an LSTM with nothing on top")
     specials: Specials | None = Field(None, description="the vocabulary's special tokens; null without a vocabulary")
     can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
+    examples: list[str] = Field([], description="example texts the model card declares (its ## Examples section)")
 
 
 class ModelDetail(ModelInfo):

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from app.cache import TraceCache
 from app.errors import ApiError
 from app.registry import Entry
-from lstm_core import Model, TextTrace
+from lstm_core import Model, TextTrace, card_examples
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def model_info(entry: Entry) -> dict:
         "source": source, "verification": verification if isinstance(verification, dict) else None,
         "head": head_info(m),
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
-        "can_wrap": tok is not None and tok.can_wrap,
+        "can_wrap": tok is not None and tok.can_wrap, "examples": examples(meta),
     }
 
 
@@ -122,3 +122,9 @@ def model_detail(entry: Entry) -> dict:
     tok = entry.model.tokenizer
     return {**model_info(entry), "vocab": list(tok.vocab) if tok is not None else None,
             "unk": tok.unk if tok is not None else None, "card": entry.model.meta.get("card") or ""}
+
+
+def examples(meta: dict) -> list[str]:
+    """The example texts the model card declares (lstm_core.card_examples); [] without a card."""
+    card = meta.get("card")
+    return card_examples(card) if isinstance(card, str) else []
