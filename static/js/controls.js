@@ -7,7 +7,8 @@ import { explicit, language, t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
-const DEFAULT_TEXT = 'the cat sat on the mat';
+/** The text of a model whose card declares no examples (main.js opens on the card's first example). */
+export const DEFAULT_TEXT = 'the cat sat on the mat';
 const INTS = ['layer', 'direction', 'unit', 't'];
 
 function options(select, pairs, value) {
@@ -34,6 +35,13 @@ export const controls = {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
     $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
+    // The drawer (a phone or a short screen: page.css folds the pickers into it) opens and closes here.
+    const toggle = $('drawer-toggle');
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      $('drawer').classList.toggle('open', open);
+    });
   },
 
   /** Relabel the pickers after a language switch. */
@@ -76,7 +84,7 @@ export const controls = {
 /** The state a link describes; anything missing or malformed falls back to a default. */
 export function readUrl() {
   const p = new URLSearchParams(location.search);
-  const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : DEFAULT_TEXT,
+  const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : null, // null: the model's example
     layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', wrap: p.get('wrap') === '1' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);

@@ -57,9 +57,18 @@ function unitTicks(order) {
   return { tickmode: 'array', tickvals, ticktext: tickvals.map((r) => String(order[r])) };
 }
 
+/** Height of one subplot for H units, and of the whole figure. */
+const rowHeight = (H) => Math.min(240, Math.max(120, 60 + H * 4));
+const figureHeight = (rowPx) => MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
+
+/** The room the figure (and the one-line note above it) will take for model `info` (view.js). */
+export function reserve(info) {
+  return figureHeight(rowHeight(info.hidden_size)) + 40;
+}
+
 function figure(ctx) {
-  const rowPx = Math.min(240, Math.max(120, 60 + ctx.H * 4));
-  const height = MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
+  const rowPx = rowHeight(ctx.H);
+  const height = figureHeight(rowPx);
   const inner = height - MARGIN.t - MARGIN.b;
   const layout = baseLayout({ height, margin: MARGIN, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
   const data = QUANTITIES.map((q, k) => {

@@ -8,7 +8,7 @@ import { block } from './arrays.js';
 import { plotLabel } from './format.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
-import { localisePlotly } from './plot.js';
+import { loadPlotly, localisePlotly } from './plot.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
 import * as heatmaps from './heatmaps.js';
@@ -18,11 +18,12 @@ import * as saturation from './saturation.js';
 import * as step from './step.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
-import { controls, readUrl, writeUrl } from './controls.js';
+import { controls, DEFAULT_TEXT, readUrl, writeUrl } from './controls.js';
 import { scheduler } from './scheduler.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
+import { initIntro, openCard, showExamples, swapNote } from './welcome.js';
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
@@ -38,6 +39,8 @@ const VIEWS = [
   { id: 'saturation', module: saturation },
 ];
 const $ = (id) => document.getElementById(id);
+// The model a first visit opens on (the first of these the server has), else the first model by id.
+const FLAGSHIPS = ['shakespeare-char'];
 
 const state = readUrl();
 let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
@@ -47,6 +50,8 @@ let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
 let stepResult = null;
 let statusLine = null; // [key, params] of the status shown, so a language switch can say it again
+let plotly = null; // loadPlotly(): the views are made once it has arrived
+let switched = null; // the model just switched to: its first trace checks the text is not mostly unknown
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
 // follow-up with the latest text, and a response older than what is on screen is never drawn.
@@ -121,6 +126,7 @@ function redraw(changed) {
 }
 
 async function show(tr, text, v) {
+  await plotly;
   const t0 = performance.now();
   current = { trace: tr, text };
   clamp(tr);
@@ -161,6 +167,14 @@ async function send() {
     const tr = await api.trace({ model, text, vectors: rows, wrap });
     tr.vectors = rows;
     tr.wrap = wrap;
+    if (switched === model) {
+      switched = null;
+      if (mostlyUnknown(tr)) {
+        inflight = false;
+        offerExample(text);
+        return;
+      }
+    }
     performance.measure('gs:api', { start: t0, end: performance.now() });
     inflight = false;
     if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
@@ -174,6 +188,21 @@ async function send() {
     else if (seq > shown) status(e.message, true);
     if (!(e instanceof api.ApiError)) throw e;
   }
+}
+
+/** More than half the tokens unknown, and the model has examples it knows instead. */
+const mostlyUnknown = (tr) => tr.oov.length * 2 > tr.steps && info.examples && info.examples.length > 0;
+
+/** Replace a text the model just switched to mostly does not know by its first example, and say so. */
+function offerExample(mine) {
+  setText(info.examples[0]);
+  swapNote(info.name, () => setText(mine));
+}
+
+/** Put `text` in the text box and trace it, as if typed. */
+function setText(text) {
+  $('text').value = text;
+  onInput();
 }
 
 function want() {
@@ -226,7 +255,8 @@ function select({ detail }) {
   if (changed.size) redraw(changed);
 }
 
-function onInput() {
+function onInput(ev) {
+  if (ev) swapNote(null); // the reader typed: their text now
   version += 1;
   performance.mark(`gs:input:${version}`);
   waiting.push(version);
@@ -240,6 +270,7 @@ function about() {
   const summary = i18n.has(key) ? t(key) : info.description;
   $('model-about').textContent = summary;
   $('model-about').hidden = !summary;
+  return summary;
 }
 
 async function loadModel(id) {
@@ -249,6 +280,11 @@ async function loadModel(id) {
   panels.upload.showModel(info);
   panels.vectors.show(info);
   $('text').hidden = info.input === 'vector';
+  for (const { id, module } of VIEWS) if (module.reserve) $(id).style.minHeight = `${module.reserve(info)}px`;
+  showExamples(info, (text) => {
+    swapNote(null);
+    setText(text);
+  });
   about();
 }
 
@@ -273,6 +309,7 @@ async function onControl(name, value) {
   if (name === 'model') {
     shown = sent; // whatever is in flight belongs to the old model
     await loadModel(value);
+    switched = info.id;
     want();
   } else if (name === 'wrap') {
     state.wrap = value; // the tokens change, so this is a new trace
@@ -290,7 +327,11 @@ async function start() {
   window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
     views: null, idle: () => (views ? views.idle() : Promise.resolve()), i18n };
   await i18n.init(api.getCatalog);
-  localisePlotly();
+  plotly = loadPlotly().then((p) => {
+    localisePlotly();
+    return p;
+  });
+  initIntro();
   $('lang').value = i18n.language();
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
   document.addEventListener('gs:language', onLanguage);
@@ -308,9 +349,13 @@ async function start() {
     return;
   }
   controls.init(models, state, onControl);
-  await loadModel(models.some((m) => m.id === state.model) ? state.model : models[0].id);
+  const ids = models.map((m) => m.id);
+  await loadModel(ids.includes(state.model) ? state.model : FLAGSHIPS.find((id) => ids.includes(id)) || ids[0]);
+  if (state.text === null) state.text = (info.examples && info.examples[0]) || DEFAULT_TEXT;
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);
+  $('card-open').addEventListener('click', () => openCard(info, about()));
+  performance.mark('gs:text-ready'); // bench/first_paint.py: the text box holds its text and listens
   document.addEventListener('gs:select', select);
   send();
 }

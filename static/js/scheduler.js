@@ -48,6 +48,8 @@ export function scheduler(entries, context) {
       job = Promise.reject(e);
     }
     running.add(job);
+    // Drawn once: page.css stops holding the room it kept for the view before its data came.
+    job.then(() => { document.getElementById(id).dataset.drawn = ''; }, () => {});
     const done = () => { running.delete(job); settle(); };
     job.then(done, done);
     return job;
