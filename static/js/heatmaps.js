@@ -13,6 +13,8 @@ import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 import { any } from './view.js';
 
 const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
+// A phone: the unit axis without its title and the colour scales without theirs, so the cells get the width.
+const NARROW = { ...MARGIN, l: 40, r: 60 };
 const GAP = 44; // px between subplots, room for each one's title
 
 /** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
@@ -66,11 +68,11 @@ export function reserve(info) {
   return figureHeight(rowHeight(info.hidden_size)) + 40;
 }
 
-function figure(ctx) {
+function figure(ctx, margin) {
   const rowPx = rowHeight(ctx.H);
   const height = figureHeight(rowPx);
   const inner = height - MARGIN.t - MARGIN.b;
-  const layout = baseLayout({ height, margin: MARGIN, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
+  const layout = baseLayout({ height, margin, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
   const data = QUANTITIES.map((q, k) => {
     const top = 1 - (k * (rowPx + GAP)) / inner;
     const bottom = top - rowPx / inner;
@@ -81,7 +83,7 @@ function figure(ctx) {
     };
     layout[axis(k, 'yaxis')] = {
       domain: [bottom, top], range: [order.length - 0.5, -0.5], showgrid: false, zeroline: false,
-      title: { text: t('axis.unit') }, tickfont: { size: 13 }, anchor: axis(k, 'x'), ...unitTicks(order),
+      title: { text: margin === NARROW ? '' : t('axis.unit') }, tickfont: { size: 13 }, anchor: axis(k, 'x'), ...unitTicks(order),
       ticklabeloverflow: 'allow', // else Plotly measures every label against every other on each redraw
     };
     layout.annotations.push({
@@ -151,23 +153,37 @@ export function create(el) {
 
   /** Every figure, cell and label for a new trace, layer, direction or unit order. */
   async function draw(ctx) {
-    const [data, layout, rowPx] = figure(ctx);
+    const narrow = fig.host.clientWidth < 600;
+    fig.host.classList.toggle('narrow', narrow);
+    const margin = narrow ? NARROW : MARGIN;
+    const [data, layout, rowPx] = figure(ctx, margin);
     const first = !plot.data;
     shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
     paint(cells, data, ctx.T);
     await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
     placeCells();
     colourBars(scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
-    labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
+    labelling = { tokens: ctx.trace.tokens, margin, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
     label();
     if (first) {
       followZoom(fig, label);
       plot.on('plotly_relayout', placeCells); // a zoom of either axis
       plot.addEventListener('mousemove', hover);
       plot.addEventListener('mouseleave', () => { tip.hidden = true; });
-      plot.addEventListener('click', (ev) => {
+      const choose = (ev) => {
         const cell = shown && cellAt(plot, ev, shown.data, shown.T);
         if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t });
+      };
+      plot.addEventListener('click', choose);
+      // Plotly's drag layer takes a finger's touches, so no click follows a tap: a tap that did not move is one.
+      let down = null;
+      plot.addEventListener('pointerdown', (ev) => { down = ev.pointerType === 'touch' ? ev : null; });
+      plot.addEventListener('pointerup', (ev) => {
+        if (down && Math.hypot(ev.clientX - down.clientX, ev.clientY - down.clientY) < 10) {
+          choose(ev);
+          hover(ev);
+        }
+        down = null;
       });
     }
   }

@@ -16,6 +16,8 @@ export const CONFIG = {
   responsive: true,
   modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'sendChartToCloud'],
   toImageButtonOptions: { format: 'png', scale: 2 },
+  // On a phone the mode bar would sit over the figures' titles, and touch zooms nothing with it: left out.
+  displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover',
   locale: 'en',
 };
 

@@ -1,0 +1,306 @@
+"""The first five minutes in Chromium (issue 15): the page opens on the flagship model reading one of its card's
+examples, with an introduction and the model card at hand; nothing leaves the machine (every mode-bar button of
+every figure clicked, every request watched); [hidden] wins over any display; a phone gets one compact row of
+header, no sideways scroll and cells a finger can pick; nothing jumps while the page fills in (layout shift
+measured by the browser); a projector's header is one line and play has a speed."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from app.testing import start_server, stop_server
+from tests.browser.conftest import ARTIFACTS, Page, make_models, serve_models
+from tests.browser.test_heads import make_head_models
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIZES = {"laptop": (1280, 800), "phone": (390, 844), "projector": (1920, 1080), "old projector": (1024, 768)}
+# Registers every layout shift not caused by input, before the page's own scripts run.
+CLS = """window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts.push(e.value);
+}).observe({ type: 'layout-shift', buffered: true });"""
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[str]:
+    """A live server on the shipped models/ (the flagship shakespeare-char and the task models)."""
+    if not (ROOT / "models" / "shakespeare-char.safetensors").exists():
+        pytest.fail("models/shakespeare-char.safetensors is part of the repository and missing")
+    base, proc = start_server(ROOT / "models")
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Models with and without each capability: decoder, vocabulary, backward direction, begin/end tokens."""
+    def make(d):
+        make_models(d)
+        make_head_models(d)
+
+    yield from serve_models(tmp_path_factory, "first-mixed", make)
+
+
+def new_page(browser, base: str, size: tuple[int, int], **options) -> tuple[object, Page]:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **options)
+    page = context.new_page()
+    page.add_init_script(CLS)
+    return context, Page(page, base)
+
+
+def close(context, gs: Page) -> None:
+    context.close()
+    assert gs.errors == [], f"console errors: {gs.errors}"
+
+
+def model_info(base: str, model: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/models/{model}", timeout=30) as r:
+        return json.loads(r.read())
+
+
+def drawn_everywhere(gs: Page) -> None:
+    """Every view drawn for the text in the box: scroll each into view and let it catch up."""
+    for sec in ("heatmaps", "bars", "step", "unit", "predictions", "saturation"):
+        gs.page.locator(f"#sec-{sec}").scroll_into_view_if_needed()
+        gs.settle()
+    gs.page.wait_for_function("document.getElementById('step-cards').childElementCount > 0")
+    gs.page.evaluate("window.scrollTo(0, 0)")
+
+
+def test_first_load_reads_an_example_the_model_knows_in_every_view(browser, shipped):
+    example = model_info(shipped, "shakespeare-char")["examples"][0]
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    gs.open()
+    assert gs.page.input_value("#model") == "shakespeare-char"
+    assert gs.page.input_value("#text") == example
+    drawn_everywhere(gs)
+    assert not gs.page.is_visible("#oov")  # no warning as the first screen
+    assert "unknown" not in gs.page.text_content("#status")
+    T = len(example)
+    assert gs.page.evaluate("window.gatescope.rendered") == {"text": example, "model": "shakespeare-char",
+                                                              "steps": T, "version": 0}
+    # What each view drew, read back from Plotly and the DOM: every one holds the example's T steps.
+    assert gs.page.evaluate("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)") == [T] * 6
+    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => d.y.length)") == [T] * 6
+    assert gs.page.text_content("#unit-text") == example.replace("\n", "⏎\n")
+    assert gs.page.evaluate("document.getElementById('bars-plot').data[0].y.length") == 256
+    assert gs.page.locator("#pred-grid .pred-col").count() > 0
+    assert gs.page.evaluate("document.getElementById('surprisal-plot').data[0].y.length") == T
+    assert gs.page.locator("#saturation .js-plotly-plot").count() == 1
+    # One sentence says what this is; the card and the examples are one click away.
+    assert gs.page.is_visible("#intro") and "LSTM" in gs.page.text_content("#intro")
+    assert gs.page.locator("#examples .chip").count() == len(model_info(shipped, "shakespeare-char")["examples"])
+    assert "tiny Shakespeare" in gs.page.text_content("#model-about")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    gs.page.screenshot(path=str(ARTIFACTS / "first-1280x800.png"))
+    close(context, gs)
+
+
+@pytest.mark.parametrize("name", ["phone", "projector", "old projector"])
+def test_first_screen_at_each_size(browser, shipped, name):
+    size = SIZES[name]
+    phone = name == "phone"
+    context, gs = new_page(browser, shipped, size, has_touch=phone, is_mobile=phone)
+    gs.open()
+    drawn_everywhere(gs)
+    assert not gs.page.is_visible("#oov")
+    width = gs.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways at {size}: {width}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    gs.page.screenshot(path=str(ARTIFACTS / f"first-{size[0]}x{size[1]}.png"))  # the first screen, header included
+    close(context, gs)
+
+
+def test_the_introduction_stays_dismissed(browser, shipped):
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    gs.open()
+    gs.page.click("#intro-close")
+    assert not gs.page.is_visible("#intro")
+    gs.open()
+    assert gs.page.locator("#intro").count() == 0  # the server leaves it out: nothing to hide after paint
+    close(context, gs)
+
+
+def test_the_model_card_opens_from_the_picker(browser, shipped):
+    info = model_info(shipped, "brackets")
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    gs.open("?model=brackets")
+    gs.page.click("#card-open")
+    assert gs.page.is_visible("#card")
+    assert gs.page.text_content("#card-title") == info["name"]
+    headings = gs.page.eval_on_selector_all("#card-body h3", "hs => hs.map(h => h.textContent)")
+    assert {"Data", "Metrics", "Examples", "Reproduce"} <= set(headings)
+    assert "accuracy: 1.0" in gs.page.text_content("#card-body")
+    assert info["examples"][0] in gs.page.eval_on_selector_all("#card-body pre", "ps => ps.map(p => p.textContent)")[0]
+    gs.page.keyboard.press("Escape")
+    assert not gs.page.is_visible("#card")
+    close(context, gs)
+
+
+def test_a_model_switch_never_silently_keeps_a_text_it_does_not_know(browser, shipped):
+    shakespeare = model_info(shipped, "shakespeare-char")["examples"][0]
+    brackets = model_info(shipped, "brackets")["examples"]
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    gs.open()
+    gs.page.select_option("#model", "brackets")
+    gs.wait_drawn(brackets[0])
+    assert gs.page.input_value("#text") == brackets[0]
+    assert gs.page.is_visible("#swap-note") and "brackets" in gs.page.text_content("#swap-note")
+    assert not gs.page.is_visible("#oov")
+    gs.page.click("#swap-note button")  # the reader's text comes back, with the notice naming what is unknown
+    gs.wait_drawn(shakespeare)
+    assert gs.page.is_visible("#oov")
+    assert not gs.page.is_visible("#swap-note")
+    gs.page.locator("#examples .chip").nth(1).click()  # an example chip
+    gs.wait_drawn(brackets[1])
+    assert not gs.page.is_visible("#oov")
+    gs.page.select_option("#model", "counter")  # a text of brackets is unknown to the counter too
+    gs.wait_drawn(model_info(shipped, "counter")["examples"][0])
+    close(context, gs)
+
+
+def test_no_request_and_no_popup_leaves_the_page_origin(browser, shipped):
+    """Every request the page makes is watched (and stopped if it goes elsewhere); every mode-bar button of
+    every figure is clicked."""
+    context, gs = new_page(browser, shipped, SIZES["laptop"], accept_downloads=True)
+    origin = urlparse(shipped).netloc
+    outside: list[str] = []
+
+    def watch(route):
+        if urlparse(route.request.url).netloc not in (origin, "") and not route.request.url.startswith(
+                ("data:", "blob:")):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", watch)
+    popups: list[str] = []
+    context.on("page", lambda p: popups.append(p.url))
+    gs.open()
+    drawn_everywhere(gs)
+    figures = gs.page.eval_on_selector_all(".js-plotly-plot", "gs => gs.map(g => g.id)")
+    assert len(figures) >= 5
+    clicked = []
+    for fid in figures:
+        plot = gs.page.locator(f"#{fid}")
+        plot.scroll_into_view_if_needed()
+        config = gs.page.evaluate("id => { const c = document.getElementById(id)._context; return "
+                                  "[c.showSendToCloud, c.plotlyServerURL, c.displaylogo]; }", fid)
+        assert config == [False, "", False], fid
+        buttons = plot.locator(".modebar-btn")
+        titles = buttons.evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
+        assert titles and not any("Share" in t or "Cloud" in t or "Chart Studio" in t for t in titles), titles
+        for k in range(buttons.count()):
+            plot.hover()
+            buttons.nth(k).click()
+            gs.page.wait_for_timeout(150)
+            clicked.append(titles[k])
+    gs.page.wait_for_timeout(500)
+    assert len(clicked) >= 20
+    assert outside == [] and popups == [], (outside, popups)
+    close(context, gs)
+
+
+STALE_JS = """() => {
+  const shown = (e) => {
+    for (let n = e; n; n = n.parentElement) if (getComputedStyle(n).display === 'none') return false;
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  return {
+    hiddenShown: [...document.querySelectorAll('[hidden]')].filter((e) => getComputedStyle(e).display !== 'none')
+      .map((e) => e.id || e.className),
+    directions: [...document.getElementById('direction').options].map((o) => o.textContent),
+    heading: document.getElementById('unit-heading').textContent,
+    grid: shown(document.getElementById('pred-grid')),
+    wrap: shown(document.getElementById('wrap-box')),
+    text: shown(document.getElementById('text')),
+    examples: shown(document.getElementById('examples')),
+    oov: shown(document.getElementById('oov')),
+    heatRows: document.getElementById('heatmaps-plot').data[0].z.length,
+    H: window.gatescope.context().H,
+  };
+}"""
+
+
+def test_hidden_wins_and_no_view_keeps_a_previous_models_content(browser, mixed):
+    """Switch between models with and without a decoder, a vocabulary, a backward direction and begin/end
+    tokens, in both orders: what a model lacks is off the screen, whatever display its class gives it."""
+    context, gs = new_page(browser, mixed, (1600, 1000))
+    gs.open("?model=words-bi&text=the+lazy+dog")
+    expect = {  # model: (decoder grid, wrap box, text box, directions)
+        "words-bi": (True, False, True, 2), "vectors": (False, False, False, 1), "lm": (True, True, True, 1),
+        "diacritizer": (True, False, True, 2), "english-char": (True, False, True, 1),
+    }
+    for model in ("words-bi", "vectors", "diacritizer", "lm", "vectors", "english-char", "words-bi", "lm"):
+        if model != gs.page.input_value("#model"):
+            gs.page.select_option("#model", model)
+            gs.page.wait_for_function("m => window.gatescope.rendered && window.gatescope.rendered.model === m",
+                                      arg=model)
+        if expect[model][3] == 2:
+            gs.page.select_option("#direction", "1")
+            gs.page.wait_for_function("document.getElementById('unit-heading').textContent.endsWith('backward')")
+        drawn_everywhere(gs)
+        s = gs.page.evaluate(STALE_JS)
+        grid, wrap, text, directions = expect[model]
+        assert s["hiddenShown"] == [], (model, s["hiddenShown"])
+        assert (s["grid"], s["wrap"], s["text"], len(s["directions"])) == (grid, wrap, text, directions), (model, s)
+        assert s["heading"].endswith("backward") == (directions == 2), (model, s["heading"])
+        assert not s["examples"]  # these models' cards declare no examples: no empty row of chips
+        assert s["heatRows"] == s["H"], model
+    close(context, gs)
+
+
+def test_a_phone_gets_one_row_of_header_and_cells_a_finger_can_pick(browser, shipped):
+    context, gs = new_page(browser, shipped, SIZES["phone"], has_touch=True, is_mobile=True)
+    gs.open()
+    bar = gs.page.locator("header.bar").bounding_box()
+    assert bar["height"] < 60, bar  # one row
+    assert gs.page.locator(".sticky").bounding_box()["height"] < 0.15 * SIZES["phone"][1]
+    assert not gs.page.is_visible("#layer")  # folded into the drawer
+    gs.page.tap("#drawer-toggle")
+    assert gs.page.is_visible("#layer") and gs.page.is_visible("#order")
+    gs.page.tap("#drawer-toggle")
+    assert gs.page.locator(".modebar").count() == 0  # nothing over the figures' titles
+    plot = gs.page.locator("#heatmaps-plot")
+    plot.scroll_into_view_if_needed()
+    gs.settle()
+    area = gs.page.evaluate("document.getElementById('heatmaps-plot')._fullLayout.xaxis._length")
+    assert area > 250, area  # the cells get most of the 390 px
+    cell = """() => {
+        const gd = document.getElementById('heatmaps-plot'), L = gd._fullLayout, box = gd.getBoundingClientRect();
+        return [box.left + L.xaxis2._offset + L.xaxis2.l2p(7), box.top + L.yaxis2._offset + L.yaxis2.l2p(3)];
+    }"""
+    gs.page.evaluate(f"window.scrollBy(0, ({cell})()[1] - 420)")  # mid-screen, clear of the sticky header
+    x, y = gs.page.evaluate(cell)
+    unit = int(gs.page.evaluate("document.getElementById('heatmaps-plot').data[1].y[3]"))
+    gs.page.touchscreen.tap(x, y)
+    gs.page.wait_for_function("u => window.gatescope.state.unit === u && window.gatescope.state.t === 7", arg=unit)
+    gs.page.locator("#unit-text").scroll_into_view_if_needed()
+    gs.page.tap("#unit-text span[data-t='3']")  # the coloured text: a tap moves t
+    gs.page.wait_for_function("window.gatescope.state.t === 3")
+    width = gs.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], width
+    gs.shot("phone-heatmaps", "#sec-heatmaps")
+    close(context, gs)
+
+
+@pytest.mark.parametrize("name", ["laptop", "phone"])
+def test_the_page_does_not_jump_while_it_fills_in(browser, shipped, name):
+    """Cumulative layout shift (the browser's own layout-shift entries, none caused by input) stays under 0.05
+    from navigation until every view and the step's numbers are drawn."""
+    phone = name == "phone"
+    context, gs = new_page(browser, shipped, SIZES[name], has_touch=phone, is_mobile=phone)
+    gs.open()
+    gs.page.wait_for_function("document.getElementById('step-cards').childElementCount > 0")
+    gs.page.wait_for_timeout(500)
+    shifts = gs.page.evaluate("window.__shifts")
+    assert sum(shifts) < 0.05, shifts
+    close(context, gs)
