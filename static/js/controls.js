@@ -9,7 +9,8 @@ import { ORDERS } from './order.js';
 const $ = (id) => document.getElementById(id);
 /** The text of a model whose card declares no examples (main.js opens on the card's first example). */
 export const DEFAULT_TEXT = 'the cat sat on the mat';
-const INTS = ['layer', 'direction', 'unit', 't'];
+const INTS = ['layer', 'direction', 'unit', 't', 'top'];
+const TOPS = [0, 8, 16, 32, 64]; // units the heatmaps show, first in the order; 0: all
 
 function options(select, pairs, value) {
   select.replaceChildren(...pairs.map(([v, text]) => {
@@ -25,13 +26,14 @@ function options(select, pairs, value) {
 function labelled(state) {
   options($('quantity'), QUANTITIES.map((q) => [q, quantityName(q)]), state.quantity);
   options($('order'), ORDERS.map((o) => [o, t(`order.${o}`)]), state.order);
+  options($('top'), TOPS.map((n) => [n, n ? t('top.n', { n }) : t('top.all')]), state.top);
 }
 
 export const controls = {
   init(models, state, onChange) {
     options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
     labelled(state);
-    for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
+    for (const name of ['model', 'layer', 'direction', 'quantity', 'order', 'top']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
     $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
@@ -74,6 +76,7 @@ export const controls = {
     $('direction').disabled = info.directions === 1;
     $('quantity').value = state.quantity;
     $('order').value = state.order;
+    $('top').value = String(state.top);
     $('wrap-box').hidden = !info.can_wrap;
     $('wrap').checked = state.wrap && info.can_wrap;
     const ends = info.specials ? [info.specials.bos, info.specials.eos].filter((s) => s !== null) : [];
@@ -85,7 +88,7 @@ export const controls = {
 export function readUrl() {
   const p = new URLSearchParams(location.search);
   const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : null, // null: the model's example
-    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', wrap: p.get('wrap') === '1' };
+    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', top: 0, wrap: p.get('wrap') === '1' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);
     if (Number.isFinite(v) && v >= 0) state[k] = v;
@@ -102,8 +105,8 @@ export function writeUrl(state) {
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => {
     const p = new URLSearchParams();
-    for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order']) {
-      if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
+    for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'top']) {
+      if (state[k] !== null && state[k] !== '' && !(k === 'top' && !state.top)) p.set(k, String(state[k]));
     }
     if (state.wrap) p.set('wrap', '1');
     if (explicit()) p.set('lang', language()); // a chosen language travels with the link

@@ -17,11 +17,15 @@ const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
 const NARROW = { ...MARGIN, l: 40, r: 60 };
 const GAP = 44; // px between subplots, room for each one's title
 
+/** The units shown, in display order: the first state.top of the order (all when top is 0). */
+const shownUnits = (order, top) => (top > 0 ? order.slice(0, top) : order);
+
 /** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
 function rows(a, ctx) {
   const x = block(a, ctx.slot, ctx.state.direction); // (T, H_q)
   const Hq = a.shape[3];
-  const order = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
+  const all = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
+  const order = shownUnits(all, ctx.state.top);
   const { T } = ctx;
   let maxAbs = 0;
   const z = order.map((u) => {
@@ -47,8 +51,8 @@ function percentileAbs(x, q) {
 }
 
 function shapes(ctx) {
-  const r = ctx.order.indexOf(ctx.state.unit);
-  return [...timeMarker(ctx.state.t, ctx.T), ...QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y')))];
+  const r = shownUnits(ctx.order, ctx.state.top).indexOf(ctx.state.unit); // -1: the unit is not among those shown
+  return [...timeMarker(ctx.state.t, ctx.T), ...(r < 0 ? [] : QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y'))))];
 }
 
 /** Unit names every k-th row, k such that about 14 fit; the rows are positions 0..H-1 on a linear axis. */
@@ -63,13 +67,13 @@ function unitTicks(order) {
 const rowHeight = (H) => Math.min(240, Math.max(120, 60 + H * 4));
 const figureHeight = (rowPx) => MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
 
-/** The room the figure (and the one-line note above it) will take for model `info` (view.js). */
+/** The room the figure (and the two notes above it) will take for model `info` (view.js). */
 export function reserve(info) {
-  return figureHeight(rowHeight(info.hidden_size)) + 40;
+  return figureHeight(rowHeight(info.hidden_size)) + 80;
 }
 
 function figure(ctx, margin) {
-  const rowPx = rowHeight(ctx.H);
+  const rowPx = rowHeight(shownUnits(ctx.order, ctx.state.top).length);
   const height = figureHeight(rowPx);
   const inner = height - MARGIN.t - MARGIN.b;
   const layout = baseLayout({ height, margin, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
@@ -107,6 +111,8 @@ function figure(ctx, margin) {
 }
 
 export function create(el) {
+  const ordering = document.createElement('p'); // what the order means, in one line
+  ordering.className = 'note';
   const note = document.createElement('p');
   note.className = 'note';
   note.hidden = true;
@@ -124,7 +130,7 @@ export function create(el) {
   fig.host.append(scales, tip);
   // The exported PNG carries no HTML: it gets Plotly's own cells and colour bars back.
   fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
-  el.replaceChildren(note, fig.host);
+  el.replaceChildren(ordering, note, fig.host);
   let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
   let shown = null; // what the canvases show: {data, T, tokens}
 
@@ -157,6 +163,9 @@ export function create(el) {
     fig.host.classList.toggle('narrow', narrow);
     const margin = narrow ? NARROW : MARGIN;
     const [data, layout, rowPx] = figure(ctx, margin);
+    const { order, top } = ctx.state;
+    ordering.textContent = t(`order.about.${order}`, { q: ctx.state.quantity })
+      + (top > 0 && top < ctx.H ? ` ${t('top.note', { n: top, H: ctx.H })}` : '');
     const first = !plot.data;
     shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
     paint(cells, data, ctx.T);

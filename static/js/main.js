@@ -87,7 +87,7 @@ function context() {
   const [L, D, T, H] = tr.i.shape;
   const slot = tr.layers.indexOf(state.layer);
   const order = unitOrder(block(tr[state.quantity], slot, state.direction), T, tr[state.quantity].shape[3],
-    state.order);
+    state.order, state.t ?? T - 1);
   return {
     trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
     order: order.length === H ? order : Array.from({ length: H }, (_, u) => u),
@@ -249,6 +249,7 @@ function select({ detail }) {
   }
   if (detail.t !== undefined) {
     if (detail.t !== state.t) changed.add('time');
+    if (detail.t !== state.t && state.order === 'change') changed.add('order'); // that order follows t
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
@@ -315,8 +316,9 @@ async function onControl(name, value) {
     state.wrap = value; // the tokens change, so this is a new trace
     want();
   } else {
-    state[name] = name === 'layer' || name === 'direction' ? Number(value) : value;
-    if (current) await redraw(new Set([name === 'direction' ? 'layer' : name]));
+    state[name] = ['layer', 'direction', 'top'].includes(name) ? Number(value) : value;
+    const kind = { direction: 'layer', top: 'order' }[name] || name; // how many units shown is part of the order
+    if (current) await redraw(new Set([kind]));
   }
   writeUrl(state);
 }

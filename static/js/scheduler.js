@@ -49,7 +49,11 @@ export function scheduler(entries, context) {
     }
     running.add(job);
     // Drawn once: page.css stops holding the room it kept for the view before its data came.
-    job.then(() => { document.getElementById(id).dataset.drawn = ''; }, () => {});
+    job.then(() => {
+      const el = document.getElementById(id);
+      el.dataset.drawn = '';
+      el.style.minHeight = ''; // the room main.js reserved for a new model (view.js reserve) is filled now
+    }, () => {});
     const done = () => { running.delete(job); settle(); };
     job.then(done, done);
     return job;

@@ -87,7 +87,8 @@ def test_first_load_reads_an_example_the_model_knows_in_every_view(browser, ship
                                                               "steps": T, "version": 0}
     # What each view drew, read back from Plotly and the DOM: every one holds the example's T steps.
     assert gs.page.evaluate("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)") == [T] * 6
-    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => d.y.length)") == [T] * 6
+    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => [d.name, d.y.length])") == [
+        ["cell state c", T], ["gates' mean (i + f + o) / 3", T]]  # what the unit view draws at first
     assert gs.page.text_content("#unit-text") == example.replace("\n", "⏎\n")
     assert gs.page.evaluate("document.getElementById('bars-plot').data[0].y.length") == 256
     assert gs.page.locator("#pred-grid .pred-col").count() > 0
