@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 
@@ -304,4 +304,83 @@ def test_the_page_does_not_jump_while_it_fills_in(browser, shipped, name):
     gs.page.wait_for_timeout(500)
     shifts = gs.page.evaluate("window.__shifts")
     assert sum(shifts) < 0.05, shifts
+    close(context, gs)
+
+
+def test_a_projector_header_is_one_line_and_play_has_a_speed_and_a_loop(browser, shipped):
+    context, gs = new_page(browser, shipped, SIZES["old projector"])
+    gs.open("?model=counter&text=aaXbb.")
+    bar = gs.page.locator("header.bar").bounding_box()
+    assert bar["height"] < 60, bar  # one line: the other pickers are in the drawer
+    assert gs.page.locator(".sticky").bounding_box()["height"] < 130
+    gs.page.select_option("#play-speed", "4")
+    gs.page.check("#play-loop")
+    gs.page.click("#play")
+    # 6 steps at 350/4 ms: looping, t comes back to 0 after the end, and play keeps going
+    gs.page.wait_for_function("window.gatescope.state.t === 5")
+    gs.page.wait_for_function("window.gatescope.state.t === 0")
+    gs.page.wait_for_function("window.gatescope.state.t === 2")
+    gs.page.click("#play")
+    assert gs.page.get_attribute("#play", "aria-pressed") == "false"
+    gs.page.uncheck("#play-loop")
+    gs.page.click("#play")  # without the loop, play stops at the end
+    gs.page.wait_for_function("document.getElementById('play').getAttribute('aria-pressed') === 'false'")
+    assert gs.page.evaluate("window.gatescope.state.t") == 5
+    close(context, gs)
+
+
+def test_order_by_change_at_t_and_the_first_n_units(browser, shipped):
+    """The rows are the units sorted by |c_t - c_(t-1)| at the chosen t, computed here from the API's trace."""
+    import numpy as np
+
+    text = model_info(shipped, "brackets")["examples"][1]
+    context, gs = new_page(browser, shipped, (1600, 1000))
+    gs.open(f"?model=brackets&text={quote(text)}&quantity=c&order=change&top=4&t=3")
+    gs.settle()
+    req = urllib.request.Request(f"{shipped}/api/trace", json.dumps(
+        {"model": "brackets", "text": text, "format": "json"}).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        c = np.array(json.loads(r.read())["c"][0][0])  # (T, H)
+    for t in (3, 7):
+        if t != 3:
+            gs.page.evaluate("t => document.dispatchEvent(new CustomEvent('gs:select', {detail: {t}}))", t)
+            gs.page.wait_for_function("t => window.gatescope.state.t === t", arg=t)
+            gs.settle()
+        change = np.abs(c[t] - c[t - 1])
+        want = [str(u) for u in sorted(range(c.shape[1]), key=lambda u: (-change[u], u))[:4]]
+        rows = gs.page.evaluate("document.getElementById('heatmaps-plot').data[4].y")
+        assert rows == want, (t, rows, want)
+    about = gs.page.text_content("#heatmaps > p.note")
+    assert "changed at the chosen step t" in about and "first 4 of 8" in about
+    close(context, gs)
+
+
+def test_one_unit_over_a_long_text_draws_bands_but_hovers_exact_values(browser, shipped):
+    import numpy as np
+
+    text = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 30)[:2000]
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    gs.open("?model=shakespeare-char&unit=5")
+    gs.page.fill("#text", text)
+    gs.wait_drawn(text)
+    gs.page.locator("#sec-unit").scroll_into_view_if_needed()
+    gs.settle()
+    data = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => ({name: d.name || null, "
+                            "n: (d.x || d.y).length, opacity: d.opacity ?? 1, y: Array.from(d.y)}))")
+    bands = [d for d in data if d["name"] is None]
+    exact = [d for d in data if d["name"] is not None]
+    assert [d["name"] for d in exact] == ["cell state c", "gates' mean (i + f + o) / 3"]
+    assert all(d["n"] == 2000 and d["opacity"] == 0 for d in exact)  # hover: every step, exactly
+    width = gs.page.evaluate("document.getElementById('unit-plot')._fullLayout.xaxis._length")
+    assert len(bands) == 4 and all(d["n"] <= width + 1 for d in bands)  # drawing: one column per pixel
+    req = urllib.request.Request(f"{shipped}/api/trace", json.dumps(
+        {"model": "shakespeare-char", "text": text, "format": "json"}).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        c = np.array(json.loads(r.read())["c"][0][0])[:, 5]
+    np.testing.assert_allclose(exact[0]["y"], c, atol=0.05)  # the wire's float16 compact format
+    assert max(bands[1]["y"]) == pytest.approx(max(exact[0]["y"]), abs=1e-6)  # the band's top reaches c's peak
+    gs.page.check(".unit-picks input[value='f']")
+    gs.page.wait_for_function(
+        "Array.from(document.getElementById('unit-plot').data).some(d => d.name === 'forget gate f')")
+    gs.shot("unit-2000-tokens", "#sec-unit")
     close(context, gs)
