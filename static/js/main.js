@@ -43,7 +43,7 @@ const $ = (id) => document.getElementById(id);
 const FLAGSHIPS = ['shakespeare-char'];
 
 const state = readUrl();
-let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
+let views = null; // the scheduler, made at the first draw (once Plotly has arrived)
 let panels = null; // {upload, vectors}: the input panels
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
@@ -113,7 +113,6 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
  */
 function redraw(changed) {
   if (!views) {
-    document.body.classList.add('ready'); // before the first draw, so the plots measure their real width
     views = scheduler(VIEWS, context);
     window.gatescope.views = views.views;
   }
@@ -357,7 +356,6 @@ async function start() {
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);
   $('card-open').addEventListener('click', () => openCard(info, about()));
-  performance.mark('gs:text-ready'); // bench/first_paint.py: the text box holds its text and listens
   document.addEventListener('gs:select', select);
   send();
 }

@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
-Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide).
+Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; then a
+390x844 phone with touch: its first screen and its heatmaps).
 """
 from __future__ import annotations
 
@@ -56,6 +57,17 @@ def main(argv: list[str]) -> int:
             shot("saturation", "#sec-saturation")
             open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
             shot("oov", "#sec-input")
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+            page = phone.new_page()
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(f"{base}/?model={model}")
+            page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+            page.evaluate("window.gatescope.idle()")
+            page.screenshot(path=str(OUT / "phone.png"))
+            page.evaluate("window.scrollTo(0, document.getElementById('heatmaps').getBoundingClientRect().top "
+                          "+ scrollY - 100)")
+            page.evaluate("window.gatescope.idle()")
+            page.screenshot(path=str(OUT / "phone-heatmaps.png"))
             browser.close()
             if errors:
                 print("console errors:", errors, file=sys.stderr)
