@@ -112,7 +112,7 @@ function figure(ctx, margin) {
 
 export function create(el) {
   const ordering = document.createElement('p'); // what the order means, in one line
-  ordering.className = 'note';
+  ordering.className = 'note order-note';
   const note = document.createElement('p');
   note.className = 'note';
   note.hidden = true;
@@ -130,7 +130,7 @@ export function create(el) {
   fig.host.append(scales, tip);
   // The exported PNG carries no HTML: it gets Plotly's own cells and colour bars back.
   fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
-  el.replaceChildren(ordering, note, fig.host);
+  el.replaceChildren(note, ordering, fig.host);
   let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
   let shown = null; // what the canvases show: {data, T, tokens}
 

@@ -350,7 +350,7 @@ def test_order_by_change_at_t_and_the_first_n_units(browser, shipped):
         want = [str(u) for u in sorted(range(c.shape[1]), key=lambda u: (-change[u], u))[:4]]
         rows = gs.page.evaluate("document.getElementById('heatmaps-plot').data[4].y")
         assert rows == want, (t, rows, want)
-    about = gs.page.text_content("#heatmaps > p.note")
+    about = gs.page.text_content("#heatmaps .order-note")
     assert "changed at the chosen step t" in about and "first 4 of 8" in about
     close(context, gs)
 
