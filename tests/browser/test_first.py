@@ -384,3 +384,19 @@ def test_one_unit_over_a_long_text_draws_bands_but_hovers_exact_values(browser, 
         "Array.from(document.getElementById('unit-plot').data).some(d => d.name === 'forget gate f')")
     gs.shot("unit-2000-tokens", "#sec-unit")
     close(context, gs)
+
+
+def test_a_tap_on_a_bar_selects_its_unit(browser, shipped):
+    context, gs = new_page(browser, shipped, SIZES["phone"], has_touch=True, is_mobile=True)
+    gs.open("?model=brackets")
+    gs.page.evaluate("window.scrollTo(0, document.getElementById('bars-plot').getBoundingClientRect().top "
+                     "+ scrollY - 150)")
+    gs.settle()
+    x, y = gs.page.evaluate("""() => {
+        const gd = document.getElementById('bars-plot'), L = gd._fullLayout, box = gd.getBoundingClientRect();
+        return [box.left + L.xaxis._offset + L.xaxis.l2p(L.xaxis.d2l('5')),
+                box.top + L.yaxis._offset + L.yaxis.l2p(gd.data[0].y[5] / 2)];
+    }""")
+    gs.page.touchscreen.tap(x, y)
+    gs.page.wait_for_function("window.gatescope.state.unit === 5")
+    close(context, gs)
