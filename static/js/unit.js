@@ -44,8 +44,8 @@ function band(y, n) {
       if (y[t] > z) z = y[t];
     }
     x.push((from + to - 1) / 2);
-    lo.push(a);
-    hi.push(z);
+    lo.push(a <= z ? a : null); // a run of NaN (h beyond a projection's units) leaves a gap
+    hi.push(a <= z ? z : null);
   }
   return { x, lo, hi };
 }
