@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from app import errors
 from app.cache import ResponseCache, TraceCache
 from app.registry import Registry
-from app.routes import health, models, page, step, trace, upload
+from app.routes import compare, export, health, models, page, step, trace, upload
 from app.settings import ROOT, VERSION, get_settings
 
 
@@ -36,6 +36,6 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for r in (health, models, trace, step, upload, page):
+    for r in (health, models, trace, compare, export, step, upload, page):
         app.include_router(r.router)
     return app

@@ -16,7 +16,10 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
+from app.service import Comparison
 from lstm_core import Model, ModelError, TextTrace, Trace
+from lstm_core.interventions import Intervention
+from lstm_core.views import next_probs
 
 try:
     import orjson
@@ -28,6 +31,8 @@ Q_MAX = 65535
 
 def compact(a: NDArray) -> dict:
     """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
+    if a.size == 0:  # two texts with nothing in common have no aligned positions to compare
+        return {"dtype": "u2", "bdata": "", "shape": list(a.shape), "offset": 0.0, "scale": 0.0}
     lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
@@ -69,21 +74,12 @@ def top_k(probs: NDArray, k: int, labels: tuple[str, ...]) -> dict:
 
 def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None]:
     """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
-    T = len(ids)
-    out: list[float | None] = [None] * T
-    if T > 1:
-        rows = probs[np.arange(T - 1), np.clip(ids[1:], 0, None)].tolist()  # (T-1,)
-        out[1:] = rows
-    for t in oov:
-        out[t] = None
-    for t in np.flatnonzero(ids < 0).tolist():
-        out[t] = None
-    return out
+    return [None if np.isnan(p) else p for p in next_probs(probs, ids, oov).tolist()]
 
 
 def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] | None, encoding: str, k: int,
-               cached_prefix: int) -> dict:
-    """The /api/trace response body for one traced text."""
+               cached_prefix: int, interventions: tuple[Intervention, ...] = ()) -> dict:
+    """The /api/trace response body for one traced text (and the clamps applied to it, if any)."""
     cfg = model.lstm.config
     tokens, ids, oov, trace, probs = tt.tokens, tt.ids, tt.oov, tt.trace, tt.probs
     layers = list(range(cfg.num_layers)) if layers is None else layers
@@ -103,9 +99,11 @@ def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] 
     body["top_k"] = top_k(probs, k, head.labels) if per_position and k > 0 else None
     body["classes"] = None if probs is None or per_position else {"labels": list(head.labels),
                                                                   "probs": probs.tolist()}
-    lm = probs is not None and head.kind == "next_token" and model.tokenizer is not None
+    lm = probs is not None and model.predicts_next
     body["next_prob"] = next_prob(probs, ids, oov) if lm else [None] * len(tokens)
     body["cached_prefix"] = cached_prefix
+    body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
+                              "value": iv.value, "positions": list(iv.positions or ())} for iv in interventions]
     return body
 
 
@@ -133,3 +131,27 @@ def wire_bytes(body: dict, gzip_ok: bool) -> tuple[bytes, bool]:
     if gzip_ok and len(raw) >= GZIP_MIN_BYTES:
         return gzip_bytes(raw), True
     return raw, False
+
+
+def _per_layer(idx: NDArray) -> list[list[int | None]]:
+    return [[None if v < 0 else int(v) for v in row] for row in idx.tolist()]
+
+
+def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers: list[int] | None, encoding: str,
+                 reason: str | None) -> dict:
+    """The /api/compare response: both trace bodies, their alignment and, when the runs are of one shape,
+    the difference b - a on aligned positions and where it passes `threshold`."""
+    al, d = cmp.alignment, cmp.difference
+    body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": al.pairs.tolist()},
+            "comparable": d is not None, "reason": None if d is not None else reason, "threshold": threshold,
+            "next_prob_delta": [None if np.isnan(v) else v for v in cmp.next_delta.tolist()]}
+    if d is None:
+        return {**body, "diff": None, "peak": None, "divergence": None, "last_divergent": None}
+    pick = slice(None) if layers is None else layers
+    # float64: the difference of two float32 values, exactly as b - a reads on the wire's json values
+    body["diff"] = {q: encode_values(d.diff[q][pick], encoding) for q in Trace.GATES}
+    body["peak"] = {q: d.peak[q][pick].tolist() for q in Trace.GATES}
+    for key, fn in (("divergence", d.divergence), ("last_divergent", d.last_divergent)):
+        body[key] = {q: _per_layer(fn(threshold, (q,))[pick]) for q in Trace.GATES}
+        body[key]["any"] = _per_layer(fn(threshold)[pick])
+    return body

@@ -24,12 +24,15 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     key = None
     if req.vectors is None:
-        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok)
+        clamps = tuple(iv.model_dump_json() for iv in req.interventions)  # a clamp changes every later value
+        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok,
+               clamps)
     wire = responses.get(key) if key is not None else None
     if wire is None:
-        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
+        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, req.interventions or None,
+                          wrap=req.wrap)
         body = trace_body(entry.id, entry.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
-                          cached_prefix=r.cached_prefix)
+                          cached_prefix=r.cached_prefix, interventions=r.interventions)
         wire = wire_bytes(body, gzip_ok)
         if key is not None:
             responses.put(key, wire)

@@ -1,15 +1,11 @@
-// The pickers in the header (model, layer, direction, quantity, order), the "wrap in begin/end tokens"
-// box under the text (shown only for vocabularies that have such tokens), and the state <-> URL mapping,
-// so any view can be shared as a link.
+// The pickers in the header (model, layer, direction, quantity, order) and the "wrap in begin/end tokens"
+// box under the text (shown only for vocabularies that have such tokens); url.js mirrors the state in links.
 
 import { QUANTITIES, quantityName } from './format.js';
-import { explicit, language, t } from './i18n.js';
+import { t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
-/** The text of a model whose card declares no examples (main.js opens on the card's first example). */
-export const DEFAULT_TEXT = 'the cat sat on the mat';
-const INTS = ['layer', 'direction', 'unit', 't', 'top'];
 const TOPS = [0, 8, 16, 32, 64]; // units the heatmaps show, first in the order; 0: all
 
 function options(select, pairs, value) {
@@ -83,33 +79,3 @@ export const controls = {
     $('wrap-tokens').textContent = ends.join(' … ');
   },
 };
-
-/** The state a link describes; anything missing or malformed falls back to a default. */
-export function readUrl() {
-  const p = new URLSearchParams(location.search);
-  const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : null, // null: the model's example
-    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', top: 0, wrap: p.get('wrap') === '1' };
-  for (const k of INTS) {
-    const v = Number.parseInt(p.get(k), 10);
-    if (Number.isFinite(v) && v >= 0) state[k] = v;
-  }
-  if (QUANTITIES.includes(p.get('quantity'))) state.quantity = p.get('quantity');
-  if (ORDERS.includes(p.get('order'))) state.order = p.get('order');
-  return state;
-}
-
-let urlTimer = null;
-
-/** Mirror `state` in the address bar; batched, because browsers throttle rapid history updates. */
-export function writeUrl(state) {
-  clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => {
-    const p = new URLSearchParams();
-    for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'top']) {
-      if (state[k] !== null && state[k] !== '' && !(k === 'top' && !state.top)) p.set(k, String(state[k]));
-    }
-    if (state.wrap) p.set('wrap', '1');
-    if (explicit()) p.set('lang', language()); // a chosen language travels with the link
-    history.replaceState(null, '', `${location.pathname}?${p}`);
-  }, 300);
-}

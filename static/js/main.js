@@ -11,6 +11,9 @@ import { t } from './i18n.js';
 import { loadPlotly, localisePlotly } from './plot.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
+import * as compare from './compare.js';
+import * as contrast from './contrast.js';
+import * as exporter from './exporter.js';
 import * as heatmaps from './heatmaps.js';
 import * as oov from './oov.js';
 import * as predictions from './predictions.js';
@@ -18,8 +21,9 @@ import * as saturation from './saturation.js';
 import * as step from './step.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
-import { controls, DEFAULT_TEXT, readUrl, writeUrl } from './controls.js';
+import { controls } from './controls.js';
 import { scheduler } from './scheduler.js';
+import { DEFAULT_TEXT, readUrl, writeUrl } from './url.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
@@ -37,6 +41,7 @@ const VIEWS = [
   { id: 'unit', module: unit },
   { id: 'predictions', module: predictions },
   { id: 'saturation', module: saturation },
+  { id: 'compare', module: compare },
 ];
 const $ = (id) => document.getElementById(id);
 // The model a first visit opens on (the first of these the server has), else the first model by id.
@@ -44,7 +49,8 @@ const FLAGSHIPS = ['shakespeare-char'];
 
 const state = readUrl();
 let views = null; // the scheduler, made at the first draw (once Plotly has arrived)
-let panels = null; // {upload, vectors}: the input panels
+let panels = null; // {upload, vectors, contrast, exporter}: the input, comparison and export panels
+let models = []; // every model the server offers
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
@@ -92,6 +98,7 @@ function context() {
     trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
     order: order.length === H ? order : Array.from({ length: H }, (_, u) => u),
     labels: tr.tokens.map(plotLabel), wordTokens: info.tokenizer === 'word', step: stepResult,
+    compare: panels.contrast.current(),
   };
 }
 
@@ -143,6 +150,7 @@ async function show(tr, text, v) {
   });
   window.gatescope.rendered = { text, model: tr.model, steps: tr.steps, version: v };
   status(shapeLine(tr));
+  panels.contrast.refresh(); // run a changed
 }
 
 async function send() {
@@ -252,7 +260,18 @@ function select({ detail }) {
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
-  if (changed.size) redraw(changed);
+  if (changed.size) {
+    panels.contrast.moved();
+    redraw(changed);
+  }
+}
+
+/** The comparison panel asks for a change (mode, second text or model, threshold, clamps). */
+function onPanel(patch) {
+  Object.assign(state, patch);
+  writeUrl(state);
+  panels.contrast.sync(models, info);
+  panels.contrast.refresh();
 }
 
 function onInput(ev) {
@@ -279,6 +298,7 @@ async function loadModel(id) {
   controls.sync(state, info);
   panels.upload.showModel(info);
   panels.vectors.show(info);
+  await panels.contrast.sync(models, info);
   $('text').hidden = info.input === 'vector';
   for (const { id, module } of VIEWS) if (module.reserve) $(id).style.minHeight = `${module.reserve(info)}px`;
   showExamples(info, (text) => {
@@ -294,6 +314,7 @@ function onLanguage() {
   controls.relabel(state, info);
   if (info) {
     panels.upload.showModel(info);
+    panels.contrast.relabel();
     about();
   }
   const failed = $('status').classList.contains('error');
@@ -336,15 +357,21 @@ async function start() {
   $('lang').value = i18n.language();
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
   document.addEventListener('gs:language', onLanguage);
-  panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want) };
+  const inputs = () => ({ model: state.model, text: current ? current.text : state.text,
+    vectors: current ? current.trace.vectors : null, wrap: current ? current.trace.wrap : false });
+  panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want),
+    contrast: contrast.create($('compare-panel'), state, { inputs, onChange: onPanel,
+      onResult: () => current && redraw(new Set(['compare'])) }) };
+  panels.exporter = exporter.create($('export'), state, inputs);
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {
       controls.addModel(detail);
+      models.push(detail);
       onControl('model', detail.id);
     }
   });
-  const models = await api.listModels();
+  models = await api.listModels();
   if (!models.length) {
     status(t('status.no_models'), true, ['status.no_models']);
     return;

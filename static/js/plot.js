@@ -64,6 +64,10 @@ export function localisePlotly() {
     Plotly.register({ moduleType: 'locale', name: lang, dictionary });
   }
   CONFIG.locale = lang;
+  // Plotly's camera button saves a PNG; this one saves the same figure as SVG, for papers and slides.
+  CONFIG.modeBarButtonsToAdd = [{ name: 'svg', title: t('plot.download_svg'), icon: Plotly.Icons.disk,
+    click: (gd) => Plotly.downloadImage(gd, { format: 'svg', filename: gd.id, width: gd.clientWidth,
+      height: gd.clientHeight }) }];
 }
 
 /** A base layout with projector-sized type; `extra` is merged on top. */

@@ -4,6 +4,7 @@
 import { fmt, isBackward, visible } from './format.js';
 import { t as tr } from './i18n.js';
 import { drawCell } from './stepdiagram.js';
+import { save } from './svgsave.js';
 import { any } from './view.js';
 
 /** el('span', {class: 'x'}, 'text', child, ...) with text always set as text nodes. */
@@ -72,7 +73,15 @@ export function create(root) {
   const status = el('p', { class: 'note', id: 'step-status' });
   const svgBox = el('div', { class: 'step-diagram', id: 'step-diagram' });
   const cards = el('ol', { class: 'step-cards', id: 'step-cards' });
-  root.replaceChildren(heading, status, el('div', { class: 'step-grid' }, svgBox, cards));
+  const saves = el('div', { class: 'figure-saves' }, ...['png', 'svg'].map((format) => {
+    const b = el('button', { type: 'button', 'data-i18n': `step.save_${format}` }, tr(`step.save_${format}`));
+    b.addEventListener('click', () => {
+      const svg = svgBox.querySelector('svg');
+      if (svg) save(svg, 'step-diagram', format);
+    });
+    return b;
+  }));
+  root.replaceChildren(heading, status, el('div', { class: 'step-grid' }, el('div', {}, svgBox, saves), cards));
 
   return {
     /** ctx.step is the /api/step answer for ctx.state (null while it is on its way, or an error sentence). */

@@ -35,6 +35,8 @@
 //   order    unit indices in display order (state.order applied to state.quantity)
 //   labels   the tokens escaped for Plotly labels;  wordTokens: true for word-level models
 //   step     the /api/step answer for (layer, direction, t, unit); null while on its way, or an error sentence
+//   compare  the comparison panel's result (contrast.js): null when off, else {view, answer} with the decoded
+//            /api/compare answer, {view, error} with the server's sentence, or {view, note} (a catalog key)
 
 /** What can change between two draws. */
 export const CHANGES = Object.freeze([
@@ -45,6 +47,7 @@ export const CHANGES = Object.freeze([
   'unit', // the chosen unit
   'time', // the chosen timestep t
   'step', // the /api/step answer arrived or was cleared (ctx.step)
+  'compare', // the /api/compare answer arrived or was cleared, or the comparison panel changed (ctx.compare)
 ]);
 
 /** A Set of every kind of change: what a view's first update receives. */

@@ -121,6 +121,9 @@ class Page:
 def open_page(browser, base: str) -> Iterator[Page]:
     """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    # Waits, not speed checks (a test never asserts a time): on the shared 2-core machine at load 20 to 30 the
+    # page takes 60 s to load, twice Playwright's default of 30 s.
+    context.set_default_timeout(180_000)
     page = Page(context.new_page(), base)
     yield page
     context.close()
