@@ -64,7 +64,8 @@ export function scheduler(entries, context) {
     if (!missed.size) { settle(); return; }
     handle = later(async () => {
       try {
-        await update(missed.keys().next().value, new Set());
+        // A view that scrolled into view meanwhile was drawn then: the one this was for may be gone from `missed`.
+        if (missed.size) await update(missed.keys().next().value, new Set());
       } finally {
         handle = null;
         drain();
