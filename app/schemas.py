@@ -64,6 +64,7 @@ class ModelInfo(BaseModel):
     specials: Specials | None = Field(None, description="the vocabulary's special tokens; null without a vocabulary")
     can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
     history: int = Field(0, description="training snapshots saved for this model (GET /api/models/{id}/history)")
+    examples: list[str] = Field([], description="example texts the model card declares (its ## Examples section)")
 
 
 class ModelDetail(ModelInfo):

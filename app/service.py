@@ -26,7 +26,7 @@ from app.errors import ApiError
 from app.registry import Entry
 from app.schemas import Intervention as InterventionSpec
 from app.schemas import Side
-from lstm_core import Model, ModelError, TextTrace, Tokens
+from lstm_core import Model, ModelError, TextTrace, Tokens, card_examples
 from lstm_core.compare import Alignment, Difference, align, difference, paired, same_shape
 from lstm_core.interventions import Intervention
 from lstm_core.views import next_probs
@@ -202,6 +202,7 @@ def model_info(entry: Entry) -> dict:
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
         "can_wrap": tok is not None and tok.can_wrap,
         "history": len(history.snapshots(entry.path.parent, entry.id)) if history.SEP not in entry.id else 0,
+        "examples": examples(meta),
     }
 
 
@@ -210,3 +211,9 @@ def model_detail(entry: Entry) -> dict:
     tok = entry.model.tokenizer
     return {**model_info(entry), "vocab": list(tok.vocab) if tok is not None else None,
             "unk": tok.unk if tok is not None else None, "card": entry.model.meta.get("card") or ""}
+
+
+def examples(meta: dict) -> list[str]:
+    """The example texts the model card declares (lstm_core.card_examples); [] without a card."""
+    card = meta.get("card")
+    return card_examples(card) if isinstance(card, str) else []
