@@ -50,22 +50,22 @@ function band(y, n) {
   return { x, lo, hi };
 }
 
-/** The traces of quantity q: one line, or (more steps than `px` pixel columns) a band plus the hover line. */
-function traces(ctx, q, px) {
+/** The traces of quantity q: one line, or (more steps than `columns` pixel columns) a band plus the hover line. */
+function traces(ctx, q, columns) {
   const y = series(ctx, q);
   const colour = COLOURS[q];
   const hover = { type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: nameOf(q), y, text: ctx.labels,
     line: { color: colour, width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' }, marker: { size: 5 },
     hovertemplate: `${tr('unit.hover', { q: q === GATES ? '(i+f+o)/3' : q })}<extra></extra>` };
-  if (ctx.T <= px) return [hover];
-  const { x, lo, hi } = band(y, px);
+  if (ctx.T <= columns) return [hover];
+  const { x, lo, hi } = band(y, columns);
   const edge = { type: 'scatter', mode: 'lines', x, hoverinfo: 'skip', line: { color: colour, width: 1 } };
   return [{ ...edge, y: lo }, { ...edge, y: hi, fill: 'tonexty', fillcolor: `${colour}55` },
     { ...hover, opacity: 0 }]; // drawn by the band, hovered on every exact value
 }
 
-function lines(ctx, shown, px) {
-  const data = CHOICES.filter((q) => shown.has(q)).flatMap((q) => traces(ctx, q, px));
+function lines(ctx, shown, columns) {
+  const data = CHOICES.filter((q) => shown.has(q)).flatMap((q) => traces(ctx, q, columns));
   const layout = baseLayout({
     height: px(340), margin: margin(), showlegend: false, hovermode: 'x',
     uirevision: ctx.T, // zoom survives a change of the quantities drawn
