@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from app import errors
 from app.cache import ResponseCache, TraceCache
+from app.limits import Admission, default_slots
 from app.registry import Registry
 from app.routes import health, models, page, step, trace, upload
 from app.settings import ROOT, VERSION, get_settings
@@ -35,6 +36,8 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
+    app.add_middleware(Admission, trace_slots=s.trace_slots or default_slots(s.workers), trace_queue=s.trace_queue,
+                       upload_slots=s.upload_slots, upload_queue=s.upload_queue)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for r in (health, models, trace, step, upload, page):
         app.include_router(r.router)

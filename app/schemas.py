@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+TOP_K_MAX = 50  # the most next-token predictions a trace answer lists per position (the cache keeps this many)
 
 class Error(BaseModel):
     detail: str = Field(description="a sentence: what is wrong and what to do")
@@ -78,7 +79,7 @@ class ModelList(BaseModel):
 class TraceRequest(BaseModel):
     model: str = Field(description="a model id from /api/models", examples=["shakespeare-char"])
     text: str = Field("", description="the text to trace; every character is kept, unknown ones flagged")
-    top_k: int = Field(5, ge=0, le=50, description="next-token predictions to return per position")
+    top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
     vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")

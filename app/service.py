@@ -2,8 +2,9 @@
 caches, checking a layer list, and describing a model. Routes validate, call these, encode, return.
 
     entry = find(registry, req.model)             # app.registry: a 404 for an unknown id
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
-    r.text                                        # lstm_core.TextTrace: tokens, ids, oov, spans, trace, probs
+    r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.wrap)  # answer: what is sent
+    r.tokens, r.trace                             # lstm_core Tokens (tokens, ids, oov, spans), Trace
+    r.preds, r.classes                            # the head's answer: Predictions per position, or (K,) classes
     r.inputs                                      # (T, input_size): what the LSTM read
     service.model_info(entry)                     # the ModelInfo fields of /api/models
 """
@@ -16,35 +17,42 @@ from numpy.typing import NDArray
 
 from app.cache import TraceCache
 from app.errors import ApiError
+from app.limits import check_budget
 from app.registry import Entry
-from lstm_core import Model, TextTrace
+from app.schemas import TOP_K_MAX
+from app.settings import Settings
+from lstm_core import Model, Predictions, Tokens, Trace
 
 
 @dataclass(frozen=True)
 class TraceResult:
-    """One request's input traced: the core's TextTrace, and what the server adds around it."""
+    """One request's input traced: its tokens, the trace, the predictions, and where they came from."""
 
     model: Model
-    text: TextTrace
+    tokens: Tokens  # tokens, ids, oov, spans
+    trace: Trace
+    preds: Predictions | None  # a per-position head's top TOP_K_MAX next tokens or labels per position
+    classes: NDArray | None  # (K,) a classifier's answer for the whole input
     vectors: NDArray | None  # (T, input_size) as sent, for models that read vectors; else None
     cached_prefix: int  # leading timesteps reused from the prefix cache
 
     @property
     def inputs(self) -> NDArray:
         """(T, input_size): the LSTM's input at each step (the vectors, or the model's encoding of the ids)."""
-        return self.vectors if self.vectors is not None else self.model.inputs(self.text.ids)
+        return self.vectors if self.vectors is not None else self.model.inputs(self.tokens.ids)
 
 
-def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache,
-          max_tokens: int, wrap: bool = False) -> TraceResult:
-    """Check the input against the model and the length limit, then trace it (text through the cache).
+def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache, settings: Settings,
+          answer: dict, wrap: bool = False) -> TraceResult:
+    """Check the input against the model, the length limit and the memory budget, then trace it (text through
+    the cache). `answer` describes what will be sent: layers, encoding (None: nothing), gzip, top_k.
 
     `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
-    model = entry.model
+    model, max_tokens = entry.model, settings.max_tokens
     if wrap and (model.tokenizer is None or not model.tokenizer.can_wrap):
         raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)
     if model.input_kind == "vector":
-        return _trace_vectors(entry, vectors, max_tokens)
+        return _trace_vectors(entry, vectors, settings, answer)
     if vectors is not None:
         raise ApiError(422, "text_required", "error.text_required", model=entry.id)
     if not text:
@@ -56,12 +64,13 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
         raise ApiError(422, "empty_text", "error.no_tokens")
-    tr, probs, reused = cache.trace_ids(entry.id, model, tok.ids)
-    return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), None, reused)
+    check_budget(model, len(tok.tokens), settings.max_trace_mb, **answer)
+    got = cache.trace_ids(entry.id, model, tok.ids)
+    return TraceResult(model, tok, got.trace, got.preds, got.classes, None, got.reused)
 
 
-def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int) -> TraceResult:
-    model = entry.model
+def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, settings: Settings, answer: dict) -> TraceResult:
+    model, max_tokens = entry.model, settings.max_tokens
     if vectors is None:
         raise ApiError(422, "vectors_required", "error.vectors_required", model=entry.id,
                        width=model.lstm.config.input_size)
@@ -69,12 +78,12 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: 
         raise ApiError(422, "empty_text", "error.no_vectors")
     if len(vectors) > max_tokens:
         raise ApiError(413, "too_long", "error.too_long_vectors", steps=f"{len(vectors):,}", max=f"{max_tokens:,}")
+    check_budget(model, len(vectors), settings.max_trace_mb, **answer)
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
-    tr, probs = model.trace_vectors(x)
+    tr = model.run_vectors(x)
     T = len(vectors)
-    tt = TextTrace([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)], tr,
-                   probs)
-    return TraceResult(model, tt, x, 0)
+    tok = Tokens([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)])
+    return TraceResult(model, tok, tr, model.predictions(tr.output, tok.ids, TOP_K_MAX), model.classes(tr), x, 0)
 
 
 def check_layers(layers: list[int] | None, n: int) -> list[int] | None:

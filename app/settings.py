@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # 8 MiB: a 2,000-token text is a few kB, but pasted vectors (2,000 x 100 numbers) take megabytes.
     max_body_bytes: int = Field(8 << 20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(64 << 20, ge=1024, description="largest uploaded model file")
+    # One trace's peak memory, estimated before it is computed (app/limits.py): 2,000 tokens of a 2 x 256
+    # model take 104 MB as compact+gzip and 341 MB as json+gzip.
+    max_trace_mb: int = Field(512, ge=1, description="largest estimated cost of one trace, in MB")
+    # Traces run at once per process (0: one per core this process may use) and how many may wait.
+    trace_slots: int = Field(0, ge=0)
+    trace_queue: int = Field(128, ge=0)
+    upload_slots: int = Field(1, ge=1)
+    upload_queue: int = Field(4, ge=0)
 
 
 @lru_cache

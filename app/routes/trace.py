@@ -27,9 +27,9 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
         key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok)
     wire = responses.get(key) if key is not None else None
     if wire is None:
-        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
-        body = trace_body(entry.id, entry.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
-                          cached_prefix=r.cached_prefix)
+        answer = {"layers": layers, "encoding": req.format, "gzip": gzip_ok, "top_k": req.top_k}
+        r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.wrap)
+        body = trace_body(entry.id, entry.model, r, layers=layers, encoding=req.format, k=req.top_k)
         wire = wire_bytes(body, gzip_ok)
         if key is not None:
             responses.put(key, wire)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +56,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-@pytest.fixture()
-def client(model_dir: Path) -> Iterator:
-    """A TestClient on a fresh app whose settings point at `model_dir` (through dependency_overrides)."""
+@contextmanager
+def app_client(model_dir: Path, **settings) -> Iterator:
+    """A TestClient on a fresh app whose settings (through dependency_overrides) read models from `model_dir`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette suggests httpx2, which is not installed
         from fastapi.testclient import TestClient
@@ -65,8 +66,15 @@ def client(model_dir: Path) -> Iterator:
     from app.settings import Settings, get_settings
 
     app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=model_dir, max_tokens=MAX_TOKENS)
+    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=model_dir, **settings)
     with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture()
+def client(model_dir: Path) -> Iterator:
+    """A TestClient on a fresh app whose settings point at `model_dir` (through dependency_overrides)."""
+    with app_client(model_dir, max_tokens=MAX_TOKENS) as c:
         yield c
 
 
