@@ -50,6 +50,8 @@ def validation_sentence(errors: list[dict], lang: str = "en") -> tuple[int, str,
         pos = first.get("loc", ("body", "?"))[-1]
         reason = first.get("ctx", {}).get("error", "syntax error")
         return 400, "malformed_json", translate(lang, "error.malformed_json", reason=reason, pos=pos)
+    if first.get("type") == "bad_text":  # app.schemas.Text: its message is the whole sentence
+        return 422, "bad_text", first["msg"]
     if first.get("type") == "missing" and tuple(first.get("loc", ())) == ("body",):
         return 422, "missing_body", translate(lang, "error.missing_body")
     parts = []

@@ -1,7 +1,9 @@
 """The models the server offers, loaded once at startup from the model directory.
 
 A model's id is its file stem: `models/shakespeare-char.safetensors` is `shakespeare-char`. A file that
-does not load is skipped with a logged warning, so one bad file never takes the server down. Each worker
+does not load, for any reason at all (a ModelError, RecursionError, MemoryError...), is skipped with one
+logged line, so one bad file never takes the server down. A file's free-form metadata (name, description,
+card...) is validated into `ModelMeta` when it is read, whatever types the file holds. Each worker
 process (`--workers N`) has its own registry; the model directory is what they share: an upload taken by
 one worker is found by the others when they look a model up (`get`) or list them (`refresh`).
 """
@@ -11,11 +13,12 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, BeforeValidator
 
 from app.errors import ApiError
 from lstm_core import Model, ModelError, load_model
@@ -26,11 +29,45 @@ log = logging.getLogger("gatescope.registry")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
+def _text(v: Any) -> str:
+    """A file's text field as a string that can be sent: numbers written out, anything else empty, and
+    lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        v = str(v)
+    return _clean(v) if isinstance(v, str) else ""
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(v, dict):
+        return {_clean(str(k)): _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+JsonObject = Annotated[dict, BeforeValidator(lambda v: _clean(v) if isinstance(v, dict) else {})]
+
+
+class ModelMeta(BaseModel):
+    """A model file's free-form metadata as the server uses it: these types, whatever the file holds."""
+
+    name: Text = ""
+    description: Text = ""
+    card: Text = ""
+    metrics: JsonObject = {}
+    provenance: JsonObject = {}
+    verification: Annotated[dict | None, BeforeValidator(lambda v: _clean(v) if isinstance(v, dict) else None)] = None
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
     model: Model
     path: Path
+    meta: ModelMeta = field(default_factory=ModelMeta)
 
 
 class Registry:
@@ -76,18 +113,16 @@ class Registry:
             log.warning("skipping %s: the file name is not a usable model id", path.name)
             return None
         try:
-            model = load_model(path)
+            return self.add(path.stem, load_model(path), path)
         except (ModelError, OSError) as e:
             log.warning("skipping %s: %s", path.name, e)
-            return None
-        entry = Entry(path.stem, model, path)
-        with self._lock:
-            self._entries[entry.id] = entry
-        return entry
+        except Exception as e:  # anything else a hostile file can raise (RecursionError, MemoryError...): one line
+            log.warning("skipping %s: reading it raised %s", path.name, type(e).__name__)
+        return None
 
     def add(self, id: str, model: Model, path: Path) -> Entry:
-        """Register a model just written to `path` (uploads)."""
-        entry = Entry(id, model, path)
+        """Register a model just loaded from `path`; a ModelError if its metadata cannot be served."""
+        entry = Entry(id, model, path, ModelMeta.model_validate(model.meta))
         with self._lock:
             self._entries[id] = entry
         return entry

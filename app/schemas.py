@@ -1,11 +1,34 @@
 """Request and response bodies; the generated /openapi.json built from these is the API contract."""
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 TOP_K_MAX = 50  # the most next-token predictions a trace answer lists per position (the cache keeps this many)
+
+# Lone surrogates (JSON can spell "\ud800"; UTF-8 cannot carry it) and control characters other than tab,
+# newline and carriage return: no text holds them, and an answer echoing them could not be encoded.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _text_only(s: str) -> str:
+    bad = _NOT_TEXT.search(s)
+    if bad is None:
+        return s
+    ch, at = bad.group(), bad.start() + 1
+    if "\ud800" <= ch <= "\udfff":
+        what = f"a lone surrogate U+{ord(ch):04X} at character {at} (half of a character such as an emoji)"
+    else:
+        what = f"the control character U+{ord(ch):04X} at character {at}"
+    raise PydanticCustomError("bad_text", "The text holds {what}, which is not text; remove it and send the text "
+                              "again (tab, newline and carriage return are fine).", {"what": what})
+
+
+Text = Annotated[str, AfterValidator(_text_only)]
+
 
 class Error(BaseModel):
     detail: str = Field(description="a sentence: what is wrong and what to do")
@@ -78,7 +101,7 @@ class ModelList(BaseModel):
 
 class TraceRequest(BaseModel):
     model: str = Field(description="a model id from /api/models", examples=["shakespeare-char"])
-    text: str = Field("", description="the text to trace; every character is kept, unknown ones flagged")
+    text: Text = Field("", description="the text to trace; every character is kept, unknown ones flagged")
     top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
@@ -145,7 +168,7 @@ class TraceResponse(BaseModel):
 
 class StepRequest(BaseModel):
     model: str
-    text: str = ""
+    text: Text = ""
     layer: int = Field(0, ge=0)
     direction: int = Field(0, ge=0, le=1)
     t: int = Field(0, ge=0)

@@ -78,6 +78,11 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, settings: Se
         raise ApiError(422, "empty_text", "error.no_vectors")
     if len(vectors) > max_tokens:
         raise ApiError(413, "too_long", "error.too_long_vectors", steps=f"{len(vectors):,}", max=f"{max_tokens:,}")
+    ragged = next((t for t, row in enumerate(vectors) if len(row) != len(vectors[0])), None)
+    if ragged is not None:
+        width = model.lstm.config.input_size
+        raise ApiError(422, "ragged_vectors", f"Every row of 'vectors' must have the same length ({width} numbers "
+                       f"for this model); row 0 has {len(vectors[0])} and row {ragged} has {len(vectors[ragged])}.")
     check_budget(model, len(vectors), settings.max_trace_mb, **answer)
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
     tr = model.run_vectors(x)
@@ -107,19 +112,17 @@ def head_info(model: Model) -> dict | None:
 
 def model_info(entry: Entry) -> dict:
     """The ModelInfo fields of a registry entry (app.schemas.ModelInfo)."""
-    m, cfg = entry.model, entry.model.lstm.config
+    m, cfg, meta = entry.model, entry.model.lstm.config, entry.meta
     tok = m.tokenizer
-    meta = m.meta
-    source = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
-    verification = meta.get("verification", source.get("verification"))
+    verification = meta.verification or meta.provenance.get("verification")
     return {
-        "id": entry.id, "name": meta.get("name") or entry.id, "description": meta.get("description", ""),
+        "id": entry.id, "name": meta.name or entry.id, "description": meta.description,
         "tokenizer": m.tokenizer.kind if m.tokenizer is not None else None, "input": m.input_kind,
         "layers": cfg.num_layers, "directions": cfg.num_directions, "hidden_size": cfg.hidden_size,
         "output_size": cfg.output_size, "proj_size": cfg.proj_size, "input_size": cfg.input_size,
         "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal, "reverse": cfg.reverse,
-        "metrics": meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {},
-        "source": source, "verification": verification if isinstance(verification, dict) else None,
+        "metrics": meta.metrics, "source": meta.provenance,
+        "verification": verification if isinstance(verification, dict) else None,
         "head": head_info(m),
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
         "can_wrap": tok is not None and tok.can_wrap,
@@ -130,4 +133,4 @@ def model_detail(entry: Entry) -> dict:
     """model_info plus the vocabulary, the unknown token and the model card (app.schemas.ModelDetail)."""
     tok = entry.model.tokenizer
     return {**model_info(entry), "vocab": list(tok.vocab) if tok is not None else None,
-            "unk": tok.unk if tok is not None else None, "card": entry.model.meta.get("card") or ""}
+            "unk": tok.unk if tok is not None else None, "card": entry.meta.card}
