@@ -8,12 +8,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
-from app import errors
+from app import errors, store
 from app.cache import ResponseCache, TraceCache
 from app.limits import Admission, default_slots
 from app.registry import Registry
 from app.routes import health, models, page, step, trace, upload
-from app.settings import ROOT, VERSION, get_settings
+from app.settings import ROOT, VERSION, Settings, get_settings
 
 
 @asynccontextmanager
@@ -21,18 +21,23 @@ async def lifespan(app: FastAPI):
     # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
     s = app.dependency_overrides.get(get_settings, get_settings)()
     threadpool_limits(s.blas_threads, user_api="blas")
+    store.sweep(s.model_dir)  # what an upload killed mid-way left behind
     app.state.registry = Registry.load(s.model_dir)
+    app.state.recent_uploads = {}  # upload digest -> model id (app/routes/upload.py)
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)
     yield
 
 
-def create_app() -> FastAPI:
-    """A new app; uvicorn calls this in each worker (`app.main:create_app`, factory=True)."""
-    s = get_settings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app; uvicorn calls this in each worker (`app.main:create_app`, factory=True). Tests may pass
+    their own settings, which then also reach every route (through dependency_overrides)."""
+    s = settings or get_settings()
     # No /docs or /redoc: FastAPI loads their scripts from a CDN, and gatescope works offline.
     app = FastAPI(title="gatescope", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Watch an LSTM think: every gate, cell and hidden value of a text.")
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)

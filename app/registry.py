@@ -92,12 +92,13 @@ class Registry:
         return reg
 
     def refresh(self) -> None:
-        """Load model files that appeared since (an upload taken by another worker, a file dropped in).
-
-        A file that failed to load is tried again only once it changes.
-        """
+        """Load model files that appeared since (an upload taken by another worker, a file dropped in) and
+        forget those whose file is gone. A file that failed to load is tried again only once it changes."""
         if not self.model_dir.is_dir():
             return
+        for entry in list(self):
+            if not entry.path.exists():  # removed: an upload evicted by another worker, a file deleted by hand
+                self.forget(entry.id)
         for path in sorted(self.model_dir.glob("*.safetensors")):
             if path.stem in self._entries:
                 continue
@@ -126,6 +127,11 @@ class Registry:
         with self._lock:
             self._entries[id] = entry
         return entry
+
+    def forget(self, id: str) -> None:
+        """Stop serving a model whose file is gone."""
+        with self._lock:
+            self._entries.pop(id, None)
 
     def get(self, id: str) -> Entry | None:
         entry = self._entries.get(id)

@@ -208,3 +208,15 @@ class StepResponse(BaseModel):
     h: float
     projected: bool
     activations: dict[str, str]
+
+
+# POST /api/models/upload reads its multipart form itself (to bound it while reading), so the form is
+# declared here for /openapi.json and the tools that test from it.
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "the model: PyTorch (.safetensors, .pt), Keras (.keras, .h5) or ONNX (.onnx)"},
+        "vocab": {"type": "string", "description": "optional vocabulary: a JSON list of tokens or one per line"},
+        "tokenizer": {"type": "string", "enum": ["char", "word"], "description": "optional; guessed otherwise"},
+        "name": {"type": "string", "description": "optional display name (a label, never a path)"},
+    }}}}}}

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     trace_queue: int = Field(128, ge=0)
     upload_slots: int = Field(1, ge=1)
     upload_queue: int = Field(4, ge=0)
+    # Uploads: the largest model taken (a 100,000-word vocabulary or 20M parameters is far beyond the LSTMs
+    # people inspect, and bounds what one upload may hold in memory), and the store's quota in count and bytes.
+    uploads: bool = True
+    upload_max_vocab: int = Field(100_000, ge=1)
+    upload_max_parameters: int = Field(20_000_000, ge=1)
+    upload_store_count: int = Field(32, ge=1)
+    upload_store_mb: int = Field(1024, ge=1)
 
 
 @lru_cache

@@ -63,11 +63,9 @@ def app_client(model_dir: Path, **settings) -> Iterator:
         warnings.simplefilter("ignore")  # starlette suggests httpx2, which is not installed
         from fastapi.testclient import TestClient
     from app.main import create_app
-    from app.settings import Settings, get_settings
+    from app.settings import Settings
 
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=model_dir, **settings)
-    with TestClient(app) as c:
+    with TestClient(create_app(Settings(model_dir=model_dir, **settings))) as c:
         yield c
 
 
