@@ -4,12 +4,15 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
 from app import errors, store
 from app.cache import ResponseCache, TraceCache
+from app.connections import ReadTimeout, quiet_repeats
+from app.guard import Guard, host_names
 from app.limits import Admission, default_slots
 from app.registry import Registry
 from app.routes import health, models, page, step, trace, upload
@@ -21,6 +24,7 @@ async def lifespan(app: FastAPI):
     # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
     s = app.dependency_overrides.get(get_settings, get_settings)()
     threadpool_limits(s.blas_threads, user_api="blas")
+    quiet_repeats()  # "Too many open files" and the like: once per cause a minute, not once per connection
     store.sweep(s.model_dir)  # what an upload killed mid-way left behind
     app.state.registry = Registry.load(s.model_dir)
     app.state.recent_uploads = {}  # upload digest -> model id (app/routes/upload.py)
@@ -41,8 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
+    app.add_middleware(ReadTimeout, seconds=s.body_timeout)
     app.add_middleware(Admission, trace_slots=s.trace_slots or default_slots(s.workers), trace_queue=s.trace_queue,
                        upload_slots=s.upload_slots, upload_queue=s.upload_queue)
+    if s.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=s.names(s.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"])
+    app.add_middleware(Guard, names=host_names(s.host, s.names(s.allowed_hosts)), cors_origins=s.names(s.cors_origins))
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for r in (health, models, trace, step, upload, page):
         app.include_router(r.router)
