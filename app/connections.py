@@ -92,7 +92,8 @@ class GuardedH11(H11Protocol):
 
 
 class ReadTimeout:
-    """ASGI middleware: a request body that stops arriving for `seconds` is answered 408."""
+    """ASGI middleware: a request body that stops arriving for `seconds` is answered 408. Once the body is in,
+    receive() only waits for the client to disconnect (streamed answers listen for that) and is left alone."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app, self.seconds = app, seconds
@@ -101,13 +102,19 @@ class ReadTimeout:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body_done = False
 
         async def timed() -> Message:
+            nonlocal body_done
+            if body_done:
+                return await receive()
             try:
-                return await asyncio.wait_for(receive(), self.seconds)
+                message = await asyncio.wait_for(receive(), self.seconds)
             except asyncio.TimeoutError:
                 raise ApiError(408, "slow_body", f"The request body stopped arriving for {self.seconds:g} seconds; "
                                "send it again on a steadier connection.") from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
 
         await self.app(scope, timed, send)
 

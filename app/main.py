@@ -26,7 +26,7 @@ async def lifespan(app: FastAPI):
     threadpool_limits(s.blas_threads, user_api="blas")
     quiet_repeats()  # "Too many open files" and the like: once per cause a minute, not once per connection
     store.sweep(s.model_dir)  # what an upload killed mid-way left behind
-    app.state.registry = Registry.load(s.model_dir)
+    app.state.registry = Registry.load(s.model_dir, None if s.public else str(s.model_dir))
     app.state.recent_uploads = {}  # upload digest -> model id (app/routes/upload.py)
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)

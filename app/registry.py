@@ -73,17 +73,18 @@ class Entry:
 class Registry:
     """Models by id; `get` also finds a file added to the directory later (an upload in another worker)."""
 
-    def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None) -> None:
+    def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None, shown_dir: str | None = None) -> None:
         self.model_dir = Path(model_dir)
+        self.shown_dir = shown_dir  # how sentences name it: the path, or None (public mode hides it)
         self._entries: dict[str, Entry] = dict(entries or {})
         self._skipped: dict[str, float] = {}  # file name -> mtime of a file that did not load
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir: Path) -> Registry:
+    def load(cls, model_dir: Path, shown_dir: str | None = None) -> Registry:
         """Load every `*.safetensors` in model_dir; a missing directory gives an empty registry."""
         model_dir = Path(model_dir)
-        reg = cls(model_dir)
+        reg = cls(model_dir, shown_dir=shown_dir)
         if not model_dir.is_dir():
             log.warning("model directory %s does not exist; serving no models", model_dir)
             return reg
@@ -163,8 +164,11 @@ def find(registry: Registry, id: str) -> Entry:
     """The entry for `id`, or a 404 that lists the ids that exist."""
     entry = registry.get(id)
     if entry is None:
-        if not registry.ids:
+        if not registry.ids and registry.shown_dir is None:
             raise ApiError(404, "unknown_model", "error.unknown_model_none", model=repr(id))
+        if not registry.ids:
+            raise ApiError(404, "unknown_model", "error.unknown_model_none_in", model=repr(id),
+                           directory=registry.shown_dir)
         raise ApiError(404, "unknown_model", "error.unknown_model", model=repr(id), models=", ".join(registry.ids))
     return entry
 

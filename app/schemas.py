@@ -97,6 +97,8 @@ class ModelDetail(ModelInfo):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    directory: str | None = Field(description="where the server reads models from; null in public mode")
+    uploads: bool = Field(description="whether POST /api/models/upload takes models (not in public mode)")
 
 
 class TraceRequest(BaseModel):

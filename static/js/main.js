@@ -302,9 +302,12 @@ async function start() {
       onControl('model', detail.id);
     }
   });
-  const models = await api.listModels();
+  const { models, directory, uploads } = await api.listModels();
+  $('sec-upload').hidden = !uploads;
   if (!models.length) {
-    status(t('status.no_models'), true, ['status.no_models']);
+    // The directory as the server shows it (null in public mode), and whether a model can be imported here.
+    const key = `status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`;
+    status(t(key, { directory }), true, [key, { directory }]);
     return;
   }
   controls.init(models, state, onControl);

@@ -6,6 +6,8 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import hostile
 
@@ -22,6 +24,19 @@ def test_text_that_is_not_text_is_a_422(api, path, escaped, words):
     r = api.post(path, content=f'{{"model": "tiny-char", "text": "{escaped}"}}'.encode(), headers=JSON)
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "bad_text" and words in r.json()["detail"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(text=st.text(st.one_of(st.characters(categories=["Cs"]), st.characters(categories=["Cc", "Cf", "Co", "Cn"]),
+                              st.characters()), max_size=40))
+def test_any_string_of_code_points_is_an_answer_not_a_failure(client, text):
+    """Every kind of code point, lone surrogates and controls as often as the rest (sent as JSON escapes, as a
+    browser's JSON.stringify does)."""
+    for path in ("/api/trace", "/api/step"):
+        r = client.post(path, content=json.dumps({"model": "tiny-char", "text": text}).encode(), headers=JSON)
+        assert r.status_code in (200, 422), (path, repr(text), r.text)
+        if r.status_code == 422:
+            assert r.json()["detail"].endswith(".")
 
 
 def test_tabs_and_newlines_are_text(api):
