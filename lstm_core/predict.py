@@ -22,13 +22,14 @@ from numpy.typing import NDArray
 
 from .errors import ModelError
 
-BLOCK_VALUES = 1 << 20  # logits per block: 4 MB in float32 whatever the vocabulary
-MAX_BLOCK_ROWS = 32
+# Logits per block (256 KB in float32): few blocks for a small vocabulary, one position at a time from 64k
+# tokens up; a trace continued from the cache computes one whole block for its first position, so small.
+BLOCK_VALUES = 1 << 16
 
 
 def block_rows(V: int) -> int:
     """Positions per block for a vocabulary of V: a fixed number per model, so blocks always align."""
-    return max(1, min(MAX_BLOCK_ROWS, BLOCK_VALUES // max(V, 1)))
+    return max(1, BLOCK_VALUES // max(V, 1))
 
 
 @dataclass(frozen=True)

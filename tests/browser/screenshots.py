@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 980})
+            page = browser.new_page(viewport={"width": 1200, "height": 980}, bypass_csp=True)  # wait_for_function evals
             errors: list[str] = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 

@@ -35,7 +35,7 @@ def xss_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
 @pytest.fixture()
 def page(browser, xss_server):
     """A page on the XSS server that records dialogs and CSP violations (the fixture fails on console errors)."""
-    for p in open_page(browser, xss_server[0]):
+    for p in open_page(browser, xss_server[0], enforce_csp=True):
         p.dialogs = []
         p.page.on("dialog", functools.partial(_dismiss, p.dialogs))
         p.page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
@@ -52,6 +52,34 @@ def _clean(p) -> None:
     assert p.dialogs == [], p.dialogs
     assert p.page.locator(INJECTED).count() == 0
     assert p.page.evaluate("window.__csp") == []
+
+
+def test_every_control_runs_under_the_content_security_policy(page):
+    """The page needs no inline script and no eval: a tour of its controls raises no CSP violation."""
+    p = page
+    p.open("?model=english-char")
+    p.type("hello there, gates (and cells)!")
+    for order in ("mean", "variance", "similarity", "index"):
+        p.page.select_option("#order", order)
+    p.page.select_option("#quantity", "c")
+    p.page.select_option("#layer", "1")
+    p.page.click("#play")
+    p.wait("() => window.gatescope.state.t >= 2")
+    p.page.click("#play")
+    p.page.locator("#unit-text span").nth(3).click()
+    p.wait("() => window.gatescope.state.t === 3")
+    p.page.locator("#sec-bars h2").click()
+    p.page.keyboard.press("ArrowRight")
+    p.wait("() => window.gatescope.state.t === 4")
+    p.page.hover("#heatmaps-plot")
+    with p.page.expect_download() as download:  # Plotly's PNG export: canvas, data: and blob: URLs
+        p.page.click("#heatmaps-plot [data-title='Download plot as a PNG, with the token labels']")
+    assert download.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    p.page.select_option("#model", "words-bi")
+    p.wait("() => window.gatescope.rendered.model === 'words-bi'")
+    p.page.select_option("#direction", "1")
+    p.settle()
+    _clean(p)
 
 
 def test_hostile_strings_from_every_source_stay_text(page, tmp_path):
@@ -72,7 +100,7 @@ def test_hostile_strings_from_every_source_stay_text(page, tmp_path):
     p.page.locator("#upload-name").fill(hostile.XSS[2])
     p.page.locator("#upload-file").set_input_files(str(bad))
     p.page.locator("form.upload button[type=submit]").click()
-    p.page.wait_for_function("() => /onnx|ONNX/.test(document.querySelector('.upload .result').textContent)")
+    p.wait("() => /onnx|ONNX/.test(document.querySelector('.upload .result').textContent)", timeout=60)
     assert hostile.XSS[6] in p.page.text_content(".upload .result")
     p.shot("xss-upload-error", "#sec-upload")
     _clean(p)
@@ -84,6 +112,7 @@ def test_a_page_on_another_origin_cannot_upload_or_trace(page, xss_server, tmp_p
     base, models = xss_server
     (tmp_path / "lm.safetensors").write_bytes(hostile.gatescope_bytes(hostile.tiny_model()))
     (tmp_path / "attack.html").write_text(f"""<!doctype html><meta charset="utf-8"><title>elsewhere</title>
+<link rel="icon" href="data:,">
 <form id="f" method="POST" action="{base}/api/trace" enctype="text/plain">
 <input name='{{"model": "english-char", "text": "' value='x"}}'></form>
 <script>
@@ -103,7 +132,7 @@ def test_a_page_on_another_origin_cannot_upload_or_trace(page, xss_server, tmp_p
     try:
         before = sorted(x.name for x in models.iterdir())
         page.page.goto(f"http://localhost:{port}/attack.html")
-        page.page.wait_for_function("document.title === 'sent'")
+        page.wait("() => document.title === 'sent'")
         assert sorted(x.name for x in models.iterdir()) == before
         page.page.evaluate("document.getElementById('f').submit()")  # a classic cross-site form post
         page.page.wait_for_load_state()
@@ -122,9 +151,9 @@ def test_an_empty_server_says_which_directory_to_fill(browser, tmp_path, public)
     empty.mkdir()
     base, proc = start_server(empty, env={"GATESCOPE_PUBLIC": "1", "GATESCOPE_HOST": "127.0.0.1"} if public else {})
     try:
-        for p in open_page(browser, base):
+        for p in open_page(browser, base, enforce_csp=True):
             p.page.goto(base + "/")
-            p.page.wait_for_function("document.getElementById('status').textContent.includes('No models')")
+            p.wait("() => document.getElementById('status').textContent.includes('No models')")
             status = p.page.text_content("#status")
             if public:
                 assert "the server's model directory" in status and str(empty) not in status
