@@ -8,7 +8,6 @@ import pytest
 
 from lstm_core import ModelError, load_model
 from lstm_core.importers import import_model
-from lstm_core.jsonsafe import loads, nesting
 from tests import hostile
 
 
@@ -63,6 +62,8 @@ def test_hostile_safetensors_are_sentences(tmp_path, name, words):
 
 
 def test_nesting_is_measured_outside_strings_with_escapes():
+    from lstm_core.jsonsafe import loads, nesting
+
     assert nesting(b'{"a": [1, {"b": "[[[\\"{{"}], "c": "\\\\"}') == 3
     assert nesting(b"[" * 70 + b"]" * 70) == 70
     assert nesting(b'["\\\\\\"[", []]') == 2
