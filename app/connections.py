@@ -111,8 +111,7 @@ class ReadTimeout:
             try:
                 message = await asyncio.wait_for(receive(), self.seconds)
             except asyncio.TimeoutError:
-                raise ApiError(408, "slow_body", f"The request body stopped arriving for {self.seconds:g} seconds; "
-                               "send it again on a steadier connection.") from None
+                raise ApiError(408, "slow_body", "error.slow_body", seconds=f"{self.seconds:g}") from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 

@@ -23,6 +23,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
+from app.i18n import scope_language, translate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -107,18 +108,14 @@ class Guard:
             await send(message)
 
         if not self.host_ok(headers.get("host")):
-            shown = _hostname(headers.get("host", ""))[:100]
-            response = error_response(400, "bad_host", f"This server does not answer to the name {shown!r}. Open it "
-                                      "by its address or as localhost, or add the name to GATESCOPE_ALLOWED_HOSTS.")
-            await response(scope, receive, send_with_headers)
+            shown = repr(_hostname(headers.get("host", ""))[:100])
+            detail = translate(scope_language(scope), "error.bad_host", host=shown)
+            await error_response(400, "bad_host", detail)(scope, receive, send_with_headers)
             return
         if scope["method"] not in SAFE_METHODS:
             ok, origin = self.origin_ok(headers, scope.get("scheme", "http"))
             if not ok:
-                response = error_response(403, "cross_site", f"This request was sent from another site "
-                                          f"({origin[:100]}); gatescope takes requests that compute or change "
-                                          "something only from its own page. Open the page from this server and use "
-                                          "it there.")
-                await response(scope, receive, send_with_headers)
+                detail = translate(scope_language(scope), "error.cross_site", origin=origin[:100])
+                await error_response(403, "cross_site", detail)(scope, receive, send_with_headers)
                 return
         await self.app(scope, receive, send_with_headers)

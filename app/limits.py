@@ -17,6 +17,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import ApiError, error_response
+from app.i18n import scope_language, translate
 from lstm_core import Model
 
 # Bytes a recorded value costs while a request is answered: the trace's own arrays (float32 records and
@@ -46,10 +47,9 @@ def check_budget(model: Model, steps: int, budget_mb: int, **answer) -> None:
     if need <= budget_mb << 20:
         return
     V = model.decoder_weight.shape[0] if model.decoder_weight is not None else 0
-    why = f" and a vocabulary of {V:,} to predict over" if steps * V * 4 > need / 2 else ""
-    raise ApiError(413, "trace_too_large", f"This trace would need about {need / 2**20:,.0f} MB ({steps:,} tokens"
-                   f"{why}); this server allows {budget_mb:,} MB per trace. Send a shorter text, fewer layers or "
-                   "format=compact, or start the server with a larger GATESCOPE_MAX_TRACE_MB.")
+    vocab = steps * V * 4 > need / 2  # mostly the predictions: the vocabulary is what to name
+    raise ApiError(413, "trace_too_large", "error.trace_too_large_vocab" if vocab else "error.trace_too_large",
+                   need=f"{need / 2**20:,.0f}", tokens=f"{steps:,}", vocab=f"{V:,}", budget=f"{budget_mb:,}")
 
 
 def default_slots(workers: int) -> int:
@@ -95,7 +95,7 @@ class Admission:
     def __init__(self, app: ASGIApp, trace_slots: int, trace_queue: int, upload_slots: int,
                  upload_queue: int) -> None:
         self.app = app
-        self.traces = Pool(trace_slots, trace_queue, "traces")
+        self.traces = Pool(trace_slots, trace_queue, "traces")  # what: the catalog's error.busy_<what>
         self.uploads = Pool(upload_slots, upload_queue, "uploads")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -108,8 +108,8 @@ class Admission:
             return
         if pool.full():
             wait = pool.retry_after()
-            response = error_response(503, "busy", f"The server is busy ({pool.running} {pool.what} running and "
-                                      f"{pool.waiting} waiting); try again in {wait} second{'s' if wait > 1 else ''}.")
+            response = error_response(503, "busy", translate(scope_language(scope), f"error.busy_{pool.what}",
+                                                             running=pool.running, waiting=pool.waiting, count=wait))
             response.headers["Retry-After"] = str(wait)
             await response(scope, receive, send)
             return

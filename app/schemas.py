@@ -18,13 +18,11 @@ def _text_only(s: str) -> str:
     bad = _NOT_TEXT.search(s)
     if bad is None:
         return s
-    ch, at = bad.group(), bad.start() + 1
-    if "\ud800" <= ch <= "\udfff":
-        what = f"a lone surrogate U+{ord(ch):04X} at character {at} (half of a character such as an emoji)"
-    else:
-        what = f"the control character U+{ord(ch):04X} at character {at}"
-    raise PydanticCustomError("bad_text", "The text holds {what}, which is not text; remove it and send the text "
-                              "again (tab, newline and carriage return are fine).", {"what": what})
+    ch = bad.group()
+    kind = "surrogate" if "\ud800" <= ch <= "\udfff" else "control"
+    # The sentence is the catalog's error.bad_text_<kind> (app/errors.py reads these fields).
+    raise PydanticCustomError("bad_text", "not text: {code} at character {at}",
+                              {"kind": kind, "code": f"U+{ord(ch):04X}", "at": bad.start() + 1})
 
 
 Text = Annotated[str, AfterValidator(_text_only)]

@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.service import TraceResult
-from lstm_core import Model, ModelError, Predictions, Trace
+from lstm_core import Model, Predictions, Trace
+from lstm_core.errors import overflowed
 
 try:
     import orjson
@@ -31,7 +32,7 @@ def compact(a: NDArray) -> dict:
     """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
     lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
+        raise overflowed()
     if lo >= 0.0 and hi <= 1.0:
         offset, scale = 0.0, 1.0 / Q_MAX
     else:
@@ -54,7 +55,7 @@ def encode_values(a: NDArray, encoding: str) -> dict | NDArray:
     nested lists (8 bytes a value until then, where a list of Python floats takes 32)."""
     if encoding == "json":
         if not np.isfinite(a).all():
-            raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
+            raise overflowed()
         return np.ascontiguousarray(a, dtype=np.float64)  # float32 -> the float64 of exactly that value
     return compact(a)
 

@@ -80,9 +80,8 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, settings: Se
         raise ApiError(413, "too_long", "error.too_long_vectors", steps=f"{len(vectors):,}", max=f"{max_tokens:,}")
     ragged = next((t for t, row in enumerate(vectors) if len(row) != len(vectors[0])), None)
     if ragged is not None:
-        width = model.lstm.config.input_size
-        raise ApiError(422, "ragged_vectors", f"Every row of 'vectors' must have the same length ({width} numbers "
-                       f"for this model); row 0 has {len(vectors[0])} and row {ragged} has {len(vectors[ragged])}.")
+        raise ApiError(422, "ragged_vectors", "error.ragged_vectors", width=model.lstm.config.input_size,
+                       first=len(vectors[0]), row=ragged, length=len(vectors[ragged]))
     check_budget(model, len(vectors), settings.max_trace_mb, **answer)
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
     tr = model.run_vectors(x)

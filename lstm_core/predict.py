@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ModelError
+from .errors import overflowed
 
 # Logits per block (256 KB in float32): few blocks for a small vocabulary, one position at a time from 64k
 # tokens up; a trace continued from the cache computes one whole block for its first position, so small.
@@ -87,7 +87,7 @@ def prob_blocks(output: NDArray, W: NDArray, b: NDArray | None, first: int = 0,
             if b is not None:
                 z += b
         if not np.isfinite(z[lo - start : hi - start].max(axis=1)).all():
-            raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
+            raise overflowed()
         yield lo - first, activate(z, activation)[lo - start : hi - start]
 
 
