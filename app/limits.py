@@ -36,8 +36,9 @@ def estimate(model: Model, steps: int, layers: list[int] | None, encoding: str |
     if encoding is not None:
         sent = len(layers) if layers is not None else cfg.num_layers
         total += steps * sent * per_step_layer * SENT_BYTES[(encoding, gzip)] + steps * top_k * TOP_K_BYTES
-    if model.decoder_weight is not None:
-        total += steps * model.decoder_weight.shape[0] * 4  # computed a block at a time, never held
+    head = model.head
+    if head is not None:  # per position: computed a block at a time, never held; a classifier answers once
+        total += (steps if head.per_position else 1) * head.size * 4
     return total
 
 
@@ -46,8 +47,8 @@ def check_budget(model: Model, steps: int, budget_mb: int, **answer) -> None:
     need = estimate(model, steps, **answer)
     if need <= budget_mb << 20:
         return
-    V = model.decoder_weight.shape[0] if model.decoder_weight is not None else 0
-    vocab = steps * V * 4 > need / 2  # mostly the predictions: the vocabulary is what to name
+    V = model.head.size if model.head is not None and model.head.kind == "next_token" else 0
+    vocab = steps * V * 4 > need / 2  # mostly next-token predictions: the vocabulary is what to name
     raise ApiError(413, "trace_too_large", "error.trace_too_large_vocab" if vocab else "error.trace_too_large",
                    need=f"{need / 2**20:,.0f}", tokens=f"{steps:,}", vocab=f"{V:,}", budget=f"{budget_mb:,}")
 

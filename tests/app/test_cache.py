@@ -53,6 +53,34 @@ def test_typing_editing_and_backspace_equal_full_recomputes(proj_size):
     assert cache.trace_ids("m", model, VOCAB.encode("abcd").ids).reused == 4 and cache.hits == 1
 
 
+@pytest.mark.parametrize("kind, activation", [("tagger", "softmax"), ("tagger", "sigmoid"),
+                                              ("classifier", "softmax"), ("classifier", "sigmoid")])
+def test_taggers_and_classifiers_continue_from_the_cache_bit_for_bit(kind, activation):
+    """A tagger's labels per position and a classifier's one answer per text, from a continued or cut
+    prefix, are the same bits as the head read off a whole run (Model.trace_ids)."""
+    rng = np.random.default_rng(4)
+    lstm = LSTM.random(LSTMConfig(len(VOCAB), 6, 2), seed=5)
+    model = Model(lstm, "onehot", VOCAB, None, rng.normal(size=(5, 6)).astype(np.float32),
+                  rng.normal(size=5).astype(np.float32), head_kind=kind, labels=tuple("VWXYZ"),
+                  head_activation=activation)
+    cache = TraceCache()
+    for s, reused in [("abc", 0), ("abcdefg", 3), ("abcd", 4), ("abcdx", 4)]:
+        ids = VOCAB.encode(s).ids
+        got = cache.trace_ids("m", model, ids)
+        assert got.reused == reused
+        trace, probs = model.trace_ids(ids)
+        np.testing.assert_array_equal(got.trace.h, trace.h)
+        if kind == "tagger":
+            assert got.classes is None
+            order = np.argsort(-probs, axis=1, kind="stable")
+            np.testing.assert_array_equal(got.preds.ids, order)
+            np.testing.assert_array_equal(got.preds.probs, np.take_along_axis(probs, order, axis=1))
+            assert np.isnan(got.preds.actual).all()
+        else:
+            assert got.preds is None and probs.shape == (5,)
+            np.testing.assert_array_equal(got.classes, probs)
+
+
 def test_bidirectional_models_are_always_recomputed():
     model, cache = make_model(bidirectional=True, layers=2), TraceCache()
     cache.trace_ids("m", model, VOCAB.encode("abc").ids)

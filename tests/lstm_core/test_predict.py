@@ -81,3 +81,54 @@ def test_overflowing_logits_are_a_model_error():
     W = np.full((4, 2), 3e38, np.float32)
     with pytest.raises(ModelError, match="overflowed"):
         predict(np.ones((3, 2), np.float32), W, None, np.zeros(3, np.int64), 2)
+
+
+def test_sigmoid_heads_and_taggers_are_kept_the_same_way():
+    """A sigmoid head (an independent probability per output) in blocks equals 1 / (1 + e^-z) computed
+    independently; a tagger (ids=None) has its top labels and no actual next token anywhere."""
+    rng = np.random.default_rng(4)
+    out = rng.normal(size=(40, 6)).astype(np.float32)
+    W, b = rng.normal(size=(9, 6)).astype(np.float32), rng.normal(size=9).astype(np.float32)
+    want = 1 / (1 + np.exp(-(out.astype(np.float64) @ W.T.astype(np.float64) + b)))  # (T, 9)
+    got = probabilities(out, W, b, "sigmoid")
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7)
+    assert not np.allclose(got.sum(axis=1), 1)  # not a softmax after all
+    pr = predict(out, W, b, None, 3, activation="sigmoid")
+    np.testing.assert_array_equal(pr.ids, np.argsort(-got, axis=1, kind="stable")[:, :3])
+    np.testing.assert_array_equal(pr.probs, np.take_along_axis(got, pr.ids, axis=1))
+    assert np.isnan(pr.actual).all()
+
+
+@pytest.mark.parametrize("kind, activation", [("tagger", "softmax"), ("tagger", "sigmoid"),
+                                              ("next_token", "sigmoid")])
+def test_model_predictions_read_every_per_position_head(kind, activation):
+    """Model.predictions is the head's probabilities (Model.outputs) cut to the top k, whatever the head;
+    only a next-token decoder has the actual next token's probability."""
+    rng = np.random.default_rng(5)
+    tok = Tokenizer("char", tuple("abcdef"))
+    K = 4 if kind == "tagger" else len(tok)
+    model = Model(LSTM.random(LSTMConfig(6, 5, 1, bidirectional=True), seed=2), "onehot", tok, None,
+                  rng.normal(size=(K, 10)).astype(np.float32), rng.normal(size=K).astype(np.float32),
+                  head_kind=kind, head_activation=activation)
+    ids = tok.encode("abcafed").ids
+    tr, probs = model.trace_ids(ids)  # (T, K)
+    pr = model.predictions(tr.output, ids, 3)
+    np.testing.assert_array_equal(pr.ids, np.argsort(-probs, axis=1, kind="stable")[:, :3])
+    np.testing.assert_array_equal(pr.probs, np.take_along_axis(probs, pr.ids, axis=1))
+    if kind == "tagger":
+        assert np.isnan(pr.actual).all()
+    else:
+        np.testing.assert_array_equal(pr.actual[:-1], probs[np.arange(len(ids) - 1), ids[1:]])
+    assert model.classes(tr) is None
+
+
+def test_a_classifier_has_classes_and_no_per_position_predictions():
+    rng = np.random.default_rng(6)
+    tok = Tokenizer("char", tuple("abcdef"))
+    model = Model(LSTM.random(LSTMConfig(6, 5, 2, bidirectional=True), seed=3), "onehot", tok, None,
+                  rng.normal(size=(3, 10)).astype(np.float32), None, head_kind="classifier")
+    tr, probs = model.trace_ids(tok.encode("badcafe").ids)
+    assert probs.shape == (3,) and model.predictions(tr.output, tok.encode("badcafe").ids, 3) is None
+    # torch's cat(h_n[-2], h_n[-1]) through the linear layer and a softmax, computed here from the trace
+    z = np.concatenate([tr.h_n[-2], tr.h_n[-1]]).astype(np.float64) @ model.decoder_weight.T.astype(np.float64)
+    np.testing.assert_allclose(model.classes(tr), np.exp(z) / np.exp(z).sum(), rtol=1e-5)
