@@ -129,5 +129,6 @@ def _inflate(z, info, label: str):
         with z.open(info) as fh:
             while chunk := fh.read(_CHUNK):
                 yield chunk
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as e:
+    # ValueError: a damaged local header whose file name does not decode (UnicodeDecodeError), among others
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error) as e:
         raise ModelError(f"{label}: member {info.filename!r} is corrupt or truncated ({e})") from None
