@@ -15,7 +15,7 @@ from app.connections import ReadTimeout, quiet_repeats
 from app.guard import Guard, host_names
 from app.limits import Admission, default_slots
 from app.registry import Registry
-from app.routes import health, models, page, step, trace, upload
+from app.routes import compare, export, health, lessons, models, page, step, trace, upload
 from app.settings import ROOT, VERSION, Settings, get_settings
 
 
@@ -53,6 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["content-type"])
     app.add_middleware(Guard, names=host_names(s.host, s.names(s.allowed_hosts)), cors_origins=s.names(s.cors_origins))
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for r in (health, models, trace, step, upload, page):
+    for r in (health, models, trace, compare, export, step, upload, lessons, page):
         app.include_router(r.router)
     return app

@@ -6,6 +6,9 @@ logged line, so one bad file never takes the server down. A file's free-form met
 card...) is validated into `ModelMeta` when it is read, whatever types the file holds. Each worker
 process (`--workers N`) has its own registry; the model directory is what they share: an upload taken by
 one worker is found by the others when they look a model up (`get`) or list them (`refresh`).
+
+A model's training snapshots (app/history.py) are models too, looked up as `<id>~step-NNNNNN` and loaded
+on first use into a small LRU, since a history may hold many.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pydantic import BaseModel, BeforeValidator
 
+from app import history
+from app.cache import LRU
 from app.errors import ApiError
 from lstm_core import Model, ModelError, load_model
 
@@ -27,6 +32,12 @@ log = logging.getLogger("gatescope.registry")
 
 # Ids are file stems; anything else in a URL or request body can never become a path.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+SNAPSHOT_ENTRIES, SNAPSHOT_BYTES = 32, 256 << 20  # training snapshots kept loaded: a slider's worth
+
+
+def _model_bytes(m: Model) -> int:
+    arrays = [*m.lstm.params.values(), m.embedding, m.decoder_weight, m.decoder_bias]
+    return int(sum(a.nbytes for a in arrays if a is not None))
 
 
 def _text(v: Any) -> str:
@@ -79,6 +90,7 @@ class Registry:
         self._entries: dict[str, Entry] = dict(entries or {})
         self._skipped: dict[str, float] = {}  # file name -> mtime of a file that did not load
         self._lock = threading.Lock()
+        self._snapshots: LRU[str, Entry] = LRU(SNAPSHOT_BYTES, lambda e: _model_bytes(e.model), SNAPSHOT_ENTRIES)
 
     @classmethod
     def load(cls, model_dir: Path, shown_dir: str | None = None) -> Registry:
@@ -135,11 +147,37 @@ class Registry:
             self._entries.pop(id, None)
 
     def get(self, id: str) -> Entry | None:
+        if history.SEP in id:
+            return self._snapshot(id)
         entry = self._entries.get(id)
         if entry is None and ID_PATTERN.match(id):
             path = self.model_dir / f"{id}.safetensors"
             if path.is_file():
                 entry = self._load_file(path)
+        return entry
+
+    def history(self, id: str) -> list[history.Snapshot]:
+        """The training snapshots of model `id` in step order ([] for none, or for an unknown id)."""
+        return history.snapshots(self.model_dir, id) if self.get(id) is not None and history.SEP not in id else []
+
+    def _snapshot(self, id: str) -> Entry | None:
+        base, stem = history.split_id(id)
+        entry = self._snapshots.get(id)
+        if entry is not None or stem is None or not ID_PATTERN.match(base) or self.get(base) is None:
+            return entry
+        snap = history.find_snapshot(self.model_dir, base, stem)
+        if snap is None:
+            return None
+        try:  # a snapshot file is read as carefully as any model file (its metadata validated the same way)
+            model = load_model(snap.path)
+            entry = Entry(snap.id, model, snap.path, ModelMeta.model_validate(model.meta))
+        except (ModelError, OSError) as e:
+            log.warning("skipping snapshot %s: %s", snap.path, e)
+            return None
+        except Exception as e:  # as in _load_file: whatever a hostile file raises, one line and no 500
+            log.warning("skipping snapshot %s: reading it raised %s", snap.path, type(e).__name__)
+            return None
+        self._snapshots.put(id, entry)
         return entry
 
     @property
@@ -163,6 +201,9 @@ def get_registry(request: Request) -> Registry:
 def find(registry: Registry, id: str) -> Entry:
     """The entry for `id`, or a 404 that lists the ids that exist."""
     entry = registry.get(id)
+    base, stem = history.split_id(id)
+    if entry is None and stem is not None and registry.get(base) is not None:
+        raise ApiError(404, "unknown_snapshot", "error.unknown_snapshot", model=repr(base), snapshot=repr(stem))
     if entry is None:
         if not registry.ids and registry.shown_dir is None:
             raise ApiError(404, "unknown_model", "error.unknown_model_none", model=repr(id))

@@ -85,6 +85,7 @@ class ModelInfo(BaseModel):
     head: HeadInfo | None = Field(None, description="what the model outputs; null for an LSTM with nothing on top")
     specials: Specials | None = Field(None, description="the vocabulary's special tokens; null without a vocabulary")
     can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
+    history: int = Field(0, description="training snapshots saved for this model (GET /api/models/{id}/history)")
 
 
 class ModelDetail(ModelInfo):
@@ -99,15 +100,47 @@ class ModelList(BaseModel):
     uploads: bool = Field(description="whether POST /api/models/upload takes models (not in public mode)")
 
 
-class TraceRequest(BaseModel):
+class Snapshot(BaseModel):
+    id: str = Field(description="a model id for every endpoint that takes one", examples=["counter~step-000200"])
+    step: int = Field(description="training steps taken when the weights were saved")
+    metrics: dict = Field(description="the held-out metrics and training loss measured at that step")
+
+
+class History(BaseModel):
+    model: str
+    snapshots: list[Snapshot] = Field(description="in step order; the last is the trained model's weights")
+
+
+Quantity = Literal["i", "f", "g", "o", "c", "h"]
+MAX_INTERVENTIONS = 64
+
+
+class Intervention(BaseModel):
+    """Hold one unit's quantity at a value, where the LSTM equations produce it, so it flows downstream."""
+
+    layer: int = Field(0, ge=0)
+    direction: int = Field(0, ge=0, le=1, description="0 forward, 1 backward")
+    unit: int = Field(ge=0)
+    quantity: Quantity = Field(description="i, f, g, o (after the activation), c (after the update) or h")
+    value: float = Field(allow_inf_nan=False, examples=[0.0])
+    positions: list[int] | None = Field(None, max_length=100_000,
+                                        description="the timesteps to clamp; null for every one (silencing)")
+
+
+class TraceInput(BaseModel):
     model: str = Field(description="a model id from /api/models", examples=["shakespeare-char"])
     text: Text = Field("", description="the text to trace; every character is kept, unknown ones flagged")
+    vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")
+    interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS,
+                                              description="clamps applied during the run (never cached)")
+    wrap: bool = Field(False, description="put the vocabulary's begin and end tokens (such as <s>, </s>) around the "
+                                          "text; they become tokens of the trace (see ModelInfo.can_wrap)")
+
+
+class TraceRequest(TraceInput):
     top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
-    vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")
-    wrap: bool = Field(False, description="put the vocabulary's begin and end tokens (such as <s>, </s>) around the "
-                                          "text; they become tokens of the trace (see ModelInfo.can_wrap)")
 
 
 class CompactArray(BaseModel):
@@ -164,6 +197,8 @@ class TraceResponse(BaseModel):
     next_prob: list[float | None] = Field(description="probability given at t-1 to token t; null at 0 and for OOV "
                                                       "(a language model's only)")
     cached_prefix: int = Field(description="tokens whose values were reused from the prefix cache")
+    interventions: list[Intervention] = Field(description="the clamps applied, `positions` listed explicitly: the "
+                                              "trace's values at those cells are the clamped values")
 
 
 class StepRequest(BaseModel):
@@ -220,3 +255,100 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "tokenizer": {"type": "string", "enum": ["char", "word"], "description": "optional; guessed otherwise"},
         "name": {"type": "string", "description": "optional display name (a label, never a path)"},
     }}}}}}
+
+
+class Side(BaseModel):
+    """One side of a comparison; an omitted model or text is side a's."""
+
+    model: str | None = Field(None, description="a model id, or a training snapshot id such as counter~step-000200")
+    text: Text | None = None
+    vectors: list[list[float]] | None = None
+    interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS)
+    wrap: bool | None = Field(None, description="as in TraceRequest; omitted: a's, when b's vocabulary can wrap")
+
+
+class CompareRequest(BaseModel):
+    a: TraceInput
+    b: Side = Field(description="the other run: another text, another model or snapshot, or the same with clamps")
+    threshold: float = Field(0.05, ge=0, allow_inf_nan=False,
+                             description="the runs diverge where some unit differs by more than this")
+    top_k: int = Field(5, ge=0, le=TOP_K_MAX)
+    layers: list[int] | None = None
+    format: Literal["compact", "json"] = "compact"
+
+
+class AlignmentBody(BaseModel):
+    prefix: int = Field(description="tokens shared at the start")
+    suffix: int = Field(description="tokens shared at the end, after the prefix")
+    pairs: list[tuple[int, int]] = Field(description="aligned positions (t in a, t in b): the prefix, then the suffix")
+
+
+PerLayer = list[list[int | None]]
+
+
+class CompareResponse(BaseModel):
+    a: TraceResponse
+    b: TraceResponse
+    alignment: AlignmentBody
+    comparable: bool = Field(description="false when the two models differ in shape, so units do not correspond")
+    reason: str | None = Field(description="why the values are not compared, when they are not")
+    threshold: float
+    diff: dict[str, Values] | None = Field(description="b - a per quantity at the aligned pairs: [layer][direction]"
+                                                       "[pair][unit]")
+    peak: dict[str, list[list[list[float]]]] | None = Field(description="max over units of |diff|: [layer][direction]"
+                                                                        "[pair]")
+    divergence: dict[str, PerLayer] | None = Field(description="per quantity and 'any': the first pair index where "
+                                                               "peak > threshold, per [layer][direction]; null if none")
+    last_divergent: dict[str, PerLayer] | None = Field(description="the last such pair index: after it they agree")
+    next_prob_delta: list[float | None] = Field(description="per pair: the probability run b gave the token there "
+                                                            "(from the step before) minus run a's; null where either "
+                                                            "is undefined")
+
+
+class SnapshotRequest(TraceInput):
+    """The page's view to save as an HTML file. `interventions` here are the clamp panel's: the snapshot shows the
+    run as it is and, beside it, its clamped copy."""
+
+    layer: int = Field(0, ge=0)
+    direction: int = Field(0, ge=0, le=1)
+    unit: int = Field(0, ge=0)
+    t: int | None = Field(None, ge=0, description="the step marked; null for the last")
+    quantity: Quantity = "c"
+    order: Literal["index", "mean", "variance", "similarity"] = "index"
+    threshold: float = Field(0.05, ge=0, allow_inf_nan=False)
+    compare: Side | None = Field(None, description="a second text or model to show against the first")
+
+
+class LessonSummary(BaseModel):
+    id: str
+    model: str = Field(description="the model the lesson runs on")
+    text: str = Field(description="the sentence it opens with")
+    write: Literal["first", "largest", "place"] = Field(
+        description="where the memory is written: the first token; the step where the unit's |i*g| is largest on "
+                    "the current text; or that step among the place's tokens (see `place`)")
+    place: list[list[str]] = Field(description="write=place: [language, opening, separator]; the place is the "
+                                   "text between the opening and separator first found in the current sentence")
+    available: bool = Field(description="whether the lesson's model is installed on this server")
+
+
+class LessonList(BaseModel):
+    lessons: list[LessonSummary]
+
+
+class LessonEvidence(BaseModel):
+    unit: int = Field(description="the unit the lesson watches (layer 0)")
+    units: list[int] = Field(description="measured: every unit, best first; from the card: the units it names")
+    measure: Literal["r", "eta2"] = Field(description="r: correlation of c with the task's feature; eta2: share of "
+                                          "c's variance the example's label explains")
+    value: float | None = Field(description="the measure at `unit`")
+    others: float | None = Field(description="the best (measured) or median (card) |measure| among the other units")
+    others_kind: Literal["best", "median"]
+    examples: int | None = Field(description="held-out examples it was measured on")
+    source: Literal["measured", "card"]
+    effects: dict | None = Field(description="from the card: accuracy at the blank with the units clamped")
+
+
+class LessonDetail(LessonSummary, LessonEvidence):
+    by_language: dict[str, LessonEvidence] | None = Field(
+        description="from a card that ranks units per language: the evidence for each (keys as in `place`); the "
+                    "page watches the units of the language whose place it finds in the sentence")

@@ -16,9 +16,10 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
-from app.service import TraceResult
+from app.service import Comparison, TraceResult
 from lstm_core import Model, Predictions, Trace
 from lstm_core.errors import overflowed
+from lstm_core.views import next_probs
 
 try:
     import orjson
@@ -30,6 +31,8 @@ Q_MAX = 65535
 
 def compact(a: NDArray) -> dict:
     """uint16 quantization of one array: value = offset + q * scale, |error| <= scale / 2."""
+    if a.size == 0:  # two texts with nothing in common have no aligned positions to compare
+        return {"dtype": "u2", "bdata": "", "shape": list(a.shape), "offset": 0.0, "scale": 0.0}
     lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise overflowed()
@@ -70,17 +73,12 @@ def top_k(preds: Predictions, k: int, labels: tuple[str, ...]) -> dict:
 
 def next_prob(preds: Predictions, ids: NDArray, oov: list[int]) -> list[float | None]:
     """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
-    out: list[float | None] = [None, *[None if np.isnan(p) else p for p in preds.actual[:-1].tolist()]]
-    for t in oov:
-        out[t] = None
-    for t in np.flatnonzero(ids < 0).tolist():
-        out[t] = None
-    return out
+    return [None if np.isnan(p) else p for p in next_probs(preds, ids, oov).tolist()]
 
 
 def trace_body(model_id: str, model: Model, r: TraceResult, *, layers: list[int] | None, encoding: str,
                k: int) -> dict:
-    """The /api/trace response body for one traced input."""
+    """The /api/trace response body for one traced input (and the clamps applied to it, if any)."""
     cfg = model.lstm.config
     tokens, ids, oov, trace, preds = r.tokens.tokens, r.tokens.ids, r.tokens.oov, r.trace, r.preds
     layers = list(range(cfg.num_layers)) if layers is None else layers
@@ -99,9 +97,11 @@ def trace_body(model_id: str, model: Model, r: TraceResult, *, layers: list[int]
     body["top_k"] = top_k(preds, k, head.labels) if preds is not None and k > 0 else None
     classes = r.classes
     body["classes"] = None if classes is None else {"labels": list(head.labels), "probs": classes.tolist()}
-    lm = preds is not None and head.kind == "next_token" and model.tokenizer is not None
+    lm = preds is not None and model.predicts_next
     body["next_prob"] = next_prob(preds, ids, oov) if lm else [None] * len(tokens)
     body["cached_prefix"] = r.cached_prefix
+    body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
+                              "value": iv.value, "positions": list(iv.positions or ())} for iv in r.interventions]
     return body
 
 
@@ -131,3 +131,27 @@ def wire_bytes(body: dict, gzip_ok: bool) -> tuple[bytes, bool]:
     if gzip_ok and len(raw) >= GZIP_MIN_BYTES:
         return gzip_bytes(raw), True
     return raw, False
+
+
+def _per_layer(idx: NDArray) -> list[list[int | None]]:
+    return [[None if v < 0 else int(v) for v in row] for row in idx.tolist()]
+
+
+def compare_body(a: dict, b: dict, cmp: Comparison, *, threshold: float, layers: list[int] | None, encoding: str,
+                 reason: str | None) -> dict:
+    """The /api/compare response: both trace bodies, their alignment and, when the runs are of one shape,
+    the difference b - a on aligned positions and where it passes `threshold`."""
+    al, d = cmp.alignment, cmp.difference
+    body = {"a": a, "b": b, "alignment": {"prefix": al.prefix, "suffix": al.suffix, "pairs": al.pairs.tolist()},
+            "comparable": d is not None, "reason": None if d is not None else reason, "threshold": threshold,
+            "next_prob_delta": [None if np.isnan(v) else v for v in cmp.next_delta.tolist()]}
+    if d is None:
+        return {**body, "diff": None, "peak": None, "divergence": None, "last_divergent": None}
+    pick = slice(None) if layers is None else layers
+    # float64: the difference of two float32 values, exactly as b - a reads on the wire's json values
+    body["diff"] = {q: encode_values(d.diff[q][pick], encoding) for q in Trace.GATES}
+    body["peak"] = {q: d.peak[q][pick].tolist() for q in Trace.GATES}
+    for key, fn in (("divergence", d.divergence), ("last_divergent", d.last_divergent)):
+        body[key] = {q: _per_layer(fn(threshold, (q,))[pick]) for q in Trace.GATES}
+        body[key]["any"] = _per_layer(fn(threshold)[pick])
+    return body

@@ -2,26 +2,37 @@
 caches, checking a layer list, and describing a model. Routes validate, call these, encode, return.
 
     entry = find(registry, req.model)             # app.registry: a 404 for an unknown id
-    r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.wrap)  # answer: what is sent
+    r = service.trace(entry, req.text, req.vectors, cache, settings, answer, wrap=req.wrap)  # answer: what is sent
     r.tokens, r.trace                             # lstm_core Tokens (tokens, ids, oov, spans), Trace
     r.preds, r.classes                            # the head's answer: Predictions per position, or (K,) classes
     r.inputs                                      # (T, input_size): what the LSTM read
     service.model_info(entry)                     # the ModelInfo fields of /api/models
+
+With `interventions` (a list, maybe empty) the run is clamped (app/clamp.py): the unclamped run up to the
+first clamp, lstm_core.interventions' loop after it, and nothing of it cached. A comparison of a clamped run
+with its unclamped twin passes `loop_from` so that both switch to the loop at the same step and every value
+the clamp cannot reach comes out bit for bit the same.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from app import clamp, history
 from app.cache import TraceCache
 from app.errors import ApiError
 from app.limits import check_budget
 from app.registry import Entry
-from app.schemas import TOP_K_MAX
+from app.schemas import TOP_K_MAX, Side
+from app.schemas import Intervention as InterventionSpec
 from app.settings import Settings
-from lstm_core import Model, Predictions, Tokens, Trace
+from lstm_core import Model, ModelError, Predictions, Tokens, Trace
+from lstm_core.compare import Alignment, Difference, align, difference, paired, same_shape
+from lstm_core.interventions import Intervention
+from lstm_core.views import next_probs
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class TraceResult:
     classes: NDArray | None  # (K,) a classifier's answer for the whole input
     vectors: NDArray | None  # (T, input_size) as sent, for models that read vectors; else None
     cached_prefix: int  # leading timesteps reused from the prefix cache
+    interventions: tuple[Intervention, ...] = ()  # the clamps applied, positions listed explicitly
 
     @property
     def inputs(self) -> NDArray:
@@ -43,16 +55,21 @@ class TraceResult:
 
 
 def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache, settings: Settings,
-          answer: dict, wrap: bool = False) -> TraceResult:
+          answer: dict, interventions: list[InterventionSpec] | None = None, loop_from: int | None = None, *,
+          wrap: bool = False, share: int = 1) -> TraceResult:
     """Check the input against the model, the length limit and the memory budget, then trace it (text through
-    the cache). `answer` describes what will be sent: layers, encoding (None: nothing), gzip, top_k.
+    the cache). `answer` describes what will be sent: layers, encoding (None: nothing), gzip, top_k; `share`
+    divides the budget (a comparison holds two runs and their difference). With `interventions` (a list, even
+    empty) the run is clamped by app/clamp.py, run by the reference loop from the first clamp or from
+    `loop_from` if earlier (so that two runs compared are computed alike), never cached.
 
     `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
     model, max_tokens = entry.model, settings.max_tokens
-    if wrap and (model.tokenizer is None or not model.tokenizer.can_wrap):
+    if wrap and not can_wrap(model):
         raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)
+    budget_mb = max(1, settings.max_trace_mb // share)
     if model.input_kind == "vector":
-        return _trace_vectors(entry, vectors, settings, answer)
+        return _trace_vectors(entry, vectors, max_tokens, budget_mb, answer, cache, interventions)
     if vectors is not None:
         raise ApiError(422, "text_required", "error.text_required", model=entry.id)
     if not text:
@@ -64,13 +81,79 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
         raise ApiError(422, "empty_text", "error.no_tokens")
-    check_budget(model, len(tok.tokens), settings.max_trace_mb, **answer)
+    check_budget(model, len(tok.tokens), budget_mb, **answer)
+    if interventions is not None:
+        return _clamped(entry, tok, None, cache, interventions, loop_from)
     got = cache.trace_ids(entry.id, model, tok.ids)
     return TraceResult(model, tok, got.trace, got.preds, got.classes, None, got.reused)
 
 
-def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, settings: Settings, answer: dict) -> TraceResult:
-    model, max_tokens = entry.model, settings.max_tokens
+class Input(NamedTuple):
+    """One side of a comparison: what trace() takes besides the model."""
+
+    text: str
+    vectors: list[list[float]] | None = None
+    interventions: list[InterventionSpec] = []
+    wrap: bool = False  # the vocabulary's begin/end tokens around the text
+
+
+def can_wrap(model: Model) -> bool:
+    """True when the model's vocabulary has a begin or end token to put around a text."""
+    return model.tokenizer is not None and model.tokenizer.can_wrap
+
+
+def second(a: Input, b: Side, eb: Entry) -> Input:
+    """Side b of a comparison: what it leaves out is a's (a's vectors when b's model reads vectors; a's wrap
+    when b's vocabulary has begin/end tokens), so a second model of another kind meets no refusal it did not ask for."""
+    vectors = a.vectors if b.vectors is None and eb.model.input_kind == "vector" else b.vectors
+    wrap = a.wrap and can_wrap(eb.model) if b.wrap is None else b.wrap
+    return Input(a.text if b.text is None else b.text, vectors, b.interventions, wrap)
+
+
+def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, settings: Settings,
+               answer: dict) -> tuple[TraceResult, TraceResult]:
+    """Two runs to compare. When either is clamped, both switch to the clamping loop at the earlier first clamp,
+    so that every value the clamps cannot reach is computed alike and differs by exactly 0. Each run has a third
+    of the trace budget: the answer holds both and their difference, which is about one run's size."""
+    clamps = [*a.interventions, *b.interventions]
+    t0 = clamp.first_position(clamps, settings.max_tokens)
+    return tuple(trace(e, r.text, r.vectors, cache, settings, answer, r.interventions if clamps else None, t0,
+                       wrap=r.wrap, share=3) for e, r in ((ea, a), (eb, b)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs compared: their token alignment, b - a where they align (None when the models differ in shape,
+    so that units do not correspond), and the change in the probability of each aligned actual token."""
+
+    alignment: Alignment
+    difference: Difference | None
+    next_delta: NDArray  # (P,) NaN where either run gives none
+
+
+def compare(ra: TraceResult, rb: TraceResult) -> Comparison:
+    """Align two runs' tokens and take their difference where the models have one shape."""
+    al = align(ra.tokens.tokens, rb.tokens.tokens)
+    delta = paired(*(next_probs(r.preds if r.model.predicts_next else None, r.tokens.ids, r.tokens.oov)
+                     for r in (ra, rb)), al)  # (P,)
+    same = same_shape(ra.trace, rb.trace)
+    return Comparison(al, difference(ra.trace, rb.trace, al) if same else None, delta)
+
+
+def _clamped(entry: Entry, tok: Tokens, vectors: NDArray | None, cache: TraceCache,
+             specs: list[InterventionSpec], loop_from: int | None) -> TraceResult:
+    model = entry.model
+    x = vectors if vectors is not None else model.inputs(tok.ids)
+    T = len(x)
+    ivs = clamp.checked(specs, model, T)
+    t0 = min(clamp.first_position(ivs, T), T if loop_from is None else loop_from)
+    got = clamp.run(model, entry.id, None if vectors is not None else tok.ids, x, ivs, t0, cache)
+    return TraceResult(model, tok, got.trace, got.preds, got.classes, vectors, got.reused, clamp.explicit(ivs, T))
+
+
+def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int, budget_mb: int, answer: dict,
+                   cache: TraceCache, interventions: list[InterventionSpec] | None) -> TraceResult:
+    model = entry.model
     if vectors is None:
         raise ApiError(422, "vectors_required", "error.vectors_required", model=entry.id,
                        width=model.lstm.config.input_size)
@@ -82,11 +165,17 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, settings: Se
     if ragged is not None:
         raise ApiError(422, "ragged_vectors", "error.ragged_vectors", width=model.lstm.config.input_size,
                        first=len(vectors[0]), row=ragged, length=len(vectors[ragged]))
-    check_budget(model, len(vectors), settings.max_trace_mb, **answer)
+    check_budget(model, len(vectors), budget_mb, **answer)
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
-    tr = model.run_vectors(x)
     T = len(vectors)
     tok = Tokens([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)])
+    if interventions is not None:
+        width = model.lstm.config.input_size
+        if x.ndim != 2 or x.shape[1] != width:  # the sentence Model.run_vectors gives for unclamped runs
+            raise ModelError(f"vectors must be (T, {width}), got {x.shape}", "core.vectors_shape", width=width,
+                             got=str(x.shape))
+        return _clamped(entry, tok, x, cache, interventions, None)
+    tr = model.run_vectors(x)
     return TraceResult(model, tok, tr, model.predictions(tr.output, tok.ids, TOP_K_MAX), model.classes(tr), x, 0)
 
 
@@ -125,6 +214,7 @@ def model_info(entry: Entry) -> dict:
         "head": head_info(m),
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
         "can_wrap": tok is not None and tok.can_wrap,
+        "history": len(history.snapshots(entry.path.parent, entry.id)) if history.SEP not in entry.id else 0,
     }
 
 

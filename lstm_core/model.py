@@ -132,6 +132,11 @@ class Model:
             return x
         raise ModelError("this model takes vectors, not token ids")
 
+    @property
+    def predicts_next(self) -> bool:
+        """True for a language model: a next-token head over a vocabulary, so probs[t, ids[t + 1]] is P(next)."""
+        return self.head is not None and self.head.kind == "next_token" and self.tokenizer is not None
+
     def outputs(self, trace: Trace) -> NDArray | None:
         """The head's probabilities: (..., T, K) per position, or (..., K) for a classifier; None without a head.
         Every one of them, so for short texts and checks (`predictions` keeps only what is sent)."""

@@ -7,6 +7,10 @@ see head.py; a file with decoder tensors and no `head` is a next-token decoder, 
 heads had kinds), tokenizer (kind, vocab, unk, pad, bos, eos), and free-form name, description,
 provenance, metrics, card (markdown). The header is checked by hand before safetensors reads anything, so a file that
 lies about its sizes is refused without allocating what it claims.
+
+Tensors may be stored as F16 to halve a large model's file (`save_model(..., float16=True)`); they are
+read back as float32, the precision the core computes in, so a model's numbers depend only on the
+stored values.
 """
 from __future__ import annotations
 
@@ -27,19 +31,28 @@ from .tokenizers import Tokenizer
 FORMAT_VERSION = 1
 MAX_HEADER = 64 * 1024 * 1024  # a vocabulary of a million words fits well inside this
 MAX_RANK = 8  # dimensions of a tensor; NumPy stops at 64, an LSTM's weights have 1 or 2
-_DTYPES = {"F32": 4, "F64": 8}
-_META_KEYS = ("name", "description", "provenance", "metrics", "card", "verification")
+_DTYPES = {"F16": 2, "F32": 4, "F64": 8}
+# "units": what a model's units were found to do (hometown's place units: meta["units"]["place_units"]), which
+# its lesson reads.
+_META_KEYS = ("name", "description", "provenance", "metrics", "card", "verification", "units")
 
 
-def save_model(model: Model, path: str | os.PathLike) -> None:
-    """Write `model` to `path` atomically (a temporary `.<name>.<random>.tmp` beside it, then a rename)."""
+def save_model(model: Model, path: str | os.PathLike, float16: bool = False) -> None:
+    """Write `model` to `path` atomically (a temporary `.<name>.<random>.tmp` beside it, then a rename); float16
+    stores every tensor as F16 (half the bytes of float32; refused if a value does not fit)."""
     from safetensors.numpy import save_file
 
-    tensors = {f"lstm.{k}": np.ascontiguousarray(v) for k, v in model.lstm.params.items()}
+    tensors = {f"lstm.{k}": v for k, v in model.lstm.params.items()}
     for key, a in (("embedding.weight", model.embedding), ("decoder.weight", model.decoder_weight),
                    ("decoder.bias", model.decoder_bias)):
         if a is not None:
-            tensors[key] = np.ascontiguousarray(a)
+            tensors[key] = a
+    if float16:
+        big = [k for k, a in tensors.items() if np.abs(a).max(initial=0) > np.finfo(np.float16).max]
+        if big:
+            raise ModelError(f"{', '.join(big)} holds values beyond float16's range; save it as float32")
+        tensors = {k: a.astype(np.float16) for k, a in tensors.items()}
+    tensors = {k: np.ascontiguousarray(a) for k, a in tensors.items()}
     meta = {
         "format_version": FORMAT_VERSION,
         "architecture": {"lstm": model.lstm.config.to_json(), "input": model.input_kind,
@@ -81,7 +94,7 @@ def _head_fields(head, label: str) -> dict:
 def read_header(path: str | os.PathLike, dtypes: dict[str, int] = _DTYPES) -> tuple[dict, dict]:
     """Validate a safetensors header against the file size; return (tensor entries, metadata).
 
-    `dtypes` maps the accepted safetensors dtype names to their item sizes (the native format: F32, F64).
+    `dtypes` maps the accepted safetensors dtype names to their item sizes (the native format: F16, F32, F64).
     """
     path = Path(path)
     try:
@@ -142,6 +155,7 @@ def load_model(path: str | os.PathLike) -> Model:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelError(f"{path.name}: cannot read tensors ({e})") from None
+    tensors = {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in tensors.items()}
     return model_from_parts(tensors, meta, path.name)
 
 

@@ -23,3 +23,14 @@ def need_shared(rel: str) -> Path:
             pytest.fail(msg + " and CI=true requires it")
         pytest.skip(msg)
     return p
+
+
+def need_module(name: str):
+    """Import a test-only dependency; skip with a reason outside CI, fail under CI=true."""
+    try:
+        return __import__(name)
+    except ImportError:
+        msg = f"{name} is not installed (pip install -r requirements-dev.txt)"
+        if IN_CI:
+            pytest.fail(msg + " and CI=true requires it")
+        pytest.skip(msg, allow_module_level=True)

@@ -35,6 +35,8 @@ FLAGS: dict[str, tuple[str | None, str, dict]] = {
     "val_fraction": (None, "the last fraction of a corpus held out for validation", {}),
     "max_vocab": (None, "keep the most frequent characters (0: all)", {}),
     "checkpoint_every": (None, "steps between checkpoints (0: only at the end)", {}),
+    "history_every": (None, "also keep the weights every N steps and the last as a training history (0: off)", {}),
+    "history_dir": (None, "where the history's step-NNNNNN.safetensors and history.json go", {}),
     "eval_every": (None, "evaluate every N steps (0: at the end)", {}),
     "target": (None, "tasks: stop once held-out accuracy reaches this (e.g. 0.995)", {}),
     "dtype": (None, "floating-point type of the weights", {"choices": ["float32", "float64"]}),

@@ -24,11 +24,14 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     key = None
     if req.vectors is None:
-        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok)
+        clamps = tuple(iv.model_dump_json() for iv in req.interventions)  # a clamp changes every later value
+        key = (entry.id, id(entry.model), req.text, tuple(layers or ()), req.format, req.top_k, req.wrap, gzip_ok,
+               clamps)
     wire = responses.get(key) if key is not None else None
     if wire is None:
         answer = {"layers": layers, "encoding": req.format, "gzip": gzip_ok, "top_k": req.top_k}
-        r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.wrap)
+        r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.interventions or None,
+                          wrap=req.wrap)
         body = trace_body(entry.id, entry.model, r, layers=layers, encoding=req.format, k=req.top_k)
         wire = wire_bytes(body, gzip_ok)
         if key is not None:

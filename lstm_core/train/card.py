@@ -52,13 +52,30 @@ def card_text(meta: dict, n_params: int, spec) -> str:
         data_lines = [f"Corpus `{data['corpus']}`; the last {data['val_fraction']:.0%} of the file is validation "
                       "and is never trained on.",
                       f"{data['train_chars']:,} training characters, {data['val_chars']:,} validation characters."]
+        if "credit" in data:
+            data_lines.insert(1, f"Source: {data['credit']}")
+    if "train_coverage" in data:
+        data_lines.append(f"Vocabulary: the {data['vocab_size'] - 1:,} most frequent characters of the training "
+                          f"text and `<unk>` for the rest; they cover {data['train_coverage']:.2%} of the training "
+                          f"and {data['val_coverage']:.2%} of the validation characters.")
     arch = (f"{spec.num_layers} x LSTM({spec.hidden_size}) with torch `nn.LSTM` parameter names, "
             f"{spec.input_kind} input over a {spec.vocab_size}-symbol character vocabulary (with `<unk>`), "
             f"linear decoder and softmax; {n_params:,} parameters.")
-    metric_lines = [f"- {k}: {v}" for k, v in m.items()]
+    metric_lines = [f"- {k}: " + (", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v))
+                    for k, v in m.items()]
     if "val_loss" in m:
         metric_lines.append("- (validation text scored in chunks of 1,000 characters, each from a zero state; "
                             "`val_loss` is the mean cross-entropy in nats per predicted character)")
+    if "bigram_val_loss" in m:
+        below = (1 - m["val_loss"] / m["bigram_val_loss"], 1 - m["val_loss"] / m["trigram_val_loss"])
+        metric_lines.append("- (baselines fitted on the same training text, same vocabulary and `<unk>`, scored on "
+                            "the same positions, `lstm_core.train.baselines`: add-0.1 character bigram and "
+                            f"interpolated character trigram; val_loss is {below[0]:.1%} below the bigram and "
+                            f"{below[1]:.1%} below the trigram)")
+    if m.get("stored_as") == "float16":
+        metric_lines.append("- (weights stored as float16, which `load_model` reads back as float32; every metric "
+                            "above is measured on the stored weights; `float32_val_loss` is the trained float32 "
+                            "weights' before storing)")
     bptt = f", truncated BPTT over {cfg['seq_len']} steps" if "task" not in data else ""
     early = (f" (stopped early: held-out accuracy reached the target {cfg['target']})"
              if p["steps"] < cfg["steps"] else "")
@@ -75,6 +92,18 @@ def card_text(meta: dict, n_params: int, spec) -> str:
         "## Architecture", arch, "",
         "## Metrics", *metric_lines, "",
         "## Training", *[f"- {t}" for t in train_lines], "",
+        *history_lines(cfg),
         "## Reproduce", "```", p["command"], "```", "",
         "## Configuration", "```json", json.dumps(cfg, indent=1), "```", "",
     ])
+
+
+def history_lines(cfg: dict) -> list[str]:
+    """The card's section on the saved training history, if the run kept one."""
+    if not cfg.get("history_every"):
+        return []
+    return ["## Training history",
+            f"The weights every {cfg['history_every']} steps and at the end are native model files in "
+            f"`{cfg['history_dir']}/step-NNNNNN.safetensors`; `{cfg['history_dir']}/history.json` lists their steps "
+            "with the held-out metrics and the training loss measured at each. The last one is this model.", ""]
+

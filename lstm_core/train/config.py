@@ -26,6 +26,8 @@ class TrainConfig:
     val_fraction: float = 0.1
     max_vocab: int = 0  # 0: every character of the training text gets an id; else the most frequent ones
     checkpoint_every: int = 200
+    history_every: int = 0  # 0: no history; else the weights every N steps (and the last) go to history_dir
+    history_dir: str | None = None  # its name names the run in the snapshots' cards
     eval_every: int = 0  # 0: evaluate only at the end
     target: float | None = None  # tasks: stop at the first evaluation reaching this accuracy
     dtype: str = "float32"
@@ -43,6 +45,8 @@ class TrainConfig:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1")
         if not 0 <= self.dropout < 1:
             raise ValueError("dropout must be in [0, 1)")
+        if self.history_every < 0 or (self.history_every and not self.history_dir):
+            raise ValueError("--history-every needs a positive step count and a --history-dir")
         if not self.lr > 0:
             raise ValueError("the learning rate must be positive")
 

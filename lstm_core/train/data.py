@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 from ..errors import ModelError
 from ..tokenizers import Tokenizer
 
+EVAL_CHUNK = 1000  # validation text is scored in pieces of this many characters, each from a zero state
+
 
 def read_corpus(path: str | os.PathLike) -> str:
     """The text of a UTF-8 corpus file; a ModelError for a missing, empty or binary file."""

@@ -21,6 +21,7 @@ from ..tasks import get_task
 from ..tokenizers import Tokenizer
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .history import save_snapshot
 from .model_grad import NetSpec, forward_backward, init_params, zero_state
 from .optim import Adam, clip_grad_norm, learning_rate
 from .sources import CorpusSource, TaskSource
@@ -128,11 +129,15 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
             bar.set_postfix(loss=f"{r.loss:.3f}", bpc=f"{r.loss / math.log(2):.3f}",
                             tok_s=f"{tokens / (time.perf_counter() - t_step):,.0f}", refresh=False)
             bar.update(1)
-            if cfg.eval_every and out.step % cfg.eval_every == 0 and out.step < cfg.steps:
+            evaluated = cfg.eval_every and out.step % cfg.eval_every == 0 and out.step < cfg.steps
+            if evaluated:
                 out.metrics = source.evaluate(params, spec)
                 bar.write(f"step {out.step}: " + ", ".join(f"{k} {v}" for k, v in out.metrics.items()))
-                if cfg.target is not None and out.metrics.get("accuracy", -1) >= cfg.target:
-                    break
+            if cfg.history_every and out.step % cfg.history_every == 0 and out.step < cfg.steps:
+                _snapshot(cfg, params, spec, tokenizer, out.step, out.metrics if evaluated
+                          else source.evaluate(params, spec), r.loss)
+            if evaluated and cfg.target is not None and out.metrics.get("accuracy", -1) >= cfg.target:
+                break
             stop = ctrl_c.hit or out.step == stop_at
             if (cfg.checkpoint_every and out.step % cfg.checkpoint_every == 0) or stop:
                 if not all(np.isfinite(p).all() for p in params.values()):
@@ -151,5 +156,15 @@ def train(cfg: TrainConfig | None, checkpoint: str | Path, resume: str | Path | 
             out.metrics = source.evaluate(params, spec)
             if last_loss is not None:
                 out.metrics["train_loss_last_step"] = round(last_loss, 4)
+            if cfg.history_every and out.step > start:  # the last snapshot is the final weights
+                _snapshot(cfg, params, spec, tokenizer, out.step, out.metrics, last_loss)
     return out
+
+
+def _snapshot(cfg: TrainConfig, params: dict[str, NDArray], spec: NetSpec, tokenizer: Tokenizer, step: int,
+              metrics: dict, loss: float | None) -> None:
+    extra = {} if loss is None else {"train_loss": round(loss, 4)}
+    metrics = {k: v for k, v in metrics.items() if k != "train_loss_last_step"}
+    save_snapshot(cfg.history_dir, Path(cfg.history_dir).name, params, spec, tokenizer, step,
+                  {**metrics, **extra}, cfg)
 

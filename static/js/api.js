@@ -64,15 +64,67 @@ export function getModel(id) {
   return request(`/api/models/${encodeURIComponent(id)}`);
 }
 
-/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
-export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false }) {
-  const r = await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors, wrap });
+/** Decode the quantity arrays of `obj` in place; an undecodable answer is an ApiError like any refusal. */
+function decoded(obj) {
   try {
-    for (const q of QUANTITIES) r[q] = decodeArray(r[q]);
+    for (const q of QUANTITIES) obj[q] = decodeArray(obj[q]);
   } catch (e) {
     throw new ApiError(0, e.message, 'undecodable');
   }
+  return obj;
+}
+
+/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
+export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false }) {
+  return decoded(await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors, wrap }));
+}
+
+/** Compare run a ({model, text, vectors, interventions}) with run b (the same keys; missing ones are a's):
+ * the answer with a's, b's and the difference's arrays decoded (diff is null when the models differ in shape). */
+export async function compare({ a, b, threshold, format = 'compact' }) {
+  const r = await request('/api/compare', { a, b, threshold, top_k: 0, layers: null, format });
+  decoded(r.a);
+  decoded(r.b);
+  if (r.diff) decoded(r.diff);
   return r;
+}
+
+/** A model's training snapshots: {model, snapshots: [{id, step, metrics}]}. */
+export function history(id) {
+  return request(`/api/models/${encodeURIComponent(id)}/history`);
+}
+
+/** POST `body` to export endpoint `kind` (json, csv, npz, html) and hand the answer to the browser as a download. */
+export async function download(kind, body) {
+  let r;
+  try {
+    r = await fetch(`/api/export/${kind}`, { method: 'POST', body: JSON.stringify(body),
+      headers: { 'Accept-Language': language(), 'Content-Type': 'application/json' } });
+  } catch {
+    throw new ApiError(0, t('api.offline'), 'offline');
+  }
+  if (!r.ok) {
+    const json = await r.json().catch(() => null);
+    throw new ApiError(r.status, json && typeof json.detail === 'string' ? json.detail
+      : t('api.status', { status: r.status }), json && json.code);
+  }
+  const name = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
+  const url = URL.createObjectURL(await r.blob());
+  const a = Object.assign(document.createElement('a'), { href: url, download: name ? name[1] : `gatescope.${kind}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Every guided lesson: [{id, model, text, write, place, available}]. */
+export async function listLessons() {
+  return (await request('/api/lessons')).lessons;
+}
+
+/** One lesson with the unit it watches on its model and the evidence. */
+export function getLesson(id) {
+  return request(`/api/lessons/${encodeURIComponent(id)}`);
 }
 
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */

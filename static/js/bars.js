@@ -3,7 +3,7 @@
 import { at } from './arrays.js';
 import { colourOf, plotLabel, quantityName } from './format.js';
 import { t as tr } from './i18n.js';
-import { baseLayout, CONFIG, onPointClick } from './plot.js';
+import { baseLayout, CONFIG, onPointClick, px } from './plot.js';
 import { any } from './view.js';
 
 const ROWS = ['f', 'i', 'o', 'c'];
@@ -35,22 +35,22 @@ function figure(ctx, cMax) {
   const gap = 0.06;
   const h = (1 - gap * 3) / 4;
   const layout = baseLayout({
-    height: 640, margin: { l: 70, r: 20, t: 48, b: 50 }, showlegend: false, bargap: 0.1,
+    height: px(640), margin: { l: px(70), r: 20, t: px(48), b: px(50) }, showlegend: false, bargap: 0.1,
     title: { text: tr('bars.plot_title', { t, token: plotLabel(ctx.trace.tokens[t] ?? '') }),
-      x: 0.01, xanchor: 'left', font: { size: 20 } },
-    xaxis: { type: 'category', title: { text: tr('axis.unit') }, tickfont: { size: 12 }, anchor: 'y4' },
+      x: 0.01, xanchor: 'left', font: { size: px(20) } },
+    xaxis: { type: 'category', title: { text: tr('axis.unit') }, tickfont: { size: px(12) }, anchor: 'y4' },
   });
   ROWS.forEach((q, k) => {
     const top = 1 - k * (h + gap);
     layout[k ? `yaxis${k + 1}` : 'yaxis'] = {
-      domain: [top - h, top], title: { text: q, font: { size: 20 } }, fixedrange: true,
-      range: q === 'c' ? [-cMax, cMax] : [0, 1], tickfont: { size: 13 },
+      domain: [top - h, top], title: { text: q, font: { size: px(20) } }, fixedrange: true,
+      range: q === 'c' ? [-cMax, cMax] : [0, 1], tickfont: { size: px(13) },
     };
   });
   layout.annotations = ROWS.map((q, k) => ({
     text: quantityName(q), xref: 'paper', yref: 'paper', x: 1, y: 1 - k * (h + gap), xanchor: 'right',
     yanchor: 'bottom',
-    showarrow: false, font: { size: 14, color: '#444' },
+    showarrow: false, font: { size: px(14), color: '#333' },
   }));
   return [data, layout];
 }

@@ -1,14 +1,12 @@
-// The pickers in the header (model, layer, direction, quantity, order), the "wrap in begin/end tokens"
-// box under the text (shown only for vocabularies that have such tokens), and the state <-> URL mapping,
-// so any view can be shared as a link.
+// The pickers in the header (model, layer, direction, quantity, order, lesson), the model's summary and the
+// "wrap in begin/end tokens" box under the text (shown only for vocabularies that have such tokens); url.js
+// mirrors the state in links.
 
 import { QUANTITIES, quantityName } from './format.js';
-import { explicit, language, t } from './i18n.js';
+import { has, t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
-const DEFAULT_TEXT = 'the cat sat on the mat';
-const INTS = ['layer', 'direction', 'unit', 't'];
 
 function options(select, pairs, value) {
   select.replaceChildren(...pairs.map(([v, text]) => {
@@ -26,11 +24,13 @@ function labelled(state) {
   options($('order'), ORDERS.map((o) => [o, t(`order.${o}`)]), state.order);
 }
 
+let lessons = null; // the lesson list, kept for relabelling
+
 export const controls = {
   init(models, state, onChange) {
     options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
     labelled(state);
-    for (const name of ['model', 'layer', 'direction', 'quantity', 'order']) {
+    for (const name of ['model', 'layer', 'direction', 'quantity', 'order', 'lesson']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
     $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
@@ -40,6 +40,24 @@ export const controls = {
   relabel(state, info) {
     labelled(state);
     if (info) this.sync(state, info);
+    if (lessons) this.lessons(lessons, state);
+  },
+
+  /** What model `info` is, under the text box: its summary from the catalogs for a shipped model, else the
+   * description in its file. */
+  about(info) {
+    const key = `model.${info.id}.summary`;
+    const summary = has(key) ? t(key) : info.description;
+    $('model-about').textContent = summary;
+    $('model-about').hidden = !summary;
+  },
+
+  /** The lesson picker: no lesson, or one of `list` whose model is installed. */
+  lessons(list, state) {
+    lessons = list;
+    const there = list.filter((l) => l.available);
+    options($('lesson'), [['', t('lesson.none')], ...there.map((l) => [l.id, t(`lesson.${l.id}.name`)])],
+      there.some((l) => l.id === state.lesson) ? state.lesson : '');
   },
 
   /** Add a model (just uploaded) to the model picker, once. */
@@ -72,33 +90,3 @@ export const controls = {
     $('wrap-tokens').textContent = ends.join(' … ');
   },
 };
-
-/** The state a link describes; anything missing or malformed falls back to a default. */
-export function readUrl() {
-  const p = new URLSearchParams(location.search);
-  const state = { model: p.get('model') || '', text: p.has('text') ? p.get('text') : DEFAULT_TEXT,
-    layer: 0, direction: 0, unit: 0, t: null, quantity: 'c', order: 'index', wrap: p.get('wrap') === '1' };
-  for (const k of INTS) {
-    const v = Number.parseInt(p.get(k), 10);
-    if (Number.isFinite(v) && v >= 0) state[k] = v;
-  }
-  if (QUANTITIES.includes(p.get('quantity'))) state.quantity = p.get('quantity');
-  if (ORDERS.includes(p.get('order'))) state.order = p.get('order');
-  return state;
-}
-
-let urlTimer = null;
-
-/** Mirror `state` in the address bar; batched, because browsers throttle rapid history updates. */
-export function writeUrl(state) {
-  clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => {
-    const p = new URLSearchParams();
-    for (const k of ['model', 'text', 'layer', 'direction', 'unit', 't', 'quantity', 'order']) {
-      if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
-    }
-    if (state.wrap) p.set('wrap', '1');
-    if (explicit()) p.set('lang', language()); // a chosen language travels with the link
-    history.replaceState(null, '', `${location.pathname}?${p}`);
-  }, 300);
-}

@@ -90,3 +90,26 @@ export function thinNote(k) {
 /** True when the shown direction reads right to left: the backward half of a bidirectional layer, or a
  * reverse-only LSTM (ONNX direction="reverse"), whose one direction is index 0. */
 export const isBackward = (ctx) => ctx.state.direction === 1 || Boolean(ctx.info && ctx.info.reverse);
+
+/** Token ticks: every k-th of `labels` so that they do not collide on `width` px. */
+export function tokenTicks(labels, width) {
+  const k = tickStride(labels.length, width, 16);
+  const tickvals = [];
+  for (let s = 0; s < labels.length; s += k) tickvals.push(s);
+  return { tickmode: 'array', tickvals, ticktext: tickvals.map((s) => labels[s]), tickangle: 0 };
+}
+
+/** `s` broken into lines of about `chars` characters (at spaces; text without spaces, such as Chinese, anywhere),
+ * so that a row's title fits a phone's width; Plotly annotations do not wrap by themselves. */
+export function wrap(s, chars) {
+  const lines = [];
+  let line = '';
+  for (const word of s.includes(' ') ? s.split(' ') : Array.from(s)) {
+    const next = line ? (s.includes(' ') ? `${line} ${word}` : line + word) : word;
+    if (line && next.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  return [...lines, line].join('<br>');
+}

@@ -8,7 +8,7 @@ import { block } from './arrays.js';
 import { axis, cellAt, colourBars, paint, place } from './cells.js';
 import { colourRange, QUANTITIES, isGate, quantityName, thinNote, visible } from './format.js';
 import { t } from './i18n.js';
-import { baseLayout, emit, rowMarker, timeMarker } from './plot.js';
+import { baseLayout, emit, px, rowMarker, timeMarker } from './plot.js';
 import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 import { any } from './view.js';
 
@@ -72,12 +72,12 @@ function figure(ctx) {
     };
     layout[axis(k, 'yaxis')] = {
       domain: [bottom, top], range: [order.length - 0.5, -0.5], showgrid: false, zeroline: false,
-      title: { text: t('axis.unit') }, tickfont: { size: 13 }, anchor: axis(k, 'x'), ...unitTicks(order),
+      title: { text: t('axis.unit') }, tickfont: { size: px(13) }, anchor: axis(k, 'x'), ...unitTicks(order),
       ticklabeloverflow: 'allow', // else Plotly measures every label against every other on each redraw
     };
     layout.annotations.push({
       text: quantityName(q), xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'bottom',
-      yshift: k === 0 ? 36 : 2, showarrow: false, font: { size: 19 },
+      yshift: k === 0 ? 36 : 2, showarrow: false, font: { size: px(19) },
     });
     return {
       type: 'heatmap', name: q, z, y: order.map(String), xaxis: axis(k, 'x'), yaxis: axis(k, 'y'),

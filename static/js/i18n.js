@@ -16,6 +16,8 @@
 //                         data-i18n-attr="placeholder:key;aria-label:key" sets attributes
 //   explicit()            true when the language was chosen (switch or URL), so links should carry it
 //   has(key)              whether the catalogs hold `key` (model summaries exist for the shipped models only)
+//   parts(key, params)    like t(), as a list of strings and DOM nodes: a param that is a Node (a highlighted
+//                         number) takes its placeholder's place in the translated sentence
 //
 // Keys are flat and dotted: "step.card.forget". A new string: add the key to both catalogs and call t().
 // tests/app/test_i18n.py fails on a key missing from either catalog, a t() call naming a key that does not
@@ -54,6 +56,21 @@ export function t(key, params = {}) {
 
 /** Whether the catalogs have message `key` (for messages that exist for some ids only: model summaries). */
 export const has = (key) => key in (catalogs.en || {});
+
+/** t(), but params that are DOM nodes stay nodes: [text, node, text, ...] to append to an element. */
+export function parts(key, params = {}) {
+  const nodes = Object.fromEntries(Object.entries(params).filter(([, v]) => v instanceof Node));
+  const text = t(key, Object.fromEntries(Object.entries(params).filter(([k]) => !(k in nodes))));
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    if (!(m[1] in nodes)) continue;
+    out.push(text.slice(last, m.index), nodes[m[1]]);
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out.filter((x) => x !== '');
+}
 
 /** Translate the elements under `root` that carry data-i18n / data-i18n-attr. */
 export function apply(root = document) {

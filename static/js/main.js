@@ -1,25 +1,33 @@
-// Owns the page state (model, text, layer, direction, unit, t, quantity, order), mirrors it in the URL,
+// Owns the page state (model, text, layer, direction, unit, t, quantity, order, lesson, step), mirrors it in the URL,
 // asks the server for traces and steps, and tells the views what changed. The layering: state (here) ->
 // views, each called only through the contract of view.js (by scheduler.js); views ask for state changes
 // with `gs:select` events and never change it themselves.
 
 import * as api from './api.js';
 import { block } from './arrays.js';
+import * as classroom from './classroom.js';
 import { plotLabel } from './format.js';
 import * as i18n from './i18n.js';
-import { t } from './i18n.js';
 import { localisePlotly } from './plot.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
+import * as compare from './compare.js';
+import * as contrast from './contrast.js';
+import * as exporter from './exporter.js';
 import * as heatmaps from './heatmaps.js';
+import * as lesson from './lesson.js';
 import * as oov from './oov.js';
+import * as present from './present.js';
 import * as predictions from './predictions.js';
 import * as saturation from './saturation.js';
 import * as step from './step.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
-import { controls, readUrl, writeUrl } from './controls.js';
+import { controls } from './controls.js';
 import { scheduler } from './scheduler.js';
+import { readUrl, writeUrl } from './url.js';
+import * as statusline from './statusline.js';
+import { status } from './statusline.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
@@ -36,17 +44,22 @@ const VIEWS = [
   { id: 'unit', module: unit },
   { id: 'predictions', module: predictions },
   { id: 'saturation', module: saturation },
+  { id: 'compare', module: compare },
+  // Last: it scrolls to the view a lesson step talks about, once the views above it have taken their size.
+  { id: 'lesson-panel', module: lesson, always: true },
 ];
 const $ = (id) => document.getElementById(id);
 
 const state = readUrl();
+// Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old links.
+const linkText = new URLSearchParams(location.hash.slice(1)).has('text') || new URLSearchParams(location.search).has('text');
 let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
-let panels = null; // {upload, vectors}: the input panels
+let panels = null; // {upload, vectors, contrast, exporter}: the input, comparison and export panels
+let models = []; // every model the server offers
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
 let stepResult = null;
-let statusLine = null; // [key, params] of the status shown, so a language switch can say it again
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
 // follow-up with the latest text, and a response older than what is on screen is never drawn.
@@ -59,24 +72,6 @@ const waiting = []; // versions typed but not yet on screen
 let stepSeq = 0;
 let stepTimer = null;
 
-/** Show `text` in the status line; `line` ([key, params]) lets a language switch say it again. */
-function status(text, error = false, line = null) {
-  const el = $('status');
-  el.textContent = text;
-  statusLine = line;
-  el.classList.toggle('error', error);
-  el.setAttribute('role', error ? 'alert' : 'status');
-}
-
-/** The status line for trace `tr`: tokens, layers, directions, units, unknown tokens. */
-function shapeLine(tr) {
-  const [, D, , H] = tr.i.shape;
-  const parts = [t('status.tokens', { count: tr.steps }), `${t('status.layers', { count: info.layers })} × `
-    + `${t('status.directions', { count: D })} × ${t('status.units', { count: H })}`];
-  if (tr.oov.length) parts.push(t('status.unknown', { count: tr.oov.length }));
-  return parts.join(' · ');
-}
-
 function context() {
   const tr = current.trace;
   const [L, D, T, H] = tr.i.shape;
@@ -87,6 +82,8 @@ function context() {
     trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
     order: order.length === H ? order : Array.from({ length: H }, (_, u) => u),
     labels: tr.tokens.map(plotLabel), wordTokens: info.tokenizer === 'word', step: stepResult,
+    compare: panels.contrast.current(),
+    lesson: classroom.context(state),
   };
 }
 
@@ -137,7 +134,8 @@ async function show(tr, text, v) {
     }
   });
   window.gatescope.rendered = { text, model: tr.model, steps: tr.steps, version: v };
-  status(shapeLine(tr));
+  statusline.shape(tr, info);
+  panels.contrast.refresh(); // run a changed
 }
 
 async function send() {
@@ -151,7 +149,7 @@ async function send() {
   dirty = false;
   if (info.input === 'vector' && !rows) return; // the vector panel says why
   if (!text && !rows) {
-    status(t('error.empty_text'), true, ['error.empty_text']);
+    statusline.fail('error.empty_text');
     return;
   }
   inflight = true;
@@ -207,15 +205,15 @@ async function fetchStep() {
 /** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber). */
 function select({ detail }) {
   if (!current) return;
-  const { T } = context();
+  const { T, H } = context();
   const changed = new Set();
   if (detail.layer !== undefined && detail.layer !== state.layer) {
     state.layer = detail.layer;
     controls.sync(state, info);
     changed.add('layer');
   }
-  if (detail.unit !== undefined && detail.unit !== state.unit) {
-    state.unit = detail.unit;
+  if (detail.unit !== undefined && Math.max(0, Math.min(H - 1, detail.unit)) !== state.unit) {
+    state.unit = Math.max(0, Math.min(H - 1, detail.unit));
     changed.add('unit');
   }
   if (detail.t !== undefined) {
@@ -223,7 +221,43 @@ function select({ detail }) {
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
-  if (changed.size) redraw(changed);
+  if (detail.step !== undefined && classroom.go(state, detail.step)) changed.add('lesson');
+  if (detail.lesson === null && state.lesson) {
+    classroom.close(state);
+    changed.add('lesson');
+  }
+  if (changed.size) {
+    panels.contrast.moved();
+    redraw(changed);
+  }
+}
+
+/** The comparison panel asks for a change (mode, second text or model, threshold, clamps). */
+function onPanel(patch) {
+  Object.assign(state, patch);
+  writeUrl(state);
+  panels.contrast.sync(models, info);
+  panels.contrast.refresh();
+}
+
+/** The lesson picker: open lesson `id` from its first step, on its model and sentence (or close it). */
+async function openLesson(id) {
+  if (!id) {
+    classroom.close(state);
+    if (current) await redraw(new Set(['lesson']));
+    return;
+  }
+  state.step = 0;
+  if (!(await classroom.open(state, id))) return;
+  const { model, text } = classroom.lesson();
+  state.text = text;
+  $('text').value = text;
+  followEnd = true;
+  if (model !== state.model) {
+    shown = sent; // whatever is in flight belongs to the old model
+    await loadModel(model);
+  }
+  want();
 }
 
 function onInput() {
@@ -234,22 +268,15 @@ function onInput() {
   want();
 }
 
-/** What the chosen model is: its summary from the catalogs for the shipped models, else its file's description. */
-function about() {
-  const key = `model.${info.id}.summary`;
-  const summary = i18n.has(key) ? t(key) : info.description;
-  $('model-about').textContent = summary;
-  $('model-about').hidden = !summary;
-}
-
 async function loadModel(id) {
   info = await api.getModel(id);
   state.model = info.id;
   controls.sync(state, info);
   panels.upload.showModel(info);
   panels.vectors.show(info);
+  await panels.contrast.sync(models, info);
   $('text').hidden = info.input === 'vector';
-  about();
+  controls.about(info);
 }
 
 /** The language changed (i18n.js has translated the shell): say everything else again in it. */
@@ -258,20 +285,23 @@ function onLanguage() {
   controls.relabel(state, info);
   if (info) {
     panels.upload.showModel(info);
-    about();
+    panels.contrast.relabel();
+    controls.about(info);
   }
-  const failed = $('status').classList.contains('error');
-  if (statusLine) status(t(...statusLine), failed, statusLine);
-  else if (failed) want(); // the server's sentence: ask again, and it answers in the new language
-  else if (current) status(shapeLine(current.trace));
+  const line = statusline.again();
+  if (line === 'error') want(); // the server's sentence: ask again, and it answers in the new language
+  else if (line === 'other' && current) statusline.shape(current.trace, info);
   writeUrl(state);
   if (current) redraw(everything());
 }
 
 /** A picker changed: model refetches; layer, direction, quantity and order only redraw. */
 async function onControl(name, value) {
-  if (name === 'model') {
+  if (name === 'lesson') {
+    await openLesson(value);
+  } else if (name === 'model') {
     shown = sent; // whatever is in flight belongs to the old model
+    if (classroom.lesson() && value !== classroom.lesson().model) classroom.close(state); // its unit is its model's
     await loadModel(value);
     want();
   } else if (name === 'wrap') {
@@ -294,23 +324,43 @@ async function start() {
   $('lang').value = i18n.language();
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
   document.addEventListener('gs:language', onLanguage);
-  panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want) };
+  document.addEventListener('gs:relayout', () => { // presentation mode on or off: every figure's size changes
+    state.present = present.presenting();
+    writeUrl(state);
+    if (current) redraw(everything());
+  });
+  present.init(state);
+  const inputs = () => ({ model: state.model, text: current ? current.text : state.text,
+    vectors: current ? current.trace.vectors : null, wrap: current ? current.trace.wrap : false });
+  panels = { upload: upload.create($('upload')), vectors: vectors.create($('vectors'), want),
+    contrast: contrast.create($('compare-panel'), state, { inputs, onChange: onPanel,
+      onResult: () => current && redraw(new Set(['compare'])) }) };
+  panels.exporter = exporter.create($('export'), state, inputs);
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {
       controls.addModel(detail);
+      models.push(detail);
       onControl('model', detail.id);
     }
   });
-  const { models, directory, uploads } = await api.listModels();
+  const listing = await api.listModels();
+  models = listing.models;
+  const { directory, uploads } = listing;
   $('sec-upload').hidden = !uploads;
   if (!models.length) {
     // The directory as the server shows it (null in public mode), and whether a model can be imported here.
-    const key = `status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`;
-    status(t(key, { directory }), true, [key, { directory }]);
+    statusline.fail(`status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`, { directory });
     return;
   }
   controls.init(models, state, onControl);
+  // A lesson link (?lesson=hometown&step=3) opens on the lesson's model, and on its sentence unless the link
+  // carries another one.
+  if (state.lesson && (await classroom.open(state, state.lesson))) {
+    state.model = classroom.lesson().model;
+    if (!linkText) state.text = classroom.lesson().text;
+  }
+  controls.lessons(await api.listLessons(), state);
   await loadModel(models.some((m) => m.id === state.model) ? state.model : models[0].id);
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);

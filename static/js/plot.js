@@ -34,15 +34,23 @@ export function localisePlotly() {
     Plotly.register({ moduleType: 'locale', name: lang, dictionary });
   }
   CONFIG.locale = lang;
+  // Plotly's camera button saves a PNG; this one saves the same figure as SVG, for papers and slides.
+  CONFIG.modeBarButtonsToAdd = [{ name: 'svg', title: t('plot.download_svg'), icon: Plotly.Icons.disk,
+    click: (gd) => Plotly.downloadImage(gd, { format: 'svg', filename: gd.id, width: gd.clientWidth,
+      height: gd.clientHeight }) }];
 }
+
+/** `n` pixels of type or height, one and a half times larger in presentation mode (present.js), where the
+ * figure is read from the back of a room. Views redraw when the mode changes. */
+export const px = (n) => Math.round(n * (document.body.classList.contains('present') ? 1.5 : 1));
 
 /** A base layout with projector-sized type; `extra` is merged on top. */
 export function baseLayout(extra) {
   return {
-    font: { family: FONT, size: 15, color: '#111' },
+    font: { family: FONT, size: px(15), color: '#000' },
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: '#fff',
-    hoverlabel: { font: { family: FONT, size: 16 } },
+    hoverlabel: { font: { family: FONT, size: px(16) } },
     ...extra,
   };
 }

@@ -8,11 +8,11 @@
 import { drawClasses, shownClasses } from './classes.js';
 import { fmt, labelText, visible } from './format.js';
 import { t as tr } from './i18n.js';
-import { baseLayout, emit, timeLine } from './plot.js';
+import { baseLayout, emit, px, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
 import { any } from './view.js';
 
-const MARGIN = { l: 70, r: 20, t: 44, b: 40 };
+const margin = () => ({ l: px(70), r: 20, t: px(44), b: px(40) });
 
 function column(ctx, p) {
   const col = document.createElement('div');
@@ -62,14 +62,14 @@ function surprisal(fig, ctx) {
     hovertemplate: `${tr('predictions.hover')}<extra></extra>`,
   }];
   const layout = baseLayout({
-    height: 270, margin: MARGIN,
+    height: px(270), margin: margin(),
     title: { text: tr('predictions.surprisal_title'), x: 0.01,
-      xanchor: 'left', font: { size: 18 } },
+      xanchor: 'left', font: { size: px(18) } },
     xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
     yaxis: { title: { text: tr('axis.bits') }, rangemode: 'tozero' },
     shapes: [timeLine(ctx.state.t)],
   });
-  return reactWithTokens(fig, data, layout, ctx, MARGIN);
+  return reactWithTokens(fig, data, layout, ctx, layout.margin);
 }
 
 /** The sentence above a classifier's bars: what it reads, and how to read its probabilities. */

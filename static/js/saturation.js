@@ -4,7 +4,7 @@
 import { block } from './arrays.js';
 import { LAYER_COLOURS, quantityName } from './format.js';
 import { t } from './i18n.js';
-import { baseLayout, CONFIG, onPointClick } from './plot.js';
+import { baseLayout, CONFIG, onPointClick, px } from './plot.js';
 import { any } from './view.js';
 
 const GATES = ['f', 'i', 'o'];
@@ -49,10 +49,11 @@ function figure(ctx) {
     });
   });
   const layout = baseLayout({
-    height: 440, margin: { l: 70, r: 20, t: 50, b: 90 }, legend: { orientation: 'h', y: -0.3, font: { size: 16 } },
+    height: px(440), margin: { l: px(70), r: 20, t: px(50), b: px(90) },
+    legend: { orientation: 'h', y: -0.3, font: { size: px(16) } },
     annotations: GATES.map((q, k) => ({
       text: quantityName(q), xref: `x${k ? k + 1 : ''} domain`, yref: 'paper', x: 0.5, y: 1.1, showarrow: false,
-      font: { size: 18 },
+      font: { size: px(18) },
     })),
   });
   GATES.forEach((q, k) => {

@@ -4,6 +4,7 @@
 import { fmt, isBackward, visible } from './format.js';
 import { t as tr } from './i18n.js';
 import { drawCell } from './stepdiagram.js';
+import { save } from './svgsave.js';
 import { any } from './view.js';
 
 /** el('span', {class: 'x'}, 'text', child, ...) with text always set as text nodes. */
@@ -53,14 +54,14 @@ function explain(s, prev, info) {
     card('forget', tr('step.card.forget'), gateLine('f', T.f, sig, prev)),
     card('input', tr('step.card.input'), gateLine('i', T.i, sig, prev), gateLine('g', T.g, tanh, prev)),
     card('update', tr('step.card.update'),
-      el('div', { class: 'eq', id: 'step-update' },
+      el('div', { class: 'eq', id: 'step-update-eq' },
         sym('c', 't'), ' = ', sym('f', 't'), ' · ', sym('c', prev), ' + ', sym('i', 't'), ' · ', sym('g', 't'),
         el('br', {}), ' = ', num(T.f.value, 'f'), ' × ', num(s.c_prev, 'c_prev'), ' + ', num(T.i.value, 'i'),
         ' × ', num(T.g.value, 'g'), el('br', {}), ' = ', num(fc), ' + ', num(ig), ' = ',
         el('strong', {}, num(s.c, 'c')))),
     card('output', tr('step.card.output'),
       gateLine('o', T.o, sig, prev),
-      el('div', { class: 'eq', id: 'step-output' }, sym('h', 't'), ' = ', sym('o', 't'), ` · ${outAct}(`,
+      el('div', { class: 'eq', id: 'step-output-eq' }, sym('h', 't'), ' = ', sym('o', 't'), ` · ${outAct}(`,
         sym('c', 't'), ') = ', num(T.o.value, 'o'), ` × ${outAct}(`, num(s.c), ') = ', num(T.o.value), ' × ',
         num(s.tanh_c, 'tanh_c'), ' = ', el('strong', {}, num(s.h, 'h'))),
       s.projected ? el('p', { class: 'note' }, tr('step.projected', { size: info.proj_size })) : ''),
@@ -72,7 +73,15 @@ export function create(root) {
   const status = el('p', { class: 'note', id: 'step-status' });
   const svgBox = el('div', { class: 'step-diagram', id: 'step-diagram' });
   const cards = el('ol', { class: 'step-cards', id: 'step-cards' });
-  root.replaceChildren(heading, status, el('div', { class: 'step-grid' }, svgBox, cards));
+  const saves = el('div', { class: 'figure-saves' }, ...['png', 'svg'].map((format) => {
+    const b = el('button', { type: 'button', 'data-i18n': `step.save_${format}` }, tr(`step.save_${format}`));
+    b.addEventListener('click', () => {
+      const svg = svgBox.querySelector('svg');
+      if (svg) save(svg, 'step-diagram', format);
+    });
+    return b;
+  }));
+  root.replaceChildren(heading, status, el('div', { class: 'step-grid' }, el('div', {}, svgBox, saves), cards));
 
   return {
     /** ctx.step is the /api/step answer for ctx.state (null while it is on its way, or an error sentence). */

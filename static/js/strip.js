@@ -75,30 +75,29 @@ export function followZoom(fig, again) {
 }
 
 /**
- * Plotly config whose camera button exports the figure with the token labels drawn by Plotly itself
- * (an exported PNG carries no HTML), on x axis `axisKey`.
+ * Plotly config whose two buttons export the figure as PNG and as SVG with the token labels drawn by Plotly
+ * itself (an exported image carries no HTML), on x axis `axisKey`; `fig.exportData` may restore what the page
+ * draws outside Plotly (the heatmap cells).
  */
 export function exportConfig(fig, axisKey = 'xaxis') {
   // One object per figure: Plotly.react replots from scratch whenever the config changes.
   if (fig.config && fig.config.locale === CONFIG.locale) return fig.config;
-  const button = {
-    name: 'png-with-tokens',
-    title: t('plot.png_with_tokens'),
-    icon: Plotly.Icons.camera,
-    click: (gd) => {
-      const layout = JSON.parse(JSON.stringify(gd.layout));
-      const k = fig.stride || 1;
-      const tickvals = [];
-      for (let t = 0; t < (fig.tokens || []).length; t += k) tickvals.push(t);
-      layout[axisKey] = { ...layout[axisKey], showticklabels: true, tickmode: 'array', tickvals,
-        ticktext: tickvals.map((t) => plotLabel(fig.tokens[t])), tickfont: { size: 14 } };
-      layout.margin = { ...layout.margin, b: Math.max(layout.margin.b, 60) };
-      const data = fig.exportData ? fig.exportData(gd.data) : gd.data;
-      Plotly.downloadImage({ data, layout }, { format: 'png', scale: 2, filename: gd.id,
-        width: gd.clientWidth, height: layout.height });
-    },
+  const save = (gd, format) => {
+    const layout = JSON.parse(JSON.stringify(gd.layout));
+    const k = fig.stride || 1;
+    const tickvals = [];
+    for (let t = 0; t < (fig.tokens || []).length; t += k) tickvals.push(t);
+    layout[axisKey] = { ...layout[axisKey], showticklabels: true, tickmode: 'array', tickvals,
+      ticktext: tickvals.map((t) => plotLabel(fig.tokens[t])), tickfont: { size: 14 } };
+    layout.margin = { ...layout.margin, b: Math.max(layout.margin.b, 60) };
+    const data = fig.exportData ? fig.exportData(gd.data) : gd.data;
+    Plotly.downloadImage({ data, layout }, { format, scale: format === 'png' ? 2 : 1, filename: gd.id,
+      width: gd.clientWidth, height: layout.height });
   };
+  const buttons = [['png', 'plot.png_with_tokens', Plotly.Icons.camera], ['svg', 'plot.svg_with_tokens',
+    Plotly.Icons.disk]].map(([format, key, icon]) => ({ name: `${format}-with-tokens`, title: t(key), icon,
+    click: (gd) => save(gd, format) }));
   fig.config = { ...CONFIG, modeBarButtonsToRemove: [...CONFIG.modeBarButtonsToRemove, 'toImage'],
-    modeBarButtonsToAdd: [button] };
+    modeBarButtonsToAdd: buttons };
   return fig.config;
 }

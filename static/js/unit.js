@@ -4,11 +4,11 @@
 import { at } from './arrays.js';
 import { colourOf, isBackward, LINE_COLOURS, QUANTITIES, fmt, quantityName, visible } from './format.js';
 import { t as tr } from './i18n.js';
-import { baseLayout, emit, timeLine } from './plot.js';
+import { baseLayout, emit, px, timeLine } from './plot.js';
 import { hosted, reactWithTokens } from './strip.js';
 import { any } from './view.js';
 
-const MARGIN = { l: 60, r: 20, t: 20, b: 40 };
+const margin = () => ({ l: px(60), r: 20, t: px(20), b: px(40) });
 
 function series(ctx, q) {
   const { direction, unit } = ctx.state;
@@ -25,8 +25,8 @@ function lines(ctx) {
     marker: { size: 5 }, hovertemplate: `${tr('unit.hover', { q })}<extra></extra>`,
   }));
   const layout = baseLayout({
-    height: 340, margin: MARGIN,
-    legend: { orientation: 'h', y: 1.12, font: { size: 16 } },
+    height: px(340), margin: margin(),
+    legend: { orientation: 'h', y: 1.12, font: { size: px(16) } },
     xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
     yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: tr('axis.value') } },
     shapes: [timeLine(ctx.state.t)],
@@ -87,7 +87,8 @@ export function create(el) {
         legend.textContent = tr('unit.legend', { quantity: quantityName(quantity) });
         marked = null;
         markTime(ctx.state.t);
-        return reactWithTokens(fig, ...lines(ctx), ctx, MARGIN);
+        const [data, layout] = lines(ctx);
+        return reactWithTokens(fig, data, layout, ctx, layout.margin);
       }
       if (!changed.has('time')) return undefined;
       markTime(ctx.state.t);

@@ -27,6 +27,9 @@
 //   order    unit indices in display order (state.order applied to state.quantity)
 //   labels   the tokens escaped for Plotly labels;  wordTokens: true for word-level models
 //   step     the /api/step answer for (layer, direction, t, unit); null while on its way, or an error sentence
+//   compare  the comparison panel's result (contrast.js): null when off, else {view, answer} with the decoded
+//            /api/compare answer, {view, error} with the server's sentence, or {view, note} (a catalog key)
+//   lesson   null, or {info: the /api/lessons/{id} answer (unit, write, evidence...), step: 0..6}
 
 /** What can change between two draws. */
 export const CHANGES = Object.freeze([
@@ -37,6 +40,8 @@ export const CHANGES = Object.freeze([
   'unit', // the chosen unit
   'time', // the chosen timestep t
   'step', // the /api/step answer arrived or was cleared (ctx.step)
+  'compare', // the /api/compare answer arrived or was cleared, or the comparison panel changed (ctx.compare)
+  'lesson', // a lesson started, ended or moved to another step (ctx.lesson)
 ]);
 
 /** A Set of every kind of change: what a view's first update receives. */

@@ -53,7 +53,7 @@ def test_every_value_equals_the_core_trace(api, model_dir, fmt, model_id, text):
 
 
 def test_top_k_and_next_token_probabilities(api, model_dir):
-    text = "the fox"
+    text = "zoe fox"  # a start no other test types: the session's prefix cache must not answer from a longer run
     body = api.post("/api/trace", json={"model": "tiny-char", "text": text, "top_k": 3, "format": "json"}).json()
     model, tt = reference(model_dir, "tiny-char", text)
     vocab = model.tokenizer.vocab
@@ -97,7 +97,7 @@ def test_vector_model_takes_vectors(api, model_dir):
 
 def test_typing_reuses_the_prefix_and_still_equals_a_full_recompute(api, model_dir):
     """Keystrokes, an edit in the middle and a backspace: cached_prefix grows, values stay exact."""
-    texts = ["the qu", "the qui", "the quick", "the quack", "the qua"]
+    texts = ["zoe qu", "zoe qui", "zoe quick", "zoe quack", "zoe qua"]  # a start no other test types
     seen = []
     for text in texts:
         body = api.post("/api/trace", json={"model": "tiny-char", "text": text, "format": "json"}).json()

@@ -16,8 +16,18 @@ from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
 from tests.conftest import IN_CI, ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+MODELS = ROOT / "models"
 ENGLISH = ("The quick brown fox jumps over the lazy dog. A teacher types a sentence, and the class watches "
            "every gate open and shut: forget, input, output! (What is in brackets?) 0123456789\n")
+
+
+def need_model(name: str) -> None:
+    """A test on shipped model `name` skips when models/<name>.safetensors is absent (fails under CI=true)."""
+    if not (MODELS / f"{name}.safetensors").exists():
+        msg = f"models/{name}.safetensors is not shipped yet"
+        if IN_CI:
+            pytest.fail(msg + " and CI=true requires it")
+        pytest.skip(msg)
 
 
 def strong(cfg: LSTMConfig, seed: int, gain: float = 4.0) -> LSTM:
@@ -136,6 +146,9 @@ def open_page(browser, base: str, enforce_csp: bool = False) -> Iterator[Page]:
     inside the page; so by default it is bypassed, and tests/browser/test_security.py runs the page under it
     (with Page.wait, which does not need eval)."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000}, bypass_csp=not enforce_csp)
+    # Waits, not speed checks (a test never asserts a time): on the shared 2-core machine at load 20 to 30 the
+    # page takes 60 s to load, twice Playwright's default of 30 s.
+    context.set_default_timeout(180_000)
     page = Page(context.new_page(), base)
     yield page
     context.close()
@@ -146,3 +159,17 @@ def open_page(browser, base: str, enforce_csp: bool = False) -> Iterator[Page]:
 def gs(browser, server) -> Iterator[Page]:
     """A fresh page on the shared live server."""
     yield from open_page(browser, server)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Iterator[str]:
+    """Base URL of a live server on the shipped models (models/): the lessons' counter, brackets, remember..."""
+    base, proc = start_server(MODELS)
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture()
+def shipped_page(browser, shipped) -> Iterator[Page]:
+    """A fresh page on the shipped models."""
+    yield from open_page(browser, shipped)

@@ -1,7 +1,12 @@
-"""Regenerate the README's screenshots of the explorer page: `python -m tests.browser.screenshots [MODEL_DIR]`.
+"""Regenerate the README's screenshots: `python -m tests.browser.screenshots [MODEL_DIR] [--only NAME,NAME]
+[--lessons]` (--only: just those files, e.g. --only compare,clamp,history; --lessons: the lesson's only).
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
-Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide).
+Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; the
+comparison, the clamp and the training-history slider on the shipped counter model), and the guided lesson in
+English and Chinese: lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png
+(presentation mode on a 1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the
+default lesson, once models/hometown.safetensors is shipped, else on counter.
 """
 from __future__ import annotations
 
@@ -18,9 +23,36 @@ OUT = ROOT / "docs" / "screenshots"
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 
 
+def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
+    """lesson-<lang>.png and present-<lang>.png (see the module docstring); the console errors seen."""
+    lesson = "hometown" if (models / "hometown.safetensors").exists() else "counter"
+    if not (models / f"{lesson}.safetensors").exists():
+        return []
+    errors: list[str] = []
+    for name, size, scale, query in (("lesson", (1280, 800), 1, "step=3"),
+                                     ("present", (1920, 1080), 0.6, "step=6&present=1")):
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
+        page.set_default_timeout(180_000)
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(f"{base}/?lesson={lesson}&{query}&lang={lang}")
+        page.wait_for_function("() => document.querySelector('#lesson-panel .lesson-num')")
+        page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+        page.evaluate("window.gatescope.idle()")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(OUT / f"{name}-{lang}.png"))
+        page.close()
+    return errors
+
+
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
+    only = None
+    if "--only" in argv:
+        k = argv.index("--only")
+        only, argv = set(argv[k + 1].split(",")), argv[:k] + argv[k + 2:]
+    if "--lessons" in argv:  # the lesson screenshots only
+        only, argv = {"lessons"}, [x for x in argv if x != "--lessons"]
     models = Path(argv[0]) if argv else ROOT / "models"
     if (models / "shakespeare-char.safetensors").exists():
         model, which = "shakespeare-char", f"shakespeare-char from {models}"
@@ -40,22 +72,37 @@ def main(argv: list[str]) -> int:
             def open_(query: str) -> None:
                 page.goto(f"{base}/?{query}")
                 page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+                if "view=" in query:
+                    page.wait_for_function("document.querySelector('#compare .compare-plot')?.data !== undefined")
                 page.evaluate("window.gatescope.idle()")
                 page.wait_for_timeout(800)  # the step view answers after the trace
                 page.add_style_tag(content=".sticky { position: static !important; }")
 
-            def shot(name: str, selector: str) -> None:
-                page.locator(selector).screenshot(path=str(OUT / f"{name}.png"))
+            def shot(name: str, selector: str | None) -> None:
+                (page.locator(selector) if selector else page).screenshot(path=str(OUT / f"{name}.png"))
 
-            open_(f"model={model}&text={quote(TEXT)}&t=20&unit=3&quantity=c")
-            page.screenshot(path=str(OUT / "overview.png"))
-            shot("bars", "#sec-bars")
-            shot("step", "#sec-step")
-            shot("unit", "#sec-unit")
-            shot("predictions", "#sec-predictions")
-            shot("saturation", "#sec-saturation")
-            open_(f"model={model}&text={quote('I come from 我来自内蒙古.')}")
-            shot("oov", "#sec-input")
+            # name -> (page to open, what to photograph); each opened only when one of its shots is wanted
+            plan = [(f"model={model}&text={quote(TEXT)}&t=20&unit=3&quantity=c",
+                     [("overview", None), ("bars", "#sec-bars"), ("step", "#sec-step"), ("unit", "#sec-unit"),
+                      ("predictions", "#sec-predictions"), ("saturation", "#sec-saturation")]),
+                    (f"model={model}&text={quote('I come from 我来自内蒙古.')}", [("oov", "#sec-input")])]
+            if (models / "counter.safetensors").exists():  # the comparison, on the model that counts
+                plan += [("model=counter&view=texts&unit=1#text=aaaXbbb.&text2=aaaaaXbbbbb.",
+                          [("compare", "#sec-compare")]),
+                         ("model=counter&view=clamp&unit=1&t=4&iv=c.0.0.1%3D0%404#text=aaaaXbbbb.",
+                          [("clamp", "#sec-compare")])]
+            if (models / "history" / "counter" / "history.json").exists():
+                plan += [("model=counter&view=models&unit=1&b=counter~step-000180#text=aaaaXbbbb.",
+                          [("history", "#sec-compare")])]
+            for query, shots in plan:
+                shots = [(n, sel) for n, sel in shots if only is None or n in only]
+                if shots:
+                    open_(query)
+                    for n, sel in shots:
+                        shot(n, sel)
+            if only is None or "lessons" in only:
+                for lang in ("en", "zh-CN"):
+                    errors += lesson_shots(browser, base, models, lang)
             browser.close()
             if errors:
                 print("console errors:", errors, file=sys.stderr)

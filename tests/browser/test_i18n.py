@@ -13,11 +13,15 @@ from tests.conftest import ROOT
 ZH = json.loads((ROOT / "static" / "i18n" / "zh-CN.json").read_text(encoding="utf-8"))
 pytestmark = pytest.mark.browser
 
-# Words allowed on a Chinese page: names of things, file formats, symbols.
+# Words allowed on a Chinese page: names of things, file formats, symbols, and the keys as printed on a keyboard
+# (presentation mode's key line: PgDn, PgUp, Esc).
 ALLOWED = {"gatescope", "LSTM", "PyTorch", "Keras", "ONNX", "JSON", "CDN", "safetensors", "pt", "keras", "h5", "onnx",
-           "tanh", "UTF", "English", "npy", "csv", "NaN", "png", "PNG", "proj_size", "W_hr", "unk", "max"}
+           "tanh", "UTF", "English", "npy", "csv", "NaN", "png", "PNG", "proj_size", "W_hr", "unk", "max",
+           "CSV", "npz", "HTML", "SVG",  # the export bar's and the modebar's file formats
+           "PgDn", "PgUp", "Esc"}
 # Where the page shows the user's text, tokens or a model's own name, which are not the page's words.
-USER_TEXT = "textarea, .token-strip, .coloured-text, .pred-grid, .oov-text, #model, #lang, .file-name, .heat-tip"
+USER_TEXT = ("textarea, .token-strip, .coloured-text, .pred-grid, .oov-text, #model, #model2, #lang, .file-name, "
+             ".heat-tip")
 
 # Every visible English word on the page: text nodes (HTML and Plotly's SVG) and the attributes people see.
 ENGLISH = """(userText) => {

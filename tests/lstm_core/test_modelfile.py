@@ -149,12 +149,36 @@ def test_malformed_headers(tmp_path: Path, header, words: str) -> None:
         load_model(write_raw(tmp_path / "bad.safetensors", header, bytes(4)))
 
 
-@pytest.mark.parametrize("dtype,name", [(np.int32, "I32"), (np.float16, "F16")])
+@pytest.mark.parametrize("dtype,name", [(np.int32, "I32"), (np.int16, "I16")])
 def test_wrong_dtype(saved: Path, dtype, name: str) -> None:
     tensors, meta = parts(saved)
     tensors["lstm.weight_hh_l0"] = tensors["lstm.weight_hh_l0"].astype(dtype)
     with pytest.raises(ModelError, match=f"lstm.weight_hh_l0.*{name}.*F32 or F64"):
         load_model(write(saved, tensors, meta))
+
+
+def test_float16_file_reads_as_float32(tmp_path: Path) -> None:
+    """A model stored in F16 (how large shipped models stay small) is read back as float32, holding
+    exactly the float16 values; its trace matches the float32 model's to float16 precision."""
+    model, path = char_model(), tmp_path / "half.safetensors"
+    save_model(model, path, float16=True)
+    stored, _ = parts(path)
+    assert {a.dtype for a in stored.values()} == {np.dtype(np.float16)}
+    back = load_model(path)
+    assert back.lstm.dtype == np.float32 and back.decoder_weight.dtype == np.float32
+    for k, v in model.lstm.params.items():
+        assert np.array_equal(back.lstm.params[k], v.astype(np.float16).astype(np.float32))
+    assert np.array_equal(back.decoder_bias, model.decoder_bias.astype(np.float16).astype(np.float32))
+    assert back.meta == model.meta
+    p, q = model.trace_text(TEXT).probs, back.trace_text(TEXT).probs
+    assert np.abs(p - q).max() < 5e-3 and not np.array_equal(p, q)
+
+
+def test_float16_refuses_values_out_of_range(tmp_path: Path) -> None:
+    model = char_model()
+    model.decoder_bias[0] = 1e6
+    with pytest.raises(ModelError, match="decoder.bias.*float16"):
+        save_model(model, tmp_path / "half.safetensors", float16=True)
 
 
 def test_mixed_float_dtypes(saved: Path) -> None:

@@ -141,3 +141,30 @@ def test_config_rejects_nonsense(corpus: Path) -> None:
         TrainConfig(corpus=str(corpus), task="counting")
     with pytest.raises(ValueError, match="dropout"):
         replace(_cfg(corpus), dropout=1.0)
+
+
+def test_history_keeps_snapshots_that_end_at_the_final_weights_and_survive_a_resume(
+        corpus: Path, tmp_path: Path) -> None:
+    from lstm_core.train.history import read_manifest
+
+    hist = tmp_path / "hist" / "run"
+    cfg = _cfg(corpus, steps=10, history_every=4, history_dir=str(hist), dropout=0)
+    part = train(cfg, tmp_path / "a.safetensors", stop_at=6, progress=False, log=lambda s: None)
+    assert part.interrupted and [s["step"] for s in read_manifest(hist)["snapshots"]] == [4]
+    done = train(None, tmp_path / "a.safetensors", resume=tmp_path / "a.safetensors", progress=False,
+                 log=lambda s: None)
+    manifest = read_manifest(hist)
+    assert [s["step"] for s in manifest["snapshots"]] == [4, 8, 10]  # every 4 steps, and the last
+    assert manifest["name"] == "run" and all("val_loss" in s["metrics"] for s in manifest["snapshots"])
+    last = load_model(hist / manifest["snapshots"][-1]["file"])
+    assert last.meta["provenance"]["history_step"] == 10
+    for k, v in last.lstm.params.items():
+        np.testing.assert_array_equal(v, done.params[f"lstm.{k}"])
+    np.testing.assert_array_equal(last.decoder_weight, done.params["decoder.weight"])
+    first = load_model(hist / "step-000004.safetensors")
+    assert not np.array_equal(first.lstm.params["weight_hh_l0"], last.lstm.params["weight_hh_l0"])
+
+
+def test_history_needs_a_directory() -> None:
+    with pytest.raises(ValueError, match="history-dir"):
+        TrainConfig(task="counting", history_every=5)

@@ -1,0 +1,108 @@
+"""The guided lessons: the model and sentence each starts on, and the unit it watches, found from data.
+
+Every lesson walks the same seven steps (static/js/lesson.js): the example, the cell state, the forget
+gate, the input gate and candidate, the cell update, the output gate, the prediction. What differs is
+the model, the opening sentence, where the memory is written (`write`: "first", the first token, as in
+remember; "largest", the step where the unit's |i * g| is largest on the current sentence; or "place", that
+step among the tokens of the place, found in the current sentence between the opening and separator of one
+of the lesson's languages, so that the hometown lesson shows the input gate at 内蒙古 whatever clauses are
+typed after it), and how the unit is found:
+
+- hometown: the place units its model card names (meta["units"]["place_units"], and per language in
+  meta["units"]["by_language"], written by `python -m lstm_core.tasks.hometown_units`: ranked by how much of c
+  at the blank the place explains, and checked by clamping);
+- counter, brackets, remember: measured here on the model's own task (lstm_core.teaching.task_unit),
+  so a retrained model gets a lesson about its own units.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+
+from app.errors import ApiError
+from app.registry import Entry
+from lstm_core.teaching import task_unit
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    model: str  # registry id of the model it runs on
+    text: str  # the sentence it opens with
+    write: str  # "first" | "largest" | "place": where the memory is written (see the module docstring)
+    task: str | None  # the teaching task whose held-out examples find the unit; None: the model card names it
+    # write="place": (language, opening, separator) around the place, one per language of the hometown task's
+    # templates (lstm_core/tasks/hometown.py); a sentence with neither falls back to "largest".
+    place: tuple[tuple[str, str, str], ...] = ()
+
+
+LESSONS = {lesson.id: lesson for lesson in (
+    Lesson("hometown", "hometown", "我来自内蒙古，我能讲一口流利的", "place", None,
+           (("zh", "我来自", "，"), ("en", "I grew up in ", ","))),
+    Lesson("counter", "counter", "aaaaaXbbbbb", "largest", "counting"),
+    Lesson("brackets", "brackets", "(()(())", "largest", "brackets"),
+    Lesson("remember", "remember", "Cabcdabcdaabbccddaabbcd?", "first", "remember"),
+)}
+
+_found: dict[str, tuple[int, dict]] = {}  # lesson id -> (id of the model object, its units): a reload re-measures
+_lock = threading.Lock()
+
+
+def get(lesson_id: str) -> Lesson:
+    """The lesson, or a 404 naming the lessons there are."""
+    if lesson_id not in LESSONS:
+        raise ApiError(404, "unknown_lesson", "error.unknown_lesson", lesson=repr(lesson_id),
+                       lessons=", ".join(LESSONS))
+    return LESSONS[lesson_id]
+
+
+def _evidence(found: dict) -> dict:
+    """The LessonEvidence fields from what `hometown_units` wrote (the whole card's or one language's)."""
+    units = [int(u) for u in found["place_units"]]
+    eta = found.get("eta2", {})
+    effects = found.get("effects", {})
+    return {"unit": units[0], "units": units, "measure": "eta2", "value": eta.get(str(units[0]), eta.get(units[0])),
+            "others": found.get("eta2_median_other"), "others_kind": "median", "examples": found.get("examples"),
+            "source": "card", "effects": effects if isinstance(effects, dict) else None}
+
+
+def _from_card(lesson: Lesson, entry: Entry) -> dict:
+    found = entry.model.meta.get("units")
+    if not isinstance(found, dict) or not found.get("place_units"):
+        raise ApiError(422, "lesson_no_units", "error.lesson_no_units", model=entry.id)
+    # A unit may hold the place of one language only (hometown's card ranks them per language): the page
+    # watches the units of the language whose place it finds in the sentence.
+    languages = found.get("by_language") if isinstance(found.get("by_language"), dict) else {}
+    return {**_evidence(found), "by_language": {code: _evidence(v) for code, v in languages.items()
+                                                if isinstance(v, dict) and v.get("place_units")} or None}
+
+
+def units(lesson: Lesson, entry: Entry) -> dict:
+    """The unit the lesson watches on this model and the evidence (cached until the model object changes)."""
+    with _lock:
+        cached = _found.get(lesson.id)
+        if cached and cached[0] == id(entry.model):
+            return cached[1]
+    if lesson.task is None:
+        out = _from_card(lesson, entry)
+    else:
+        f = task_unit(entry.model, lesson.task)
+        out = {**asdict(f), "units": list(f.units), "others": f.runner_up, "others_kind": "best", "source": "measured",
+               "effects": None, "by_language": None}
+        del out["runner_up"]
+    with _lock:
+        _found[lesson.id] = (id(entry.model), out)
+    return out
+
+
+def summary(lesson: Lesson, installed: bool) -> dict:
+    """The LessonSummary fields (app.schemas)."""
+    return {"id": lesson.id, "model": lesson.model, "text": lesson.text, "write": lesson.write,
+            "place": [list(p) for p in lesson.place], "available": installed}
+
+
+def describe(lesson: Lesson, entry: Entry | None) -> dict:
+    """The LessonDetail fields, or a 404 when the lesson's model is not installed."""
+    if entry is None:
+        raise ApiError(404, "lesson_model_missing", "error.lesson_model_missing", lesson=lesson.id, model=lesson.model)
+    return {**summary(lesson, True), **units(lesson, entry)}
