@@ -139,16 +139,22 @@ class Page:
             return json.loads(r.read())
 
 
-def open_page(browser, base: str, enforce_csp: bool = False) -> Iterator[Page]:
-    """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error.
+def new_context(browser, enforce_csp: bool = False, **options):
+    """A browser context for a test (Playwright's new_context options: viewport, locale...).
 
     The server's Content-Security-Policy forbids evaluating strings, which Playwright's wait_for_function does
     inside the page; so by default it is bypassed, and tests/browser/test_security.py runs the page under it
     (with Page.wait, which does not need eval)."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, bypass_csp=not enforce_csp)
+    context = browser.new_context(bypass_csp=not enforce_csp, **options)
     # Waits, not speed checks (a test never asserts a time): on the shared 2-core machine at load 20 to 30 the
     # page takes 60 s to load, twice Playwright's default of 30 s.
     context.set_default_timeout(180_000)
+    return context
+
+
+def open_page(browser, base: str, enforce_csp: bool = False) -> Iterator[Page]:
+    """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
+    context = new_context(browser, enforce_csp, viewport={"width": 1600, "height": 1000})
     page = Page(context.new_page(), base)
     yield page
     context.close()
