@@ -420,9 +420,13 @@ async function start() {
       onControl('model', detail.id);
     }
   });
-  models = await api.listModels();
+  const listing = await api.listModels();
+  models = listing.models;
+  const { directory, uploads } = listing;
+  $('sec-upload').hidden = !uploads;
   if (!models.length) {
-    statusline.fail('status.no_models');
+    // The directory as the server shows it (null in public mode), and whether a model can be imported here.
+    statusline.fail(`status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`, { directory });
     return;
   }
   controls.init(models, state, onControl);

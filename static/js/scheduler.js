@@ -64,8 +64,9 @@ export function scheduler(entries, context) {
     if (!missed.size) { settle(); return; }
     handle = later(async () => {
       try {
-        // A view that scrolled into view meanwhile was drawn then: the one this was for may be gone from `missed`.
-        if (missed.size) await update(missed.keys().next().value, new Set());
+        // The views it listed may have been drawn meanwhile (scrolled into view): then nothing is left here.
+        const next = missed.keys().next();
+        if (!next.done) await update(next.value, new Set());
       } finally {
         handle = null;
         drain();
