@@ -103,7 +103,8 @@ def main(argv: list[str]) -> int:
                     for n, sel in shots:
                         shot(n, sel)
             if only is None or {"phone", "phone-heatmaps"} & only:
-                phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+                phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                            bypass_csp=True)  # wait_for_function evals
                 page = phone.new_page()
                 page.on("console", lambda m: m.type == "error" and errors.append(m.text))
                 page.goto(f"{base}/?model={model}")

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from app.testing import start_server, stop_server
-from tests.browser.conftest import ARTIFACTS, Page, make_models, serve_models
+from tests.browser.conftest import ARTIFACTS, Page, make_models, new_context, serve_models
 from tests.browser.test_heads import make_head_models
 from tests.conftest import ROOT
 
@@ -48,7 +48,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def new_page(browser, base: str, size: tuple[int, int], **options) -> tuple[object, Page]:
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **options)
+    context = new_context(browser, viewport={"width": size[0], "height": size[1]}, **options)
     page = context.new_page()
     page.add_init_script(CLS)
     return context, Page(page, base)
