@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 
 from app.errors import ApiError, from_model_error
 from app.registry import Entry
-from lstm_core import ModelError, TextTrace
+from lstm_core import ModelError, Trace
 from lstm_core.corpus import (
     CorpusIndex,
     UnitRef,
@@ -136,11 +136,11 @@ def probe(index: CorpusIndex, regex: str, top: int) -> dict:
             "example": result.example.to_json() if result.example else None}
 
 
-def patterns(index: CorpusIndex, traced: TextTrace, ref: UnitRef, start: int, end: int, threshold: float,
+def patterns(index: CorpusIndex, trace: Trace, ref: UnitRef, start: int, end: int, threshold: float,
              limit: int, min_overlap: float) -> dict:
     """LSTMVis pattern search: the pattern of tokens [start, end) of a traced text (the explorer's, from
     service.trace) in the units of ref's (quantity, layer, direction), matched over the whole index."""
-    values = traced.trace.gate(ref.quantity)[ref.layer, ref.direction]  # (T, H)
+    values = trace.gate(ref.quantity)[ref.layer, ref.direction]  # (T, H)
     pattern = pattern_of(values, start, end, threshold, ref.quantity, ref.layer, ref.direction)
     return {**search(index, pattern, limit, min_overlap).to_json(), "tokens": index.num_tokens}
 

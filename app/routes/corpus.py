@@ -55,8 +55,10 @@ def patterns(model_id: str, req: PatternRequest, registry: RegistryDep, indexes:
     entry = find(registry, model_id)
     index = indexes.open(entry)
     ref = corpus.ref_of(index, req.quantity, req.layer, req.direction, 0)
-    traced = service.trace(entry, req.text, None, cache, settings.max_tokens).text
-    return answer(corpus.patterns(index, traced, ref, req.start, req.end, req.threshold, req.limit,
+    # Only the gates are used, nothing of the trace is sent: the budget counts the trace alone.
+    traced = service.trace(entry, req.text, None, cache, settings,
+                           {"layers": None, "encoding": None, "gzip": False, "top_k": 0})
+    return answer(corpus.patterns(index, traced.trace, ref, req.start, req.end, req.threshold, req.limit,
                                   req.min_overlap))
 
 
