@@ -60,6 +60,9 @@ def test_the_list_says_which_lessons_can_run_here(lessons_dir):
     assert got["hometown"]["text"] == "我来自内蒙古，我能讲一口流利的" and got["remember"]["write"] == "first"
     assert got["hometown"]["write"] == "place" and ["zh", "我来自", "，"] in got["hometown"]["place"]
     assert got["counter"]["place"] == []
+    # The task a model must have been trained on to run the lesson in place of its own (?model=).
+    assert {k: v["task"] for k, v in got.items()} == {"hometown": "hometown", "counter": "counting",
+                                                     "brackets": "brackets", "remember": "remember"}
 
 
 def test_a_measured_lesson_names_the_unit_its_task_finds(lessons_dir):
