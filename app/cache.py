@@ -3,7 +3,10 @@
 Typing one more character changes only the last timestep of a causal (unidirectional) LSTM: every
 earlier value depends on earlier tokens alone. So for a new token sequence we look for the cached
 trace sharing the longest prefix with it, keep its first k timesteps, start the LSTM from its state at
-k - 1 and run only the rest (`concat_time`). Backspace is the case where the whole text is a prefix.
+k - 1 and run only the rest (`concat_time`, with `offset=k` so that every value is the same bits as a
+whole run). Backspace is the case where the whole text is a prefix. A per-position head's outputs are kept
+as what is sent (the top TOP_K_MAX tokens or labels, and a language model's actual next token's probability
+per position), never as T x V probabilities; a classifier's one distribution per text as it is.
 Both caches here are users of one LRU class, bounded in bytes (and the trace cache also in count),
 with a lock that makes them safe under the server's threads.
 """
@@ -14,29 +17,40 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, NamedTuple, TypeVar
 
 import numpy as np
 from fastapi import Depends, Request
 from numpy.typing import NDArray
 
-from lstm_core import Model, Trace, concat_time
+from app.schemas import TOP_K_MAX
+from lstm_core import Model, Predictions, Trace, concat_time
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+class Traced(NamedTuple):
+    """What the cache answers for token ids."""
+
+    trace: Trace
+    preds: Predictions | None  # a per-position head's top TOP_K_MAX (next tokens or labels) per position
+    classes: NDArray | None  # (K,) a classifier's answer for the whole text
+    reused: int  # leading timesteps that came from the cache
 
 
 @dataclass(frozen=True)
 class Cached:
     ids: NDArray  # (T,)
     trace: Trace
-    probs: NDArray | None  # the head's outputs: (T, K), or (K,) for a classifier
+    preds: Predictions | None  # a per-position head's top TOP_K_MAX per position
+    classes: NDArray | None  # (K,) a classifier's answer for the whole text
     nbytes: int
 
 
-def _nbytes(trace: Trace, probs: NDArray | None) -> int:
-    arrays = [trace.gate(k) for k in Trace.GATES] + [trace.output, probs]
-    return int(sum(a.nbytes for a in arrays if a is not None))
+def _nbytes(trace: Trace, preds: Predictions | None, classes: NDArray | None) -> int:
+    arrays = [trace.gate(k) for k in Trace.GATES] + [trace.output, classes]
+    return int(sum(a.nbytes for a in arrays if a is not None)) + (preds.nbytes if preds is not None else 0)
 
 
 def _common_prefix(a: NDArray, b: NDArray) -> int:
@@ -45,13 +59,11 @@ def _common_prefix(a: NDArray, b: NDArray) -> int:
     return int(diff[0]) if diff.size else n
 
 
-def _head(c: Cached, k: int) -> tuple[Trace, NDArray | None]:
-    """The first k timesteps of a cached causal trace, with the state after step k-1 as h_n, c_n, and the
-    first k rows of its head's outputs (None when the head answers once per text: a classifier)."""
+def _head(c: Cached, k: int) -> Trace:
+    """The first k timesteps of a cached causal trace, with the state after step k-1 as h_n, c_n."""
     tr = c.trace.slice_time(0, k)
     # Unidirectional, so h[:, 0, k-1] is each layer's state: the (L*D, H_out) layout of h_n.
-    tr = replace(tr, h_n=np.ascontiguousarray(tr.h[:, 0, k - 1]), c_n=np.ascontiguousarray(tr.c[:, 0, k - 1]))
-    return tr, None if c.probs is None or c.probs.ndim != 2 else c.probs[:k]
+    return replace(tr, h_n=np.ascontiguousarray(tr.h[:, 0, k - 1]), c_n=np.ascontiguousarray(tr.c[:, 0, k - 1]))
 
 
 class LRU(Generic[K, V]):
@@ -126,14 +138,14 @@ class TraceCache:
     def max_bytes(self) -> int:
         return self._lru.max_bytes
 
-    def trace_ids(self, model_id: str, model: Model, ids: NDArray) -> tuple[Trace, NDArray | None, int]:
-        """(trace, probs, reused) for token ids; `reused` timesteps came from the cache."""
+    def trace_ids(self, model_id: str, model: Model, ids: NDArray) -> Traced:
+        """The trace of token ids and its head's answer; `reused` timesteps came from the cache."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         key = (model_id, ids.tobytes())
         hit = self._lru.get(key)
         if hit is not None:
             self.hits += 1
-            return hit.trace, hit.probs, len(ids)
+            return Traced(hit.trace, hit.preds, hit.classes, len(ids))
         best, k = None, 0
         if model.is_causal:
             for (mid, _), c in self._lru.items():
@@ -143,22 +155,26 @@ class TraceCache:
                         best, k = c, n
         if best is None:
             self.misses += 1
-            trace, probs = model.trace_ids(ids)
+            trace = model.run(ids)
+            preds = model.predictions(trace.output, ids, TOP_K_MAX)
         elif k == len(ids):
             self.prefix_hits += 1
-            trace, probs = _head(best, k)
             # Copies, so that this entry does not keep the longer one's arrays alive after eviction.
-            trace = concat_time(trace.slice_time(0, 0), trace)
-            probs = model.outputs(trace) if probs is None else probs.copy()
+            head = _head(best, k)
+            trace = concat_time(head.slice_time(0, 0), head)
+            preds = None if best.preds is None else best.preds.head(k)
         else:
             self.prefix_hits += 1
-            head, head_probs = _head(best, k)
-            tail, tail_probs = model.trace_ids(ids[k:], head.h_n, head.c_n)
-            trace = concat_time(head, tail)
-            # A classifier reads the final state, which the tail ends with: its answer is the whole text's.
-            probs = tail_probs if head_probs is None else np.concatenate([head_probs, tail_probs], axis=0)
-        self._lru.put(key, Cached(ids, trace, probs, _nbytes(trace, probs)))
-        return trace, probs, k
+            head = _head(best, k)
+            trace = concat_time(head, model.run(ids[k:], head.h_n, head.c_n, offset=k))
+            preds = None
+            if best.preds is not None:  # position k-1 again: a language model's next token there is now known
+                rest = model.predictions(trace.output[k - 1 :], ids, TOP_K_MAX, first=k - 1)
+                preds = best.preds.rows(k - 1).join(rest)
+        # A classifier reads the final state (or last output), which this trace ends with: the whole text's.
+        classes = model.classes(trace)
+        self._lru.put(key, Cached(ids, trace, preds, classes, _nbytes(trace, preds, classes)))
+        return Traced(trace, preds, classes, k)
 
     def clear(self) -> None:
         self._lru.clear()

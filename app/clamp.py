@@ -15,10 +15,11 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from app.cache import TraceCache
+from app.cache import TraceCache, Traced
 from app.errors import ApiError
+from app.schemas import TOP_K_MAX
 from app.schemas import Intervention as InterventionSpec
-from lstm_core import Model, Trace, concat_time
+from lstm_core import Model, concat_time
 from lstm_core.interventions import Intervention, trace_with_interventions
 
 
@@ -59,26 +60,27 @@ def explicit(ivs: Sequence[Intervention], T: int) -> tuple[Intervention, ...]:
 
 
 def run(model: Model, model_id: str, ids: NDArray | None, x: NDArray, ivs: Sequence[Intervention], t0: int,
-        cache: TraceCache) -> tuple[Trace, NDArray | None, int]:
-    """(trace, probs, steps from the cache) of input x (T, input_size) with `ivs`, computed by the loop from t0
-    on. Steps before t0 come from the cache (ids given, causal model); t0 must not pass the first clamp."""
+        cache: TraceCache) -> Traced:
+    """The trace of input x (T, input_size) with `ivs` and its head's bounded answer (predictions in blocks,
+    never T x K), computed by the loop from t0 on; `reused`: steps from the cache. Steps before t0 come from
+    the cache (ids given, causal model); t0 must not pass the first clamp."""
     T = len(x)
     if ids is None or not model.is_causal:
         t0 = 0
     if t0 >= T:
-        tr, probs, _ = cache.trace_ids(model_id, model, ids)
-        return tr, probs, T
+        return cache.trace_ids(model_id, model, ids)._replace(reused=T)
     shifted = [Intervention(iv.layer, iv.direction, iv.unit, iv.quantity, iv.value,
                             None if iv.positions is None else tuple(t - t0 for t in iv.positions)) for iv in ivs]
+    known = np.full(T, -1, np.int64) if ids is None else ids  # vectors: no token comes next
     if t0 == 0:
         tr = trace_with_interventions(model.lstm, x, shifted)
-        return tr, model.outputs(tr), 0
+        return Traced(tr, model.predictions(tr.output, known, TOP_K_MAX), model.classes(tr), 0)
     # The whole unclamped run (what /api/trace answers, cached), cut at t0, with its state after t0 - 1.
-    full, full_probs, _ = cache.trace_ids(model_id, model, ids)
-    head = replace(full.slice_time(0, t0), h_n=full.h[:, 0, t0 - 1], c_n=full.c[:, 0, t0 - 1])  # (L, H_out), (L, H)
-    tail = trace_with_interventions(model.lstm, x[t0:], shifted, head.h_n, head.c_n)
+    full = cache.trace_ids(model_id, model, ids)
+    head = replace(full.trace.slice_time(0, t0), h_n=full.trace.h[:, 0, t0 - 1], c_n=full.trace.c[:, 0, t0 - 1])
+    tail = trace_with_interventions(model.lstm, x[t0:], shifted, head.h_n, head.c_n)  # h_n, c_n: (L, H_out), (L, H)
     tr = concat_time(head, tail)
-    if model.head is None or not model.head.per_position:  # a classifier reads the whole run (pooled or final)
-        return tr, model.outputs(tr), t0
-    probs = np.concatenate([full_probs[:t0], model.outputs(tail)], axis=0)  # (T, K): per position, t < t0 as cached
-    return tr, probs, t0
+    preds = None
+    if full.preds is not None:  # per position: t < t0 as cached (same ids, so the same next tokens), then the tail
+        preds = full.preds.rows(t0).join(model.predictions(tail.output, known, TOP_K_MAX, first=t0))
+    return Traced(tr, preds, model.classes(tr), t0)  # a classifier reads the whole clamped run (pooled or final)

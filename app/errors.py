@@ -51,6 +51,9 @@ def validation_sentence(errors: list[dict], lang: str = "en") -> tuple[int, str,
         pos = first.get("loc", ("body", "?"))[-1]
         reason = first.get("ctx", {}).get("error", "syntax error")
         return 400, "malformed_json", translate(lang, "error.malformed_json", reason=reason, pos=pos)
+    if first.get("type") == "bad_text":  # app.schemas.Text: a lone surrogate or a control character
+        ctx = first["ctx"]
+        return 422, "bad_text", translate(lang, f"error.bad_text_{ctx['kind']}", code=ctx["code"], at=ctx["at"])
     if first.get("type") == "missing" and tuple(first.get("loc", ())) == ("body",):
         return 422, "missing_body", translate(lang, "error.missing_body")
     parts = []

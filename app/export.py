@@ -35,7 +35,7 @@ def csv_rows(r: TraceResult, layers: list[int]) -> Iterator[str]:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(HEADER)
-    tr, tokens = r.text.trace, r.text.tokens
+    tr, tokens = r.trace, r.tokens.tokens
     blocks = {q: tr.gate(q) for q in Trace.GATES}
     for layer in layers:
         for d in range(tr.i.shape[1]):
@@ -50,16 +50,16 @@ def csv_rows(r: TraceResult, layers: list[int]) -> Iterator[str]:
 
 def npz_bytes(model_id: str, r: TraceResult, layers: list[int], k: int) -> bytes:
     """The .npz file's bytes."""
-    tt = r.text
-    arrays = {q: np.ascontiguousarray(tt.trace.gate(q)[layers]) for q in Trace.GATES}  # (L', D, T, H)
-    arrays.update(layers=np.array(layers, np.int64), tokens=np.array(tt.tokens, dtype=str),
-                  ids=np.asarray(tt.ids, np.int64),
-                  next_prob=next_probs(tt.probs if r.model.predicts_next else None, tt.ids, tt.oov),
+    tok = r.tokens
+    arrays = {q: np.ascontiguousarray(r.trace.gate(q)[layers]) for q in Trace.GATES}  # (L', D, T, H)
+    arrays.update(layers=np.array(layers, np.int64), tokens=np.array(tok.tokens, dtype=str),
+                  ids=np.asarray(tok.ids, np.int64),
+                  next_prob=next_probs(r.preds if r.model.predicts_next else None, tok.ids, tok.oov),
                   model=np.array(model_id), interventions=np.array(json.dumps([
                       {"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
                        "value": iv.value, "positions": list(iv.positions or ())} for iv in r.interventions])))
-    if tt.probs is not None and r.model.head.per_position and k > 0:  # next tokens, or a tagger's labels
-        top = top_k(tt.probs, k, r.model.head.labels)
+    if r.preds is not None and k > 0:  # next tokens, or a tagger's labels (top-k kept, computed in blocks)
+        top = top_k(r.preds, k, r.model.head.labels)
         arrays.update(top_k_ids=np.array(top["ids"], np.int64), top_k_probs=np.array(top["probs"], np.float64))
     buf = io.BytesIO()
     np.savez(buf, **arrays)

@@ -1,7 +1,9 @@
 """The models the server offers, loaded once at startup from the model directory.
 
 A model's id is its file stem: `models/shakespeare-char.safetensors` is `shakespeare-char`. A file that
-does not load is skipped with a logged warning, so one bad file never takes the server down. Each worker
+does not load, for any reason at all (a ModelError, RecursionError, MemoryError...), is skipped with one
+logged line, so one bad file never takes the server down. A file's free-form metadata (name, description,
+card...) is validated into `ModelMeta` when it is read, whatever types the file holds. Each worker
 process (`--workers N`) has its own registry; the model directory is what they share: an upload taken by
 one worker is found by the others when they look a model up (`get`) or list them (`refresh`).
 
@@ -14,11 +16,12 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, BeforeValidator
 
 from app import history
 from app.cache import LRU
@@ -37,28 +40,63 @@ def _model_bytes(m: Model) -> int:
     return int(sum(a.nbytes for a in arrays if a is not None))
 
 
+def _text(v: Any) -> str:
+    """A file's text field as a string that can be sent: numbers written out, anything else empty, and
+    lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        v = str(v)
+    return _clean(v) if isinstance(v, str) else ""
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(v, dict):
+        return {_clean(str(k)): _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+JsonObject = Annotated[dict, BeforeValidator(lambda v: _clean(v) if isinstance(v, dict) else {})]
+
+
+class ModelMeta(BaseModel):
+    """A model file's free-form metadata as the server uses it: these types, whatever the file holds."""
+
+    name: Text = ""
+    description: Text = ""
+    card: Text = ""
+    metrics: JsonObject = {}
+    provenance: JsonObject = {}
+    verification: Annotated[dict | None, BeforeValidator(lambda v: _clean(v) if isinstance(v, dict) else None)] = None
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
     model: Model
     path: Path
+    meta: ModelMeta = field(default_factory=ModelMeta)
 
 
 class Registry:
     """Models by id; `get` also finds a file added to the directory later (an upload in another worker)."""
 
-    def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None) -> None:
+    def __init__(self, model_dir: Path, entries: dict[str, Entry] | None = None, shown_dir: str | None = None) -> None:
         self.model_dir = Path(model_dir)
+        self.shown_dir = shown_dir  # how sentences name it: the path, or None (public mode hides it)
         self._entries: dict[str, Entry] = dict(entries or {})
         self._skipped: dict[str, float] = {}  # file name -> mtime of a file that did not load
         self._lock = threading.Lock()
         self._snapshots: LRU[str, Entry] = LRU(SNAPSHOT_BYTES, lambda e: _model_bytes(e.model), SNAPSHOT_ENTRIES)
 
     @classmethod
-    def load(cls, model_dir: Path) -> Registry:
+    def load(cls, model_dir: Path, shown_dir: str | None = None) -> Registry:
         """Load every `*.safetensors` in model_dir; a missing directory gives an empty registry."""
         model_dir = Path(model_dir)
-        reg = cls(model_dir)
+        reg = cls(model_dir, shown_dir=shown_dir)
         if not model_dir.is_dir():
             log.warning("model directory %s does not exist; serving no models", model_dir)
             return reg
@@ -67,12 +105,13 @@ class Registry:
         return reg
 
     def refresh(self) -> None:
-        """Load model files that appeared since (an upload taken by another worker, a file dropped in).
-
-        A file that failed to load is tried again only once it changes.
-        """
+        """Load model files that appeared since (an upload taken by another worker, a file dropped in) and
+        forget those whose file is gone. A file that failed to load is tried again only once it changes."""
         if not self.model_dir.is_dir():
             return
+        for entry in list(self):
+            if not entry.path.exists():  # removed: an upload evicted by another worker, a file deleted by hand
+                self.forget(entry.id)
         for path in sorted(self.model_dir.glob("*.safetensors")):
             if path.stem in self._entries:
                 continue
@@ -88,21 +127,24 @@ class Registry:
             log.warning("skipping %s: the file name is not a usable model id", path.name)
             return None
         try:
-            model = load_model(path)
+            return self.add(path.stem, load_model(path), path)
         except (ModelError, OSError) as e:
             log.warning("skipping %s: %s", path.name, e)
-            return None
-        entry = Entry(path.stem, model, path)
-        with self._lock:
-            self._entries[entry.id] = entry
-        return entry
+        except Exception as e:  # anything else a hostile file can raise (RecursionError, MemoryError...): one line
+            log.warning("skipping %s: reading it raised %s", path.name, type(e).__name__)
+        return None
 
     def add(self, id: str, model: Model, path: Path) -> Entry:
-        """Register a model just written to `path` (uploads)."""
-        entry = Entry(id, model, path)
+        """Register a model just loaded from `path`; a ModelError if its metadata cannot be served."""
+        entry = Entry(id, model, path, ModelMeta.model_validate(model.meta))
         with self._lock:
             self._entries[id] = entry
         return entry
+
+    def forget(self, id: str) -> None:
+        """Stop serving a model whose file is gone."""
+        with self._lock:
+            self._entries.pop(id, None)
 
     def get(self, id: str) -> Entry | None:
         if history.SEP in id:
@@ -126,10 +168,14 @@ class Registry:
         snap = history.find_snapshot(self.model_dir, base, stem)
         if snap is None:
             return None
-        try:
-            entry = Entry(snap.id, load_model(snap.path), snap.path)
+        try:  # a snapshot file is read as carefully as any model file (its metadata validated the same way)
+            model = load_model(snap.path)
+            entry = Entry(snap.id, model, snap.path, ModelMeta.model_validate(model.meta))
         except (ModelError, OSError) as e:
             log.warning("skipping snapshot %s: %s", snap.path, e)
+            return None
+        except Exception as e:  # as in _load_file: whatever a hostile file raises, one line and no 500
+            log.warning("skipping snapshot %s: reading it raised %s", snap.path, type(e).__name__)
             return None
         self._snapshots.put(id, entry)
         return entry
@@ -159,8 +205,11 @@ def find(registry: Registry, id: str) -> Entry:
     if entry is None and stem is not None and registry.get(base) is not None:
         raise ApiError(404, "unknown_snapshot", "error.unknown_snapshot", model=repr(base), snapshot=repr(stem))
     if entry is None:
-        if not registry.ids:
+        if not registry.ids and registry.shown_dir is None:
             raise ApiError(404, "unknown_model", "error.unknown_model_none", model=repr(id))
+        if not registry.ids:
+            raise ApiError(404, "unknown_model", "error.unknown_model_none_in", model=repr(id),
+                           directory=registry.shown_dir)
         raise ApiError(404, "unknown_model", "error.unknown_model", model=repr(id), models=", ".join(registry.ids))
     return entry
 

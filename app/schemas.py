@@ -1,9 +1,31 @@
 """Request and response bodies; the generated /openapi.json built from these is the API contract."""
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
+
+TOP_K_MAX = 50  # the most next-token predictions a trace answer lists per position (the cache keeps this many)
+
+# Lone surrogates (JSON can spell "\ud800"; UTF-8 cannot carry it) and control characters other than tab,
+# newline and carriage return: no text holds them, and an answer echoing them could not be encoded.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _text_only(s: str) -> str:
+    bad = _NOT_TEXT.search(s)
+    if bad is None:
+        return s
+    ch = bad.group()
+    kind = "surrogate" if "\ud800" <= ch <= "\udfff" else "control"
+    # The sentence is the catalog's error.bad_text_<kind> (app/errors.py reads these fields).
+    raise PydanticCustomError("bad_text", "not text: {code} at character {at}",
+                              {"kind": kind, "code": f"U+{ord(ch):04X}", "at": bad.start() + 1})
+
+
+Text = Annotated[str, AfterValidator(_text_only)]
 
 
 class Error(BaseModel):
@@ -64,6 +86,7 @@ class ModelInfo(BaseModel):
     specials: Specials | None = Field(None, description="the vocabulary's special tokens; null without a vocabulary")
     can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
     history: int = Field(0, description="training snapshots saved for this model (GET /api/models/{id}/history)")
+    examples: list[str] = Field([], description="example texts the model card declares (its ## Examples section)")
 
 
 class ModelDetail(ModelInfo):
@@ -74,6 +97,8 @@ class ModelDetail(ModelInfo):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    directory: str | None = Field(description="where the server reads models from; null in public mode")
+    uploads: bool = Field(description="whether POST /api/models/upload takes models (not in public mode)")
 
 
 class Snapshot(BaseModel):
@@ -105,7 +130,7 @@ class Intervention(BaseModel):
 
 class TraceInput(BaseModel):
     model: str = Field(description="a model id from /api/models", examples=["shakespeare-char"])
-    text: str = Field("", description="the text to trace; every character is kept, unknown ones flagged")
+    text: Text = Field("", description="the text to trace; every character is kept, unknown ones flagged")
     vectors: list[list[float]] | None = Field(None, description="input vectors (T, input_size) for vector models")
     interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS,
                                               description="clamps applied during the run (never cached)")
@@ -114,7 +139,7 @@ class TraceInput(BaseModel):
 
 
 class TraceRequest(TraceInput):
-    top_k: int = Field(5, ge=0, le=50, description="next-token predictions to return per position")
+    top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
 
@@ -179,7 +204,7 @@ class TraceResponse(BaseModel):
 
 class StepRequest(BaseModel):
     model: str
-    text: str = ""
+    text: Text = ""
     layer: int = Field(0, ge=0)
     direction: int = Field(0, ge=0, le=1)
     t: int = Field(0, ge=0)
@@ -221,11 +246,23 @@ class StepResponse(BaseModel):
     activations: dict[str, str]
 
 
+# POST /api/models/upload reads its multipart form itself (to bound it while reading), so the form is
+# declared here for /openapi.json and the tools that test from it.
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "the model: PyTorch (.safetensors, .pt), Keras (.keras, .h5) or ONNX (.onnx)"},
+        "vocab": {"type": "string", "description": "optional vocabulary: a JSON list of tokens or one per line"},
+        "tokenizer": {"type": "string", "enum": ["char", "word"], "description": "optional; guessed otherwise"},
+        "name": {"type": "string", "description": "optional display name (a label, never a path)"},
+    }}}}}}
+
+
 class Side(BaseModel):
     """One side of a comparison; an omitted model or text is side a's."""
 
     model: str | None = Field(None, description="a model id, or a training snapshot id such as counter~step-000200")
-    text: str | None = None
+    text: Text | None = None
     vectors: list[list[float]] | None = None
     interventions: list[Intervention] = Field([], max_length=MAX_INTERVENTIONS)
     wrap: bool | None = Field(None, description="as in TraceRequest; omitted: a's, when b's vocabulary can wrap")
@@ -236,7 +273,7 @@ class CompareRequest(BaseModel):
     b: Side = Field(description="the other run: another text, another model or snapshot, or the same with clamps")
     threshold: float = Field(0.05, ge=0, allow_inf_nan=False,
                              description="the runs diverge where some unit differs by more than this")
-    top_k: int = Field(5, ge=0, le=50)
+    top_k: int = Field(5, ge=0, le=TOP_K_MAX)
     layers: list[int] | None = None
     format: Literal["compact", "json"] = "compact"
 
@@ -281,6 +318,8 @@ class SnapshotRequest(TraceInput):
     order: Literal["index", "mean", "variance", "similarity"] = "index"
     threshold: float = Field(0.05, ge=0, allow_inf_nan=False)
     compare: Side | None = Field(None, description="a second text or model to show against the first")
+
+
 class LessonSummary(BaseModel):
     id: str
     model: str = Field(description="the model the lesson runs on (its own, or the one asked for with ?model=)")

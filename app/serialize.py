@@ -17,9 +17,9 @@ import numpy as np
 from fastapi.responses import Response
 from numpy.typing import NDArray
 
-from app.service import Comparison
-from lstm_core import Model, ModelError, TextTrace, Trace
-from lstm_core.interventions import Intervention
+from app.service import Comparison, TraceResult
+from lstm_core import Model, Predictions, Trace
+from lstm_core.errors import overflowed
 from lstm_core.views import next_probs
 
 try:
@@ -36,7 +36,7 @@ def compact(a: NDArray) -> dict:
         return {"dtype": "u2", "bdata": "", "shape": list(a.shape), "offset": 0.0, "scale": 0.0}
     lo, hi = float(a.min()), float(a.max())  # NaN propagates through min and max
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
+        raise overflowed()
     if lo >= 0.0 and hi <= 1.0:
         offset, scale = 0.0, 1.0 / Q_MAX
     else:
@@ -54,57 +54,55 @@ def compact(a: NDArray) -> dict:
             "shape": list(a.shape), "offset": offset, "scale": scale}
 
 
-def encode_values(a: NDArray, encoding: str) -> dict | list:
-    """One (L, D, T, H) array in the requested encoding."""
+def encode_values(a: NDArray, encoding: str) -> dict | NDArray:
+    """One (L, D, T, H) array in the requested encoding; for "json" a float64 array that `dumps` writes as
+    nested lists (8 bytes a value until then, where a list of Python floats takes 32)."""
     if encoding == "json":
         if not np.isfinite(a).all():
-            raise ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown")
-        return a.tolist()  # float32 -> the Python float of exactly that value
+            raise overflowed()
+        return np.ascontiguousarray(a, dtype=np.float64)  # float32 -> the float64 of exactly that value
     return compact(a)
 
 
-def top_k(probs: NDArray, k: int, labels: tuple[str, ...]) -> dict:
+def top_k(preds: Predictions, k: int, labels: tuple[str, ...]) -> dict:
     """The k likeliest outputs at each position, likeliest first (ties: lower id first): next tokens for a
     language model, labels for a tagger; `labels` names output j."""
-    k = min(k, probs.shape[1])
-    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]  # (T, k)
-    p = np.take_along_axis(probs, order, axis=1)
-    words = [[labels[j] for j in row] for row in order.tolist()]
-    return {"ids": order.tolist(), "tokens": words, "probs": p.tolist()}
+    ids = preds.ids[:, :k]  # (T, k)
+    words = [[labels[j] for j in row] for row in ids.tolist()]
+    return {"ids": ids.tolist(), "tokens": words, "probs": preds.probs[:, :k].tolist()}
 
 
-def next_prob(probs: NDArray, ids: NDArray, oov: list[int]) -> list[float | None]:
+def next_prob(preds: Predictions, ids: NDArray, oov: list[int]) -> list[float | None]:
     """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
-    return [None if np.isnan(p) else p for p in next_probs(probs, ids, oov).tolist()]
+    return [None if np.isnan(p) else p for p in next_probs(preds, ids, oov).tolist()]
 
 
-def trace_body(model_id: str, model: Model, tt: TextTrace, *, layers: list[int] | None, encoding: str, k: int,
-               cached_prefix: int, interventions: tuple[Intervention, ...] = ()) -> dict:
-    """The /api/trace response body for one traced text (and the clamps applied to it, if any)."""
+def trace_body(model_id: str, model: Model, r: TraceResult, *, layers: list[int] | None, encoding: str,
+               k: int) -> dict:
+    """The /api/trace response body for one traced input (and the clamps applied to it, if any)."""
     cfg = model.lstm.config
-    tokens, ids, oov, trace, probs = tt.tokens, tt.ids, tt.oov, tt.trace, tt.probs
+    tokens, ids, oov, trace, preds = r.tokens.tokens, r.tokens.ids, r.tokens.oov, r.trace, r.preds
     layers = list(range(cfg.num_layers)) if layers is None else layers
     pick = slice(None) if layers == list(range(cfg.num_layers)) else layers
     body = {
         "model": model_id, "tokens": tokens, "ids": ids.tolist(), "oov": oov,
         "oov_chars": list(dict.fromkeys(tokens[t] for t in oov)),
-        "spans": [list(s) for s in tt.spans], "layers": layers, "directions": cfg.num_directions,
+        "spans": [list(s) for s in r.tokens.spans], "layers": layers, "directions": cfg.num_directions,
         "steps": len(tokens), "hidden_size": cfg.hidden_size, "output_size": cfg.output_size,
         "encoding": encoding,
     }
     for name in Trace.GATES:
         body[name] = encode_values(trace.gate(name)[pick], encoding)  # (L', D, T, H)
     head = model.head
-    per_position = probs is not None and head.per_position
     body["head"] = None if head is None else head.kind
-    body["top_k"] = top_k(probs, k, head.labels) if per_position and k > 0 else None
-    body["classes"] = None if probs is None or per_position else {"labels": list(head.labels),
-                                                                  "probs": probs.tolist()}
-    lm = probs is not None and model.predicts_next
-    body["next_prob"] = next_prob(probs, ids, oov) if lm else [None] * len(tokens)
-    body["cached_prefix"] = cached_prefix
+    body["top_k"] = top_k(preds, k, head.labels) if preds is not None and k > 0 else None
+    classes = r.classes
+    body["classes"] = None if classes is None else {"labels": list(head.labels), "probs": classes.tolist()}
+    lm = preds is not None and model.predicts_next
+    body["next_prob"] = next_prob(preds, ids, oov) if lm else [None] * len(tokens)
+    body["cached_prefix"] = r.cached_prefix
     body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
-                              "value": iv.value, "positions": list(iv.positions or ())} for iv in interventions]
+                              "value": iv.value, "positions": list(iv.positions or ())} for iv in r.interventions]
     return body
 
 
@@ -112,11 +110,13 @@ GZIP_MIN_BYTES = 1024  # as the GZip middleware: below this, compression costs m
 
 
 def dumps(body: dict) -> bytes:
-    """Compact UTF-8 JSON. orjson, when installed, writes the same numbers ten times faster (Python's
-    float repr dominates format=json: 390 vs 36 ms for 600k floats here); both round-trip exactly."""
+    """Compact UTF-8 JSON; NumPy arrays become nested lists. orjson, when installed, writes the same numbers
+    ten times faster (Python's float repr dominates format=json: 390 vs 36 ms for 600k floats here) and
+    straight from the array; both write each float so that it reads back exactly."""
     if orjson is not None:
-        return orjson.dumps(body)
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      default=lambda a: a.tolist()).encode()
 
 
 def gzip_bytes(raw: bytes) -> bytes:

@@ -2,8 +2,9 @@
 caches, checking a layer list, and describing a model. Routes validate, call these, encode, return.
 
     entry = find(registry, req.model)             # app.registry: a 404 for an unknown id
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
-    r.text                                        # lstm_core.TextTrace: tokens, ids, oov, spans, trace, probs
+    r = service.trace(entry, req.text, req.vectors, cache, settings, answer, wrap=req.wrap)  # answer: what is sent
+    r.tokens, r.trace                             # lstm_core Tokens (tokens, ids, oov, spans), Trace
+    r.preds, r.classes                            # the head's answer: Predictions per position, or (K,) classes
     r.inputs                                      # (T, input_size): what the LSTM read
     service.model_info(entry)                     # the ModelInfo fields of /api/models
 
@@ -23,10 +24,12 @@ from numpy.typing import NDArray
 from app import clamp, history
 from app.cache import TraceCache
 from app.errors import ApiError
+from app.limits import check_budget
 from app.registry import Entry
+from app.schemas import TOP_K_MAX, Side
 from app.schemas import Intervention as InterventionSpec
-from app.schemas import Side
-from lstm_core import Model, ModelError, TextTrace, Tokens
+from app.settings import Settings
+from lstm_core import Model, ModelError, Predictions, Tokens, Trace, card_examples
 from lstm_core.compare import Alignment, Difference, align, difference, paired, same_shape
 from lstm_core.interventions import Intervention
 from lstm_core.views import next_probs
@@ -34,10 +37,13 @@ from lstm_core.views import next_probs
 
 @dataclass(frozen=True)
 class TraceResult:
-    """One request's input traced: the core's TextTrace, and what the server adds around it."""
+    """One request's input traced: its tokens, the trace, the predictions, and where they came from."""
 
     model: Model
-    text: TextTrace
+    tokens: Tokens  # tokens, ids, oov, spans
+    trace: Trace
+    preds: Predictions | None  # a per-position head's top TOP_K_MAX next tokens or labels per position
+    classes: NDArray | None  # (K,) a classifier's answer for the whole input
     vectors: NDArray | None  # (T, input_size) as sent, for models that read vectors; else None
     cached_prefix: int  # leading timesteps reused from the prefix cache
     interventions: tuple[Intervention, ...] = ()  # the clamps applied, positions listed explicitly
@@ -45,22 +51,25 @@ class TraceResult:
     @property
     def inputs(self) -> NDArray:
         """(T, input_size): the LSTM's input at each step (the vectors, or the model's encoding of the ids)."""
-        return self.vectors if self.vectors is not None else self.model.inputs(self.text.ids)
+        return self.vectors if self.vectors is not None else self.model.inputs(self.tokens.ids)
 
 
-def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache, max_tokens: int,
-          interventions: list[InterventionSpec] | None = None, loop_from: int | None = None, *,
-          wrap: bool = False) -> TraceResult:
-    """Check the input against the model and the length limit, then trace it through the cache; with
-    `interventions` (a list, even empty) clamped by app/clamp.py, run by the reference loop from the first
-    clamp or from `loop_from` if earlier (so that two runs compared are computed alike), never cached.
+def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: TraceCache, settings: Settings,
+          answer: dict, interventions: list[InterventionSpec] | None = None, loop_from: int | None = None, *,
+          wrap: bool = False, share: int = 1) -> TraceResult:
+    """Check the input against the model, the length limit and the memory budget, then trace it (text through
+    the cache). `answer` describes what will be sent: layers, encoding (None: nothing), gzip, top_k; `share`
+    divides the budget (a comparison holds two runs and their difference). With `interventions` (a list, even
+    empty) the run is clamped by app/clamp.py, run by the reference loop from the first clamp or from
+    `loop_from` if earlier (so that two runs compared are computed alike), never cached.
 
     `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
-    model = entry.model
+    model, max_tokens = entry.model, settings.max_tokens
     if wrap and not can_wrap(model):
         raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)
+    budget_mb = max(1, settings.max_trace_mb // share)
     if model.input_kind == "vector":
-        return _trace_vectors(entry, vectors, max_tokens, cache, interventions)
+        return _trace_vectors(entry, vectors, max_tokens, budget_mb, answer, cache, interventions)
     if vectors is not None:
         raise ApiError(422, "text_required", "error.text_required", model=entry.id)
     if not text:
@@ -72,10 +81,11 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
         raise ApiError(422, "empty_text", "error.no_tokens")
+    check_budget(model, len(tok.tokens), budget_mb, **answer)
     if interventions is not None:
         return _clamped(entry, tok, None, cache, interventions, loop_from)
-    tr, probs, reused = cache.trace_ids(entry.id, model, tok.ids)
-    return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), None, reused)
+    got = cache.trace_ids(entry.id, model, tok.ids)
+    return TraceResult(model, tok, got.trace, got.preds, got.classes, None, got.reused)
 
 
 class Input(NamedTuple):
@@ -100,14 +110,15 @@ def second(a: Input, b: Side, eb: Entry) -> Input:
     return Input(a.text if b.text is None else b.text, vectors, b.interventions, wrap)
 
 
-def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_tokens: int) -> tuple[TraceResult,
-                                                                                                       TraceResult]:
+def trace_pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, settings: Settings,
+               answer: dict) -> tuple[TraceResult, TraceResult]:
     """Two runs to compare. When either is clamped, both switch to the clamping loop at the earlier first clamp,
-    so that every value the clamps cannot reach is computed alike and differs by exactly 0."""
+    so that every value the clamps cannot reach is computed alike and differs by exactly 0. Each run has a third
+    of the trace budget: the answer holds both and their difference, which is about one run's size."""
     clamps = [*a.interventions, *b.interventions]
-    t0 = clamp.first_position(clamps, max_tokens)
-    return tuple(trace(e, r.text, r.vectors, cache, max_tokens, r.interventions if clamps else None, t0, wrap=r.wrap)
-                 for e, r in ((ea, a), (eb, b)))
+    t0 = clamp.first_position(clamps, settings.max_tokens)
+    return tuple(trace(e, r.text, r.vectors, cache, settings, answer, r.interventions if clamps else None, t0,
+                       wrap=r.wrap, share=3) for e, r in ((ea, a), (eb, b)))
 
 
 @dataclass(frozen=True)
@@ -122,11 +133,11 @@ class Comparison:
 
 def compare(ra: TraceResult, rb: TraceResult) -> Comparison:
     """Align two runs' tokens and take their difference where the models have one shape."""
-    al = align(ra.text.tokens, rb.text.tokens)
-    delta = paired(*(next_probs(r.text.probs if r.model.predicts_next else None, r.text.ids, r.text.oov)
+    al = align(ra.tokens.tokens, rb.tokens.tokens)
+    delta = paired(*(next_probs(r.preds if r.model.predicts_next else None, r.tokens.ids, r.tokens.oov)
                      for r in (ra, rb)), al)  # (P,)
-    same = same_shape(ra.text.trace, rb.text.trace)
-    return Comparison(al, difference(ra.text.trace, rb.text.trace, al) if same else None, delta)
+    same = same_shape(ra.trace, rb.trace)
+    return Comparison(al, difference(ra.trace, rb.trace, al) if same else None, delta)
 
 
 def _clamped(entry: Entry, tok: Tokens, vectors: NDArray | None, cache: TraceCache,
@@ -136,13 +147,12 @@ def _clamped(entry: Entry, tok: Tokens, vectors: NDArray | None, cache: TraceCac
     T = len(x)
     ivs = clamp.checked(specs, model, T)
     t0 = min(clamp.first_position(ivs, T), T if loop_from is None else loop_from)
-    tr, probs, reused = clamp.run(model, entry.id, None if vectors is not None else tok.ids, x, ivs, t0, cache)
-    tt = TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs)
-    return TraceResult(model, tt, vectors, reused, clamp.explicit(ivs, T))
+    got = clamp.run(model, entry.id, None if vectors is not None else tok.ids, x, ivs, t0, cache)
+    return TraceResult(model, tok, got.trace, got.preds, got.classes, vectors, got.reused, clamp.explicit(ivs, T))
 
 
-def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int, cache: TraceCache,
-                   interventions: list[InterventionSpec] | None) -> TraceResult:
+def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: int, budget_mb: int, answer: dict,
+                   cache: TraceCache, interventions: list[InterventionSpec] | None) -> TraceResult:
     model = entry.model
     if vectors is None:
         raise ApiError(422, "vectors_required", "error.vectors_required", model=entry.id,
@@ -151,17 +161,22 @@ def _trace_vectors(entry: Entry, vectors: list[list[float]] | None, max_tokens: 
         raise ApiError(422, "empty_text", "error.no_vectors")
     if len(vectors) > max_tokens:
         raise ApiError(413, "too_long", "error.too_long_vectors", steps=f"{len(vectors):,}", max=f"{max_tokens:,}")
+    ragged = next((t for t, row in enumerate(vectors) if len(row) != len(vectors[0])), None)
+    if ragged is not None:
+        raise ApiError(422, "ragged_vectors", "error.ragged_vectors", width=model.lstm.config.input_size,
+                       first=len(vectors[0]), row=ragged, length=len(vectors[ragged]))
+    check_budget(model, len(vectors), budget_mb, **answer)
     x = np.asarray(vectors, dtype=np.float64)  # (T, input_size); the core checks the width
     T = len(vectors)
     tok = Tokens([f"x{t}" for t in range(T)], np.full(T, -1, np.int64), [], [(t, t + 1) for t in range(T)])
     if interventions is not None:
         width = model.lstm.config.input_size
-        if x.ndim != 2 or x.shape[1] != width:  # the sentence Model.trace_vectors gives for unclamped runs
+        if x.ndim != 2 or x.shape[1] != width:  # the sentence Model.run_vectors gives for unclamped runs
             raise ModelError(f"vectors must be (T, {width}), got {x.shape}", "core.vectors_shape", width=width,
                              got=str(x.shape))
         return _clamped(entry, tok, x, cache, interventions, None)
-    tr, probs = model.trace_vectors(x)
-    return TraceResult(model, TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs), x, 0)
+    tr = model.run_vectors(x)
+    return TraceResult(model, tok, tr, model.predictions(tr.output, tok.ids, TOP_K_MAX), model.classes(tr), x, 0)
 
 
 def check_layers(layers: list[int] | None, n: int) -> list[int] | None:
@@ -185,23 +200,22 @@ def head_info(model: Model) -> dict | None:
 
 def model_info(entry: Entry) -> dict:
     """The ModelInfo fields of a registry entry (app.schemas.ModelInfo)."""
-    m, cfg = entry.model, entry.model.lstm.config
+    m, cfg, meta = entry.model, entry.model.lstm.config, entry.meta
     tok = m.tokenizer
-    meta = m.meta
-    source = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
-    verification = meta.get("verification", source.get("verification"))
+    verification = meta.verification or meta.provenance.get("verification")
     return {
-        "id": entry.id, "name": meta.get("name") or entry.id, "description": meta.get("description", ""),
+        "id": entry.id, "name": meta.name or entry.id, "description": meta.description,
         "tokenizer": m.tokenizer.kind if m.tokenizer is not None else None, "input": m.input_kind,
         "layers": cfg.num_layers, "directions": cfg.num_directions, "hidden_size": cfg.hidden_size,
         "output_size": cfg.output_size, "proj_size": cfg.proj_size, "input_size": cfg.input_size,
         "vocab_size": m.vocab_size, "parameters": m.num_parameters, "causal": m.is_causal, "reverse": cfg.reverse,
-        "metrics": meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {},
-        "source": source, "verification": verification if isinstance(verification, dict) else None,
+        "metrics": meta.metrics, "source": meta.provenance,
+        "verification": verification if isinstance(verification, dict) else None,
         "head": head_info(m),
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
         "can_wrap": tok is not None and tok.can_wrap,
         "history": len(history.snapshots(entry.path.parent, entry.id)) if history.SEP not in entry.id else 0,
+        "examples": card_examples(meta.card),  # the card's ## Examples section
     }
 
 
@@ -209,4 +223,4 @@ def model_detail(entry: Entry) -> dict:
     """model_info plus the vocabulary, the unknown token and the model card (app.schemas.ModelDetail)."""
     tok = entry.model.tokenizer
     return {**model_info(entry), "vocab": list(tok.vocab) if tok is not None else None,
-            "unk": tok.unk if tok is not None else None, "card": entry.model.meta.get("card") or ""}
+            "unk": tok.unk if tok is not None else None, "card": entry.meta.card}

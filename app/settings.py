@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,10 +33,18 @@ def read_version() -> str:
 VERSION = read_version()
 
 
+# What `--public` (GATESCOPE_PUBLIC=1) changes, unless set explicitly: a demo on a shared network takes no
+# uploads, smaller requests and fewer waiting ones, and listens on every address (README: Security).
+PUBLIC = {"host": "0.0.0.0", "uploads": False, "max_tokens": 500, "max_trace_mb": 128, "max_body_bytes": 256 << 10,
+          "trace_queue": 32}
+
+
 class Settings(BaseSettings):
     """Every knob of the server; `GATESCOPE_MAX_TOKENS=500` sets `max_tokens`, and so on."""
 
     model_config = SettingsConfigDict(env_prefix="GATESCOPE_", frozen=True)
+
+    public: bool = False
 
     # Loopback by default: a classroom server is opened to the network only on purpose (--host 0.0.0.0).
     host: str = "127.0.0.1"
@@ -74,6 +82,42 @@ class Settings(BaseSettings):
     train_nice: int = Field(10, ge=0, le=19, description="how much lower a job's CPU priority is than the server's")
     train_keep_jobs: int = Field(200, ge=1, description="finished jobs kept on disk (the oldest go first)")
     train_keep_hours: float = Field(24, gt=0, description="hours a finished job is kept on disk")
+    # One trace's peak memory, estimated before it is computed (app/limits.py): 2,000 tokens of a 2 x 256
+    # model take 104 MB as compact+gzip and 341 MB as json+gzip.
+    max_trace_mb: int = Field(512, ge=1, description="largest estimated cost of one trace, in MB")
+    # Traces run at once per process (0: one per core this process may use) and how many may wait.
+    trace_slots: int = Field(0, ge=0)
+    trace_queue: int = Field(128, ge=0)
+    upload_slots: int = Field(1, ge=1)
+    upload_queue: int = Field(4, ge=0)
+    # Uploads: the largest model taken (a 100,000-word vocabulary or 20M parameters is far beyond the LSTMs
+    # people inspect, and bounds what one upload may hold in memory), and the store's quota in count and bytes.
+    uploads: bool = True
+    upload_max_vocab: int = Field(100_000, ge=1)
+    upload_max_parameters: int = Field(20_000_000, ge=1)
+    upload_store_count: int = Field(32, ge=1)
+    upload_store_mb: int = Field(1024, ge=1)
+    # Host names answered besides IP literals and localhost (comma-separated; "*.example.org" and "*" allowed),
+    # and origins whose pages may call the API (CORS; none by default).
+    allowed_hosts: str = ""
+    cors_origins: str = ""
+    # Slow and idle clients (app/connections.py): seconds for a request's head and for each part of its body,
+    # seconds a kept-alive connection may stay idle, and the most connections held (0: from the file limit).
+    head_timeout: float = Field(10, gt=0)
+    body_timeout: float = Field(30, gt=0)
+    keep_alive: int = Field(5, ge=1)
+    max_connections: int = Field(0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_defaults(cls, data):
+        if isinstance(data, dict) and str(data.get("public", "")).lower() in ("1", "true", "yes", "on"):
+            data = {**PUBLIC, **data}
+        return data
+
+    @staticmethod
+    def names(csv: str) -> list[str]:
+        return [n.strip() for n in csv.split(",") if n.strip()]
 
 
 @lru_cache

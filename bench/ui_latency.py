@@ -73,7 +73,7 @@ def run(base: str, model: str, delay_ms: float, rounds: int) -> dict[str, list[f
     out: dict[str, list[float]] = {"gs:repaint": [], "gs:repaint-all": [], "gs:api": [], "gs:draw": [], "gs:step": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page = browser.new_page(viewport={"width": 1600, "height": 1000}, bypass_csp=True)  # wait_for_function evals
         errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(f"{base}/?model={model}&text=F")

@@ -19,6 +19,12 @@ class ModelError(ValueError):
         self.key, self.params = key, params
 
 
+def overflowed() -> ModelError:
+    """Values that became infinity or NaN on a text: said once, raised where predictions and answers are made."""
+    return ModelError("the model's values overflowed to infinity or NaN on this text, so they cannot be shown",
+                      "core.overflow")
+
+
 def unexpected(action: str, exc: BaseException, file: str | None = None) -> str:
     """One sentence for an exception that is not a ModelError: a bug in gatescope, never shown as a traceback."""
     where = f" on {file}" if file else ""

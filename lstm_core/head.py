@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ModelError
+from .predict import Predictions, activate, predict, probabilities
 from .trace import Trace
 
 KINDS = ("next_token", "tagger", "classifier")
@@ -78,16 +79,20 @@ class Head:
         return out[..., -1, :]
 
     def probs(self, trace: Trace, directions: int) -> NDArray:
-        """(..., T, K) per position or (..., K) for a classifier: softmax, or sigmoid per output."""
+        """(..., T, K) per position or (..., K) for a classifier: softmax, or sigmoid per output. Per position
+        in blocks aligned to absolute positions (predict.py), the numbers `predictions` keeps."""
+        if self.per_position:
+            return probabilities(trace.output, self.weight, self.bias, self.activation)
         z = self.features(trace, directions) @ self.weight.T  # (..., K)
         if self.bias is not None:
             z += self.bias
-        if self.activation == "sigmoid":
-            return 0.5 * np.tanh(0.5 * z) + 0.5  # sigmoid without overflow in exp
-        z -= z.max(axis=-1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=-1, keepdims=True)
-        return z
+        return activate(z, self.activation)
+
+    def predictions(self, output: NDArray, ids: NDArray | None, k: int, first: int = 0) -> Predictions:
+        """A per-position head's k likeliest outputs at positions first.. from output (T, D*H_out), never
+        T x K at once; a next-token decoder also keeps the probability of the token in `ids` that came next."""
+        nxt = ids if self.kind == "next_token" else None
+        return predict(output, self.weight, self.bias, nxt, k, first, self.activation)
 
     def describe(self) -> str:
         """One phrase for notes and cards: what the head is and what it reads."""

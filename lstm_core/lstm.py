@@ -86,13 +86,14 @@ class LSTM:
         return int(sum(v.size for v in self.params.values()))
 
     def trace(self, x: NDArray, h0: NDArray | None = None, c0: NDArray | None = None,
-              lengths: NDArray | None = None, record_pre: bool = False) -> Trace:
+              lengths: NDArray | None = None, record_pre: bool = False, offset: int = 0) -> Trace:
         """Run the LSTM on x, (T, D) or (B, T, D), recording i, f, g, o, c, h everywhere.
 
         h0 and c0 are (L*D, H_out) and (L*D, H) for unbatched input, (B, L*D, ...) for batched input:
-        the layout of the returned `h_n` and `c_n`, so a trace can continue another.
+        the layout of the returned `h_n` and `c_n`, so a trace can continue another. When it does, `offset`
+        (the position of x[0] in the whole input) makes every step the same bits as a run over the whole.
         """
-        return runner.run(self, x, h0, c0, lengths, record_pre)
+        return runner.run(self, x, h0, c0, lengths, record_pre, offset=offset)
 
 
 def _read_only_copy(a: NDArray) -> NDArray:

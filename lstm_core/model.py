@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 from .errors import ModelError
 from .head import Head, default_labels
 from .lstm import LSTM
+from .predict import Predictions
 from .tokenizers import Tokenizer, Tokens
 from .trace import Trace
 
@@ -137,7 +138,8 @@ class Model:
         return self.head is not None and self.head.kind == "next_token" and self.tokenizer is not None
 
     def outputs(self, trace: Trace) -> NDArray | None:
-        """The head's probabilities: (..., T, K) per position, or (..., K) for a classifier; None without a head."""
+        """The head's probabilities: (..., T, K) per position, or (..., K) for a classifier; None without a head.
+        Every one of them, so for short texts and checks (`predictions` keeps only what is sent)."""
         if self.head is None:
             return None
         return self.head.probs(trace, self.lstm.config.num_directions)
@@ -149,10 +151,31 @@ class Model:
             return None
         return self.outputs(trace)
 
-    def trace_ids(self, ids: NDArray, h0=None, c0=None, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
-        """Run token ids; (trace, the head's probabilities as `outputs` gives them)."""
-        tr = self.lstm.trace(self.inputs(ids), h0=h0, c0=c0, record_pre=record_pre)
+    def predictions(self, output: NDArray, ids: NDArray, k: int, first: int = 0) -> Predictions | None:
+        """A per-position head's k likeliest outputs (and, for a next-token decoder, the actual next token's
+        probability) at positions first.. of a text with token ids `ids`, from output (T, D*H_out); never
+        T x K at once (predict.py). None without a head or for a classifier (one answer per text: `outputs`)."""
+        if self.head is None or not self.head.per_position:
+            return None
+        return self.head.predictions(output, ids, k, first)
+
+    def classes(self, trace: Trace) -> NDArray | None:
+        """A classifier's one distribution per text, (K,); None for a per-position head (`predictions`) or none."""
+        if self.head is None or self.head.per_position:
+            return None
+        return self.outputs(trace)
+
+    def trace_ids(self, ids: NDArray, h0=None, c0=None, record_pre: bool = False,
+                  offset: int = 0) -> tuple[Trace, NDArray | None]:
+        """Run token ids; (trace, the head's probabilities as `outputs` gives them). `offset` is the position
+        of ids[0] in a longer text continued from (h0, c0), so that every step is computed exactly as a run
+        over the whole text computes it."""
+        tr = self.run(ids, h0, c0, record_pre, offset)
         return tr, self.outputs(tr)
+
+    def run(self, ids: NDArray, h0=None, c0=None, record_pre: bool = False, offset: int = 0) -> Trace:
+        """`trace_ids` without the head."""
+        return self.lstm.trace(self.inputs(ids), h0=h0, c0=c0, record_pre=record_pre, offset=offset)
 
     def trace_text(self, text: str, h0=None, c0=None, record_pre: bool = False, wrap: bool = False) -> TextTrace:
         """Tokenize, run and read the head on `text`; starts from (h0, c0) when given (unbatched layout).
@@ -166,9 +189,13 @@ class Model:
         return TextTrace(tok.tokens, tok.ids, tok.oov, tok.spans, tr, probs)
 
     def trace_vectors(self, x: NDArray, record_pre: bool = False) -> tuple[Trace, NDArray | None]:
+        tr = self.run_vectors(x, record_pre)
+        return tr, self.outputs(tr)
+
+    def run_vectors(self, x: NDArray, record_pre: bool = False) -> Trace:
+        """`trace_vectors` without the head."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.lstm.config.input_size:
             raise ModelError(f"vectors must be (T, {self.lstm.config.input_size}), got {x.shape}", "core.vectors_shape",
                              width=self.lstm.config.input_size, got=str(x.shape))
-        tr = self.lstm.trace(x, record_pre=record_pre)
-        return tr, self.outputs(tr)
+        return self.lstm.trace(x, record_pre=record_pre)

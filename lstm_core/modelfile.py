@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelError
+from .jsonsafe import loads
 from .lstm import LSTM, LSTMConfig
 from .model import Model
 from .tokenizers import Tokenizer
 
 FORMAT_VERSION = 1
 MAX_HEADER = 64 * 1024 * 1024  # a vocabulary of a million words fits well inside this
+MAX_RANK = 8  # dimensions of a tensor; NumPy stops at 64, an LSTM's weights have 1 or 2
 _DTYPES = {"F16": 2, "F32": 4, "F64": 8}
 # "units": what a model's units were found to do (hometown's place units: meta["units"]["place_units"]), which
 # its lesson reads.
@@ -35,8 +38,8 @@ _META_KEYS = ("name", "description", "provenance", "metrics", "card", "verificat
 
 
 def save_model(model: Model, path: str | os.PathLike, float16: bool = False) -> None:
-    """Write `model` to `path` atomically (a temporary file, then a rename); float16 stores every tensor
-    as F16 (half the bytes of float32; refused if a value does not fit)."""
+    """Write `model` to `path` atomically (a temporary `.<name>.<random>.tmp` beside it, then a rename); float16
+    stores every tensor as F16 (half the bytes of float32; refused if a value does not fit)."""
     from safetensors.numpy import save_file
 
     tensors = {f"lstm.{k}": v for k, v in model.lstm.params.items()}
@@ -58,9 +61,13 @@ def save_model(model: Model, path: str | os.PathLike, float16: bool = False) -> 
         **{k: model.meta[k] for k in _META_KEYS if k in model.meta},
     }
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata={"gatescope": json.dumps(meta, ensure_ascii=False)})
-    os.replace(tmp, path)
+    # Unique, so that two writers of the same file never share (or rename away) each other's temporary file.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata={"gatescope": json.dumps(meta, ensure_ascii=False)})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _head_json(model: Model) -> dict | None:
@@ -103,10 +110,7 @@ def read_header(path: str | os.PathLike, dtypes: dict[str, int] = _DTYPES) -> tu
             raw = fh.read(n)
     except OSError as e:
         raise ModelError(f"cannot read {path.name}: {e.strerror}") from None
-    try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelError(f"{path.name}: the safetensors header is not valid JSON") from None
+    header = loads(raw, f"{path.name}: the safetensors header")
     if not isinstance(header, dict):
         raise ModelError(f"{path.name}: the safetensors header must be a JSON object")
     meta = header.pop("__metadata__", None) or {}
@@ -120,7 +124,10 @@ def read_header(path: str | os.PathLike, dtypes: dict[str, int] = _DTYPES) -> tu
                              f"{', '.join(names[:-1])} or {names[-1]}")
         shape, offsets = e["shape"], e["data_offsets"]
         if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
-            raise ModelError(f"{path.name}: tensor {name!r} has an invalid shape {shape}")
+            raise ModelError(f"{path.name}: tensor {name!r} has an invalid shape {str(shape)[:80]}")
+        if len(shape) > MAX_RANK:
+            raise ModelError(f"{path.name}: tensor {name!r} has {len(shape)} dimensions; model weights have at "
+                             f"most {MAX_RANK}, so the file is not one gatescope can read")
         if not isinstance(offsets, list) or len(offsets) != 2:
             raise ModelError(f"{path.name}: tensor {name!r} has invalid data_offsets {offsets}; expected [start, end]")
         a, b = offsets
@@ -138,11 +145,9 @@ def load_model(path: str | os.PathLike) -> Model:
 
     path = Path(path)
     _, raw_meta = read_header(path)
-    try:
-        meta = json.loads(raw_meta["gatescope"])
-    except (KeyError, TypeError, json.JSONDecodeError):
-        raise ModelError(f"{path.name} is a safetensors file but not a gatescope model "
-                         "(no 'gatescope' metadata)") from None
+    if not isinstance(raw_meta, dict) or not isinstance(raw_meta.get("gatescope"), str):
+        raise ModelError(f"{path.name} is a safetensors file but not a gatescope model (no 'gatescope' metadata)")
+    meta = loads(raw_meta["gatescope"], f"{path.name} is a safetensors file but not a gatescope model: its metadata")
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         version = meta.get("format_version") if isinstance(meta, dict) else None
         raise ModelError(f"{path.name}: unsupported gatescope format version {version!r}; expected {FORMAT_VERSION}")

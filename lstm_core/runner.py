@@ -107,9 +107,9 @@ def schedule_for(cfg: LSTMConfig, batch: int) -> str:
 
 
 def run(lstm: Weights, x, h0=None, c0=None, lengths=None, record_pre: bool = False,
-        schedule: str | None = None) -> Trace:
+        schedule: str | None = None, offset: int = 0) -> Trace:
     """`LSTM.trace`: x (T, D) or (B, T, D) to a Trace. `schedule` forces 'wavefront' or 'layers' (tests);
-    by default `schedule_for` picks."""
+    by default `schedule_for` picks. `offset` is the position of x's first step in a longer input."""
     cfg = lstm.config
     dt = lstm.params["weight_ih_l0"].dtype
     x = np.asarray(x)
@@ -139,10 +139,10 @@ def run(lstm: Weights, x, h0=None, c0=None, lengths=None, record_pre: bool = Fal
     if schedule == "wavefront":
         cells = [row[0] for row in prep.cells]
         views, c_n, h_n = schedules.wavefront(cells, prep.wavefront, prep.options, xt, lens, ragged, h0b, c0b,
-                                              record_pre)
+                                              record_pre, offset)
     else:
         views, c_n, h_n = schedules.by_layer(prep.cells, prep.options, xt, lens, ragged, h0b, c0b, record_pre,
-                                             cfg.reverse)
+                                             cfg.reverse, offset)
     if ragged:
         pad = (np.arange(T)[None, :] >= lens[:, None])[:, None, None, :, None]  # (B, 1, 1, T, 1)
         for a in views.values():

@@ -14,6 +14,8 @@ from numpy.typing import NDArray
 
 from .engine import CellOptions, CellWeights, GroupRun, run_groups
 
+PROJECT_STEPS = 16  # timesteps per input-projection product (see _project)
+
 
 def _buffers(shape: tuple[int, ...], steps: int, H: int, Ho: int, dt, record_pre: bool) -> GroupRun:
     """Step buffers for shape (*lead, B, G): (*lead, steps, B, G, X); c and h get one more, the initial state."""
@@ -38,7 +40,7 @@ def _split(gates: NDArray, pre: NDArray | None, H: int) -> dict[str, NDArray]:
 
 def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: NDArray, lens: NDArray,
              ragged: bool, h0b: NDArray, c0b: NDArray, record_pre: bool,
-             reverse: bool = False) -> tuple[dict[str, NDArray], NDArray, NDArray]:
+             reverse: bool = False, offset: int = 0) -> tuple[dict[str, NDArray], NDArray, NDArray]:
     """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
 
     A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
@@ -58,8 +60,9 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
     for k in range(L):
         P = cells[k]
         for d, p in enumerate(P):
-            src = np.take_along_axis(inp, rev, axis=0) if d or reverse else inp
-            _project(src, p, out=add[:, :, d])
+            backward = d or reverse
+            src = np.take_along_axis(inp, rev, axis=0) if backward else inp
+            _project(src, p, add[:, :, d], 0 if backward else offset)
         W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
         sl = slice(k * Dn, (k + 1) * Dn)
         run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
@@ -83,7 +86,7 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
 
 def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt: NDArray, lens: NDArray,
               ragged: bool, h0b: NDArray, c0b: NDArray,
-              record_pre: bool) -> tuple[dict[str, NDArray], NDArray, NDArray]:
+              record_pre: bool, offset: int = 0) -> tuple[dict[str, NDArray], NDArray, NDArray]:
     """All layers of a unidirectional stack in one loop: layer l handles t = s - l at step s.
 
     W are the row blocks of `Prepared.wavefront`.
@@ -93,7 +96,7 @@ def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt:
     S, dt = T + L - 1, xt.dtype
     add = np.empty((S, B, L, H4), dt)
     add[:] = np.stack([p.b for p in cells])  # layers above 0 get their input through the recurrence
-    _project(xt, cells[0], out=add[:T, :, 0])
+    _project(xt, cells[0], add[:T, :, 0], offset)
     t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
     limit = lens[None, :, None] if ragged else T
     run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
@@ -104,12 +107,22 @@ def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt:
     return views, run.c[S].copy(), run.h[S].copy()
 
 
-def _project(x: NDArray, p: CellWeights, out: NDArray) -> None:
-    """out (T, B, 4H) = x (T, B, D) W_ih^T + b for all timesteps, as one 2-D product (a 3-D matmul would
-    run T small products)."""
+def _project(x: NDArray, p: CellWeights, out: NDArray, offset: int = 0) -> None:
+    """out (T, B, 4H) = x (T, B, D) W_ih^T + b for all timesteps, in blocks of PROJECT_STEPS timesteps.
+
+    Not one product over all T rows (nor T small ones, which is slow): BLAS rounds a row differently
+    depending on the product's row count, so a trace continued at position `offset` from a cached prefix
+    would differ in the last bits from a whole run. Blocks aligned to absolute positions, zero padded, each
+    one product of the same shape, give every position the same bits either way (as lstm_core/predict.py).
+    """
     T, B, D = x.shape
-    proj = np.ascontiguousarray(x).reshape(T * B, D) @ p.W_ih  # (T*B, 4H)
-    np.add(proj.reshape(T, B, -1), p.b, out=out)
+    S = PROJECT_STEPS
+    for start in range(offset - offset % S, offset + T, S):
+        lo, hi = max(start, offset), min(start + S, offset + T)
+        block = np.zeros((S, B, D), x.dtype)
+        block[lo - start : hi - start] = x[lo - offset : hi - offset]
+        proj = block.reshape(S * B, D) @ p.W_ih  # (S*B, 4H)
+        np.add(proj.reshape(S, B, -1)[lo - start : hi - start], p.b, out=out[lo - offset : hi - offset])
 
 
 def _skew(a: NDArray, T: int) -> NDArray:

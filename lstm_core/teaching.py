@@ -43,7 +43,7 @@ def _cells(model: Model, text: str) -> NDArray:
     """(T, H) c of layer 0 (forward direction) for `text`."""
     if model.tokenizer is None:
         raise ModelError("this model has no vocabulary, so it has no teaching task to measure units on")
-    return model.trace_text(text).trace.c[0, 0]
+    return model.run(model.encode(text).ids).c[0, 0]  # without the head: its probabilities would go unread
 
 
 def feature_correlation(model: Model, texts: list[str], feature: Callable[[str], NDArray]) -> NDArray:

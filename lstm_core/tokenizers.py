@@ -149,6 +149,10 @@ class Tokenizer:
             raise ModelError("tokenizer metadata must be an object with a 'vocab' list")
         if not all(isinstance(t, str) for t in d["vocab"]):
             raise ModelError("every vocabulary entry must be a string")
+        try:  # JSON can spell lone surrogates (\ud800), which no text ever holds and UTF-8 cannot carry
+            "".join(d["vocab"]).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ModelError("the vocabulary holds a lone surrogate (\\ud800-\\udfff), which is not text") from None
         found = special_tokens(d["vocab"])
         roles = {r: d[r] if r in d else found[r] for r in ("unk", "pad", "bos", "eos")}
         if not all(v is None or isinstance(v, str) for v in roles.values()):

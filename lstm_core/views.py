@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .predict import Predictions
 from .trace import Trace
 
 QUANTITIES = Trace.GATES
@@ -96,13 +97,13 @@ def unit_lines(trace: Trace, layer: int, direction: int, unit: int) -> dict[str,
     return out
 
 
-def next_probs(probs: NDArray | None, ids: NDArray, oov: Sequence[int]) -> NDArray:
-    """(T,) P(token t | the tokens before it), as the model gave it at t - 1; NaN at 0, at unknown tokens and
-    for a model without a decoder (probs None)."""
+def next_probs(preds: Predictions | None, ids: NDArray, oov: Sequence[int]) -> NDArray:
+    """(T,) P(token t | the tokens before it), as the model gave it at t - 1 (Predictions.actual, computed in
+    blocks, never T x V); NaN at 0, at unknown tokens and for a model without a next-token decoder (None)."""
     ids = np.asarray(ids)
     out = np.full(len(ids), np.nan)
-    if probs is not None and len(ids) > 1:
-        out[1:] = probs[np.arange(len(ids) - 1), np.clip(ids[1:], 0, None)]  # (T-1,)
+    if preds is not None and len(ids) > 1:
+        out[1:] = preds.actual[:-1]  # (T-1,)
     out[list(oov)] = np.nan
     out[ids < 0] = np.nan
     return out

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Starlette's TestClient sends `Host: testserver`; the server answers only names it is told about (app/guard.py).
+os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "testserver")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"

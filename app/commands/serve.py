@@ -9,7 +9,7 @@ HELP = "serve the page and the API (default: http://127.0.0.1:8000 with the mode
 
 # flag -> setting; each also reads GATESCOPE_<SETTING> from the environment
 FLAGS = {"host": "host", "port": "port", "models": "model_dir", "indexes": "index_dir", "workers": "workers",
-         "max_tokens": "max_tokens"}
+         "max_tokens": "max_tokens", "public": "public"}
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -22,6 +22,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1) [GATESCOPE_WORKERS]")
     p.add_argument("--max-tokens", type=int, metavar="N", help="longest text /api/trace accepts (default 2000) "
                    "[GATESCOPE_MAX_TOKENS]")
+    p.add_argument("--public", action="store_true", default=None,
+                   help="a demo on a shared network: listen on every address, no uploads, shorter texts and "
+                   "smaller requests (README: Security) [GATESCOPE_PUBLIC]")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -42,7 +45,15 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as e:
         print(f"error: invalid setting: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}")
         return 2
-    print(f"gatescope: http://{s.host}:{s.port}/ with models from {s.model_dir} ({s.workers} worker(s))")
+    print(f"gatescope: http://{s.host}:{s.port}/ with models from {s.model_dir} ({s.workers} worker(s))"
+          + (f" in public mode (uploads {'on' if s.uploads else 'off'}, texts up to {s.max_tokens:,} tokens)"
+             if s.public else ""))
+    from app.connections import connection_limits
+
+    # GuardedH11 bounds how long a request head may take and how many connections are held (app/connections.py);
+    # limit_concurrency is uvicorn's own backstop above that cap.
+    cap, backlog = connection_limits(s.max_connections)
     uvicorn.run("app.main:create_app", factory=True, host=s.host, port=s.port, workers=s.workers,
-                log_level=args.log_level, timeout_graceful_shutdown=5)
+                log_level=args.log_level, timeout_graceful_shutdown=5, http="app.connections:GuardedH11",
+                timeout_keep_alive=s.keep_alive, limit_concurrency=cap + backlog, backlog=backlog)
     return 0

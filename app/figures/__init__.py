@@ -38,14 +38,18 @@ from app.i18n import LANGUAGES
 from app.registry import Entry, Registry
 from app.schemas import Intervention
 from app.serialize import next_prob, top_k
-from app.settings import ROOT
+from app.settings import ROOT, Settings
 from lstm_core import Model, load_model
 
 __all__ = ["coloured_text", "compare_models", "compare_texts", "heatmaps", "history", "intervention", "language",
            "predictions", "saturation", "snapshot", "step", "trace", "unit"]
 
 MODELS = ROOT / "models"
-MAX_TOKENS = 100_000  # a notebook has no server to protect; the API's limit is its --max-tokens
+# A notebook has no server to protect: its own limits, far above the API's (--max-tokens, max_trace_mb). The
+# predictions are still computed in blocks (lstm_core/predict.py), never T x V.
+MAX_TOKENS = 100_000
+LIMITS = Settings(max_tokens=MAX_TOKENS, max_trace_mb=1 << 20)
+ANSWER = {"layers": None, "encoding": None, "gzip": False, "top_k": 0}  # figures, not an encoded answer
 _registry = Registry(MODELS)
 
 
@@ -92,8 +96,9 @@ def language(lang: str) -> None:
 
 
 def trace(model: ModelLike, text: str, interventions: Sequence | None = None) -> service.TraceResult:
-    """The run of `text` through `model` (with clamps, if given): `.text` holds tokens, trace and probabilities."""
-    return _checked(service.trace, _entry(model), text, None, _cache(), MAX_TOKENS, _clamps(interventions))
+    """The run of `text` through `model` (with clamps, if given): `.tokens`, `.trace`, and the head's `.preds`
+    (top-k and the actual next token's probability per position) or `.classes`."""
+    return _checked(service.trace, _entry(model), text, None, _cache(), LIMITS, ANSWER, _clamps(interventions))
 
 
 def history(model: ModelLike) -> list[str]:
@@ -104,46 +109,46 @@ def history(model: ModelLike) -> list[str]:
 def heatmaps(model: ModelLike, text: str, *, layer: int = 0, direction: int = 0, order: str = "index",
              sort_by: str = "c", unit: int | None = None, t: int | None = None) -> go.Figure:
     """The six heatmaps of one layer and direction, units in `order` (index, mean, variance, similarity)."""
-    return single.heatmaps(trace(model, text).text, layer, direction, order, sort_by, unit, t)
+    return single.heatmaps(trace(model, text), layer, direction, order, sort_by, unit, t)
 
 
 def unit(model: ModelLike, text: str, unit: int = 0, *, layer: int = 0, direction: int = 0,
          t: int | None = None) -> go.Figure:
     """One unit's i, f, g, o, c and h over time."""
-    return single.unit(trace(model, text).text, layer, direction, unit, t)
+    return single.unit(trace(model, text), layer, direction, unit, t)
 
 
 def coloured_text(model: ModelLike, text: str, unit: int = 0, *, quantity: str = "c", layer: int = 0,
                   direction: int = 0) -> go.Figure:
     """The text coloured token by token by one unit's `quantity`."""
-    return single.coloured_text(trace(model, text).text, layer, direction, unit, quantity)
+    return single.coloured_text(trace(model, text), layer, direction, unit, quantity)
 
 
 def saturation(model: ModelLike, text: str, *, direction: int = 0, layer: int | None = None,
                unit: int | None = None) -> go.Figure:
     """Gate saturation: the fraction of steps each unit's f, i, o spends above 0.9 and below 0.1."""
-    return single.saturation_figure(trace(model, text).text, direction, layer, unit)
+    return single.saturation_figure(trace(model, text), direction, layer, unit)
 
 
 def step(model: ModelLike, text: str, t: int, unit: int = 0, *, layer: int = 0, direction: int = 0) -> go.Figure:
     """The step view's numbers for one unit at step t: every term of i, f, g, o and the cell update."""
     r = trace(model, text)
-    return single.step(r.text, r.inputs, r.model.lstm, layer, direction, t, unit)
+    return single.step(r, r.inputs, r.model.lstm, layer, direction, t, unit)
 
 
 def predictions(model: ModelLike, text: str, k: int = 5) -> go.Figure:
     """The surprisal of each actual next token, the k likeliest next tokens in the hover."""
     r = trace(model, text)
-    tt = r.text
     if not r.model.predicts_next:
         raise ValueError("This model is not a language model (no next-token decoder over a vocabulary), so it "
                          "makes no next-token predictions.")
-    return single.predictions(tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, k, r.model.head.labels))
+    tok = r.tokens
+    return single.predictions(r, next_prob(r.preds, tok.ids, tok.oov), top_k(r.preds, k, r.model.head.labels))
 
 
 def _compare(ea: Entry, text_a: str, eb: Entry, text_b: str, clamps: list[Intervention] | None, **view):
     a, b = service.Input(text_a), service.Input(text_b, None, clamps or [])
-    p = _checked(contrast.pair, ea, a, eb, b, _cache(), MAX_TOKENS)
+    p = _checked(contrast.pair, ea, a, eb, b, _cache(), LIMITS, ANSWER)
     return contrast.comparison(p.a, p.b, p.comparison, titles=p.titles, **view)
 
 
@@ -179,12 +184,12 @@ def snapshot(model: ModelLike, text: str, path: str | PathLike | None = None, *,
     """The HTML snapshot the page's export button makes (every view, plus a comparison with `other_text` or
     `other_model`, or the run beside its copy with `interventions`); written to `path` if given, and returned."""
     ea = _entry(model)
-    r = _checked(service.trace, ea, text, None, _cache(), MAX_TOKENS)
+    r = _checked(service.trace, ea, text, None, _cache(), LIMITS, ANSWER)
     pair = None
     if other_text is not None or other_model is not None or interventions:
         eb = ea if other_model is None else _entry(other_model)
         b = service.Input(text if other_text is None else other_text, None, _clamps(interventions) or [])
-        pair = _checked(contrast.pair, ea, service.Input(text), eb, b, _cache(), MAX_TOKENS)
+        pair = _checked(contrast.pair, ea, service.Input(text), eb, b, _cache(), LIMITS, ANSWER)
     view = View(layer, direction, unit, t, quantity, order, threshold)
     page = html(ea.id, text, figures(r, view, pair), view)
     if path is not None:

@@ -16,6 +16,7 @@ from app.figures.style import DIVERGING, LINE_COLOURS, QUANTITIES, colour_range,
 from app.figures.style import token_ticks as ticks
 from app.registry import Entry
 from app.service import Comparison, Input, TraceResult
+from app.settings import Settings
 from lstm_core.views import colour_limit
 
 
@@ -30,9 +31,9 @@ class Pair:
     heading: str
 
 
-def pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, max_tokens: int) -> Pair:
+def pair(ea: Entry, a: Input, eb: Entry, b: Input, cache: TraceCache, settings: Settings, answer: dict) -> Pair:
     """Trace and compare two runs (service.trace_pair, service.compare), titled by what differs between them."""
-    ra, rb = service.trace_pair(ea, a, eb, b, cache, max_tokens)
+    ra, rb = service.trace_pair(ea, a, eb, b, cache, settings, answer)
     if b.interventions:
         titles, heading = (say("figure.unmodified"), say("figure.clamped")), say("figure.heading_clamp")
     elif ea.id != eb.id:
@@ -47,7 +48,7 @@ def comparison(ra: TraceResult, rb: TraceResult, cmp: Comparison, *, quantity: s
     """Five rows: a's and b's `quantity` heatmaps (b's clamped cells marked), the difference heatmap, the peak
     |difference| of every quantity with the threshold and the divergence marker, and the change in the
     probability of each actual token."""
-    a, b, al, d, clamps = ra.text, rb.text, cmp.alignment, cmp.difference, rb.interventions
+    a, b, al, d, clamps = ra, rb, cmp.alignment, cmp.difference, rb.interventions
     names = [f"{titles[0]}: {name(quantity)}", f"{titles[1]}: {name(quantity)}",
              say("figure.diff_title", a=titles[0], b=titles[1]), say("figure.peak_title"), say("figure.delta_title")]
     fig = make_subplots(rows=5, cols=1, vertical_spacing=0.06, subplot_titles=names,
@@ -58,7 +59,7 @@ def comparison(ra: TraceResult, rb: TraceResult, cmp: Comparison, *, quantity: s
         fig.add_trace(go.Heatmap(z=z, name=titles[row - 1], **colour_range(quantity, limit), colorbar=_bar(fig, row,
                                  quantity), hovertemplate=say("figure.position_unit_hover")
                                  + f"<br>{quantity} = %{{z:.4f}}<extra></extra>"), row=row, col=1)
-        fig.update_xaxes(**ticks(tt.tokens), row=row, col=1)
+        fig.update_xaxes(**ticks(tt.tokens.tokens), row=row, col=1)
     for iv in clamps:  # the clamped cells of run b, on its heatmap
         if (iv.layer, iv.direction) == (layer, direction) and iv.positions:
             fig.add_trace(go.Scatter(x=list(iv.positions), y=[iv.unit] * len(iv.positions), mode="markers",
@@ -69,7 +70,7 @@ def comparison(ra: TraceResult, rb: TraceResult, cmp: Comparison, *, quantity: s
                                      hovertemplate=say("figure.clamped_hover", q=iv.quantity, unit=iv.unit,
                                                        value=f"{iv.value:g}") + "<extra></extra>"), row=2, col=1)
     pairs = al.pairs
-    tokens = [a.tokens[i] for i, _ in pairs]
+    tokens = [a.tokens.tokens[i] for i, _ in pairs]
     if d is not None:
         dz = d.diff[quantity][layer, direction].T  # (H, P)
         m = float(np.abs(dz).max()) if dz.size else 0.0

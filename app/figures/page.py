@@ -37,20 +37,20 @@ class View:
 
 def figures(r: TraceResult, v: View, pair: Pair | None = None) -> list[tuple[str, go.Figure]]:
     """(heading, figure) for every view of run r in state v, then the comparison if any."""
-    tt = r.text
-    t = len(tt.tokens) - 1 if v.t is None else min(v.t, len(tt.tokens) - 1)
+    T = len(r.tokens.tokens)
+    t = T - 1 if v.t is None else min(v.t, T - 1)
     out = [
         (say("figure.h_heatmaps", layer=v.layer, direction=direction_name(v.direction)),
-         single.heatmaps(tt, v.layer, v.direction, v.order, v.quantity, v.unit, t)),
-        (say("figure.h_unit", unit=v.unit), single.unit(tt, v.layer, v.direction, v.unit, t)),
+         single.heatmaps(r, v.layer, v.direction, v.order, v.quantity, v.unit, t)),
+        (say("figure.h_unit", unit=v.unit), single.unit(r, v.layer, v.direction, v.unit, t)),
         (say("figure.h_text", quantity=name(v.quantity), unit=v.unit),
-         single.coloured_text(tt, v.layer, v.direction, v.unit, v.quantity)),
-        (say("figure.h_step", t=t), single.step(tt, r.inputs, r.model.lstm, v.layer, v.direction, t, v.unit)),
+         single.coloured_text(r, v.layer, v.direction, v.unit, v.quantity)),
+        (say("figure.h_step", t=t), single.step(r, r.inputs, r.model.lstm, v.layer, v.direction, t, v.unit)),
     ]
-    if tt.probs is not None and r.model.predicts_next:
+    if r.preds is not None and r.model.predicts_next:
         out.append((say("figure.h_predictions"), single.predictions(
-            tt, next_prob(tt.probs, tt.ids, tt.oov), top_k(tt.probs, 5, r.model.head.labels))))
-    out.append((say("figure.h_saturation"), single.saturation_figure(tt, v.direction, v.layer, v.unit)))
+            r, next_prob(r.preds, r.tokens.ids, r.tokens.oov), top_k(r.preds, 5, r.model.head.labels))))
+    out.append((say("figure.h_saturation"), single.saturation_figure(r, v.direction, v.layer, v.unit)))
     if pair is not None:
         out.append((pair.heading, contrast.comparison(pair.a, pair.b, pair.comparison, quantity=v.quantity,
                                                       layer=v.layer, direction=v.direction, threshold=v.threshold,

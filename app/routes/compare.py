@@ -24,10 +24,10 @@ def compare(req: CompareRequest, request: Request, registry: RegistryDep, cache:
     if layers is not None:
         service.check_layers(layers, eb.model.lstm.config.num_layers)
     a = service.Input(req.a.text, req.a.vectors, req.a.interventions, req.a.wrap)
-    ra, rb = service.trace_pair(ea, a, eb, service.second(a, req.b, eb), cache, settings.max_tokens)
+    answer = {"layers": layers, "encoding": req.format, "gzip": False, "top_k": req.top_k}
+    ra, rb = service.trace_pair(ea, a, eb, service.second(a, req.b, eb), cache, settings, answer)
     cmp = service.compare(ra, rb)
-    bodies = [trace_body(e.id, e.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
-                         cached_prefix=r.cached_prefix, interventions=r.interventions)
+    bodies = [trace_body(e.id, e.model, r, layers=layers, encoding=req.format, k=req.top_k)
               for e, r in ((ea, ra), (eb, rb))]
     reason = translate(request_language(request), "compare.not_comparable", a=ea.id, b=eb.id)
     return compare_body(*bodies, cmp, threshold=req.threshold, layers=layers, encoding=req.format, reason=reason)

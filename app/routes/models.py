@@ -6,15 +6,17 @@ from fastapi import APIRouter
 from app import service
 from app.registry import RegistryDep, find
 from app.schemas import Error, History, ModelDetail, ModelList
+from app.settings import SettingsDep
 
 router = APIRouter(tags=["models"])
 
 
 @router.get("/api/models", response_model=ModelList)
-def list_models(registry: RegistryDep) -> dict:
-    """Every model the server offers, sorted by id."""
+def list_models(registry: RegistryDep, settings: SettingsDep) -> dict:
+    """Every model the server offers, sorted by id; where they come from; whether uploads are taken."""
     registry.refresh()
-    return {"models": [service.model_info(e) for e in registry]}
+    return {"models": [service.model_info(e) for e in registry], "directory": registry.shown_dir,
+            "uploads": settings.uploads}
 
 
 @router.get("/api/models/{model_id}", response_model=ModelDetail, responses={404: {"model": Error}})

@@ -17,6 +17,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
 
 # The file never changes while the server runs; the page asks for it with ?v=<plotly version>.
+INTRO_COOKIE = "gatescope_intro"  # "hidden" once the reader dismissed the introduction (static/js/intro.js)
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
@@ -41,15 +42,17 @@ def index(request: Request) -> Response:
     """The explorer page: a shell only; every value reaches it through the JSON API.
 
     Its static text is in the request's language (?lang=, else Accept-Language); <html lang> tells the page
-    which, and the page may switch to the language this browser chose before (static/js/i18n.js).
+    which, and the page may switch to the language this browser chose before (static/js/i18n.js). The
+    introduction is left out once dismissed, so it never vanishes after the page has been drawn.
     """
     if not (ROOT / "templates" / "index.html").is_file():
         raise ApiError(500, "no_page", "error.no_page")
     lang = request_language(request)
     context = {"version": VERSION, "plotly_version": plotly_js()[1], "lang": lang, "languages": LANGUAGES,
-               "t": lambda key, **params: translate(lang, key, **params)}
+               "t": lambda key, **params: translate(lang, key, **params),
+               "intro": request.cookies.get(INTRO_COOKIE) != "hidden"}
     return templates.TemplateResponse(request, "index.html", context,
-                                      headers={"Content-Language": lang, "Vary": "Accept-Language"})
+                                      headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie"})
 
 
 @router.get("/vendor/plotly.min.js")

@@ -20,6 +20,7 @@ router = APIRouter(tags=["trace"])
 def step(req: StepRequest, registry: RegistryDep, cache: CacheDep, settings: SettingsDep) -> dict:
     """Every term of each gate of one unit at one timestep: W x, biases, W h, peephole, sum, value."""
     entry = find(registry, req.model)
-    r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, wrap=req.wrap)
-    s = step_terms(entry.model.lstm, r.inputs, r.text.trace, req.layer, req.direction, req.t, req.unit)
-    return {"token": r.text.tokens[req.t], **asdict(s)}
+    r = service.trace(entry, req.text, req.vectors, cache, settings,
+                      {"layers": None, "encoding": None, "gzip": False, "top_k": 0}, wrap=req.wrap)
+    s = step_terms(entry.model.lstm, r.inputs, r.trace, req.layer, req.direction, req.t, req.unit)
+    return {"token": r.tokens.tokens[req.t], **asdict(s)}

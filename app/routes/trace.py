@@ -29,10 +29,10 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
                clamps)
     wire = responses.get(key) if key is not None else None
     if wire is None:
-        r = service.trace(entry, req.text, req.vectors, cache, settings.max_tokens, req.interventions or None,
+        answer = {"layers": layers, "encoding": req.format, "gzip": gzip_ok, "top_k": req.top_k}
+        r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.interventions or None,
                           wrap=req.wrap)
-        body = trace_body(entry.id, entry.model, r.text, layers=layers, encoding=req.format, k=req.top_k,
-                          cached_prefix=r.cached_prefix, interventions=r.interventions)
+        body = trace_body(entry.id, entry.model, r, layers=layers, encoding=req.format, k=req.top_k)
         wire = wire_bytes(body, gzip_ok)
         if key is not None:
             responses.put(key, wire)

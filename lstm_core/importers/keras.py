@@ -13,8 +13,6 @@ relu6(x + 3) / 6 from Keras 3 on.
 """
 from __future__ import annotations
 
-import io
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -22,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..jsonsafe import loads
 from . import keras_weights
 from .keras_layers import build, layer_configs
-from .parts import MAX_FILE_BYTES, KerasOptions, Parts, check_zip
+from .parts import MAX_FILE_BYTES, KerasOptions, Parts, check_zip, read_member
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -53,9 +52,9 @@ def _read_keras_zip(path: Path, source: dict, h5py) -> Parts:
         check_zip(z, path.name)
         config = _json(_member(z, "config.json", MAX_CONFIG_BYTES), "config.json")
         meta = _json(_member(z, "metadata.json", 1 << 20), "metadata.json") if "metadata.json" in z.namelist() else {}
-        weights = _member(z, "model.weights.h5", MAX_FILE_BYTES)
-    version = str(meta.get("keras_version", "3"))
-    with h5py.File(io.BytesIO(weights), "r") as f:
+        weights = read_member(z, "model.weights.h5", MAX_FILE_BYTES, "the .keras archive")
+    version = str(meta.get("keras_version", "3")) if isinstance(meta, dict) else "3"
+    with h5py.File(weights, "r") as f:
         layers = layer_configs(config)
         counts: dict[str, int] = {}
         found = []
@@ -122,23 +121,13 @@ def _h5_weights(cls: str, g) -> dict:
 
 def _member(z: zipfile.ZipFile, name: str, limit: int) -> bytes:
     """A member's bytes, read in chunks and cut off at `limit` whatever its header claims."""
-    try:
-        with z.open(name) as fh:
-            data = fh.read(limit + 1)
-    except KeyError:
-        raise ModelError(f"the .keras archive has no {name}") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise ModelError(f"the .keras archive's {name} is corrupt or truncated ({e})") from None
-    if len(data) > limit:
-        raise ModelError(f"the .keras archive's {name} is larger than {limit} bytes; refused")
-    return data
+    return read_member(z, name, limit, "the .keras archive").getvalue()
 
 
 def _json(raw, what: str):
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
-        raise ModelError(f"{what} is not valid JSON") from None
+    if not isinstance(raw, (str, bytes)):
+        raise ModelError(f"{what} is not valid JSON")
+    return loads(raw, what)
 
 
 def _text(v) -> str:

@@ -5,6 +5,9 @@ Readers convert their framework's layout to torch's at the border (each document
 """
 from __future__ import annotations
 
+import io
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +21,7 @@ from ..lstm import LSTM
 # comfortably below it, and it bounds what a hostile upload can make us allocate.
 MAX_FILE_BYTES = 1 << 30
 MAX_RATIO = 100  # a deflated member expanding more than this is treated as a zip bomb
+_CHUNK = 1 << 20  # bytes decompressed at a time: what a zip member that lies about its size can cost
 
 
 @dataclass
@@ -83,12 +87,48 @@ def check_size(path, limit: int = MAX_FILE_BYTES) -> int:
     return size
 
 
-def check_zip(z, label: str) -> None:
-    """Refuse an archive whose members would expand past the limit, or far beyond their compressed size."""
+def check_zip(z, label: str, limit: int = MAX_FILE_BYTES) -> None:
+    """Refuse an archive whose members would expand past `limit`, far beyond their compressed size, or beyond
+    what their headers claim. Headers are only a first check: every member is then decompressed a chunk at a
+    time with a running count (and its CRC checked), so a member that lies about its size is caught having
+    cost one chunk of memory, and whatever reads the archive next (torch, h5py) meets only honest sizes."""
     total = 0
     for info in z.infolist():
         total += info.file_size
         bomb = info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1 << 20
-        if info.file_size > MAX_FILE_BYTES or total > MAX_FILE_BYTES or bomb:
+        if info.file_size > limit or total > limit or bomb:
             raise ModelError(f"{label}: member {info.filename!r} would expand to {info.file_size} bytes "
                              f"from {info.compress_size}; refused as a possible zip bomb")
+    for info in z.infolist():
+        n = 0
+        for chunk in _inflate(z, info, label):
+            n += len(chunk)
+            if n > info.file_size:
+                raise ModelError(f"{label}: member {info.filename!r} expands beyond the {info.file_size} bytes its "
+                                 "header claims; refused as a possible zip bomb")
+
+
+def read_member(z, name: str, limit: int, label: str) -> io.BytesIO:
+    """A member's bytes, decompressed a chunk at a time and cut off at `limit` whatever its header claims."""
+    try:
+        info = z.getinfo(name)
+    except KeyError:
+        raise ModelError(f"{label} has no {name}") from None
+    out = io.BytesIO()
+    for chunk in _inflate(z, info, label):
+        out.write(chunk)
+        if out.tell() > limit:
+            raise ModelError(f"{label}: {name} is larger than {limit} bytes; refused")
+    out.seek(0)
+    return out
+
+
+def _inflate(z, info, label: str):
+    """A member's decompressed bytes in chunks of at most _CHUNK, ending with a CRC check."""
+    try:
+        with z.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                yield chunk
+    # ValueError: a damaged local header whose file name does not decode (UnicodeDecodeError), among others
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error) as e:
+        raise ModelError(f"{label}: member {info.filename!r} is corrupt or truncated ({e})") from None

@@ -60,7 +60,9 @@ def read_pt(path: Path) -> dict:
         with z:
             check_zip(z, path.name)
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        # A file object, not the path: torch.load hands a path ending in .safetensors to safetensors.
+        with open(path, "rb") as fh:
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelError(f"{path.name}: torch.load(weights_only=True) refused the file ({first[:300]}). "

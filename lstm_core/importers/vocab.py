@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from ..errors import ModelError
+from ..jsonsafe import MAX_DEPTH, nesting
 from ..tokenizers import Tokenizer, is_special
 
 MAX_VOCAB_BYTES = 64 << 20
@@ -72,6 +73,8 @@ def _json_or_lines(text: str, label: str):
     """A JSON value when the text starts like one, else the lines (the final newline ends the last line)."""
     stripped = text.lstrip("\ufeff").strip()
     if stripped[:1] in ("[", "{"):
+        if nesting(stripped.encode("utf-8", "surrogatepass")) > MAX_DEPTH:
+            raise ModelError(f"{label} is JSON nested more than {MAX_DEPTH} levels deep; it should be a flat list")
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as e:

@@ -15,16 +15,23 @@ export class ApiError extends Error {
   }
 }
 
+const BUSY_RETRIES = 3; // a 503 says when to come back (Retry-After); the page does, this many times
+
 async function request(path, body) {
   const headers = { 'Accept-Language': language() };
   const init = body === undefined ? { headers } : {
     method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   };
   let r;
-  try {
-    r = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, t('api.offline'), 'offline');
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      r = await fetch(path, init);
+    } catch {
+      throw new ApiError(0, t('api.offline'), 'offline');
+    }
+    const wait = Number(r.headers.get('Retry-After'));
+    if (r.status !== 503 || !(wait > 0) || attempt === BUSY_RETRIES) break;
+    await new Promise((done) => { setTimeout(done, wait * 1000); });
   }
   const json = await r.json().catch(() => null);
   if (!r.ok) {
@@ -47,9 +54,9 @@ export async function getCatalog(lang) {
   return r.json();
 }
 
-/** Every model the server offers: [ModelInfo]. */
-export async function listModels() {
-  return (await request('/api/models')).models;
+/** Every model the server offers: {models: [ModelInfo], directory, uploads}. */
+export function listModels() {
+  return request('/api/models');
 }
 
 /** One model's info plus vocab, unk and model card. */

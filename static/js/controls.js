@@ -7,6 +7,7 @@ import { has, t } from './i18n.js';
 import { ORDERS } from './order.js';
 
 const $ = (id) => document.getElementById(id);
+const TOPS = [0, 8, 16, 32, 64]; // units the heatmaps show, first in the order; 0: all
 
 function options(select, pairs, value) {
   select.replaceChildren(...pairs.map(([v, text]) => {
@@ -22,6 +23,7 @@ function options(select, pairs, value) {
 function labelled(state) {
   options($('quantity'), QUANTITIES.map((q) => [q, quantityName(q)]), state.quantity);
   options($('order'), ORDERS.map((o) => [o, t(`order.${o}`)]), state.order);
+  options($('top'), TOPS.map((n) => [n, n ? t('top.n', { n }) : t('top.all')]), state.top);
 }
 
 let lessons = null; // the lesson list, kept for relabelling
@@ -30,10 +32,17 @@ export const controls = {
   init(models, state, onChange) {
     options($('model'), models.map((m) => [m.id, m.name === m.id ? m.id : `${m.name} (${m.id})`]), models[0].id);
     labelled(state);
-    for (const name of ['model', 'layer', 'direction', 'quantity', 'order', 'lesson']) {
+    for (const name of ['model', 'layer', 'direction', 'quantity', 'order', 'lesson', 'top']) {
       $(name).addEventListener('change', (ev) => onChange(name, ev.target.value));
     }
     $('wrap').addEventListener('change', (ev) => onChange('wrap', ev.target.checked));
+    // The drawer (a phone or a short screen: page.css folds the pickers into it) opens and closes here.
+    const toggle = $('drawer-toggle');
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      $('drawer').classList.toggle('open', open);
+    });
   },
 
   /** Relabel the pickers after a language switch. */
@@ -44,12 +53,13 @@ export const controls = {
   },
 
   /** What model `info` is, under the text box: its summary from the catalogs for a shipped model, else the
-   * description in its file. */
+   * description in its file (returned, for the card). */
   about(info) {
     const key = `model.${info.id}.summary`;
     const summary = has(key) ? t(key) : info.description;
     $('model-about').textContent = summary;
     $('model-about').hidden = !summary;
+    return summary;
   },
 
   /** The lesson picker: no lesson, or one of `list` whose model is installed, or the one running (it may run
@@ -85,6 +95,7 @@ export const controls = {
     $('direction').disabled = info.directions === 1;
     $('quantity').value = state.quantity;
     $('order').value = state.order;
+    $('top').value = String(state.top);
     $('wrap-box').hidden = !info.can_wrap;
     $('wrap').checked = state.wrap && info.can_wrap;
     const ends = info.specials ? [info.specials.bos, info.specials.eos].filter((s) => s !== null) : [];

@@ -13,13 +13,19 @@ import { exportConfig, followZoom, hosted, placeLabels } from './strip.js';
 import { any } from './view.js';
 
 const MARGIN = { l: 64, r: 110, t: 92, b: 44 };
+// A phone: the unit axis without its title and the colour scales without theirs, so the cells get the width.
+const NARROW = { ...MARGIN, l: 40, r: 60 };
 const GAP = 44; // px between subplots, room for each one's title
+
+/** The units shown, in display order: the first state.top of the order (all when top is 0). */
+const shownUnits = (order, top) => (top > 0 ? order.slice(0, top) : order);
 
 /** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
 function rows(a, ctx) {
   const x = block(a, ctx.slot, ctx.state.direction); // (T, H_q)
   const Hq = a.shape[3];
-  const order = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
+  const all = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
+  const order = shownUnits(all, ctx.state.top);
   const { T } = ctx;
   let maxAbs = 0;
   const z = order.map((u) => {
@@ -45,8 +51,8 @@ function percentileAbs(x, q) {
 }
 
 function shapes(ctx) {
-  const r = ctx.order.indexOf(ctx.state.unit);
-  return [...timeMarker(ctx.state.t, ctx.T), ...QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y')))];
+  const r = shownUnits(ctx.order, ctx.state.top).indexOf(ctx.state.unit); // -1: the unit is not among those shown
+  return [...timeMarker(ctx.state.t, ctx.T), ...(r < 0 ? [] : QUANTITIES.flatMap((_, k) => rowMarker(r, axis(k, 'y'))))];
 }
 
 /** Unit names every k-th row, k such that about 14 fit; the rows are positions 0..H-1 on a linear axis. */
@@ -57,11 +63,20 @@ function unitTicks(order) {
   return { tickmode: 'array', tickvals, ticktext: tickvals.map((r) => String(order[r])) };
 }
 
-function figure(ctx) {
-  const rowPx = Math.min(240, Math.max(120, 60 + ctx.H * 4));
-  const height = MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
+/** Height of one subplot for H units, and of the whole figure. */
+const rowHeight = (H) => Math.min(240, Math.max(120, 60 + H * 4));
+const figureHeight = (rowPx) => MARGIN.t + MARGIN.b + QUANTITIES.length * rowPx + (QUANTITIES.length - 1) * GAP;
+
+/** The room the figure (and the two notes above it) will take for model `info` (view.js). */
+export function reserve(info) {
+  return figureHeight(rowHeight(info.hidden_size)) + 80;
+}
+
+function figure(ctx, margin) {
+  const rowPx = rowHeight(shownUnits(ctx.order, ctx.state.top).length);
+  const height = figureHeight(rowPx);
   const inner = height - MARGIN.t - MARGIN.b;
-  const layout = baseLayout({ height, margin: MARGIN, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
+  const layout = baseLayout({ height, margin, annotations: [], plot_bgcolor: 'rgba(0,0,0,0)' });
   const data = QUANTITIES.map((q, k) => {
     const top = 1 - (k * (rowPx + GAP)) / inner;
     const bottom = top - rowPx / inner;
@@ -72,7 +87,8 @@ function figure(ctx) {
     };
     layout[axis(k, 'yaxis')] = {
       domain: [bottom, top], range: [order.length - 0.5, -0.5], showgrid: false, zeroline: false,
-      title: { text: t('axis.unit') }, tickfont: { size: px(13) }, anchor: axis(k, 'x'), ...unitTicks(order),
+      title: { text: margin === NARROW ? '' : t('axis.unit') }, tickfont: { size: px(13) }, anchor: axis(k, 'x'),
+      ...unitTicks(order),
       ticklabeloverflow: 'allow', // else Plotly measures every label against every other on each redraw
     };
     layout.annotations.push({
@@ -96,6 +112,8 @@ function figure(ctx) {
 }
 
 export function create(el) {
+  const ordering = document.createElement('p'); // what the order means, in one line
+  ordering.className = 'note order-note';
   const note = document.createElement('p');
   note.className = 'note';
   note.hidden = true;
@@ -113,7 +131,7 @@ export function create(el) {
   fig.host.append(scales, tip);
   // The exported PNG carries no HTML: it gets Plotly's own cells and colour bars back.
   fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
-  el.replaceChildren(note, fig.host);
+  el.replaceChildren(note, ordering, fig.host);
   let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
   let shown = null; // what the canvases show: {data, T, tokens}
 
@@ -142,23 +160,40 @@ export function create(el) {
 
   /** Every figure, cell and label for a new trace, layer, direction or unit order. */
   async function draw(ctx) {
-    const [data, layout, rowPx] = figure(ctx);
+    const narrow = fig.host.clientWidth < 600;
+    fig.host.classList.toggle('narrow', narrow);
+    const margin = narrow ? NARROW : MARGIN;
+    const [data, layout, rowPx] = figure(ctx, margin);
+    const { order, top } = ctx.state;
+    ordering.textContent = t(`order.about.${order}`, { q: ctx.state.quantity })
+      + (top > 0 && top < ctx.H ? ` ${t('top.note', { n: top, H: ctx.H })}` : '');
     const first = !plot.data;
     shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
     paint(cells, data, ctx.T);
     await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
     placeCells();
     colourBars(scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
-    labelling = { tokens: ctx.trace.tokens, margin: MARGIN, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
+    labelling = { tokens: ctx.trace.tokens, margin, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
     label();
     if (first) {
       followZoom(fig, label);
       plot.on('plotly_relayout', placeCells); // a zoom of either axis
       plot.addEventListener('mousemove', hover);
       plot.addEventListener('mouseleave', () => { tip.hidden = true; });
-      plot.addEventListener('click', (ev) => {
+      const choose = (ev) => {
         const cell = shown && cellAt(plot, ev, shown.data, shown.T);
         if (cell) emit({ unit: Number(shown.data[cell.k].y[cell.r]), t: cell.t }, el);
+      };
+      plot.addEventListener('click', choose);
+      // Plotly's drag layer takes a finger's touches, so no click follows a tap: a tap that did not move is one.
+      let down = null;
+      plot.addEventListener('pointerdown', (ev) => { down = ev.pointerType === 'touch' ? ev : null; });
+      plot.addEventListener('pointerup', (ev) => {
+        if (down && Math.hypot(ev.clientX - down.clientX, ev.clientY - down.clientY) < 10) {
+          choose(ev);
+          hover(ev);
+        }
+        down = null;
       });
     }
   }

@@ -8,7 +8,7 @@ import { block } from './arrays.js';
 import * as classroom from './classroom.js';
 import { plotLabel } from './format.js';
 import * as i18n from './i18n.js';
-import { localisePlotly } from './plot.js';
+import { loadPlotly, localisePlotly } from './plot.js';
 import { unitOrder } from './order.js';
 import * as bars from './bars.js';
 import * as compare from './compare.js';
@@ -29,13 +29,14 @@ import * as timeline from './timeline.js';
 import * as unit from './unit.js';
 import { controls } from './controls.js';
 import { scheduler } from './scheduler.js';
-import { readUrl, writeUrl } from './url.js';
+import { DEFAULT_TEXT, readUrl, writeUrl } from './url.js';
 import * as statusline from './statusline.js';
 import { status } from './statusline.js';
 import * as train from './train.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
+import { initIntro, openCard, showExamples, swapNote } from './welcome.js';
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
@@ -59,17 +60,21 @@ const VIEWS = [
   { id: 'lesson-panel', module: lesson, always: true },
 ];
 const $ = (id) => document.getElementById(id);
+// The model a first visit opens on (the first of these the server has), else the first model by id.
+const FLAGSHIPS = ['shakespeare-char'];
 
 const state = readUrl();
 // Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old links.
 const linkText = new URLSearchParams(location.hash.slice(1)).has('text') || new URLSearchParams(location.search).has('text');
-let views = null; // the scheduler, made at the first draw (the views' containers show from then on)
+let views = null; // the scheduler, made at the first draw (once Plotly has arrived)
 let panels = null; // {upload, vectors, contrast, exporter, train}: the input, comparison, export and training panels
 let models = []; // every model the server offers
 let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
 let stepResult = null;
+let plotly = null; // loadPlotly(): the views are made once it has arrived
+let switched = null; // the model just switched to: its first trace checks the text is not mostly unknown
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
 // follow-up with the latest text, and a response older than what is on screen is never drawn.
@@ -87,7 +92,7 @@ function context() {
   const [L, D, T, H] = tr.i.shape;
   const slot = tr.layers.indexOf(state.layer);
   const order = unitOrder(block(tr[state.quantity], slot, state.direction), T, tr[state.quantity].shape[3],
-    state.order);
+    state.order, state.t ?? T - 1);
   return {
     trace: tr, text: current.text, info, state: { ...state }, slot, L, D, T, H,
     order: order.length === H ? order : Array.from({ length: H }, (_, u) => u),
@@ -115,7 +120,6 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
  */
 function redraw(changed) {
   if (!views) {
-    document.body.classList.add('ready'); // before the first draw, so the plots measure their real width
     views = scheduler(VIEWS, context);
     window.gatescope.views = views.views;
   }
@@ -128,6 +132,7 @@ function redraw(changed) {
 }
 
 async function show(tr, text, v) {
+  await plotly;
   const t0 = performance.now();
   current = { trace: tr, text };
   clamp(tr);
@@ -169,6 +174,14 @@ async function send() {
     const tr = await api.trace({ model, text, vectors: rows, wrap });
     tr.vectors = rows;
     tr.wrap = wrap;
+    if (switched === model) {
+      switched = null;
+      if (mostlyUnknown(tr)) {
+        inflight = false;
+        offerExample(text);
+        return;
+      }
+    }
     performance.measure('gs:api', { start: t0, end: performance.now() });
     inflight = false;
     if (dirty) send(); // the newest text goes out before this one is drawn, so both overlap
@@ -182,6 +195,21 @@ async function send() {
     else if (seq > shown) status(e.message, true);
     if (!(e instanceof api.ApiError)) throw e;
   }
+}
+
+/** More than half the tokens unknown, and the model has examples it knows instead. */
+const mostlyUnknown = (tr) => tr.oov.length * 2 > tr.steps && info.examples && info.examples.length > 0;
+
+/** Replace a text the model just switched to mostly does not know by its first example, and say so. */
+function offerExample(mine) {
+  setText(info.examples[0]);
+  swapNote(info.name, () => setText(mine));
+}
+
+/** Put `text` in the text box and trace it, as if typed. */
+function setText(text) {
+  $('text').value = text;
+  onInput();
 }
 
 function want() {
@@ -249,6 +277,7 @@ function select({ detail }) {
   }
   if (detail.t !== undefined) {
     if (detail.t !== state.t) changed.add('time');
+    if (detail.t !== state.t && state.order === 'change') changed.add('order'); // that order follows t
     state.t = detail.t;
     followEnd = detail.t >= T - 1;
   }
@@ -291,7 +320,8 @@ async function openLesson(id) {
   want();
 }
 
-function onInput() {
+function onInput(ev) {
+  if (ev) swapNote(null); // the reader typed: their text now
   version += 1;
   performance.mark(`gs:input:${version}`);
   waiting.push(version);
@@ -307,6 +337,11 @@ async function loadModel(id) {
   panels.vectors.show(info);
   await panels.contrast.sync(models, info);
   $('text').hidden = info.input === 'vector';
+  for (const { id, module } of VIEWS) if (module.reserve) $(id).style.minHeight = `${module.reserve(info)}px`;
+  showExamples(info, (text) => {
+    swapNote(null);
+    setText(text);
+  });
   controls.about(info);
 }
 
@@ -335,13 +370,15 @@ async function onControl(name, value) {
     shown = sent; // whatever is in flight belongs to the old model
     if (classroom.lesson() && value !== classroom.lesson().model) classroom.close(state); // its unit is its model's
     await loadModel(value);
+    switched = info.id;
     want();
   } else if (name === 'wrap') {
     state.wrap = value; // the tokens change, so this is a new trace
     want();
   } else {
-    state[name] = name === 'layer' || name === 'direction' ? Number(value) : value;
-    if (current) await redraw(new Set([name === 'direction' ? 'layer' : name]));
+    state[name] = ['layer', 'direction', 'top'].includes(name) ? Number(value) : value;
+    const kind = { direction: 'layer', top: 'order' }[name] || name; // how many units shown is part of the order
+    if (current) await redraw(new Set([kind]));
   }
   writeUrl(state);
 }
@@ -352,7 +389,11 @@ async function start() {
   window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
     views: null, idle: () => (views ? views.idle() : Promise.resolve()), i18n };
   await i18n.init(api.getCatalog);
-  localisePlotly();
+  plotly = loadPlotly().then((p) => {
+    localisePlotly();
+    return p;
+  });
+  initIntro();
   $('lang').value = i18n.language();
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
   document.addEventListener('gs:language', onLanguage);
@@ -369,7 +410,8 @@ async function start() {
       onResult: () => current && redraw(new Set(['compare'])) }) };
   panels.exporter = exporter.create($('export'), state, inputs);
   panels.train = train.create($('train'));
-  panels.train.init().catch((e) => console.error(e)); // the explorer does not wait for the training panel
+  // The explorer does not wait for the training panel, which may redraw a job's run at once: after Plotly.
+  plotly.then(() => panels.train.init()).catch((e) => console.error(e));
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {
@@ -378,9 +420,13 @@ async function start() {
       onControl('model', detail.id);
     }
   });
-  models = await api.listModels();
+  const listing = await api.listModels();
+  models = listing.models;
+  const { directory, uploads } = listing;
+  $('sec-upload').hidden = !uploads;
   if (!models.length) {
-    statusline.fail('status.no_models');
+    // The directory as the server shows it (null in public mode), and whether a model can be imported here.
+    statusline.fail(`status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`, { directory });
     return;
   }
   controls.init(models, state, onControl);
@@ -392,9 +438,12 @@ async function start() {
     if (!linkText) state.text = classroom.lesson().text;
   }
   controls.lessons(await api.listLessons(), state);
-  await loadModel(models.some((m) => m.id === state.model) ? state.model : models[0].id);
+  const ids = models.map((m) => m.id);
+  await loadModel(ids.includes(state.model) ? state.model : FLAGSHIPS.find((id) => ids.includes(id)) || ids[0]);
+  if (state.text === null) state.text = (info.examples && info.examples[0]) || DEFAULT_TEXT;
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);
+  $('card-open').addEventListener('click', () => openCard(info, controls.about(info)));
   document.addEventListener('gs:select', select);
   send();
 }

@@ -1,7 +1,7 @@
 // Orders the units (rows of the heatmaps, bars of the bar charts) so patterns are easier to see.
 
 /** The orders offered; each is named by the catalog key order.<name>. */
-export const ORDERS = ['index', 'mean', 'variance', 'similarity'];
+export const ORDERS = ['index', 'mean', 'variance', 'similarity', 'change'];
 
 /** Per-unit mean and variance over time of a (T, H) block. */
 function moments(x, T, H) {
@@ -49,10 +49,21 @@ function similarityKey(x, T, H, mean, vari) {
   return v;
 }
 
-/** Unit indices in display order for a (T, H) block `x` under ordering `how`. */
-export function unitOrder(x, T, H, how) {
+/** |x_t - x_{t-1}| per unit (x_{-1} = 0, the zero initial state): how much each unit moves at step t. */
+function changeAt(x, t, H) {
+  const key = new Float64Array(H);
+  for (let u = 0; u < H; u++) key[u] = Math.abs(x[t * H + u] - (t > 0 ? x[(t - 1) * H + u] : 0));
+  return key;
+}
+
+/** Unit indices in display order for a (T, H) block `x` under ordering `how` ('change' looks at step t). */
+export function unitOrder(x, T, H, how, t = T - 1) {
   const idx = Array.from({ length: H }, (_, u) => u);
   if (how === 'index' || T === 0) return idx;
+  if (how === 'change') {
+    const key = changeAt(x, Math.min(Math.max(0, t), T - 1), H);
+    return idx.sort((a, b) => key[b] - key[a] || a - b);
+  }
   const { mean, vari } = moments(x, T, H);
   const key = how === 'mean' ? mean : how === 'variance' ? vari : similarityKey(x, T, H, mean, vari);
   return idx.sort((a, b) => key[b] - key[a] || a - b);

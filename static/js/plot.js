@@ -5,13 +5,19 @@ import { language, t } from './i18n.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
 
+// Nothing leaves this machine. plotly.js 4 turned its "Share chart..." button (sendChartToCloud, which opens
+// plotlyServerURL with the page's origin and uploads the figure) on by default: it is switched off, removed by
+// name, and has no server to go to; the logo links to plotly.com. Every figure's config starts from this one
+// (tests/browser/test_first.py clicks every button of every figure and watches the network).
 export const CONFIG = {
   displaylogo: false,
-  // plotly.js 4 adds a "Share chart..." button that uploads the figure to Plotly Cloud; nothing leaves this machine.
   showSendToCloud: false,
+  plotlyServerURL: '',
   responsive: true,
-  modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'],
+  modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'sendChartToCloud'],
   toImageButtonOptions: { format: 'png', scale: 2 },
+  // On a phone the mode bar would sit over the figures' titles, and touch zooms nothing with it: left out.
+  displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover',
   locale: 'en',
 };
 
@@ -26,8 +32,32 @@ const PLOTLY_WORDS = {
   'Sorry, there was a problem downloading your image!': 'plotly.download_failed',
 };
 
+let loading = null;
+
+/**
+ * Plotly, once loaded: the page shell preloads the script (<link rel="preload" id="plotly-js">) and this
+ * runs it only after the first paint, so its parsing (4.8 MB) never holds up the text box. Resolves to
+ * window.Plotly.
+ */
+export function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      requestAnimationFrame(() => setTimeout(() => {
+        const script = document.createElement('script');
+        script.src = document.getElementById('plotly-js').href;
+        script.onload = () => resolve(window.Plotly);
+        script.onerror = () => reject(new Error(t('error.no_plotly')));
+        document.head.append(script);
+      }));
+    });
+  }
+  return loading;
+}
+
 /** Give Plotly the page's language; figures drawn (or redrawn) from now on use it. */
 export function localisePlotly() {
+  if (!window.Plotly) return; // loadPlotly's caller localises once it arrives
   const lang = language();
   if (lang !== 'en') {
     const dictionary = Object.fromEntries(Object.entries(PLOTLY_WORDS).map(([en, key]) => [en, t(key)]));

@@ -48,6 +48,12 @@ export function scheduler(entries, context) {
       job = Promise.reject(e);
     }
     running.add(job);
+    // Drawn once: page.css stops holding the room it kept for the view before its data came.
+    job.then(() => {
+      const el = document.getElementById(id);
+      el.dataset.drawn = '';
+      el.style.minHeight = ''; // the room main.js reserved for a new model (view.js reserve) is filled now
+    }, () => {});
     const done = () => { running.delete(job); settle(); };
     job.then(done, done);
     return job;
@@ -58,7 +64,9 @@ export function scheduler(entries, context) {
     if (!missed.size) { settle(); return; }
     handle = later(async () => {
       try {
-        await update(missed.keys().next().value, new Set());
+        // The views it listed may have been drawn meanwhile (scrolled into view): then nothing is left here.
+        const next = missed.keys().next();
+        if (!next.done) await update(next.value, new Set());
       } finally {
         handle = null;
         drain();

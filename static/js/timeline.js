@@ -1,10 +1,12 @@
-// The time scrubber: a slider over the tokens, play/pause, and the arrow keys anywhere outside the text box.
+// The time scrubber: a slider over the tokens, play/pause at a chosen speed (looping when asked), and the arrow
+// keys anywhere outside the text box.
 
 import { visible } from './format.js';
 import { t as tr } from './i18n.js';
 import { emit } from './plot.js';
 
-const STEP_MS = 350; // slow enough to read each gate change aloud in a classroom
+const STEP_MS = 350; // at 1x: slow enough to read each gate change aloud in a classroom
+const SPEEDS = [0.5, 1, 2, 4];
 
 function typing(target) {
   return target.closest && target.closest('textarea, input:not([type=range]), select, [contenteditable]');
@@ -24,7 +26,22 @@ export function create(el) {
   const label = document.createElement('output');
   label.id = 'time-label';
   label.htmlFor = 'scrubber';
-  el.replaceChildren(button, slider, label);
+  const speed = document.createElement('select');
+  speed.id = 'play-speed';
+  speed.dataset.i18nAttr = 'aria-label:timeline.speed;title:timeline.speed';
+  speed.setAttribute('aria-label', tr('timeline.speed'));
+  speed.title = tr('timeline.speed');
+  speed.append(...SPEEDS.map((x) => Object.assign(document.createElement('option'), { value: String(x),
+    textContent: `${x}×`, selected: x === 1 })));
+  const loop = document.createElement('label');
+  loop.className = 'loop';
+  const loopBox = Object.assign(document.createElement('input'), { type: 'checkbox', id: 'play-loop' });
+  const loopText = Object.assign(document.createElement('span'), { textContent: tr('timeline.loop') });
+  loopText.dataset.i18n = 'timeline.loop';
+  loop.title = tr('timeline.loop');
+  loop.dataset.i18nAttr = 'title:timeline.loop';
+  loop.append(loopBox, loopText);
+  el.replaceChildren(button, slider, label, speed, loop);
   let timer = null;
   let last = 0; // the last timestep of the text shown
 
@@ -42,18 +59,23 @@ export function create(el) {
     button.setAttribute('aria-pressed', 'false');
   }
 
+  function tick() {
+    if (Number(slider.value) < last) go(Number(slider.value) + 1);
+    else if (loopBox.checked) go(0);
+    else stop();
+  }
+
   function play() {
     if (Number(slider.value) >= last) go(0);
     button.dataset.i18n = 'timeline.pause';
     button.textContent = tr('timeline.pause');
     button.setAttribute('aria-pressed', 'true');
-    timer = setInterval(() => {
-      if (Number(slider.value) >= last) stop();
-      else go(Number(slider.value) + 1);
-    }, STEP_MS);
+    clearInterval(timer);
+    timer = setInterval(tick, STEP_MS / Number(speed.value));
   }
 
   button.addEventListener('click', () => (timer ? stop() : play()));
+  speed.addEventListener('change', () => { if (timer) play(); }); // the new pace from the next step
   slider.addEventListener('input', () => go(Number(slider.value)));
   document.addEventListener('keydown', (ev) => {
     if (typing(ev.target) || ev.target === slider || ev.altKey || ev.ctrlKey || ev.metaKey) return;

@@ -1,5 +1,7 @@
-// One unit: its i, f, g, o, c and h over time as lines, and the text coloured char by char by one quantity
-// (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks").
+// One unit: the quantities the reader ticks (c and the gates' mean at first) over time as lines, and the text
+// coloured char by char by one quantity (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and
+// Understanding Recurrent Networks"). A text longer than the figure has pixels is drawn as a min-max band per
+// pixel column, while an invisible full-resolution line answers the hover with every exact value.
 
 import { at } from './arrays.js';
 import { colourOf, isBackward, LINE_COLOURS, QUANTITIES, fmt, quantityName, visible } from './format.js';
@@ -9,8 +11,16 @@ import { hosted, reactWithTokens } from './strip.js';
 import { any } from './view.js';
 
 const margin = () => ({ l: px(60), r: 20, t: px(20), b: px(40) });
+const GATES = 'gates'; // the mean of the three gates i, f, o: one line that says how open the unit is
+const CHOICES = [...QUANTITIES, GATES];
+const COLOURS = { ...LINE_COLOURS, [GATES]: '#56B4E9' };
+const nameOf = (q) => (q === GATES ? tr('unit.gates_mean') : quantityName(q));
 
 function series(ctx, q) {
+  if (q === GATES) {
+    const [i, f, o] = ['i', 'f', 'o'].map((g) => series(ctx, g));
+    return i.map((v, t) => (v + f[t] + o[t]) / 3);
+  }
   const { direction, unit } = ctx.state;
   const y = new Float32Array(ctx.T).fill(NaN); // stays NaN for h beyond a projection's H_out units
   if (unit >= ctx.trace[q].shape[3]) return y;
@@ -18,15 +28,47 @@ function series(ctx, q) {
   return y;
 }
 
-function lines(ctx) {
-  const data = QUANTITIES.map((q) => ({
-    type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: quantityName(q), y: series(ctx, q),
-    text: ctx.labels, line: { color: LINE_COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' },
-    marker: { size: 5 }, hovertemplate: `${tr('unit.hover', { q })}<extra></extra>`,
-  }));
+/** Min and max of y over `n` equal runs of time, at each run's middle: a band one pixel column per run. */
+function band(y, n) {
+  const x = [];
+  const lo = [];
+  const hi = [];
+  const size = y.length / n;
+  for (let b = 0; b < n; b++) {
+    const from = Math.floor(b * size);
+    const to = Math.max(from + 1, Math.floor((b + 1) * size));
+    let a = Infinity;
+    let z = -Infinity;
+    for (let t = from; t < to; t++) {
+      if (y[t] < a) a = y[t];
+      if (y[t] > z) z = y[t];
+    }
+    x.push((from + to - 1) / 2);
+    lo.push(a <= z ? a : null); // a run of NaN (h beyond a projection's units) leaves a gap
+    hi.push(a <= z ? z : null);
+  }
+  return { x, lo, hi };
+}
+
+/** The traces of quantity q: one line, or (more steps than `columns` pixel columns) a band plus the hover line. */
+function traces(ctx, q, columns) {
+  const y = series(ctx, q);
+  const colour = COLOURS[q];
+  const hover = { type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: nameOf(q), y, text: ctx.labels,
+    line: { color: colour, width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' }, marker: { size: 5 },
+    hovertemplate: `${tr('unit.hover', { q: q === GATES ? '(i+f+o)/3' : q })}<extra></extra>` };
+  if (ctx.T <= columns) return [hover];
+  const { x, lo, hi } = band(y, columns);
+  const edge = { type: 'scatter', mode: 'lines', x, hoverinfo: 'skip', line: { color: colour, width: 1 } };
+  return [{ ...edge, y: lo }, { ...edge, y: hi, fill: 'tonexty', fillcolor: `${colour}55` },
+    { ...hover, opacity: 0 }]; // drawn by the band, hovered on every exact value
+}
+
+function lines(ctx, shown, columns) {
+  const data = CHOICES.filter((q) => shown.has(q)).flatMap((q) => traces(ctx, q, columns));
   const layout = baseLayout({
-    height: px(340), margin: margin(),
-    legend: { orientation: 'h', y: 1.12, font: { size: px(16) } },
+    height: px(340), margin: margin(), showlegend: false, hovermode: 'x',
+    uirevision: ctx.T, // zoom survives a change of the quantities drawn
     xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
     yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: tr('axis.value') } },
     shapes: [timeLine(ctx.state.t)],
@@ -57,6 +99,23 @@ export function create(el) {
   const heading = document.createElement('h3');
   heading.id = 'unit-heading';
   const fig = hosted('unit-plot');
+  const shown = new Set(['c', GATES]);
+  const picks = document.createElement('div'); // which quantities to draw: the legend, as checkboxes
+  picks.className = 'unit-picks';
+  let last = null; // the context last drawn, to redraw when the reader ticks a box
+  const boxes = CHOICES.map((q) => {
+    const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: shown.has(q), value: q });
+    box.addEventListener('change', () => {
+      if (box.checked) shown.add(q); else shown.delete(q);
+      if (last) reactWithTokens(fig, ...lines(last, shown, plotPx()), last, margin());
+    });
+    const label = document.createElement('label');
+    label.style.borderColor = COLOURS[q];
+    label.append(box, document.createElement('span'));
+    picks.append(label);
+    return label;
+  });
+  const plotPx = () => Math.max(50, (fig.host.clientWidth || 600) - margin().l - margin().r);
   const legend = document.createElement('p');
   legend.className = 'note';
   const textBox = document.createElement('div');
@@ -66,7 +125,7 @@ export function create(el) {
     const t = ev.target.dataset && ev.target.dataset.t;
     if (t !== undefined) emit({ t: Number(t) }, el);
   });
-  el.replaceChildren(heading, fig.host, legend, textBox);
+  el.replaceChildren(heading, picks, fig.host, legend, textBox);
   let spans = [];
   let marked = null;
 
@@ -78,6 +137,7 @@ export function create(el) {
 
   return {
     update(ctx, changed) {
+      last = ctx;
       if (any(changed, 'data', 'layer', 'quantity', 'unit')) {
         const { unit, layer, quantity } = ctx.state;
         heading.textContent = tr('unit.heading', { unit, layer,
@@ -87,7 +147,8 @@ export function create(el) {
         legend.textContent = tr('unit.legend', { quantity: quantityName(quantity) });
         marked = null;
         markTime(ctx.state.t);
-        const [data, layout] = lines(ctx);
+        boxes.forEach((label, k) => { label.lastChild.textContent = nameOf(CHOICES[k]); });
+        const [data, layout] = lines(ctx, shown, plotPx());
         return reactWithTokens(fig, data, layout, ctx, layout.margin);
       }
       if (!changed.has('time')) return undefined;

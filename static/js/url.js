@@ -1,15 +1,16 @@
 // The page state <-> the address bar, so that a link reproduces the view exactly. The query string holds the
-// short settings (model, layer, direction, unit, t, quantity, order, `wrap`, the comparison's mode `view`, second
-// model `b`, threshold `thr`, clamps `iv`, language `lang`, the guided `lesson`, its `step`, `present` mode); the
-// texts go in the fragment (#text=...&text2=...), which browsers never send to a server, so a typed sentence
-// never reaches a server log. Links from before (?text=...) still open.
+// short settings (model, layer, direction, unit, t, quantity, order, `top`, `wrap`, the comparison's mode `view`,
+// second model `b`, threshold `thr`, clamps `iv`, language `lang`, the guided `lesson`, its `step`, `present`
+// mode); the texts go in the fragment (#text=...&text2=...), which browsers never send to a server, so a typed
+// sentence never reaches a server log. Links from before (?text=...) still open.
 
 import { QUANTITIES } from './format.js';
 import { explicit, language } from './i18n.js';
 import { ORDERS } from './order.js';
 
-const DEFAULT_TEXT = 'the cat sat on the mat';
-const INTS = ['layer', 'direction', 'unit', 't', 'step'];
+/** The text of a model whose card declares no examples (main.js opens on the card's first example). */
+export const DEFAULT_TEXT = 'the cat sat on the mat';
+const INTS = ['layer', 'direction', 'unit', 't', 'top', 'step'];
 export const VIEWS = ['texts', 'models', 'clamp']; // what the comparison panel shows ('' for nothing)
 const MAX_CLAMPS = 64;
 
@@ -54,9 +55,9 @@ export function readUrl() {
   const p = new URLSearchParams(location.search);
   const h = new URLSearchParams(location.hash.slice(1));
   const text = h.has('text') ? h.get('text') : p.get('text'); // the fragment, or a link from before it
-  const state = { model: p.get('model') || '', text: text ?? DEFAULT_TEXT, layer: 0, direction: 0, unit: 0, t: null,
-    quantity: 'c', order: 'index', view: '', text2: h.get('text2') ?? '', model2: p.get('b') || '', threshold: 0.05,
-    clamps: decodeClamps(p.get('iv')), wrap: p.get('wrap') === '1',
+  const state = { model: p.get('model') || '', text, layer: 0, direction: 0, unit: 0, t: null, // text null: an example
+    quantity: 'c', order: 'index', top: 0, view: '', text2: h.get('text2') ?? '', model2: p.get('b') || '',
+    threshold: 0.05, clamps: decodeClamps(p.get('iv')), wrap: p.get('wrap') === '1',
     lesson: p.get('lesson') || '', step: 0, present: p.get('present') === '1' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);
@@ -84,6 +85,7 @@ export function link(state) {
   for (const k of ['model', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'view', 'lesson']) {
     if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
   }
+  if (state.top) p.set('top', String(state.top)); // how many units the heatmaps show; 0 (all) is the default
   if (state.view === 'models' && state.model2) p.set('b', state.model2);
   if (state.view && state.threshold !== 0.05) p.set('thr', String(state.threshold));
   if (state.view === 'clamp' && state.clamps.length) p.set('iv', encodeClamps(state.clamps));

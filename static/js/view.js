@@ -14,6 +14,14 @@
 //             may ignore kinds that do not concern it. It returns a Promise that resolves once it is drawn
 //             (Plotly's promise), or nothing.
 //
+// Optionally, a view module also exports
+//
+//   export function reserve(info) -> px
+//
+//             the height the view will take for model `info` (ModelInfo), which main.js holds for it before
+//             the data arrives, so nothing below jumps when it draws. A view without it gets the fixed room
+//             page.css gives its container until its first update has drawn (scheduler.js marks it data-drawn).
+//
 // Views never change the state themselves: they `emit` a request (plot.js: {t}, {unit}, {layer}, ...) and
 // main.js decides. A new view: write the module, give it a container in templates/index.html, add one
 // VIEWS entry in main.js; tests/browser/test_views.py then checks it against this contract.

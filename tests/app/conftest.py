@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -55,18 +56,23 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-@pytest.fixture()
-def client(model_dir: Path) -> Iterator:
-    """A TestClient on a fresh app whose settings point at `model_dir` (through dependency_overrides)."""
+@contextmanager
+def app_client(model_dir: Path, **settings) -> Iterator:
+    """A TestClient on a fresh app whose settings (through dependency_overrides) read models from `model_dir`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette suggests httpx2, which is not installed
         from fastapi.testclient import TestClient
     from app.main import create_app
-    from app.settings import Settings, get_settings
+    from app.settings import Settings
 
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(model_dir=model_dir, max_tokens=MAX_TOKENS)
-    with TestClient(app) as c:
+    with TestClient(create_app(Settings(model_dir=model_dir, **settings))) as c:
+        yield c
+
+
+@pytest.fixture()
+def client(model_dir: Path) -> Iterator:
+    """A TestClient on a fresh app whose settings point at `model_dir` (through dependency_overrides)."""
+    with app_client(model_dir, max_tokens=MAX_TOKENS) as c:
         yield c
 
 

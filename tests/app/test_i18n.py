@@ -281,6 +281,7 @@ def _core_errors(tmp_path, monkeypatch) -> list:
     from lstm_core.importers.parts import check_size
     from lstm_core.importers.torch_state import read_pt
     from lstm_core.importers.vocab import check_length
+    from lstm_core.predict import predict
 
     lstm = LSTM.random(LSTMConfig(3, 4, 1), seed=0)
     x = np.zeros((2, 3))
@@ -303,6 +304,8 @@ def _core_errors(tmp_path, monkeypatch) -> list:
         lambda: check_size(tmp_path / "empty.pt"), lambda: check_length(Tokenizer("char", ("a", "b")), 3, "embedding"),
         lambda: read_pt(tmp_path / "obj.pt"), lambda: import_model(save, verify=False),
         lambda: choose(4, None, kind="tagger", labels=("a", "b"), pool=None, hint={}),
+        lambda: predict(np.ones((1, 2), np.float32), np.full((2, 2), 3e38, np.float32),  # logits overflow
+                        np.full(2, 3e38, np.float32), np.zeros(1, np.int64), 1),
     ]
     calls += _corpus_calls(tmp_path)
     errors = []

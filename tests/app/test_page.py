@@ -19,6 +19,14 @@ def test_page_is_a_shell_without_data(api):
         assert pasted not in html
 
 
+def test_the_introduction_is_left_out_once_dismissed(api):
+    assert 'id="intro"' in api.get("/").text
+    hidden = api.get("/", headers={"Cookie": "gatescope_intro=hidden"})
+    assert 'id="intro"' not in hidden.text and 'id="text"' in hidden.text
+    assert "Cookie" in hidden.headers["vary"]  # a cache must not hand one reader's choice to another
+    assert 'id="intro"' in api.get("/", headers={"Cookie": "gatescope_intro=other"}).text
+
+
 def test_plotly_is_the_installed_package_file_with_long_caching(api):
     want = PLOTLY.read_bytes()
     r = api.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})

@@ -72,3 +72,25 @@ def test_two_workers_serve_concurrent_requests(model_dir):
         assert r.status_code == 413 and "at most 7" in r.json()["detail"]
     finally:
         stop_server(proc)
+
+
+@pytest.mark.slow
+def test_public_mode_over_real_http(model_dir, tmp_path):
+    """`serve --public`: no uploads (403, and the page is told), 500 tokens at most, the directory's path kept
+    to itself, a Host name it was not told about refused; a trace still answers."""
+    import httpx
+
+    base, proc = start_server(model_dir, args=["--public"])  # start_server's --host 127.0.0.1 wins
+    try:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            listed = c.get("/api/models").json()
+            assert listed["uploads"] is False and listed["directory"] is None and listed["models"]
+            r = c.post("/api/models/upload", files={"file": ("m.pt", b"\x80\x02junk")})
+            assert r.status_code == 403 and r.json()["code"] == "uploads_off"
+            r = c.post("/api/trace", json={"model": "tiny-char", "text": "ab " * 200})  # 600 tokens
+            assert r.status_code == 413 and "500" in r.json()["detail"]
+            assert c.post("/api/trace", json={"model": "tiny-char", "text": "ab " * 100}).status_code == 200
+            assert c.get("/api/health", headers={"Host": "evil.example"}).status_code == 400
+    finally:
+        stop_server(proc)
+    assert not list(model_dir.glob("import-*"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,9 +94,19 @@ class Page:
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
+    def wait(self, predicate: str, arg=None, timeout: float = 30.0) -> None:
+        """Wait until the JavaScript function `predicate` (e.g. "t => ...") returns true. Polled through
+        page.evaluate, which the page's Content-Security-Policy allows; Playwright's wait_for_function compiles
+        its argument inside the page, which a CSP without 'unsafe-eval' forbids."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(f"arg => ({predicate})(arg)", arg):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:g} s for {predicate}")
+            self.page.wait_for_timeout(50)
+
     def open(self, query: str = "") -> None:
         self.page.goto(f"{self.base}/{query}")
-        self.page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+        self.wait("() => window.gatescope && window.gatescope.rendered !== null")
         self.settle()
 
     def type(self, text: str, delay: float = 0) -> None:
@@ -107,7 +118,7 @@ class Page:
 
     def wait_drawn(self, text: str) -> None:
         """Wait until the page shows `text`, including the views drawn when the browser is idle."""
-        self.page.wait_for_function("t => window.gatescope.rendered && window.gatescope.rendered.text === t", arg=text)
+        self.wait("t => window.gatescope.rendered && window.gatescope.rendered.text === t", text)
         self.settle()
 
     def settle(self) -> None:
@@ -128,12 +139,22 @@ class Page:
             return json.loads(r.read())
 
 
-def open_page(browser, base: str) -> Iterator[Page]:
-    """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+def new_context(browser, enforce_csp: bool = False, **options):
+    """A browser context for a test (Playwright's new_context options: viewport, locale...).
+
+    The server's Content-Security-Policy forbids evaluating strings, which Playwright's wait_for_function does
+    inside the page; so by default it is bypassed, and tests/browser/test_security.py runs the page under it
+    (with Page.wait, which does not need eval)."""
+    context = browser.new_context(bypass_csp=not enforce_csp, **options)
     # Waits, not speed checks (a test never asserts a time): on the shared 2-core machine at load 20 to 30 the
     # page takes 60 s to load, twice Playwright's default of 30 s.
     context.set_default_timeout(180_000)
+    return context
+
+
+def open_page(browser, base: str, enforce_csp: bool = False) -> Iterator[Page]:
+    """A fresh page (1600x1000, like a projector) on `base`; fails the test on any console error."""
+    context = new_context(browser, enforce_csp, viewport={"width": 1600, "height": 1000})
     page = Page(context.new_page(), base)
     yield page
     context.close()

@@ -29,7 +29,7 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 980})
+            page = browser.new_page(viewport={"width": 1200, "height": 980}, bypass_csp=True)  # wait_for_function evals
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
             page.goto(f"{base}/?model={MODEL}&text={quote(TEXT)}&layer=1")
             page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")

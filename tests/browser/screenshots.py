@@ -3,10 +3,11 @@
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
 Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; the
-comparison, the clamp and the training-history slider on the shipped counter model), and the guided lesson in
-English and Chinese: lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png
-(presentation mode on a 1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the
-default lesson, once models/hometown.safetensors is shipped, else on counter.
+comparison, the clamp and the training-history slider on the shipped counter model; then a 390x844
+phone with touch: its first screen and its heatmaps), and the guided lesson in English and Chinese:
+lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png (presentation mode on a
+1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the default lesson, once
+models/hometown.safetensors is shipped, else on counter.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def lesson_shots(browser, base: str, models: Path, lang: str) -> list[str]:
     errors: list[str] = []
     for name, size, scale, query in (("lesson", (1280, 800), 1, "step=3"),
                                      ("present", (1920, 1080), 0.6, "step=6&present=1")):
-        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale,
+                                bypass_csp=True)  # wait_for_function evaluates strings, which the CSP forbids
         page.set_default_timeout(180_000)
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(f"{base}/?lesson={lesson}&{query}&lang={lang}")
@@ -65,7 +67,7 @@ def main(argv: list[str]) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 980})
+            page = browser.new_page(viewport={"width": 1200, "height": 980}, bypass_csp=True)  # wait_for_function evals
             errors: list[str] = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
@@ -100,6 +102,19 @@ def main(argv: list[str]) -> int:
                     open_(query)
                     for n, sel in shots:
                         shot(n, sel)
+            if only is None or {"phone", "phone-heatmaps"} & only:
+                phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                            bypass_csp=True)  # wait_for_function evals
+                page = phone.new_page()
+                page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+                page.goto(f"{base}/?model={model}")
+                page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+                page.evaluate("window.gatescope.idle()")
+                page.screenshot(path=str(OUT / "phone.png"))
+                page.evaluate("window.scrollTo(0, document.getElementById('heatmaps').getBoundingClientRect().top "
+                              "+ scrollY - 100)")
+                page.evaluate("window.gatescope.idle()")
+                page.screenshot(path=str(OUT / "phone-heatmaps.png"))
             if only is None or "lessons" in only:
                 for lang in ("en", "zh-CN"):
                     errors += lesson_shots(browser, base, models, lang)

@@ -14,7 +14,7 @@ import pytest
 
 from app.testing import start_server, stop_server
 from tests.app.wire import decode
-from tests.browser.conftest import ARTIFACTS, open_page
+from tests.browser.conftest import ARTIFACTS, new_context, open_page
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -224,7 +224,7 @@ def test_data_downloads_and_the_html_snapshot_opens_offline(gs, browser, tmp_pat
     assert files[".csv"].read_text().startswith("layer,direction,t,token,unit,quantity,value\n")
     assert np.load(files[".npz"], allow_pickle=False)["c"].shape == (2, 1, 11, 16)
     want = gs.api("/api/trace", {"model": "english-char", "text": "the cat sat", "format": "json"})
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         requested: list[str] = []
@@ -256,7 +256,7 @@ def test_data_downloads_and_the_html_snapshot_opens_offline(gs, browser, tmp_pat
 
 def test_the_comparison_reads_well_on_a_phone_and_a_projector(browser, server):
     for name, size in (("phone", (390, 844)), ("laptop", (1280, 800)), ("projector", (1920, 1080))):
-        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        context = new_context(browser, viewport={"width": size[0], "height": size[1]})
         try:
             page = context.new_page()
             page.goto(f"{server}/?model=english-char&view=clamp&unit=3&t=5&iv=f.0.0.3=0@5"

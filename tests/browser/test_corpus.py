@@ -16,7 +16,7 @@ import pytest
 from app.testing import start_server, stop_server
 from lstm_core import load_model
 from lstm_core.corpus import CorpusIndex, IndexSettings, build_index, run_census
-from tests.browser.conftest import ENGLISH, make_models, open_page
+from tests.browser.conftest import ENGLISH, make_models, new_context, open_page
 from tests.browser.test_explorer import click_heatmap_cell
 
 MODEL = "english-char"
@@ -170,7 +170,7 @@ def test_select_a_span_get_matches_and_follow_one_to_the_explorer(gs, corpus_ser
 
 @pytest.mark.parametrize(("w", "h"), [(1280, 800), (390, 844), (1920, 1080)])
 def test_corpus_views_fit_each_screen(browser, corpus_server, w, h):
-    context = browser.new_context(viewport={"width": w, "height": h})
+    context = new_context(browser, viewport={"width": w, "height": h})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))

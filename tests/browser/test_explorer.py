@@ -120,6 +120,10 @@ def test_click_a_unit_shows_that_unit(gs):
     gs.settle()
     assert gs.page.text_content("#unit-heading").startswith("Unit 7 ·")
     exact, scale = api_trace(gs, SENTENCE)
+    for box in gs.page.locator(".unit-picks input").all():  # draw every quantity (c and the gates' mean at first)
+        box.check()
+    gs.page.locator(".unit-picks input[value='gates']").uncheck()
+    gs.page.wait_for_function("document.getElementById('unit-plot').data.length === 6")
     lines = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => Array.from(d.y))")
     for k, q in enumerate(QUANTITIES):
         want = np.array(exact[q][0][0])[:, 7]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_core import LSTMConfig, Model, Tokenizer, save_model
-from tests.browser.conftest import open_page, serve_models, strong
+from tests.browser.conftest import new_context, open_page, serve_models, strong
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -139,7 +139,7 @@ def test_a_classifier_shows_one_bar_per_class(hp):
 
 @pytest.mark.parametrize("size", [(1280, 800), (390, 844), (1920, 1080)])
 def test_outputs_view_at_each_screen_size(browser, heads_server, size):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context = new_context(browser, viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import new_context
 from tests.conftest import ROOT
 
 ZH = json.loads((ROOT / "static" / "i18n" / "zh-CN.json").read_text(encoding="utf-8"))
@@ -83,7 +84,7 @@ def test_the_switch_translates_the_whole_page_and_the_browser_remembers_it(gs):
 
 
 def test_the_default_follows_accept_language(browser, server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    context = new_context(browser, locale="zh-CN", viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(f"{server}/?model=english-char")
     page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")

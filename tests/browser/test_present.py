@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, need_model
+from tests.browser.conftest import ARTIFACTS, need_model, new_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,8 +16,7 @@ SIZE = "(sel) => parseFloat(getComputedStyle(document.querySelector(sel)).fontSi
 
 def projector(browser, shipped, query):
     """A 1920 x 1080 page on `query`, drawn and settled."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    context.set_default_timeout(120_000)
+    context = new_context(browser, viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))

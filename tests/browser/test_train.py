@@ -15,7 +15,7 @@ import pytest
 
 from app.testing import start_server, stop_server
 from lstm_core import load_model
-from tests.browser.conftest import make_models, open_page
+from tests.browser.conftest import make_models, new_context, open_page
 from tests.browser.lessonwalk import walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -117,7 +117,7 @@ def test_train_watch_stop_keep_and_open_in_the_explorer(tp, train_server):
                                                        (1920, 1080, "projector")])
 def test_the_panel_after_a_run_fits_phone_laptop_and_projector(browser, train_server, width, height, name):
     """The run of the test above, followed again after a reload in this tab (sessionStorage), at each size."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = new_context(browser, viewport={"width": width, "height": height})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))

@@ -56,7 +56,7 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # wait_for_function evals
             page.set_default_timeout(WAIT_MS)
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
             page.goto(f"{base}/?model=counter&text=aaaaXbbbb.")

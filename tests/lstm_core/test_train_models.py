@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_core import load_model
+from lstm_core import card_examples, load_model
 from lstm_core.tasks import TASKS, accuracy
 from tests.conftest import need_shared
 
@@ -33,6 +33,11 @@ def _check_card(path: Path):
     assert meta["provenance"]["command"].startswith("python -m app train ")
     assert model.tokenizer.unk == "<unk>"  # anything typed has an id
     assert path.stat().st_size < MAX_BYTES
+    # The page opens on these: each must be text the model knows, every character in its vocabulary.
+    examples = card_examples(meta["card"])
+    assert examples
+    for text in examples:
+        assert model.tokenizer.encode(text).oov == [], (path.stem, text)
     return model
 
 

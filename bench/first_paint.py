@@ -1,0 +1,113 @@
+"""How soon the explorer page is usable and fully drawn after navigation, in headless Chromium.
+
+Loads the page N times (p50 and p95 reported) in two ways: cold (a new browser context, nothing cached) and
+warm (a reload in the same context: Plotly.js comes from the browser cache, as it is served immutable). Each
+figure is read in the page itself, in ms since navigation start:
+  first paint   first-contentful-paint (the header and the text box)
+  text box      the text box holds its text (and, since issue 15, listens for typing)
+  first trace   the first trace is drawn in the views on screen (window.gatescope.rendered)
+  every view    every view, on screen or not, has drawn it (window.gatescope.idle())
+The anchor is the server alone: the /api/trace round trip of the same text, timed from Python in the same run.
+
+    python bench/first_paint.py [--loads 10] [--root OTHER_CHECKOUT]
+
+--root serves another checkout of gatescope (for example `git archive main | tar -x -C /tmp/gs-main`) with the
+same models and URL, so a change can be measured against what it replaces in one run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+
+TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
+MODEL = "shakespeare-char"
+MARKS = ("first paint", "text box", "first trace", "every view")
+
+
+def load(page, url: str) -> dict[str, float]:
+    page.goto(url)
+    text = page.wait_for_function("(() => { const t = document.getElementById('text'); "
+                                  "return t && t.value.length > 0 && performance.now(); })()", timeout=120000)
+    first = page.wait_for_function("window.gatescope && window.gatescope.rendered && performance.now()",
+                                   timeout=120000)
+    every = page.evaluate("async () => { await window.gatescope.idle(); return performance.now(); }")
+    paint = page.evaluate("performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0]")
+    return dict(zip(MARKS, (paint, text.json_value(), first.json_value(), every), strict=True))
+
+
+def api_ms(base: str, n: int) -> list[float]:
+    body = json.dumps({"model": MODEL, "text": TEXT, "top_k": 5, "format": "compact"}).encode()
+    out = []
+    for _ in range(n):
+        req = urllib.request.Request(base + "/api/trace", body, {"Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def run(base: str, loads: int) -> dict[str, dict[str, list[float]]]:
+    from playwright.sync_api import sync_playwright
+
+    url = f"{base}/?model={MODEL}&text={quote(TEXT)}"
+    out = {"cold": {m: [] for m in MARKS}, "warm": {m: [] for m in MARKS}}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        for k in range(loads + 1):  # the first load of each kind warms the server and is not counted
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            cold = load(page, url)
+            warm = load(page, url)
+            context.close()
+            if k:
+                for kind, got in (("cold", cold), ("warm", warm)):
+                    for m in MARKS:
+                        out[kind][m].append(got[m])
+        browser.close()
+    return out
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--loads", type=int, default=10)
+    ap.add_argument("--root", type=Path, help="another checkout to measure the same way, before this one")
+    args = ap.parse_args()
+    if not CHROMIUM.exists():
+        raise SystemExit("/usr/bin/chromium is not installed")
+    print(f"load average before: {os.getloadavg()}; {args.loads} loads of each kind, 1280x800, model {MODEL}")
+    for label, root in ([("other", args.root)] if args.root else []) + [("this", ROOT)]:
+        base, proc = start_server(ROOT / "models", root=root)
+        try:
+            api = api_ms(base, 10)
+            got = run(base, args.loads)
+        finally:
+            stop_server(proc)
+        print(f"\n{label} checkout ({root}); /api/trace round trip p50 {statistics.median(api):.0f} ms (the anchor)")
+        for kind, marks in got.items():
+            print(f"  {kind}: " + "   ".join(f"{m} p50 {pct(xs, 0.5):5.0f} ms (p95 {pct(xs, 0.95):5.0f}, "
+                                          f"{pct(xs, 0.5) / statistics.median(api):.1f}x api)"
+                                          for m, xs in marks.items()))
+    print(f"\nload average after: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""Load: N clients for a bounded time against a real server, with health probes and the server's memory.
+
+Starts `python -m app serve` (a subprocess on a free 127.0.0.1 port, default settings unless --env) on a model
+directory, warms it up with the same mix for --warmup seconds (so that its caches are as full as they get) and
+records the resident memory then as the warm baseline. Then N async clients, each on its own connection, send
+POST /api/trace for --seconds: a mix of the teacher's sentence (the same text from everyone), typing (one more
+character of the client's own passage each time), and new texts of 10 to 2,000 characters, 1 in 8 of them as
+format=json; meanwhile a prober opens a fresh connection for GET /api/health every 100 ms, and the server's
+resident memory (all its processes) is sampled every 50 ms. After the clients stop it idles --idle seconds and
+samples memory again.
+
+Prints requests/s, latency p50/p99, errors by status, health p50/p99/max, resident memory at the warm baseline,
+peak and end, the machine's load (`uptime`) before and after, and the goals: no errors, health p99 under
+100 ms, the peak under --ceiling-mb, and the end within 10% of the warm baseline. `--json` prints one JSON
+object instead (the test suite's small load run reads it). Loopback only.
+
+Run: `python bench/load.py [--clients 64] [--seconds 60] [--models DIR] [--model ID] [--workers 1]`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from app.testing import start_server, stop_server  # noqa: E402
+
+SEED = ROOT.parent / "shared" / "seed" / "lstm-notes.md"
+TEACHER = "我来自内蒙古，我能讲一口流利的蒙古语。I grew up in France... I speak fluent French."
+FALLBACK = ("First Citizen: Before we proceed any further, hear me speak. All: Speak, speak. First Citizen: You are "
+            "all resolved rather to die than to famish? All: Resolved. resolved. ") * 40
+
+
+def texts() -> str:
+    """Material for the clients' texts (the seed notes if present; any text does)."""
+    return SEED.read_text(errors="replace") * 3 if SEED.exists() else FALLBACK
+
+
+def pick_model(base: str, wanted: str | None) -> str:
+    models = httpx.get(base + "/api/models", timeout=30).json()["models"]
+    ids = [m["id"] for m in models if m["input"] != "vector"]
+    if wanted:
+        return wanted
+    return "shakespeare-char" if "shakespeare-char" in ids else max(models, key=lambda m: m["parameters"])["id"]
+
+
+def rss(pid: int) -> int:
+    """Resident bytes of the server and its worker processes."""
+    try:
+        p = psutil.Process(pid)
+        return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+async def client(k: int, base: str, model: str, material: str, until: float, out: list, rng: random.Random):
+    """One student: the teacher's sentence, typing its own passage, or a new text; 1 in 8 as format=json."""
+    start = rng.randrange(0, len(material) - 2100)
+    typed = rng.randrange(20, 200)
+    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+        while time.monotonic() < until:
+            r = rng.random()
+            if r < 0.3:
+                text = TEACHER
+            elif r < 0.75:
+                typed = typed + 1 if typed < 400 else 20
+                text = material[start : start + typed]
+            else:
+                n = int(10 ** rng.uniform(1, 3.3))  # 10 to 2,000 characters, most of them short
+                at = rng.randrange(0, len(material) - n)
+                text = material[at : at + n]
+            body = {"model": model, "text": text, "format": "json" if rng.random() < 0.125 else "compact"}
+            t = time.perf_counter()
+            try:
+                resp = await c.post("/api/trace", json=body, headers={"Accept-Encoding": "gzip"})
+                status = resp.status_code
+            except httpx.HTTPError as e:
+                status = type(e).__name__
+            out.append((time.perf_counter() - t, status))
+
+
+async def prober(base: str, until: float, out: list) -> None:
+    """GET /api/health on a fresh connection every 100 ms (what a new visitor or a monitor sees)."""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
+        while time.monotonic() < until:
+            t = time.perf_counter()
+            try:
+                ok = (await c.get("/api/health")).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            out.append((time.perf_counter() - t, ok))
+            await asyncio.sleep(0.1)
+
+
+async def sampler(pid: int, stop: asyncio.Event, out: list) -> None:
+    while not stop.is_set():
+        out.append(rss(pid))
+        await asyncio.sleep(0.05)
+
+
+async def run(base: str, pid: int, model: str, clients: int, seconds: float, seed: int) -> dict:
+    material = texts()
+    rng = random.Random(seed)
+    results, health, memory = [], [], []
+    stop = asyncio.Event()
+    mem = asyncio.create_task(sampler(pid, stop, memory))
+    until = time.monotonic() + seconds
+    t0 = time.perf_counter()
+    await asyncio.gather(prober(base, until, health),
+                         *(client(k, base, model, material, until, results, random.Random(rng.random()))
+                           for k in range(clients)))
+    wall = time.perf_counter() - t0
+    stop.set()
+    await mem
+    lat = [t for t, s in results if s == 200]
+    errors: dict[str, int] = {}
+    for _, s in results:
+        if s != 200:
+            errors[str(s)] = errors.get(str(s), 0) + 1
+    hl = [t for t, _ in health]
+    return {"requests": len(results), "rps": len(results) / wall, "p50_ms": pct(lat, 0.5) * 1e3,
+            "p99_ms": pct(lat, 0.99) * 1e3, "errors": errors, "health_n": len(hl),
+            "health_failed": sum(not ok for _, ok in health), "health_p50_ms": pct(hl, 0.5) * 1e3,
+            "health_p99_ms": pct(hl, 0.99) * 1e3, "health_max_ms": max(hl) * 1e3 if hl else float("nan"),
+            "peak_mb": max(memory) / 2**20 if memory else float("nan")}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", type=Path, default=ROOT / "models")
+    ap.add_argument("--model", help="model id (default: shakespeare-char, else the largest)")
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=15)
+    ap.add_argument("--idle", type=float, default=5)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--ceiling-mb", type=float, default=1536)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    a = ap.parse_args()
+    env = dict(e.split("=", 1) for e in a.env)
+    load_before = uptime()
+    base, proc = start_server(a.models, workers=a.workers, env=env)
+    try:
+        model = pick_model(base, a.model)
+        started_mb = rss(proc.pid) / 2**20
+        asyncio.run(run(base, proc.pid, model, a.clients, a.warmup, a.seed + 1))
+        time.sleep(a.idle)
+        warm_mb = rss(proc.pid) / 2**20
+        r = asyncio.run(run(base, proc.pid, model, a.clients, a.seconds, a.seed))
+        time.sleep(a.idle)
+        end_mb = rss(proc.pid) / 2**20
+    finally:
+        stop_server(proc)
+    r.update(model=model, clients=a.clients, seconds=a.seconds, workers=a.workers, started_mb=started_mb,
+             warm_mb=warm_mb, end_mb=end_mb, ceiling_mb=a.ceiling_mb, load_before=load_before, load_after=uptime())
+    r["goals"] = {"no errors": not r["errors"] and not r["health_failed"],
+                  "health p99 < 100 ms": r["health_p99_ms"] < 100,
+                  f"peak < {a.ceiling_mb:.0f} MB": r["peak_mb"] < a.ceiling_mb,
+                  "end within 10% of warm": r["end_mb"] <= 1.1 * r["warm_mb"]}
+    if a.json:
+        print(json.dumps(r))
+        return
+    print(f"{a.clients} clients x {a.seconds:.0f} s on {model!r} ({a.workers} worker(s)); machine: {load_before}")
+    print(f"  traces: {r['requests']} ({r['rps']:.1f}/s), p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+          f"errors {r['errors'] or 0}")
+    print(f"  health: {r['health_n']} probes, p50 {r['health_p50_ms']:.1f} ms, p99 {r['health_p99_ms']:.1f} ms, "
+          f"max {r['health_max_ms']:.1f} ms, failed {r['health_failed']}")
+    print(f"  resident memory: started {started_mb:.0f} MB, warm {warm_mb:.0f} MB, peak {r['peak_mb']:.0f} MB, "
+          f"end {end_mb:.0f} MB ({end_mb / warm_mb:.2f}x warm)")
+    print(f"  machine after: {r['load_after']}")
+    for goal, ok in r["goals"].items():
+        print(f"  goal {goal}: {'met' if ok else 'NOT MET'}")
+    sys.exit(0 if all(r["goals"].values()) else 1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()
