@@ -13,6 +13,10 @@ typed after it), and how the unit is found:
   at the blank the place explains, and checked by clamping);
 - counter, brackets, remember: measured here on the model's own task (lstm_core.teaching.task_unit),
   so a retrained model gets a lesson about its own units.
+
+A lesson may run on another model of its kind (`/api/lessons/{id}?model=`, e.g. one kept from the Train panel):
+one whose file records that it was trained on the lesson's task, with that task's vocabulary. Anything else is
+refused with a sentence, since the lesson's steps and unit would mean nothing on it.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from dataclasses import asdict, dataclass
 
 from app.errors import ApiError
 from app.registry import Entry
+from lstm_core.tasks import TASKS
 from lstm_core.teaching import task_unit
 
 
@@ -31,20 +36,22 @@ class Lesson:
     text: str  # the sentence it opens with
     write: str  # "first" | "largest" | "place": where the memory is written (see the module docstring)
     task: str | None  # the teaching task whose held-out examples find the unit; None: the model card names it
+    kind: str  # the task (lstm_core.tasks) its models are trained on: another model runs it if trained on this
     # write="place": (language, opening, separator) around the place, one per language of the hometown task's
     # templates (lstm_core/tasks/hometown.py); a sentence with neither falls back to "largest".
     place: tuple[tuple[str, str, str], ...] = ()
 
 
 LESSONS = {lesson.id: lesson for lesson in (
-    Lesson("hometown", "hometown", "我来自内蒙古，我能讲一口流利的", "place", None,
+    Lesson("hometown", "hometown", "我来自内蒙古，我能讲一口流利的", "place", None, "hometown",
            (("zh", "我来自", "，"), ("en", "I grew up in ", ","))),
-    Lesson("counter", "counter", "aaaaaXbbbbb", "largest", "counting"),
-    Lesson("brackets", "brackets", "(()(())", "largest", "brackets"),
-    Lesson("remember", "remember", "Cabcdabcdaabbccddaabbcd?", "first", "remember"),
+    Lesson("counter", "counter", "aaaaaXbbbbb", "largest", "counting", "counting"),
+    Lesson("brackets", "brackets", "(()(())", "largest", "brackets", "brackets"),
+    Lesson("remember", "remember", "Cabcdabcdaabbccddaabbcd?", "first", "remember", "remember"),
 )}
 
-_found: dict[str, tuple[int, dict]] = {}  # lesson id -> (id of the model object, its units): a reload re-measures
+_found: dict[tuple[str, str], tuple[int, dict]] = {}  # (lesson, model) -> (id of the model object, its units):
+# a reload re-measures
 _lock = threading.Lock()
 
 
@@ -66,9 +73,30 @@ def _evidence(found: dict) -> dict:
             "source": "card", "effects": effects if isinstance(effects, dict) else None}
 
 
+def trained_on(entry: Entry) -> str | None:
+    """The task the model file records it was trained on (lstm_core.train's provenance), or None."""
+    p = entry.model.meta.get("provenance")
+    data = p.get("data") if isinstance(p, dict) else None
+    task = data.get("task") if isinstance(data, dict) else None
+    return task if isinstance(task, str) else None
+
+
+def check_kind(lesson: Lesson, entry: Entry) -> None:
+    """A 422 unless `entry` may run `lesson` in place of its own model: trained on its task, with its vocabulary."""
+    tok = entry.model.tokenizer
+    if entry.id == lesson.model:
+        return
+    if (trained_on(entry) != lesson.kind or tok is None or entry.model.decoder_weight is None
+            or list(tok.vocab) != list(TASKS[lesson.kind].tokenizer.vocab)):
+        raise ApiError(422, "lesson_wrong_model", "error.lesson_wrong_model", lesson=lesson.id, model=entry.id,
+                       task=lesson.kind, own=lesson.model)
+
+
 def _from_card(lesson: Lesson, entry: Entry) -> dict:
     found = entry.model.meta.get("units")
     if not isinstance(found, dict) or not found.get("place_units"):
+        if entry.id != lesson.model and trained_on(entry) == lesson.kind:  # e.g. kept from the Train panel
+            raise ApiError(422, "lesson_no_units", "error.lesson_units_unmeasured", model=entry.id)
         raise ApiError(422, "lesson_no_units", "error.lesson_no_units", model=entry.id)
     # A unit may hold the place of one language only (hometown's card ranks them per language): the page
     # watches the units of the language whose place it finds in the sentence.
@@ -80,7 +108,7 @@ def _from_card(lesson: Lesson, entry: Entry) -> dict:
 def units(lesson: Lesson, entry: Entry) -> dict:
     """The unit the lesson watches on this model and the evidence (cached until the model object changes)."""
     with _lock:
-        cached = _found.get(lesson.id)
+        cached = _found.get((lesson.id, entry.id))
         if cached and cached[0] == id(entry.model):
             return cached[1]
     if lesson.task is None:
@@ -91,18 +119,19 @@ def units(lesson: Lesson, entry: Entry) -> dict:
                "effects": None, "by_language": None}
         del out["runner_up"]
     with _lock:
-        _found[lesson.id] = (id(entry.model), out)
+        _found[(lesson.id, entry.id)] = (id(entry.model), out)
     return out
 
 
 def summary(lesson: Lesson, installed: bool) -> dict:
     """The LessonSummary fields (app.schemas)."""
-    return {"id": lesson.id, "model": lesson.model, "text": lesson.text, "write": lesson.write,
+    return {"id": lesson.id, "model": lesson.model, "task": lesson.kind, "text": lesson.text, "write": lesson.write,
             "place": [list(p) for p in lesson.place], "available": installed}
 
 
 def describe(lesson: Lesson, entry: Entry | None) -> dict:
-    """The LessonDetail fields, or a 404 when the lesson's model is not installed."""
+    """The LessonDetail fields on `entry` (its own model, or another of its kind: check_kind first), or a 404
+    when the lesson's own model is not installed."""
     if entry is None:
         raise ApiError(404, "lesson_model_missing", "error.lesson_model_missing", lesson=lesson.id, model=lesson.model)
-    return {**summary(lesson, True), **units(lesson, entry)}
+    return {**summary(lesson, True), **units(lesson, entry), "model": entry.id}

@@ -322,7 +322,9 @@ class SnapshotRequest(TraceInput):
 
 class LessonSummary(BaseModel):
     id: str
-    model: str = Field(description="the model the lesson runs on")
+    model: str = Field(description="the model the lesson runs on (its own, or the one asked for with ?model=)")
+    task: str = Field(description="the task (lstm_core.tasks) its models are trained on; another model trained on "
+                      "it, with its vocabulary, can run the lesson")
     text: str = Field(description="the sentence it opens with")
     write: Literal["first", "largest", "place"] = Field(
         description="where the memory is written: the first token; the step where the unit's |i*g| is largest on "

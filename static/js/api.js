@@ -118,14 +118,16 @@ export async function download(kind, body) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-/** Every guided lesson: [{id, model, text, write, place, available}]. */
+/** Every guided lesson: [{id, model, task, text, write, place, available}]. */
 export async function listLessons() {
   return (await request('/api/lessons')).lessons;
 }
 
-/** One lesson with the unit it watches on its model and the evidence. */
-export function getLesson(id) {
-  return request(`/api/lessons/${encodeURIComponent(id)}`);
+/** One lesson with the unit it watches on its model and the evidence; `model`: run it on that model instead
+ * (one trained on the lesson's task, e.g. kept from the Train panel). */
+export function getLesson(id, model = '') {
+  const q = model ? `?model=${encodeURIComponent(model)}` : '';
+  return request(`/api/lessons/${encodeURIComponent(id)}${q}`);
 }
 
 /** The numbers of one LSTM step for one unit (the "one step, explained" view). */

@@ -21,11 +21,12 @@ export function close(state) {
   document.getElementById('lesson').value = '';
 }
 
-/** Fetch lesson `id` and make it the state's; false (with the server's sentence in the status line) if it
- * cannot run here. The step is kept within the lesson. */
-export async function open(state, id) {
+/** Fetch lesson `id` (on `model` if given: another model of its task, such as one kept from the Train panel)
+ * and make it the state's; false (with the server's sentence in the status line) if it cannot run here. The
+ * step is kept within the lesson. */
+export async function open(state, id, model = '') {
   try {
-    info = await api.getLesson(id);
+    info = await api.getLesson(id, model);
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
     status(e.message, true);

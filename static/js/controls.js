@@ -62,10 +62,11 @@ export const controls = {
     return summary;
   },
 
-  /** The lesson picker: no lesson, or one of `list` whose model is installed. */
+  /** The lesson picker: no lesson, or one of `list` whose model is installed, or the one running (it may run
+   * on another model of its task, e.g. one kept from the Train panel, where its own is not installed). */
   lessons(list, state) {
     lessons = list;
-    const there = list.filter((l) => l.available);
+    const there = list.filter((l) => l.available || l.id === state.lesson);
     options($('lesson'), [['', t('lesson.none')], ...there.map((l) => [l.id, t(`lesson.${l.id}.name`)])],
       there.some((l) => l.id === state.lesson) ? state.lesson : '');
   },

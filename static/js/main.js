@@ -430,9 +430,10 @@ async function start() {
     return;
   }
   controls.init(models, state, onControl);
-  // A lesson link (?lesson=hometown&step=3) opens on the lesson's model, and on its sentence unless the link
-  // carries another one.
-  if (state.lesson && (await classroom.open(state, state.lesson))) {
+  // A lesson link (?lesson=hometown&step=3) opens on the lesson's model, or on the link's model if it has one
+  // (?lesson=counter&model=train-…: a model kept from the Train panel; the server refuses one of another task),
+  // and on its sentence unless the link carries another one.
+  if (state.lesson && (await classroom.open(state, state.lesson, state.model))) {
     state.model = classroom.lesson().model;
     if (!linkText) state.text = classroom.lesson().text;
   }

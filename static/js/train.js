@@ -8,9 +8,10 @@ import * as api from './api.js';
 import { el, text } from './dom.js';
 import { plotLabel } from './format.js';
 import * as heatmaps from './heatmaps.js';
-import { explicit, language, t } from './i18n.js';
+import { language, t } from './i18n.js';
 import * as curve from './traincurve.js';
 import * as trainform from './trainform.js';
+import * as trainkept from './trainkept.js';
 import * as replay from './trainreplay.js';
 import * as unit from './unit.js';
 import { everything } from './view.js';
@@ -196,11 +197,7 @@ export function create(root) {
   resumeButton.addEventListener('click', async () => { if (await act(api.resumeTraining)) follow(); });
   keepButton.addEventListener('click', async () => {
     try {
-      const info = await api.keepTraining(job.id, name.value.trim() || job.name);
-      const lang = explicit() ? `&lang=${language()}` : ''; // as the page's own links: only a chosen language
-      const link = el('a', { href: `?model=${encodeURIComponent(info.id)}&text=${encodeURIComponent(job.probe)}${lang}`,
-        id: 'train-open', textContent: t('train.open') });
-      kept.replaceChildren(t('train.kept', { name: info.name }), ' ', link);
+      await trainkept.show(kept, job, await api.keepTraining(job.id, name.value.trim() || job.name));
     } catch (e) {
       say(e.message, null, true);
     }

@@ -2,6 +2,7 @@
 named by the model card; the sentences when a lesson cannot run."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import warnings
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from app.i18n import translate
 from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, load_model, save_model
+from lstm_core.tasks import HOMETOWN
 from lstm_core.teaching import task_unit
 from tests.conftest import ROOT
 
@@ -58,6 +60,9 @@ def test_the_list_says_which_lessons_can_run_here(lessons_dir):
     assert got["hometown"]["text"] == "我来自内蒙古，我能讲一口流利的" and got["remember"]["write"] == "first"
     assert got["hometown"]["write"] == "place" and ["zh", "我来自", "，"] in got["hometown"]["place"]
     assert got["counter"]["place"] == []
+    # The task a model must have been trained on to run the lesson in place of its own (?model=).
+    assert {k: v["task"] for k, v in got.items()} == {"hometown": "hometown", "counter": "counting",
+                                                     "brackets": "brackets", "remember": "remember"}
 
 
 def test_a_measured_lesson_names_the_unit_its_task_finds(lessons_dir):
@@ -93,3 +98,73 @@ def test_a_lesson_that_cannot_run_says_why_in_the_readers_language(lessons_dir, 
     with _client(tmp_path) as c:
         r = c.get("/api/lessons/hometown")
     assert r.status_code == 422 and r.json()["code"] == "lesson_no_units"
+
+
+def _permuted(model: Model, perm: np.ndarray, meta: dict) -> Model:
+    """The same network with its units renumbered: new unit k is old unit perm[k] (every gate's rows, W_hh's
+    columns and the decoder's columns move together, so it computes exactly what the old one did)."""
+    H = len(perm)
+    rows = np.concatenate([g * H + perm for g in range(4)])  # the i, f, g, o blocks of torch's (4H, ...) layout
+    p = model.lstm.params
+    params = {"weight_ih_l0": p["weight_ih_l0"][rows], "weight_hh_l0": p["weight_hh_l0"][rows][:, perm],
+              "bias_ih_l0": p["bias_ih_l0"][rows], "bias_hh_l0": p["bias_hh_l0"][rows]}
+    return dataclasses.replace(model, lstm=LSTM(model.lstm.config, params),
+                               decoder_weight=model.decoder_weight[:, perm], meta=meta)
+
+
+@pytest.fixture(scope="module")
+def kept_dir(lessons_dir, tmp_path_factory) -> Path:
+    """The lesson models plus models as the Train panel keeps them (`train-<job>-<step>`)."""
+    d = tmp_path_factory.mktemp("kept-models")
+    for f in lessons_dir.iterdir():
+        shutil.copy(f, d)
+    counter = load_model(d / "counter.safetensors")
+    # A counting model whose counting unit is another one than the shipped model's: the lesson must find it.
+    save_model(_permuted(counter, np.array([3, 2, 0, 1]), dict(counter.meta, name="my counter")),
+               d / "train-0123456789ab-300.safetensors")
+    remember = load_model(d / "remember.safetensors")
+    save_model(dataclasses.replace(remember, meta=dict(remember.meta, name="kept remember")),
+               d / "train-ba9876543210-300.safetensors")
+    # Trained on hometown, as a kept model is: provenance but no measured place units.
+    tok = HOMETOWN.tokenizer
+    prov = {"data": {"task": "hometown"}, "steps": 100}
+    save_model(Model(LSTM.random(LSTMConfig(len(tok), 6, 1), seed=2), "onehot", tok, None,
+                     np.zeros((len(tok), 6), np.float32), None, {"name": "kept hometown", "provenance": prov}),
+               d / "train-aaaaaaaaaaaa-100.safetensors")
+    return d
+
+
+def test_a_lesson_runs_on_a_kept_model_of_its_task(kept_dir):
+    with _client(kept_dir) as c:
+        r = c.get("/api/lessons/counter", params={"model": "train-0123456789ab-300"})
+        own = c.get("/api/lessons/counter").json()
+    assert r.status_code == 200, r.text
+    r = r.json()
+    found = task_unit(load_model(kept_dir / "train-0123456789ab-300.safetensors"), "counting")
+    assert r["model"] == "train-0123456789ab-300" and r["task"] == "counting" and r["source"] == "measured"
+    assert r["unit"] == found.unit and r["units"] == list(found.units) and r["value"] == found.value
+    # Renumbered units: new unit k is old unit perm[k], so the shipped model's unit u is now perm.index(u).
+    assert own["model"] == "counter" and r["unit"] == [3, 2, 0, 1].index(own["unit"])
+    assert r["value"] == pytest.approx(own["value"], abs=1e-5)
+
+
+def test_a_lesson_refuses_an_unknown_or_foreign_model_with_a_sentence(kept_dir):
+    with _client(kept_dir) as c:
+        r = c.get("/api/lessons/counter", params={"model": "train-nope-1"})
+        assert r.status_code == 404 and r.json()["code"] == "unknown_model"
+        assert "'train-nope-1'" in r.json()["detail"]
+        for lesson, model, task in (("counter", "train-ba9876543210-300", "counting"),  # trained on remember
+                                    ("counter", "hometown", "counting"), ("remember", "counter", "remember")):
+            r = c.get(f"/api/lessons/{lesson}", params={"model": model}, headers={"Accept-Language": "zh-CN"})
+            assert r.status_code == 422 and r.json()["code"] == "lesson_wrong_model"
+            assert r.json()["detail"] == translate("zh-CN", "error.lesson_wrong_model", lesson=lesson, model=model,
+                                                   task=task, own=lesson)
+        ok = c.get("/api/lessons/remember", params={"model": "train-ba9876543210-300"})
+        assert ok.status_code == 200 and ok.json()["model"] == "train-ba9876543210-300"
+
+
+def test_a_kept_hometown_model_says_its_units_are_not_measured(kept_dir):
+    with _client(kept_dir) as c:
+        r = c.get("/api/lessons/hometown", params={"model": "train-aaaaaaaaaaaa-100"})
+    assert r.status_code == 422 and r.json()["code"] == "lesson_no_units"
+    assert r.json()["detail"] == translate("en", "error.lesson_units_unmeasured", model="train-aaaaaaaaaaaa-100")

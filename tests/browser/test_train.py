@@ -1,10 +1,14 @@
 """The training panel in Chromium: start a counting job, watch the curve and the probe's heatmaps follow the
 run (checked against the snapshot files themselves), stop it, keep the model and open it in the explorer;
-then the finished panel at phone, laptop and projector sizes."""
+then the finished panel at phone, laptop and projector sizes; and a short run kept and opened in its lesson."""
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -12,6 +16,7 @@ import pytest
 from app.testing import start_server, stop_server
 from lstm_core import load_model
 from tests.browser.conftest import make_models, new_context, open_page
+from tests.browser.lessonwalk import walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 JOB_MS = 600_000  # a job runs at a lower priority on a shared machine: wait generously, assert nothing on time
@@ -43,6 +48,15 @@ PAST_THE_EDGE = """() => { const w = document.documentElement.clientWidth;
   return [...document.querySelectorAll('#sec-train *')].filter((e) => e.getBoundingClientRect().right > w + 1)
     .map((e) => `${e.tagName}#${e.id}.${e.getAttribute('class')}`); }"""
 CURVE_POINTS = "() => { const gd = document.getElementById('train-curve'); return gd.data ? gd.data[0].x.length : 0; }"
+
+
+def _get(base: str, path: str) -> tuple[int, dict]:
+    """(status, JSON body) of a GET, refusals included."""
+    try:
+        with urllib.request.urlopen(base + path, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def _snapshot_f(var: Path, step: int, probe: str) -> np.ndarray:
@@ -110,7 +124,8 @@ def test_the_panel_after_a_run_fits_phone_laptop_and_projector(browser, train_se
     page.set_default_timeout(JOB_MS)
     try:
         page.goto(f"{train_server[0]}/?model=english-char&lang={'zh-CN' if name == 'projector' else 'en'}")
-        page.wait_for_function("document.getElementById('train-task').options.length > 0")
+        # The panel is made once the catalog has loaded, which may be after the load event.
+        page.wait_for_function("(document.getElementById('train-task') || {options: []}).options.length > 0")
         page.select_option("#train-task", "counting")
         page.fill("#train-steps", "60")
         page.click("#train-start")
@@ -127,3 +142,43 @@ def test_the_panel_after_a_run_fits_phone_laptop_and_projector(browser, train_se
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_kept_counter_opens_in_its_lesson_on_the_kept_model(tp, train_server):
+    """Train a short counting run to the end, keep it, and follow "Open it in the lesson": the counter lesson runs
+    on the kept model (this server has no shipped counter at all), and every number it quotes is the kept
+    model's, checked against /api/trace, /api/step and /api/lessons?model= as the lesson tests check them."""
+    page = tp.page
+    page.set_default_timeout(JOB_MS)
+    own = _get(tp.base, "/api/lessons/counter")
+    assert own[0] == 404 and own[1]["code"] == "lesson_model_missing"  # only a kept model can run it here
+    page.set_viewport_size({"width": 1280, "height": 800})
+    tp.open("?model=english-char")
+    page.locator("#sec-train").scroll_into_view_if_needed()
+    page.wait_for_function("document.getElementById('train-task').options.length > 0")
+    assert page.input_value("#train-task") == "counting"
+    page.fill("#train-steps", "60")
+    page.click("#train-start")
+    page.wait_for_function("document.getElementById('train-status').textContent.startsWith('done')")
+    page.fill("#train-name", "counter for the lesson")
+    page.click("#train-keep")
+    page.wait_for_selector("#train-open-lesson")
+    query = parse_qs(urlparse(page.get_attribute("#train-open-lesson", "href")).query)
+    kept = query["model"][0]
+    assert kept.startswith("train-") and kept.endswith("-60") and query["lesson"] == ["counter"]
+    assert page.text_content("#train-open-lesson") == "Open it in the lesson" and page.is_visible("#train-open")
+    tp.shot("train-kept-lesson-laptop", "#sec-train")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tp.shot("train-kept-lesson-phone", "#sec-train")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.click("#train-open-lesson")
+    page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+    assert page.evaluate("window.gatescope.state.model") == kept and page.input_value("#lesson") == "counter"
+    assert walk(tp, "counter", "en", model=kept, opened=True) >= 20
+    page.click("#lesson-panel .lesson-prev")  # back to the first steps, for the pictures
+    page.wait_for_function("window.gatescope.state.step === 4")
+    tp.settle()
+    tp.shot("train-kept-lesson-open-laptop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tp.settle()
+    tp.shot("train-kept-lesson-open-phone")
