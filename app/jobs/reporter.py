@@ -22,6 +22,7 @@ from pathlib import Path
 
 from app.jobs import events
 from app.serialize import trace_body
+from app.service import TraceResult
 from lstm_core import ModelError, load_model
 
 PROGRESS_SECONDS = 0.25
@@ -72,8 +73,11 @@ class Reporter:
         """The probe's trace answer by the snapshot file, or the sentence saying why there is none."""
         try:
             model = load_model(path)
-            return trace_body(path.stem, model, model.trace_text(self.probe), layers=None, encoding="compact", k=0,
-                              cached_prefix=0)
+            tok = model.encode(self.probe)
+            # The gates only (k=0, no predictions): the panel draws the probe's heatmaps and unit lines.
+            probe = TraceResult(model, tok, model.run(tok.ids), preds=None, classes=None, vectors=None,
+                                cached_prefix=0)
+            return trace_body(path.stem, model, probe, layers=None, encoding="compact", k=0)
         except ModelError as e:
             return str(e)
 
