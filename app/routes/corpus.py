@@ -16,7 +16,9 @@ from app.serialize import answer
 from app.settings import SettingsDep
 
 router = APIRouter(prefix="/api/corpus/{model_id}", tags=["corpus"])
-ERRORS = {404: {"model": Error}, 409: {"model": Error}, 422: {"model": Error}}
+# Every status these answer with a sentence (400: a body that is not JSON), so /openapi.json documents them.
+ERRORS = {400: {"model": Error}, 404: {"model": Error}, 409: {"model": Error}, 413: {"model": Error},
+          422: {"model": Error}}
 
 
 @router.get("", response_model=CorpusInfo, responses=ERRORS)
@@ -48,7 +50,7 @@ def probe(model_id: str, req: ProbeRequest, registry: RegistryDep, indexes: Inde
     return answer(corpus.probe(indexes.open(find(registry, model_id)), req.regex, req.top))
 
 
-@router.post("/patterns", response_model=PatternAnswer, responses={413: {"model": Error}, **ERRORS})
+@router.post("/patterns", response_model=PatternAnswer, responses=ERRORS)
 def patterns(model_id: str, req: PatternRequest, registry: RegistryDep, indexes: IndexesDep, cache: CacheDep,
              settings: SettingsDep) -> Response:
     """LSTMVis pattern search: a span of a text and a threshold; every matching span of the corpus, ranked."""

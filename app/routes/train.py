@@ -26,7 +26,10 @@ router = APIRouter(tags=["train"])
 COOKIE = "gs_client"
 COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 POLL_S = 0.25  # how often a stream looks for new lines in the job's log
-ERRORS = {404: {"model": Error}, 409: {"model": Error}}
+# Every status these answer with a sentence (400: a body that is not JSON; 403 training off; 413 and 429 the
+# limits), so /openapi.json documents them.
+ERRORS = {400: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error},
+          413: {"model": Error}, 422: {"model": Error}, 429: {"model": Error}}
 
 
 def _client(request: Request) -> tuple[str, str | None]:
@@ -52,7 +55,7 @@ def train_options(settings: SettingsDep) -> dict:
 
 
 @router.post("/api/train", response_model=TrainStatus, status_code=202,
-             responses={403: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}, 429: {"model": Error}})
+             responses=ERRORS)
 async def start(req: TrainRequest, request: Request, response: Response, settings: SettingsDep) -> dict:
     """Start training a model; follow it with GET /api/train/{id}/events."""
     client, new_cookie = _client(request)
@@ -78,7 +81,7 @@ def stop(job_id: str, request: Request, settings: SettingsDep) -> dict:
 
 
 @router.post("/api/train/{job_id}/resume", response_model=TrainStatus, status_code=202,
-             responses={**ERRORS, 429: {"model": Error}})
+             responses=ERRORS)
 def resume(job_id: str, request: Request, settings: SettingsDep) -> dict:
     """Continue a stopped job from its checkpoint."""
     job = _job(settings, job_id)
