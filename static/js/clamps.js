@@ -3,21 +3,8 @@
 // new list to `onChange`; main.js owns the state.
 
 import { QUANTITIES, quantityName } from './format.js';
+import { el, text } from './dom.js';
 import { t } from './i18n.js';
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
-
-/** An element whose text is catalog message `key`, kept in the page's language by i18n.apply. */
-function text(tag, key, props = {}) {
-  const e = el(tag, { ...props, textContent: t(key) });
-  e.dataset.i18n = key;
-  return e;
-}
 
 /** "3, 5-7" -> [3, 5, 6, 7]; null when the text is not a list of steps. */
 export function parseSteps(s) {

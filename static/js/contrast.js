@@ -5,21 +5,9 @@
 
 import * as api from './api.js';
 import * as clamps from './clamps.js';
+import { el, text } from './dom.js';
 import { t } from './i18n.js';
 import { VIEWS } from './url.js';
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
-
-function text(tag, key, props = {}) {
-  const e = el(tag, { ...props, textContent: t(key) });
-  e.dataset.i18n = key;
-  return e;
-}
 
 /**
  * Build the panel in `root`. state: main.js's state (read only here); inputs(): {model, text, vectors} of run a;
