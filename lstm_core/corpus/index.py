@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ModelError
-from . import store
+from . import shards, store
 from .settings import QUANTITIES, Geometry
 from .source import file_sha256
 
@@ -88,7 +88,9 @@ class CorpusIndex:
     def unit_values(self, ref: UnitRef) -> NDArray:
         """(N,) float32: the unit's stored value at every token."""
         col = self.column(ref)
-        return self.array(f"values/{ref.quantity}")[:, col].astype(np.float32)
+        fast = shards.read_column(self.path / "values" / ref.quantity, col)
+        stored = self.array(f"values/{ref.quantity}")[:, col] if fast is None else fast
+        return stored.astype(np.float32)
 
     def block(self, q: str, start: int, end: int) -> NDArray:
         """(end - start, U_q) float16: every unit of q over tokens [start, end)."""

@@ -123,26 +123,47 @@ def search(index: CorpusIndex, pattern: Pattern, limit: int = 20, min_overlap: f
     N, W = M.shape
     P = _bits(pattern.units, W)  # (W,)
     p = len(pattern.units)
-    count = _popcount(M & P)  # (N,) pattern units on at each token
+    words = np.flatnonzero(P)  # only the words holding pattern units count
+    count = _popcount(np.take(M, words, axis=1) & P[words])  # (N,) pattern units on at each token
     present = np.bincount(count, minlength=p + 1)
+    lowest = max(1, math.ceil(min_overlap * p))
+    # Rows with at least n pattern units on shrink as n grows: keep only those (and their positions),
+    # so each level reduces over its own rows rather than over the whole corpus.
+    pos = np.flatnonzero(count >= lowest)  # (m,) token positions
+    rows, cnt = np.take(M, pos, axis=0), count[pos]  # (m, W), (m,); take: 2-d fancy indexing is 20x slower
     found: list[tuple[NDArray, ...]] = []
-    for n in range(p, max(1, math.ceil(min_overlap * p)) - 1, -1):
+    seen = np.zeros(0, np.int64)  # the previous level's runs, as sorted keys start * (N + 1) + end
+    for n in range(lowest, p + 1):
+        if n > lowest:
+            keep = cnt >= n
+            pos, rows, cnt = pos[keep], np.compress(keep, rows, axis=0), cnt[keep]
+        if not len(pos):
+            break
         if n < p and not present[n]:
             continue  # no token has exactly n on: the runs equal those of level n + 1
-        starts, ends = _runs(count >= n)
-        if not len(starts):
+        first = np.flatnonzero(np.concatenate(([True], np.diff(pos) != 1)))  # (r,) a run's first row
+        last = np.append(first[1:], len(pos))  # (r,) one past its last row
+        starts, ends = pos[first], pos[last - 1] + 1
+        key = starts * (N + 1) + ends
+        # Runs nest from level to level; one equal to a run of the level before was ranked there.
+        new = seen[np.minimum(np.searchsorted(seen, key), len(seen) - 1)] != key if len(seen) else slice(None)
+        seen, first, last, starts, ends = key, first[new], last[new], starts[new], ends[new]
+        if not len(first):
             continue
-        on = _and_over(M, starts, ends)
-        on &= ~np.where((starts > 0)[:, None], M[np.maximum(starts - 1, 0)], 0)  # off just before
-        on &= ~np.where((ends < N)[:, None], M[np.minimum(ends, N - 1)], 0)  # and just after
+        edges = np.stack([first, last], axis=1).ravel()  # (2r,) each run's [first, last) rows
+        on = np.bitwise_and.reduceat(rows, edges[:-1] if edges[-1] == len(rows) else edges, axis=0)[0::2]  # (r, W)
+        around = np.take(M, np.maximum(starts - 1, 0), axis=0) | np.take(M, np.minimum(ends, N - 1), axis=0)  # (r, W)
+        if starts[0] == 0:  # runs are in order: only the first can start the corpus, only the last end it
+            around[0] = M[min(ends[0], N - 1)] if ends[0] < N else 0
+        if ends[-1] == N:
+            around[-1] = M[starts[-1] - 1] if starts[-1] > 0 else 0
+        on &= ~around  # units on throughout each run and off just around it
         found.append((starts, ends, _popcount(on & P), _popcount(on & ~P)))
     if not found:
         need = math.ceil(min_overlap * p)
         raise ModelError(f"no token of the corpus has {need} of the pattern's {p} units on at once; lower "
                          "min_overlap or the threshold", "core.pattern_no_match", need=need, units=p)
-    starts, ends, overlap, extra = (np.concatenate(x) for x in zip(*found, strict=True))
-    _, first = np.unique(starts * (N + 1) + ends, return_index=True)  # a run found at several levels counts once
-    starts, ends, overlap, extra = starts[first], ends[first], overlap[first], extra[first]
+    starts, ends, overlap, extra = (np.concatenate(x) for x in zip(*found, strict=True))  # each run once
     diff = np.abs(ends - starts - pattern.length)
     order = np.lexsort((starts, diff, extra, -overlap))
     frac = (count / p).astype(np.float32)
@@ -176,20 +197,10 @@ def _bits(units: NDArray, words: int) -> NDArray:
 def _popcount(words: NDArray) -> NDArray:
     """Set bits per row of a (n, W) uint64 array."""
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
+        bits = np.bitwise_count(words)  # (n, W) uint8
+        out = bits[..., 0].astype(np.int64)
+        for w in range(1, words.shape[-1]):  # a few words: column adds beat a sum over a short last axis
+            out += bits[..., w]
+        return out
     table = np.array([bin(b).count("1") for b in range(256)], np.int64)  # NumPy < 2 has no bitwise_count
     return table[words.view(np.uint8)].reshape(*words.shape[:-1], -1).sum(axis=-1)
-
-
-def _runs(on: NDArray) -> tuple[NDArray, NDArray]:
-    """[start, end) of every maximal run of True."""
-    d = np.diff(np.concatenate(([0], on.view(np.int8), [0])))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
-def _and_over(M: NDArray, starts: NDArray, ends: NDArray) -> NDArray:
-    """(r, W): AND of rows [starts[j], ends[j]) of M, for disjoint increasing runs."""
-    ext = np.concatenate([M, np.zeros((1, M.shape[1]), M.dtype)])  # so that an end at N is a valid index
-    idx = np.empty(2 * len(starts), np.int64)
-    idx[0::2], idx[1::2] = starts, ends
-    return np.bitwise_and.reduceat(ext, idx, axis=0)[0::2]

@@ -51,6 +51,8 @@ def per_char(index: CorpusIndex, snip: Snippet, token_values: NDArray) -> NDArra
     `token_values`, NaN where no token covers it."""
     a, b = snip.tokens
     out = np.full(len(snip.text), np.nan, np.float32)
-    for (s, e), v in zip(index.spans(a, b) - snip.chars[0], token_values[a:b], strict=True):
-        out[s:e] = v
+    spans = index.spans(a, b) - snip.chars[0]  # (n, 2) within the text
+    lens = spans[:, 1] - spans[:, 0]  # (n,)
+    tok = np.repeat(np.arange(b - a), lens)  # (chars covered,) the token of each covered character
+    out[spans[tok, 0] + np.arange(len(tok)) - np.repeat(np.cumsum(lens) - lens, lens)] = token_values[a:b][tok]
     return out
