@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 from fastapi import Depends, Request
 
 from app.errors import ApiError, from_model_error
@@ -22,9 +23,11 @@ from app.registry import Entry
 from lstm_core import ModelError, Trace
 from lstm_core.corpus import (
     CorpusIndex,
+    Feature,
     UnitRef,
     corpus_saturation,
     file_sha256,
+    label_values,
     pattern_of,
     rank_units,
     regex_feature,
@@ -127,13 +130,28 @@ def census(entry: Entry, index: CorpusIndex) -> dict:
 def probe(index: CorpusIndex, regex: str, top: int) -> dict:
     """Every c and h unit ranked against a feature of the user's: 1 inside matches of `regex`."""
     text, spans = index.text(0, index.num_chars), index.spans(0, index.num_tokens)
-    feature = regex_feature(text, spans, regex, timeout=REGEX_SECONDS)
+    return _ranked(index, regex_feature(text, spans, regex, timeout=REGEX_SECONDS), top)
+
+
+def probe_labels(index: CorpusIndex, data: bytes, filename: str, top: int) -> dict:
+    """Every c and h unit ranked against an uploaded per-token label file (the CLI's --labels format);
+    a 422 with a catalog sentence for a file that is not one number per token of the index."""
+    try:
+        feature = label_values(data, filename, index.num_tokens)
+    except ModelError as e:
+        raise from_model_error(422, "bad_labels", e) from None
+    return _ranked(index, feature, top)
+
+
+def _ranked(index: CorpusIndex, feature: Feature, top: int) -> dict:
     quantities = tuple(q for q in ("c", "h") if q in index.manifest.settings.quantities)
     result = rank_units(index, score_table(index, [feature], quantities), top)[0]
     return {"feature": result.feature, "description": result.description, "binary": result.binary,
             "mean": result.mean, "tracking": result.tracking,
             "best": [{**s.ref.to_json(), "auc": s.auc, "r": s.r, "score": s.score} for s in result.best],
-            "example": result.example.to_json() if result.example else None}
+            "example": result.example.to_json() if result.example else None,
+            "example_feature": None if result.example_feature is None else
+            [None if np.isnan(x) else float(x) for x in result.example_feature]}
 
 
 def patterns(index: CorpusIndex, trace: Trace, ref: UnitRef, start: int, end: int, threshold: float,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app import corpus, service
 from app.cache import CacheDep
@@ -19,6 +20,13 @@ router = APIRouter(prefix="/api/corpus/{model_id}", tags=["corpus"])
 # Every status these answer with a sentence (400: a body that is not JSON), so /openapi.json documents them.
 ERRORS = {400: {"model": Error}, 404: {"model": Error}, 409: {"model": Error}, 413: {"model": Error},
           422: {"model": Error}}
+LABELS_BODY = {"requestBody": {"required": True, "description": "the label file's bytes, as the CLI's --labels reads "
+                               "it: one number per token of the index separated by whitespace (UTF-8), or a .npy "
+                               "array of shape (tokens,); 0/1 values make a binary feature (ranked by AUC), any "
+                               "others a numeric one (Pearson r). At most max_body_bytes (413 beyond).",
+                               "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                    "format": "binary"}},
+                                           "text/plain": {"schema": {"type": "string"}}}}}
 
 
 @router.get("", response_model=CorpusInfo, responses=ERRORS)
@@ -48,6 +56,19 @@ def census(model_id: str, registry: RegistryDep, indexes: IndexesDep) -> Respons
 def probe(model_id: str, req: ProbeRequest, registry: RegistryDep, indexes: IndexesDep) -> Response:
     """Every c and h unit ranked against a feature of your own: tokens inside matches of a regex."""
     return answer(corpus.probe(indexes.open(find(registry, model_id)), req.regex, req.top))
+
+
+@router.post("/probe/labels", responses=ERRORS, openapi_extra=LABELS_BODY)
+async def probe_labels(model_id: str, request: Request, registry: RegistryDep, indexes: IndexesDep,
+                       filename: Annotated[str, Query(max_length=200)] = "labels.txt",
+                       top: Annotated[int, Query(ge=1, le=50)] = 5) -> Response:
+    """Every c and h unit ranked against your per-token label file (the body: one number per token, or .npy)."""
+    data = await request.body()  # at most max_body_bytes: BodyLimit answers 413 beyond
+
+    def ranked() -> dict:  # opening an index hashes the model file once: off the event loop
+        return corpus.probe_labels(indexes.open(find(registry, model_id)), data, filename, top)
+
+    return answer(await run_in_threadpool(ranked))
 
 
 @router.post("/patterns", response_model=PatternAnswer, responses=ERRORS)

@@ -9,7 +9,7 @@ zarr and dask are imported only when an index is built or opened.
 """
 from .build import BuildResult, build_index
 from .census import Census, census_markdown, index_features, run_census, unit_name
-from .features import BUILTIN, Feature, builtin_features, label_feature, regex_feature
+from .features import BUILTIN, Feature, builtin_features, label_feature, label_values, regex_feature
 from .index import CorpusIndex, UnitRef
 from .patterns import Match, Pattern, SearchResult, pattern_in_index, pattern_in_text, pattern_of, search
 from .probes import FeatureResult, ScoreTable, UnitScore, rank_units, score_table
@@ -25,6 +25,6 @@ __all__ = [
     "FeatureResult", "Geometry", "Histogram", "IndexSettings", "Match", "Pattern", "SaturationMap", "ScoreTable",
     "SearchResult", "Snippet", "UnitRef", "UnitReport", "UnitScore", "build_index", "builtin_features",
     "census_markdown", "corpus_saturation", "file_sha256", "held_out_text", "histogram", "index_features",
-    "label_feature", "pattern_in_index", "pattern_in_text", "pattern_of", "rank_units", "regex_feature",
+    "label_feature", "label_values", "pattern_in_index", "pattern_in_text", "pattern_of", "rank_units", "regex_feature",
     "run_census", "score_table", "search", "top_contexts", "unit_name", "unit_report",
 ]

@@ -12,6 +12,7 @@ features.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -135,17 +136,38 @@ def label_feature(path: str | os.PathLike, tokens: int, name: str | None = None)
     """A per-token label file: a .npy array, or numbers separated by whitespace (one per line)."""
     path = Path(path)
     try:
-        if path.suffix == ".npy":
-            values = np.load(path, allow_pickle=False)
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelError(f"cannot read the label file {path.name}: {e.strerror}; give one number per token",
+                         "core.labels_unreadable", file=path.name, reason=str(e.strerror)) from None
+    return label_values(data, path.name, tokens, name)
+
+
+def label_values(data: bytes, filename: str, tokens: int, name: str | None = None) -> Feature:
+    """The label file `filename` whose bytes are `data` (what a page uploads): a .npy array (recognised by
+    its magic bytes; never unpickled), else UTF-8 numbers separated by whitespace, one per token."""
+    try:
+        if data.startswith(b"\x93NUMPY"):
+            values = np.load(io.BytesIO(data), allow_pickle=False)
         else:
-            values = np.array(path.read_text(encoding="utf-8").split(), dtype=np.float64)
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        raise ModelError(f"cannot read the label file {path.name}: {e}; give one number per token") from None
+            values = np.array(data.decode("utf-8").split(), dtype=np.float64)
+    except (ValueError, UnicodeDecodeError, EOFError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise ModelError(f"cannot read the label file {filename}: {reason}; give one number per token",
+                         "core.labels_unreadable", file=filename, reason=reason) from None
     values = np.asarray(values)
-    if values.shape != (tokens,) or not np.issubdtype(values.dtype, np.number):
-        raise ModelError(f"the label file {path.name} holds {values.size} values of shape {values.shape}; "
-                         f"the index has {tokens} tokens: give one number per token")
+    if values.dtype == bool:
+        values = values.astype(np.float32)
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+        raise ModelError(f"the label file {filename} holds {values.dtype} values, not numbers; give one number "
+                         "per token", "core.labels_unreadable", file=filename, reason=f"{values.dtype} values")
+    if values.shape != (tokens,):
+        raise ModelError(f"the label file {filename} holds {values.size} values of shape {values.shape}; "
+                         f"the index has {tokens} tokens: give one number per token", "core.labels_length",
+                         file=filename, count=values.size, tokens=tokens)
     if not np.isfinite(values).all():
-        raise ModelError(f"the label file {path.name} contains NaN or infinite values")
+        raise ModelError(f"the label file {filename} contains NaN or infinite values", "core.labels_nonfinite",
+                         file=filename)
     binary = bool(np.isin(values, (0, 1)).all())
-    return Feature(name or path.stem, values.astype(np.float32), binary, f"labels from {path.name}")
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return Feature(name or stem or "labels", values.astype(np.float32), binary, f"labels from {filename}")

@@ -39,12 +39,17 @@ def _run_task(index_path: str, model_path: str, k: int) -> int:
     start, end = geo.task_tokens(k)
     lo, hi = max(0, start - m.settings.warmup), min(geo.tokens, end + geo.lookahead)
     blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k)
+    # write_empty_chunks: zarr otherwise compares every inner chunk with the fill value to skip writing it,
+    # a full pass over the data for chunks that are never all zero (20% of the values' write CPU).
+    def array(name: str):
+        return group[name].with_config({"write_empty_chunks": True})
+
     with zarr.config.set({"codec_pipeline.batch_size": 64}):  # a shard's inner chunks in one batch: 20% less CPU
         for q, v in blocks.values.items():
-            group[f"values/{q}"][start:end] = v
+            array(f"values/{q}")[start:end] = v
             group[f"stats/{q}"][k] = blocks.stats[q]
         for q, v in blocks.masks.items():
-            group[f"masks/{q}"][:, :, start:end] = v
+            array(f"masks/{q}")[:, :, start:end] = v
     store.mark_done(index_path, k)
     return end - start
 

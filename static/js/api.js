@@ -19,8 +19,11 @@ const BUSY_RETRIES = 3; // a 503 says when to come back (Retry-After); the page 
 
 async function request(path, body) {
   const headers = { 'Accept-Language': language() };
+  const raw = body instanceof Blob; // a file sent as it is (a label file), anything else as JSON
   const init = body === undefined ? { headers } : {
-    method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': raw ? 'application/octet-stream' : 'application/json' },
+    body: raw ? body : JSON.stringify(body),
   };
   let r;
   for (let attempt = 0; ; attempt += 1) {
@@ -210,6 +213,11 @@ export function corpusCensus(model) {
 /** Every c and h unit ranked against tokens inside matches of `regex`. */
 export function corpusProbe(model, regex) {
   return request(corpusPath(model, '/probe'), { regex });
+}
+
+/** Every c and h unit ranked against a per-token label file (a File: one number per token, or .npy). */
+export function corpusProbeLabels(model, file) {
+  return request(corpusPath(model, `/probe/labels?filename=${encodeURIComponent(file.name.slice(0, 200))}`), file);
 }
 
 /** LSTMVis pattern search: {text, start, end, threshold, quantity, layer, direction} -> ranked matches. */

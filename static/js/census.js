@@ -33,17 +33,18 @@ function row(f, D) {
   name.append(strong, count);
   const units = document.createElement('div');
   units.className = 'census-units';
-  for (const u of f.best) {
+  f.best.forEach((u, k) => {
     const b = document.createElement('button');
     b.type = 'button';
-    b.className = 'unit-chip';
+    b.className = k ? 'unit-chip runner-up' : 'unit-chip';
     Object.assign(b.dataset, { quantity: u.quantity, layer: u.layer, direction: u.direction, unit: u.unit });
     const score = u.auc === null ? t('census.r', { r: fmt(u.r, 2) }) : t('census.auc', { auc: fmt(u.auc, 2) });
     b.textContent = `${unitName(u, D)} · ${score}`;
     b.addEventListener('click', () => emit({ quantity: u.quantity, layer: u.layer, direction: u.direction,
       unit: u.unit }));
     units.appendChild(b);
-  }
+  });
+  if (f.best.length > 1) units.appendChild(expander(div, f.best.length - 1));
   div.append(name, units);
   if (f.example) {
     const ex = document.createElement('div');
@@ -52,6 +53,48 @@ function row(f, D) {
     div.appendChild(ex);
   }
   return div;
+}
+
+/** On a phone a row shows its best unit only (CSS hides .runner-up); this button shows the others. */
+function expander(div, more) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'census-more';
+  const label = () => {
+    const open = div.classList.contains('open');
+    b.setAttribute('aria-expanded', String(open));
+    b.textContent = open ? t('census.fewer') : t('census.more', { count: more });
+  };
+  b.addEventListener('click', () => { div.classList.toggle('open'); label(); });
+  label();
+  return b;
+}
+
+/** A label file of one's own (one number per token, or .npy): every c and h unit ranked against it. */
+function labelForm(said, show, model) {
+  const label = document.createElement('label');
+  label.className = 'probe-labels';
+  const caption = document.createElement('span');
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = 'probe-labels';
+  input.accept = '.txt,.csv,.tsv,.npy,text/plain';
+  label.append(caption, input);
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    if (!file) return;
+    said.textContent = t('census.probing');
+    try {
+      show(await api.corpusProbeLabels(model(), file));
+      said.textContent = '';
+    } catch (e) {
+      said.textContent = e.message;
+      if (!(e instanceof api.ApiError)) throw e;
+    } finally {
+      input.value = '';
+    }
+  });
+  return { label, caption };
 }
 
 export function create(el) {
@@ -75,21 +118,24 @@ export function create(el) {
   said.setAttribute('role', 'status');
   const mine = document.createElement('div');
   mine.className = 'census';
-  form.append(label, go);
-  el.replaceChildren(summary, rows, form, said, mine);
   let model = null;
   let directions = 1;
   let shown = '';
+  const mineShow = (f) => {
+    mine.prepend(row(f, directions));
+    showHighlights(mine);
+  };
+  const labels = labelForm(said, mineShow, () => model);
+  form.append(label, go, labels.label);
+  el.replaceChildren(summary, rows, form, said, mine);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!input.value) return;
     said.textContent = t('census.probing');
     try {
-      const f = await api.corpusProbe(model, input.value);
+      mineShow(await api.corpusProbe(model, input.value));
       said.textContent = '';
-      mine.prepend(row({ ...f, example_feature: null }, directions));
-      showHighlights(mine);
     } catch (e) {
       said.textContent = e.message;
       if (!(e instanceof api.ApiError)) throw e;
@@ -100,6 +146,7 @@ export function create(el) {
     model = ctx.state.model;
     caption.textContent = t('census.probe_label');
     go.textContent = t('census.probe_go');
+    labels.caption.textContent = t('census.labels_label');
     mine.replaceChildren();
     const info = await corpusIndex(model);
     form.hidden = !info.index;

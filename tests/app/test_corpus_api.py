@@ -205,3 +205,86 @@ def test_the_unit_command_prints_the_same_unit_view(world, capsys):
     assert marked == [world["text"][k].replace("\n", "⏎") for k in top]
     assert main([*args, "--model", str(world["models"] / "other.safetensors")]) == 2
     assert "not by other.safetensors" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def live(world):
+    """The same models and indexes behind a real server (uvicorn over a socket), request bodies capped at 64 KiB."""
+    import httpx
+
+    from app.testing import start_server, stop_server
+
+    base, proc = start_server(world["models"], env={"GATESCOPE_INDEX_DIR": str(world["indexes"]),
+                                                    "GATESCOPE_MAX_BODY_BYTES": str(64 << 10)})
+    try:
+        with httpx.Client(base_url=base, timeout=60) as c:
+            yield c
+    finally:
+        stop_server(proc)
+
+
+def _auc(v: np.ndarray, y: np.ndarray) -> float:
+    """The pairwise definition: P(a positive token's value > a negative one's), ties half."""
+    pos, neg = v[y], v[~y]
+    return ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg))
+
+
+def test_an_uploaded_label_file_ranks_every_unit_as_numpy_does(live, world):
+    text = world["text"]
+    assert len(text) == len(world["model"].encode(text).ids)  # a character model: token k is character k
+    # A binary feature of my own: "inside brackets ( [ {", derived character by character here.
+    depth, inside = 0, []
+    for ch in text:
+        depth += ch in "([{"
+        inside.append(depth > 0)
+        depth -= ch in ")]}" and depth > 0
+    y = np.array(inside)
+    body = "\n".join(str(int(b)) for b in y).encode()
+    r = live.post("/api/corpus/tc/probe/labels?filename=brackets.txt&top=3", content=body,
+                  headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["feature"] == "brackets" and got["binary"] and got["mean"] == pytest.approx(y.mean())
+    scores = {(q, layer, u): abs(2 * _auc(column(world, q, layer, u), y) - 1)
+              for q in "ch" for layer in range(2) for u in range(8)}
+    ranked = sorted(scores, key=lambda k: -scores[k])[:3]
+    assert [(b["quantity"], b["layer"], b["unit"]) for b in got["best"]] == ranked
+    for b in got["best"]:
+        assert b["auc"] == pytest.approx(_auc(column(world, b["quantity"], b["layer"], b["unit"]), y), abs=1e-9)
+    # A numeric feature as .npy (the position in the line): ranked by Pearson r.
+    line_pos = np.array([k - (text.rfind("\n", 0, k + 1) + 1) if text[k] != "\n" else 0 for k in range(len(text))],
+                        np.float32)
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, line_pos)
+    r = live.post("/api/corpus/tc/probe/labels?filename=pos.npy", content=buf.getvalue())
+    assert r.status_code == 200, r.text
+    best = r.json()["best"][0]
+    assert not r.json()["binary"] and best["auc"] is None
+    want = np.corrcoef(column(world, best["quantity"], best["layer"], best["unit"]), line_pos)[0, 1]
+    assert best["r"] == pytest.approx(want, abs=1e-6)
+    assert best["score"] == pytest.approx(max(abs(np.corrcoef(column(world, q, layer, u), line_pos)[0, 1])
+                                              for q in "ch" for layer in range(2) for u in range(8)), abs=1e-6)
+
+
+@pytest.mark.parametrize(("body", "status", "code", "key"), [
+    (b"1\n0\n1\n", 422, "bad_labels", "core.labels_length"),
+    (b"yes no " * 1500, 422, "bad_labels", "core.labels_unreadable"),
+    (b"0\n" * (N_CHARS - 1) + b"inf\n", 422, "bad_labels", "core.labels_nonfinite"),
+    (b"0\n" * 40_000, 413, "body_too_large", "error.body_too_large"),
+], ids=["wrong-length", "not-numbers", "infinite", "too-big"])
+def test_a_bad_label_file_gets_a_sentence_in_the_readers_language(live, body, status, code, key):
+    for lang in ("en", "zh-CN"):
+        r = live.post("/api/corpus/tc/probe/labels?filename=mine.txt", content=body,
+                      headers={"Accept-Language": lang})
+        assert r.status_code == status and r.json()["code"] == code, r.text
+        head = translate(lang, key).split("{")[0]
+        assert r.json()["detail"].startswith(head[:8]), (r.json()["detail"], head)
+    assert live.get("/api/corpus/tc").status_code == 200  # and the server keeps serving
+
+
+def test_the_label_upload_is_documented(api):
+    op = api.get("/openapi.json").json()["paths"]["/api/corpus/{model_id}/probe/labels"]["post"]
+    assert {"application/octet-stream", "text/plain"} <= set(op["requestBody"]["content"])
+    assert {"413", "422"} <= set(op["responses"])

@@ -1,6 +1,8 @@
 """Features, probes and the census: hand-derived feature values, a planted unit, brute-force AUC and r."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from lstm_core.corpus import (
     builtin_features,
     census_markdown,
     label_feature,
+    label_values,
     regex_feature,
     run_census,
     score_table,
@@ -64,6 +67,36 @@ def test_regex_and_label_features(tmp_path):
     (tmp_path / "bad.txt").write_text("1 x 2")
     with pytest.raises(ModelError, match="cannot read the label file"):
         label_feature(tmp_path / "bad.txt", 3)
+
+
+def _npy(a) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    (b"1 x 2", "core.labels_unreadable"),
+    (b"\xff\xfe1 0 1", "core.labels_unreadable"),  # not UTF-8
+    (_npy(np.array([{"a": 1}, 2, 3], dtype=object)), "core.labels_unreadable"),  # would need unpickling
+    (_npy(np.array([1j, 2, 3])), "core.labels_unreadable"),
+    (_npy(np.array(["1", "0", "1"])), "core.labels_unreadable"),
+    (b"1 0", "core.labels_length"),
+    (_npy(np.ones((3, 1))), "core.labels_length"),
+    (b"1 nan 0", "core.labels_nonfinite"),
+], ids=["words", "latin1", "object-npy", "complex", "strings", "short", "2-d", "nan"])
+def test_uploaded_label_bytes_are_refused_with_a_catalog_key(data, key):
+    with pytest.raises(ModelError) as e:
+        label_values(data, "mine.txt", 3)
+    assert e.value.key == key and "mine.txt" in str(e.value)
+
+
+def test_uploaded_label_bytes_read_as_the_file_would(tmp_path):
+    f = label_values(_npy(np.array([True, False, True])), "flags.npy", 3)
+    assert f.binary and f.name == "flags" and f.values.tolist() == [1, 0, 1]
+    (tmp_path / "v.txt").write_text("0.5\n-2\n3e1\n")
+    a, b = label_feature(tmp_path / "v.txt", 3), label_values(b"0.5 -2\t3e1", "v.txt", 3)
+    assert not a.binary and a.values.tolist() == b.values.tolist() == [0.5, -2, 30]
 
 
 def planted_model() -> Model:
