@@ -159,15 +159,16 @@ def label_values(data: bytes, filename: str, tokens: int, name: str | None = Non
     if values.dtype == bool:
         values = values.astype(np.float32)
     if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
-        raise ModelError(f"the label file {filename} holds {values.dtype} values, not numbers; give one number "
-                         "per token", "core.labels_unreadable", file=filename, reason=f"{values.dtype} values")
+        reason = f"{values.dtype} values are not numbers"
+        raise ModelError(f"cannot read the label file {filename}: {reason}; give one number per token",
+                         "core.labels_unreadable", file=filename, reason=reason)
     if values.shape != (tokens,):
         raise ModelError(f"the label file {filename} holds {values.size} values of shape {values.shape}; "
                          f"the index has {tokens} tokens: give one number per token", "core.labels_length",
-                         file=filename, count=values.size, tokens=tokens)
+                         file=filename, count=values.size, shape=str(values.shape), tokens=tokens)
     if not np.isfinite(values).all():
-        raise ModelError(f"the label file {filename} contains NaN or infinite values", "core.labels_nonfinite",
-                         file=filename)
+        raise ModelError(f"the label file {filename} contains NaN or infinite values; give a finite number per "
+                         "token", "core.labels_nonfinite", file=filename)
     binary = bool(np.isin(values, (0, 1)).all())
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     return Feature(name or stem or "labels", values.astype(np.float32), binary, f"labels from {filename}")

@@ -324,7 +324,16 @@ def _corpus_calls(tmp_path) -> list:
     import numpy as np
 
     from lstm_core import save_model
-    from lstm_core.corpus import CorpusIndex, IndexSettings, Pattern, UnitRef, build_index, pattern_of, regex_feature
+    from lstm_core.corpus import (
+        CorpusIndex,
+        IndexSettings,
+        Pattern,
+        UnitRef,
+        build_index,
+        label_values,
+        pattern_of,
+        regex_feature,
+    )
     from lstm_core.corpus import search as corpus_search
     from tests.lstm_core.corpus_fixtures import tiny_model
 
@@ -337,6 +346,8 @@ def _corpus_calls(tmp_path) -> list:
     return [
         lambda: regex_feature("ab", spans, "(x"), lambda: regex_feature("ab", spans, "q"),
         lambda: regex_feature("a" * 30_000 + "b", np.array([[0, 30_001]]), "(a|aa)+$", timeout=1e-6),
+        lambda: label_values(b"1 x", "l.txt", 2), lambda: label_values(b"1 0 1", "l.txt", 2),
+        lambda: label_values(b"1 inf", "l.txt", 2),
         lambda: pattern_of(values, 1, 3, 0.5, "c"), lambda: pattern_of(values, 0, 1, 0, "c"),
         lambda: pattern_of(values, 0, 2, 0.95, "c"),
         lambda: corpus_search(ix, Pattern("c", 0, 0, 60_000.0, np.array([0, 1]), 1)),

@@ -107,6 +107,68 @@ def test_a_census_unit_becomes_the_chosen_unit(gs):
     gs.shot("census", "#sec-corpus")
 
 
+def _auc(v: np.ndarray, y: np.ndarray) -> float:
+    pos, neg = v[y], v[~y]
+    return ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg))
+
+
+def test_a_label_file_from_the_page_ranks_the_units_as_numpy_does(gs, corpus_server):
+    text, cfg = corpus_server["text"], corpus_server["model"].lstm.config
+    y = np.array([ch in "aeiou" for ch in text])  # my own per-token labels: a vowel (a char model: token = char)
+    gs.open(f"?model={MODEL}")
+    gs.page.locator("#census").scroll_into_view_if_needed()
+    gs.page.locator("#probe-labels").wait_for(state="attached")
+    gs.page.set_input_files("#probe-labels", files=[{"name": "vowels.txt", "mimeType": "text/plain",
+                                                     "buffer": "\n".join(str(int(v)) for v in y).encode()}])
+    row = gs.page.locator("#census .census-row[data-feature='vowels']")
+    row.wait_for()
+    chips = row.locator(".unit-chip").evaluate_all("bs => bs.map(b => [b.dataset.quantity, Number(b.dataset.layer), "
+                                                   "Number(b.dataset.unit), b.textContent])")
+    score = {(q, layer, u): abs(2 * _auc(stored(corpus_server, q, layer, u), y) - 1)
+             for q in "ch" for layer in range(cfg.num_layers) for u in range(cfg.hidden_size)}
+    assert [tuple(c[:3]) for c in chips] == sorted(score, key=lambda k: -score[k])[:len(chips)]
+    q, layer, u, label = chips[0]
+    assert f"AUC {_auc(stored(corpus_server, q, layer, u), y):.2f}" in label
+    gs.shot("census-labels", "#census")
+    # A file with the wrong number of values: the catalog's sentence, in the status line.
+    gs.page.set_input_files("#probe-labels", files=[{"name": "short.txt", "mimeType": "text/plain",
+                                                     "buffer": b"1 0 1"}])
+    gs.page.wait_for_function("document.querySelector('#census [role=status]').textContent.includes('short.txt')")
+    assert f"has {len(y)} tokens" in gs.page.text_content("#census [role=status]")
+    assert [e for e in gs.errors if "422" not in e] == []
+    gs.errors.clear()  # Chromium logs the refused file's 422 as a console error; the page said why
+
+
+def test_a_phone_shows_one_unit_per_feature_and_one_gate_at_a_time(browser, corpus_server):
+    context = new_context(browser, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{corpus_server['base']}/?model={MODEL}")
+        row = page.locator("#census .census-row").first
+        row.wait_for()
+        visible = "r => Array.from(r.querySelectorAll('.unit-chip')).filter(b => b.offsetParent !== null).length"
+        assert row.evaluate(visible) == 1 and row.locator(".unit-chip").count() > 1
+        row.locator(".census-more").click()
+        assert row.evaluate(visible) == row.locator(".unit-chip").count()
+        assert row.locator(".census-more").get_attribute("aria-expanded") == "true"
+        page.locator("#sec-saturation").scroll_into_view_if_needed()
+        page.evaluate("window.gatescope.idle()")
+        page.wait_for_function("document.getElementById('corpus-saturation-plot').data")
+        sat = json.loads(page.evaluate(f"fetch('/api/corpus/{MODEL}/saturation').then(r => r.text())"))
+        for gate in ("f", "i", "o"):
+            page.click(f"#corpus-saturation .sat-gates button[data-gate='{gate}']")
+            name = page.text_content(f"#corpus-saturation .sat-gates button[data-gate='{gate}']")
+            page.wait_for_function("n => { const a = document.getElementById('corpus-saturation-plot').layout"
+                                   ".annotations; return a.length === 1 && a[0].text === n; }", arg=name)
+            drawn = page.evaluate("""() => { const p = document.getElementById('corpus-saturation-plot');
+                return {axes: Object.keys(p.layout).filter(k => /^xaxis/.test(k)),
+                        x: p.data.filter(d => d.meta === 0).map(d => Array.from(d.x))}; }""")
+            assert drawn["axes"] == ["xaxis"]  # one panel, the whole width
+            np.testing.assert_allclose(drawn["x"][0], np.array(sat["gates"][gate]["high"])[0, 0], atol=1e-6)
+    finally:
+        context.close()
+
+
 def _drag(gs, a: int, b: int) -> None:
     """Press on token a of the pattern strip, move over to token b and let go, as a person selects."""
     strip = gs.page.locator("#patterns .pattern-strip")
