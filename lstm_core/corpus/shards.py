@@ -38,8 +38,11 @@ def _layout(array_dir: str, mtime_ns: int) -> tuple | None:
             .get("separator") != "/" or meta.get("storage_transformers")):
         return None
     dtype = np.dtype(meta["data_type"]).newbyteorder("<")
+    fill = meta.get("fill_value", 0)
+    if isinstance(fill, bool) or not isinstance(fill, (int, float)):  # "NaN", "Infinity", hex strings: zarr's
+        return None
     return (tuple(meta["shape"]), tuple(meta["chunk_grid"]["configuration"]["chunk_shape"]), tuple(cfg["chunk_shape"]),
-            dtype, inner == ["bytes", "blosc"], meta.get("fill_value", 0))
+            dtype, inner == ["bytes", "blosc"], fill)
 
 
 def read_column(array_dir: str | Path, col: int) -> NDArray | None:
@@ -55,29 +58,36 @@ def read_column(array_dir: str | Path, col: int) -> NDArray | None:
     (N, U), (sn, su), (cn, cu), dtype, blosc, fill = layout
     if sn % cn or su % cu or not 0 <= col < U:
         return None
-    per_shard = (sn // cn) * (su // cu)  # inner chunks per shard, in C order
     out = np.empty(N, dtype)
-    for s0 in range(0, N, sn):
-        rows = out[s0 : min(N, s0 + sn)]
-        path = array_dir / "c" / str(s0 // sn) / str(col // su)
-        if not path.is_file():
-            rows[:] = fill
-            continue
-        with open(path, "rb") as fh:
-            fh.seek(-(16 * per_shard + 4), 2)
-            index = np.frombuffer(fh.read(16 * per_shard), "<u8").reshape(-1, 2)  # (chunks, 2) offset, nbytes
-            for r0 in range(0, len(rows), cn):
-                offset, nbytes = index[(r0 // cn) * (su // cu) + (col % su) // cu]
-                if offset == _EMPTY:
-                    rows[r0 : r0 + cn] = fill
-                    continue
-                fh.seek(int(offset))
-                raw = fh.read(int(nbytes))
-                if blosc:
-                    from numcodecs import blosc as _blosc
-
-                    raw = _blosc.decompress(raw)
-                chunk = np.frombuffer(raw, dtype).reshape(cn, cu)  # (cn, cu) the inner chunk
-                part = rows[r0 : r0 + cn]
-                part[:] = chunk[: len(part), col % cu]
+    try:
+        for s0 in range(0, N, sn):
+            _read_shard(array_dir / "c" / str(s0 // sn) / str(col // su), out[s0 : min(N, s0 + sn)], col % su,
+                        (sn // cn, su // cu), (cn, cu), dtype, blosc, fill)
+    except (OSError, ValueError, RuntimeError):  # a damaged shard: zarr's read checks the CRC and says so
+        return None
     return out
+
+
+def _read_shard(path: Path, rows: NDArray, col: int, grid: tuple[int, int], chunk: tuple[int, int], dtype,
+                blosc: bool, fill) -> None:
+    """Column `col` (within the shard) of one shard file into `rows`."""
+    (cn, cu), per_row = chunk, grid[1]
+    if not path.is_file():
+        rows[:] = fill
+        return
+    with open(path, "rb") as fh:
+        fh.seek(-(16 * grid[0] * grid[1] + 4), 2)
+        index = np.frombuffer(fh.read(16 * grid[0] * grid[1]), "<u8").reshape(-1, 2)  # (chunks, 2) offset, nbytes
+        for r0 in range(0, len(rows), cn):
+            offset, nbytes = index[(r0 // cn) * per_row + col // cu]
+            part = rows[r0 : r0 + cn]
+            if offset == _EMPTY:
+                part[:] = fill
+                continue
+            fh.seek(int(offset))
+            raw = fh.read(int(nbytes))
+            if blosc:
+                from numcodecs import blosc as _blosc
+
+                raw = _blosc.decompress(raw)
+            part[:] = np.frombuffer(raw, dtype).reshape(cn, cu)[: len(part), col % cu]  # (cn, cu) the inner chunk

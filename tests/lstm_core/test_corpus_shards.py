@@ -42,3 +42,14 @@ def test_an_unsharded_array_is_left_to_zarr(tmp_path):
     zarr.open_group(str(tmp_path), mode="w").create_array("v", shape=(10, 4), dtype="float16", chunks=(5, 2))
     assert shards.read_column(tmp_path / "v", 0) is None
     assert shards.read_column(tmp_path / "missing", 0) is None
+
+
+def test_a_damaged_shard_is_left_to_zarr(tmp_path):
+    a = zarr.open_group(str(tmp_path), mode="w").create_array(
+        "v", shape=(128, 8), dtype="float16", chunks=(64, 4), shards=(128, 8),
+        compressors=[BloscCodec(cname="lz4", shuffle="bitshuffle", typesize=2)])
+    a[:] = np.arange(128 * 8, dtype=np.float16).reshape(128, 8)
+    assert shards.read_column(tmp_path / "v", 5) is not None
+    shard = tmp_path / "v" / "c" / "0" / "0"
+    shard.write_bytes(b"\0" * 40 + shard.read_bytes()[40:])  # the first inner chunk's bytes overwritten
+    assert shards.read_column(tmp_path / "v", 1) is None
