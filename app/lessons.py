@@ -20,11 +20,14 @@ refused with a sentence, since the lesson's steps and unit would mean nothing on
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass
 
+from pydantic import TypeAdapter
+
 from app.errors import ApiError
-from app.registry import Entry
+from app.registry import Entry, JsonObject
 from lstm_core.tasks import TASKS
 from lstm_core.teaching import task_unit
 
@@ -53,6 +56,7 @@ LESSONS = {lesson.id: lesson for lesson in (
 _found: dict[tuple[str, str], tuple[int, dict]] = {}  # (lesson, model) -> (id of the model object, its units):
 # a reload re-measures
 _lock = threading.Lock()
+_JSON = TypeAdapter(JsonObject)  # a card's free-form JSON as the registry cleans metadata (lone surrogates replaced)
 
 
 def get(lesson_id: str) -> Lesson:
@@ -63,14 +67,36 @@ def get(lesson_id: str) -> Lesson:
     return LESSONS[lesson_id]
 
 
-def _evidence(found: dict) -> dict:
-    """The LessonEvidence fields from what `hometown_units` wrote (the whole card's or one language's)."""
-    units = [int(u) for u in found["place_units"]]
-    eta = found.get("eta2", {})
-    effects = found.get("effects", {})
-    return {"unit": units[0], "units": units, "measure": "eta2", "value": eta.get(str(units[0]), eta.get(units[0])),
-            "others": found.get("eta2_median_other"), "others_kind": "median", "examples": found.get("examples"),
-            "source": "card", "effects": effects if isinstance(effects, dict) else None}
+def _unit_list(v: object, hidden: int) -> list[int]:
+    """The units a card's list names that this LSTM has: integers in [0, hidden), each once, in order. Anything
+    else a file may hold there (strings, floats, negatives, lists, a non-list) is ignored."""
+    if not isinstance(v, list):
+        return []
+    out: dict[int, None] = {}
+    for u in v:
+        if type(u) is int and 0 <= u < hidden:  # type() is: True is an int too, and no unit
+            out[u] = None
+            if len(out) == hidden:  # every unit named: the rest of a huge list can add nothing
+                break
+    return list(out)
+
+
+def _number(v: object) -> float | None:
+    return float(v) if type(v) in (int, float) and math.isfinite(v) else None
+
+
+def _evidence(found: dict, hidden: int) -> dict | None:
+    """The LessonEvidence fields from what `hometown_units` wrote (the whole card's or one language's), each
+    field checked as a hostile file could hold anything; None when it names no unit this LSTM has."""
+    units = _unit_list(found.get("place_units"), hidden)
+    if not units:
+        return None
+    eta = found.get("eta2") if isinstance(found.get("eta2"), dict) else {}
+    effects, examples = found.get("effects"), found.get("examples")
+    return {"unit": units[0], "units": units, "measure": "eta2", "value": _number(eta.get(str(units[0]))),
+            "others": _number(found.get("eta2_median_other")), "others_kind": "median",
+            "examples": examples if type(examples) is int and examples >= 0 else None, "source": "card",
+            "effects": _JSON.validate_python(effects) if isinstance(effects, dict) else None}
 
 
 def trained_on(entry: Entry) -> str | None:
@@ -94,15 +120,19 @@ def check_kind(lesson: Lesson, entry: Entry) -> None:
 
 def _from_card(lesson: Lesson, entry: Entry) -> dict:
     found = entry.model.meta.get("units")
+    hidden = entry.model.lstm.config.hidden_size
     if not isinstance(found, dict) or not found.get("place_units"):
         if entry.id != lesson.model and trained_on(entry) == lesson.kind:  # e.g. kept from the Train panel
             raise ApiError(422, "lesson_no_units", "error.lesson_units_unmeasured", model=entry.id)
         raise ApiError(422, "lesson_no_units", "error.lesson_no_units", model=entry.id)
+    whole = _evidence(found, hidden)
+    if whole is None:
+        raise ApiError(422, "lesson_no_units", "error.lesson_bad_units", model=entry.id, last=hidden - 1)
     # A unit may hold the place of one language only (hometown's card ranks them per language): the page
     # watches the units of the language whose place it finds in the sentence.
     languages = found.get("by_language") if isinstance(found.get("by_language"), dict) else {}
-    return {**_evidence(found), "by_language": {code: _evidence(v) for code, v in languages.items()
-                                                if isinstance(v, dict) and v.get("place_units")} or None}
+    by_language = {code: ev for code, v in languages.items() if isinstance(v, dict) and (ev := _evidence(v, hidden))}
+    return {**whole, "by_language": by_language or None}
 
 
 def units(lesson: Lesson, entry: Entry) -> dict:
