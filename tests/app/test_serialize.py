@@ -37,12 +37,12 @@ def test_compact_constant_and_extreme_arrays():
 
 @pytest.mark.parametrize("use_orjson", [True, False])
 def test_json_is_the_float32_value_exactly(monkeypatch, use_orjson):
-    from app import serialize
+    from app import serialize, wirejson
 
     if use_orjson:
         pytest.importorskip("orjson")
     else:
-        monkeypatch.setattr(serialize, "orjson", None)
+        monkeypatch.setattr(wirejson, "orjson", None)
     a = np.random.default_rng(2).normal(size=(1, 2, 3, 4)).astype(np.float32)
     a = a.transpose(0, 1, 3, 2)  # a strided view, as the trace's arrays are
     got = json.loads(serialize.dumps({"x": encode_values(a, "json")}))["x"]
@@ -80,12 +80,12 @@ def test_next_prob_skips_the_first_and_unknown_positions():
 def test_wire_bytes_round_trip_with_and_without_orjson(monkeypatch, use_orjson):
     import gzip
 
-    from app import serialize
+    from app import serialize, wirejson
 
     if use_orjson:
         pytest.importorskip("orjson")
     else:
-        monkeypatch.setattr(serialize, "orjson", None)
+        monkeypatch.setattr(wirejson, "orjson", None)
     a = np.random.default_rng(3).normal(size=(2, 1, 50, 9)).astype(np.float32)
     body = {"tokens": ["a", "我", '"'], "next_prob": [None, 0.5], "i": encode_values(a, "json"), "c": compact(a)}
     want = json.loads(json.dumps({**body, "i": a.astype(np.float64).tolist()}))
