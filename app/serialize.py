@@ -147,3 +147,11 @@ def answer(body: dict) -> Response:
     """A JSON answer of plain data (the corpus routes' `to_json()` results), written by `dumps` like every
     other body; the GZip middleware compresses it."""
     return Response(dumps(body), media_type="application/json")
+
+
+def wire_response(wire: tuple[bytes, bool]) -> Response:
+    """The Response for `wire_bytes`' (bytes, gzipped): sent as is, neither re-validated nor compressed again on
+    the event loop (FastAPI serializes a returned dict there, and the GZip middleware compresses there)."""
+    data, gzipped = wire
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzipped else {"Vary": "Accept-Encoding"}
+    return Response(data, media_type="application/json", headers=headers)
