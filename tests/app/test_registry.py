@@ -62,3 +62,26 @@ def test_models_endpoint_lists_a_file_added_while_serving(client, model_dir):
     finally:
         (model_dir / "added-later.safetensors").unlink()
     assert after == before | {"added-later"}
+
+
+def test_any_exception_reading_a_file_skips_it_with_one_line(model_dir, caplog, monkeypatch):
+    """Defect 16.4's last line of defence: whatever reading a file raises (MemoryError, RecursionError, an importer's
+    KeyError...), that file is skipped with one line and every other file is served."""
+    import app.registry as registry
+
+    real = registry.load_model
+    raised = {"tiny-char": MemoryError(), "words": RecursionError("deep"), "bi-proj": KeyError("w")}
+
+    def load(path, *args, **kwargs):
+        if path.stem in raised:
+            raise raised[path.stem]
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(registry, "load_model", load)
+    with caplog.at_level(logging.WARNING, logger="gatescope.registry"):
+        reg = Registry.load(model_dir)
+    assert reg.ids == ["vec"]
+    lines = [r.getMessage() for r in caplog.records]
+    for stem, exc in raised.items():
+        assert [line for line in lines if f"skipping {stem}.safetensors" in line] == [
+            f"skipping {stem}.safetensors: reading it raised {type(exc).__name__}"]
