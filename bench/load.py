@@ -112,17 +112,12 @@ def probe(base: str, seconds: float) -> list[tuple[float, bool]]:
     return out
 
 
-def cpu_seconds(*procs: psutil.Process) -> float:
-    """User + system CPU time of these processes and their children."""
-    total = 0.0
-    for p in procs:
-        try:
-            for q in [p, *p.children(recursive=True)]:
-                t = q.cpu_times()
-                total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
+def cpu_seconds(p: psutil.Process, children: bool) -> float:
+    """User + system CPU time of a process, and of its children if asked (the server is a child of this one)."""
+    try:
+        return sum(t.user + t.system for t in (q.cpu_times() for q in [p, *(p.children(True) if children else [])]))
+    except psutil.Error:
+        return 0.0
 
 
 async def sampler(pid: int, stop: asyncio.Event, out: list) -> None:
@@ -139,14 +134,14 @@ async def run(base: str, pid: int, model: str, clients: int, seconds: float, see
     mem = asyncio.create_task(sampler(pid, stop, memory))
     until = time.monotonic() + seconds
     me, server = psutil.Process(), psutil.Process(pid)
-    cpu0 = cpu_seconds(me), cpu_seconds(server)
+    cpu0 = cpu_seconds(me, False), cpu_seconds(server, True)
     prober = subprocess.Popen([sys.executable, __file__, "--probe", base, "--seconds", str(seconds)],
                               stdout=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
     await asyncio.gather(*(client(k, base, model, material, until, results, random.Random(rng.random()))
                            for k in range(clients)))
     wall = time.perf_counter() - t0
-    cpu = (cpu_seconds(me) - cpu0[0]) / wall, (cpu_seconds(server) - cpu0[1]) / wall
+    cpu = (cpu_seconds(me, False) - cpu0[0]) / wall, (cpu_seconds(server, True) - cpu0[1]) / wall
     health = [tuple(x) for x in json.loads(prober.communicate(timeout=seconds + 60)[0] or "[]")]
     stop.set()
     await mem
