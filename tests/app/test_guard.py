@@ -79,10 +79,11 @@ def test_cors_is_answered_only_for_configured_origins(model_dir):
 
 
 def test_public_mode_defaults_and_explicit_settings_win(monkeypatch):
-    for k in ("GATESCOPE_UPLOADS", "GATESCOPE_MAX_TOKENS", "GATESCOPE_HOST"):
+    for k in ("GATESCOPE_UPLOADS", "GATESCOPE_TRAIN", "GATESCOPE_MAX_TOKENS", "GATESCOPE_HOST"):
         monkeypatch.delenv(k, raising=False)
     s = Settings(public=True)
-    assert (s.host, s.uploads, s.max_tokens, s.max_trace_mb) == ("0.0.0.0", False, 500, 128)
+    assert (s.host, s.uploads, s.train, s.max_tokens, s.max_trace_mb) == ("0.0.0.0", False, False, 500, 128)
+    assert Settings(public=True, train=True).train and Settings().train
     assert Settings(public=True, max_tokens=800, host="127.0.0.1").max_tokens == 800
     monkeypatch.setenv("GATESCOPE_PUBLIC", "1")
     monkeypatch.setenv("GATESCOPE_MAX_TOKENS", "300")

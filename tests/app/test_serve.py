@@ -76,7 +76,7 @@ def test_two_workers_serve_concurrent_requests(model_dir):
 
 @pytest.mark.slow
 def test_public_mode_over_real_http(model_dir, tmp_path):
-    """`serve --public`: no uploads (403, and the page is told), 500 tokens at most, the directory's path kept
+    """`serve --public`: no uploads and no training (403, and the page is told), 500 tokens at most, the directory's path kept
     to itself, a Host name it was not told about refused; a trace still answers."""
     import httpx
 
@@ -87,6 +87,9 @@ def test_public_mode_over_real_http(model_dir, tmp_path):
             assert listed["uploads"] is False and listed["directory"] is None and listed["models"]
             r = c.post("/api/models/upload", files={"file": ("m.pt", b"\x80\x02junk")})
             assert r.status_code == 403 and r.json()["code"] == "uploads_off"
+            assert c.get("/api/train").json()["enabled"] is False
+            r = c.post("/api/train", json={"task": "counter"})
+            assert r.status_code == 403 and r.json()["code"] == "training_off"
             r = c.post("/api/trace", json={"model": "tiny-char", "text": "ab " * 200})  # 600 tokens
             assert r.status_code == 413 and "500" in r.json()["detail"]
             assert c.post("/api/trace", json={"model": "tiny-char", "text": "ab " * 100}).status_code == 200
