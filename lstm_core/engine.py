@@ -21,7 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .activations import Activation, apply
-from .gates import activate, unscale_pre
+from .gates import WIDE, activate, activate_wide, tanh_wide, unscale_pre
+from .jitcell import cell as jit_cell
+
+PATHS = ("numpy", "wide", "jit")
+# Tests set this to run every path of the fast step on any size; None picks by width (`fast_path`).
+FORCE_PATH: str | None = None
 
 
 @dataclass
@@ -70,19 +75,47 @@ def run_groups(
     opts: CellOptions,
 ) -> None:
     S, B, G, H4 = add.shape
-    H, Ho = H4 // 4, h0.shape[2]
-    dt = add.dtype
+    H, dt = H4 // 4, add.dtype
     gates, pre, cs, hs = run.gates, run.pre, run.c, run.h
-    record_pre = pre is not None
     cs[0], hs[0] = c0, h0
     tmp = np.empty((B, G, H), dt)
     m = np.empty((B, G, H), dt) if W_hr is not None else None
-    wavefront = isinstance(W, list)
-    if wavefront:
-        rows = np.empty((B, 2 * H4), dt)
+    rows = np.empty((B, 2 * H4), dt) if isinstance(W, list) else None  # the wavefront's scratch
     step_masked = None if mask is None else ~mask.all(axis=(1, 2))
-    H2, H3 = 2 * H, 3 * H
+    path = fast_path(B * G * H4)
+    act, tanh = (activate_wide, tanh_wide) if path == "wide" else (activate, _tanh)
+    with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
+        _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, peep,
+               opts, act, tanh, opts.fast and path == "jit")
+    if opts.fast and pre is not None:
+        unscale_pre(pre)
 
+
+def fast_path(width: int) -> str:
+    """How the fast path runs a step of `width` gate values (B * G * 4H): one compiled call ('jit', when
+    numba is installed) or NumPy calls with tanh ('numpy') below gates.WIDE, NumPy calls with exp above."""
+    if FORCE_PATH is not None:
+        if FORCE_PATH == "jit" and jit_cell is None:
+            raise RuntimeError("the jit path needs numba")
+        return FORCE_PATH
+    if width >= WIDE:
+        return "wide"
+    return "numpy" if jit_cell is None else "jit"
+
+
+def _tanh(c: NDArray, out: NDArray) -> None:
+    np.tanh(c, out=out)
+
+
+def _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, peep, opts: CellOptions, act,
+           tanh, jit: bool) -> None:
+    """The time loop of `run_groups`; `act` and `tanh` are the fast path's activations (gates.py), `jit` runs
+    its elementwise step as one compiled call (jitcell.py)."""
+    S, B, G, H4 = add.shape
+    H, Ho = H4 // 4, hs.shape[3]
+    H2, H3 = 2 * H, 3 * H
+    record_pre = pre is not None
+    wavefront = rows is not None
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs
@@ -100,30 +133,29 @@ def run_groups(
         else:
             for k in range(G):
                 np.matmul(hs[s][:, k], W[k], out=zs[:, k])  # (B, 4H)
-        zs += add[s]
-        c_prev, c = cs[s], cs[s + 1]
-        i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
-        if opts.fast:
-            activate(zs, out=gs)
-            np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
-            np.multiply(i, g, out=tmp)
-            c += tmp
-            np.tanh(c, out=tmp)
+        c_prev, c, h = cs[s], cs[s + 1], hs[s + 1]
+        out = h if W_hr is None else m  # o * tanh(c_t), projected below when there is W_hr
+        if jit:
+            jit_cell(zs, add[s], gs, c_prev, c, out)
         else:
-            _general_step(zs, gs, c_prev, c, tmp, peep, opts, H)
-        h = hs[s + 1]
-        if W_hr is None:
-            np.multiply(o, tmp, out=h)  # h_t = o * tanh(c_t)
-        else:
-            np.multiply(o, tmp, out=m)
+            zs += add[s]
+            i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
+            if opts.fast:
+                act(zs, out=gs)
+                np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
+                np.multiply(i, g, out=tmp)
+                c += tmp
+                tanh(c, out=tmp)
+            else:
+                _general_step(zs, gs, c_prev, c, tmp, peep, opts, H)
+            np.multiply(o, tmp, out=out)  # h_t = o * tanh(c_t)
+        if W_hr is not None:
             for k in range(G):
                 np.matmul(m[:, k], W_hr[k], out=h[:, k])  # h_t = W_hr (o * tanh(c_t))
         if step_masked is not None and step_masked[s]:
             keep = ~mask[s][..., None]  # (B, G, 1)
             np.copyto(c, c_prev, where=keep)
             np.copyto(h, hs[s], where=keep)
-    if opts.fast and record_pre:
-        unscale_pre(pre)
 
 
 def _general_step(zs, gs, c_prev, c, tmp, peep, opts: CellOptions, H: int) -> None:

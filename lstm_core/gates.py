@@ -40,6 +40,37 @@ def activate(z: NDArray, out: NDArray) -> None:
     sig += 0.5  # i, f, o = sigmoid of the unscaled pre-activation
 
 
+# From this many gate values per step on, `activate_wide` beats `activate`: NumPy's float32 tanh has no
+# AVX2 loop (4.3 ns a value here) while exp has one (1.9 ns); below it the extra calls cost more than
+# they save (a call is about 1 us).
+WIDE = 8192
+
+
+def activate_wide(z: NDArray, out: NDArray) -> None:
+    """`activate` through exp, for wide steps (>= WIDE values): sigmoid(2z) = 1 / (1 + exp(-2z)) on every
+    column gives i, f, o (z holds half their pre-activations), and tanh(z) = 2 sigmoid(2z) - 1 gives g.
+
+    Overflow of exp is harmless (1 / inf = 0): callers wrap the loop in np.errstate(over="ignore").
+    """
+    H3 = 3 * (z.shape[-1] // 4)
+    np.multiply(z, -2, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(1, out, out=out)
+    g = out[..., H3:]
+    g *= 2
+    g -= 1
+
+
+def tanh_wide(c: NDArray, out: NDArray) -> None:
+    """tanh(c) = 2 / (1 + exp(-2c)) - 1 into `out` (not `c`), for wide steps (see `activate_wide`)."""
+    np.multiply(c, -2, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(2, out, out=out)
+    out -= 1
+
+
 def unscale_pre(pre: NDArray) -> None:
     """Undo `gate_scale` in place on recorded pre-activations (..., 4H) in internal order."""
     pre[..., : 3 * (pre.shape[-1] // 4)] *= 2

@@ -30,6 +30,11 @@ from .trace import Trace
 
 # Above this batch size the wavefront's zero blocks cost more arithmetic than its saved calls are worth.
 WAVEFRONT_MAX_BATCH = 8
+# The wavefront reads every layer's weights each step; once they outgrow a core's L2 cache (0.5-2 MiB on
+# current x86) each step streams them from L3, and layer after layer, whose working set is one layer's
+# W_hh, wins: 2 x 256 units at batch 1 (3 MiB of wavefront weights) ran 0.80x the wavefront's time by
+# layers, 2 x 128 (0.75 MiB) 0.89x, 2 x 64 (0.19 MiB) 1.05x (CPU time, load 8).
+WAVEFRONT_MAX_BYTES = 512 * 1024
 SCHEDULES = ("wavefront", "layers")
 
 
@@ -100,9 +105,12 @@ def _prepare(cfg: LSTMConfig, p: Mapping[str, NDArray]) -> Prepared:
     return Prepared(tuple(cells), opts)
 
 
-def schedule_for(cfg: LSTMConfig, batch: int) -> str:
-    """'wavefront' for a unidirectional left-to-right stack at small batch, else 'layers'."""
-    wave = cfg.num_directions == 1 and cfg.num_layers > 1 and batch <= WAVEFRONT_MAX_BATCH and not cfg.reverse
+def schedule_for(cfg: LSTMConfig, batch: int, itemsize: int = 4) -> str:
+    """'wavefront' for a unidirectional left-to-right stack of small layers at small batch, else 'layers'."""
+    H4, Ho, L = 4 * cfg.hidden_size, cfg.output_size, cfg.num_layers
+    wave_bytes = (L * Ho * H4 + (L - 1) * Ho * H4) * itemsize  # W_hh of every layer, W_ih of all above the first
+    wave = (cfg.num_directions == 1 and L > 1 and batch <= WAVEFRONT_MAX_BATCH and not cfg.reverse
+            and wave_bytes <= WAVEFRONT_MAX_BYTES)
     return "wavefront" if wave else "layers"
 
 
@@ -131,7 +139,7 @@ def run(lstm: Weights, x, h0=None, c0=None, lengths=None, record_pre: bool = Fal
     ragged = bool((lens != T).any())
     h0b = _state(h0, "h0", (L * Dn, Ho), B, batched, dt)  # (B, L*D, H_out)
     c0b = _state(c0, "c0", (L * Dn, H), B, batched, dt)
-    schedule = schedule or schedule_for(cfg, B)
+    schedule = schedule or schedule_for(cfg, B, np.dtype(dt).itemsize)
     if schedule not in SCHEDULES or (schedule == "wavefront" and (Dn != 1 or cfg.reverse)):
         raise ValueError(f"schedule {schedule!r} cannot run this LSTM; the wavefront is for one left-to-right "
                          "direction")

@@ -17,3 +17,18 @@ def small_bidi(tmp_path_factory) -> Built:
     """The same for a bidirectional model, whose windows also get a look-ahead."""
     return build_small(tmp_path_factory.mktemp("bidi"), tiny_model(seed=2, bidirectional=True),
                        python_like(1500, seed=2))
+
+
+@pytest.fixture(params=["numpy", "wide", "jit"])
+def fast_path(request, monkeypatch) -> str:
+    """Run the test on each path of the engine's fast step (engine.fast_path), whatever the step's width:
+    NumPy with tanh, NumPy with exp (wide steps) and the compiled step (numba; needed under CI=true)."""
+    from lstm_core import engine
+    from tests.conftest import need_module
+
+    if request.param == "jit":
+        need_module("numba")
+        if engine.jit_cell is None:
+            pytest.fail("numba imports but lstm_core.jitcell did not compile its step (GATESCOPE_JIT=0?)")
+    monkeypatch.setattr(engine, "FORCE_PATH", request.param)
+    return request.param

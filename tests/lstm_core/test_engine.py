@@ -1,7 +1,8 @@
 """The time loop (engine.run_groups) against a naive per-step loop written here from the LSTM equations.
 
 The reference takes unscaled weights in the internal gate order i|f|o|g and computes every gate with
-its own sigmoid; the engine gets the weights scaled as its fast path expects (gates.gate_scale), so a
+its own sigmoid; the engine gets the weights scaled as its fast path expects (gates.gate_scale), on each
+path of its fast step (the `fast_path` fixture: NumPy with tanh, NumPy with exp, numba), so a
 wrong scale, a wrong activation or a mask applied at the wrong step shows up as a value difference.
 """
 from __future__ import annotations
@@ -80,6 +81,7 @@ def check(run: GroupRun, ref: dict, tol: float) -> None:
 
 @pytest.mark.parametrize("G", [1, 2])
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+@pytest.mark.usefixtures("fast_path")
 def test_fast_path_equals_naive_loop(G, dtype, tol):
     """Scaled weights in, true gates and true (unscaled) pre-activations out; one or several groups."""
     S, B, H = 7, 3, 4
@@ -92,6 +94,7 @@ def test_fast_path_equals_naive_loop(G, dtype, tol):
     assert np.array_equal(run.c[0], c0) and np.array_equal(run.h[0], h0)
 
 
+@pytest.mark.usefixtures("fast_path")
 def test_masked_steps_keep_the_state():
     """Where the mask is False, c and h stay what they were (ragged batches, the wavefront's idle layers)."""
     S, B, G, H = 8, 3, 2, 5
@@ -120,6 +123,7 @@ def test_general_path_with_peepholes_clip_projection_and_other_activations():
         check(run, naive(W, add, h0, c0, W_hr=W_hr, peep=peep, opts=opts), 1e-12)
 
 
+@pytest.mark.usefixtures("fast_path")
 def test_without_recording_pre_activations():
     S, B, G, H = 5, 2, 1, 3
     W, add, h0, c0 = case(S, B, G, H, seed=5)
@@ -132,6 +136,7 @@ def test_without_recording_pre_activations():
     np.testing.assert_allclose(run.h[1:], ref["h"], atol=1e-12)
 
 
+@pytest.mark.usefixtures("fast_path")
 def test_wavefront_row_blocks_equal_layer_by_layer():
     """Groups as layers of a stack: at step s layer l handles t = s - l, fed by layer l-1 through the
     row blocks [W_hh_l | W_ih_{l+1}]; the result equals running the layers one after another."""

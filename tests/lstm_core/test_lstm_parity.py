@@ -161,6 +161,7 @@ GRID = [Case(L, bi, p, bias, dt, state=(L + bi + bias) % 2 == 0)
                                                      (torch.float32, torch.float64))]
 
 
+@pytest.mark.usefixtures("fast_path")
 @pytest.mark.parametrize("case", GRID, ids=str)
 def test_unbatched_matches_torch(case: Case) -> None:
     check(case)
@@ -182,11 +183,13 @@ def _random_cases(n: int, seed: int = 2024) -> list[Case]:
     return cases
 
 
+@pytest.mark.usefixtures("fast_path")
 @pytest.mark.parametrize("case", _random_cases(40), ids=str)
 def test_random_batched_configs_match_torch(case: Case) -> None:
     check(case)
 
 
+@pytest.mark.usefixtures("fast_path")
 @pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, False), (3, False), (2, True)])
 @pytest.mark.parametrize("batch", [3, 40])
 def test_ragged_batches_match_torch(layers: int, bidirectional: bool, batch: int) -> None:

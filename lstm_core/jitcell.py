@@ -1,0 +1,46 @@
+"""The fast path's elementwise step in one compiled call (numba), when numba is installed.
+
+At small batch a NumPy step is bound by per-call overhead, not arithmetic: after the matrix product,
+NumPy needs about nine calls (add the input projection, tanh, two affine steps, three for c, tanh(c),
+o * tanh(c)) of about 1-2 us each on a few hundred values. `cell` does them in one pass. Measured
+with a 256-unit layer at batch 1: 46-57 us per step against 68 us for the NumPy calls (CPU time,
+load 11). At wide steps NumPy's vectorized exp wins (numba's exp and tanh are scalar here: 1.8 vs
+1.1 ms a step at batch 64), so engine.py uses this only below gates.WIDE values a step.
+
+Without numba, `cell` is None and engine.py runs the NumPy calls: the NumPy path stays the reference,
+and both run the parity tests against torch. GATESCOPE_JIT=0 turns the compiled path off.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    if os.environ.get("GATESCOPE_JIT", "1") == "0":
+        raise ImportError("GATESCOPE_JIT=0")
+    import numba
+except ImportError:
+    numba = None
+
+
+def _cell(z, add, gates, c_prev, c, out):  # pragma: no cover - compiled by numba
+    """z (B, G, 4H) = h W (gate-scaled, internal order i|f|o|g) becomes z + add, the recorded pre-activation;
+    gates gets sigmoid/tanh of it; c = f c_prev + i g; out = o tanh(c). `gates` may be `z`."""
+    B, G, H4 = z.shape
+    H = H4 // 4
+    for b in range(B):
+        for k in range(G):
+            for j in range(H4):
+                v = z[b, k, j] + add[b, k, j]
+                z[b, k, j] = v
+                # i, f, o hold half their pre-activation (gates.gate_scale): sigmoid(2v)
+                gates[b, k, j] = 1.0 / (1.0 + np.exp(-2.0 * v)) if j < 3 * H else np.tanh(v)
+            for j in range(H):
+                cj = gates[b, k, H + j] * c_prev[b, k, j] + gates[b, k, j] * gates[b, k, 3 * H + j]
+                c[b, k, j] = cj
+                out[b, k, j] = gates[b, k, 2 * H + j] * np.tanh(cj)
+
+
+# cache=True keeps the compiled code in __pycache__, so only the first process ever pays the compile.
+cell = numba.njit(cache=True, nogil=True)(_cell) if numba is not None else None
