@@ -64,7 +64,7 @@ class GroupRun:
 
 def run_groups(
     W: NDArray | list[NDArray],  # (H_out, 4H) for one group, (G, H_out, 4H) one per group, or wavefront row blocks
-    add: NDArray,  # (S, B, G, 4H) input projection plus biases
+    add: NDArray,  # (S, B, G, 4H) input projection plus biases; may be run.pre, or run.gates without pre
     h0: NDArray,  # (B, G, H_out)
     c0: NDArray,  # (B, G, H)
     run: GroupRun,  # buffers to fill, sized (S, ...) and (S + 1, ...); `pre` only when recording it
@@ -79,13 +79,14 @@ def run_groups(
     gates, pre, cs, hs = run.gates, run.pre, run.c, run.h
     cs[0], hs[0] = c0, h0
     tmp = np.empty((B, G, H), dt)
+    z = np.empty((B, G * H4), dt)  # the recurrent product: `add` may be the step buffer it is added into
     m = np.empty((B, G, H), dt) if W_hr is not None else None
     rows = np.empty((B, 2 * H4), dt) if isinstance(W, list) else None  # the wavefront's scratch
     step_masked = None if mask is None else ~mask.all(axis=(1, 2))
     path = fast_path(B * G * H4)
     act, tanh = (activate_wide, tanh_wide) if path == "wide" else (activate, _tanh)
     with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
-        _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, peep,
+        _steps(W, add, gates, pre, cs, hs, z, tmp, m, rows, mask, step_masked, W_hr, peep,
                opts, act, tanh, opts.fast and path == "jit")
     if opts.fast and pre is not None:
         unscale_pre(pre)
@@ -107,7 +108,7 @@ def _tanh(c: NDArray, out: NDArray) -> None:
     np.tanh(c, out=out)
 
 
-def _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, peep, opts: CellOptions, act,
+def _steps(W, add, gates, pre, cs, hs, zf, tmp, m, rows, mask, step_masked, W_hr, peep, opts: CellOptions, act,
            tanh, jit: bool) -> None:
     """The time loop of `run_groups`; `act` and `tanh` are the fast path's activations (gates.py), `jit` runs
     its elementwise step as one compiled call (jitcell.py)."""
@@ -116,11 +117,12 @@ def _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, pe
     H2, H3 = 2 * H, 3 * H
     record_pre = pre is not None
     wavefront = rows is not None
+    z3 = zf.reshape(B, G, H4)
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs
         if wavefront:
-            h_prev, zf = hs[s], zs.reshape(B, G * H4)
+            h_prev = hs[s]
             np.matmul(h_prev[:, 0], W[0], out=zf[:, : W[0].shape[1]])  # layer 0, and layer 1's input
             for k in range(1, G):
                 n = W[k].shape[1]
@@ -129,16 +131,16 @@ def _steps(W, add, gates, pre, cs, hs, tmp, m, rows, mask, step_masked, W_hr, pe
                 if n > H4:
                     zf[:, (k + 1) * H4 : (k + 2) * H4] = rows[:, H4:]
         elif W.ndim == 2:
-            np.matmul(hs[s].reshape(B, G * Ho), W, out=zs.reshape(B, G * H4))  # (B, 4H)
+            np.matmul(hs[s].reshape(B, G * Ho), W, out=zf)  # (B, 4H)
         else:
             for k in range(G):
-                np.matmul(hs[s][:, k], W[k], out=zs[:, k])  # (B, 4H)
+                np.matmul(hs[s][:, k], W[k], out=zf[:, k * H4 : (k + 1) * H4])  # (B, 4H)
         c_prev, c, h = cs[s], cs[s + 1], hs[s + 1]
         out = h if W_hr is None else m  # o * tanh(c_t), projected below when there is W_hr
         if jit:
-            jit_cell(zs, add[s], gs, c_prev, c, out)
+            jit_cell(z3, add[s], zs, gs, c_prev, c, out)
         else:
-            zs += add[s]
+            np.add(z3, add[s], out=zs)  # pre-activations
             i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]
             if opts.fast:
                 act(zs, out=gs)

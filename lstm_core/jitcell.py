@@ -24,16 +24,16 @@ except ImportError:
     numba = None
 
 
-def _cell(z, add, gates, c_prev, c, out):  # pragma: no cover - compiled by numba
-    """z (B, G, 4H) = h W (gate-scaled, internal order i|f|o|g) becomes z + add, the recorded pre-activation;
-    gates gets sigmoid/tanh of it; c = f c_prev + i g; out = o tanh(c). `gates` may be `z`."""
+def _cell(z, add, pre, gates, c_prev, c, out):  # pragma: no cover - compiled by numba
+    """pre = z + add, z (B, G, 4H) being h W (gate-scaled, internal order i|f|o|g); gates = sigmoid/tanh of
+    pre; c = f c_prev + i g; out = o tanh(c). `pre` may be `add` and `gates` may be `pre` (read first)."""
     B, G, H4 = z.shape
     H = H4 // 4
     for b in range(B):
         for k in range(G):
             for j in range(H4):
                 v = z[b, k, j] + add[b, k, j]
-                z[b, k, j] = v
+                pre[b, k, j] = v
                 # i, f, o hold half their pre-activation (gates.gate_scale): sigmoid(2v)
                 gates[b, k, j] = 1.0 / (1.0 + np.exp(-2.0 * v)) if j < 3 * H else np.tanh(v)
             for j in range(H):

@@ -56,16 +56,16 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
     mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
     c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
     inp = xt
-    add = np.empty((T, B, Dn, H4), dt)  # input projections plus biases, reused by every layer
     for k in range(L):
         P = cells[k]
+        run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
+        add = _add_buffer(run)
         for d, p in enumerate(P):
             backward = d or reverse
             src = np.take_along_axis(inp, rev, axis=0) if backward else inp
             _project(src, p, add[:, :, d], 0 if backward else offset)
         W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
         sl = slice(k * Dn, (k + 1) * Dn)
-        run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
         run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
                    peep=_stack([p.peep for p in P], axis=1), opts=opts)
         c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
@@ -94,17 +94,23 @@ def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt:
     T, B, _ = xt.shape
     L, H4, Ho = len(cells), cells[0].W_hh.shape[1], cells[0].W_hh.shape[0]
     S, dt = T + L - 1, xt.dtype
-    add = np.empty((S, B, L, H4), dt)
+    run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
+    add = _add_buffer(run)  # (S, B, L, 4H)
     add[:] = np.stack([p.b for p in cells])  # layers above 0 get their input through the recurrence
     _project(xt, cells[0], add[:T, :, 0], offset)
     t = np.arange(S)[:, None, None] - np.arange(L)[None, None, :]  # (S, 1, L): time each layer handles
     limit = lens[None, :, None] if ragged else T
-    run = _buffers((B, L), S, H4 // 4, Ho, dt, record_pre)
     run_groups(W, add, h0b, c0b, run, mask=(t >= 0) & (t < limit),
                W_hr=_stack([p.W_hr for p in cells]), peep=_stack([p.peep for p in cells], axis=1), opts=opts)
     views = {k: _skew(v, T) for k, v in _split(run.gates, run.pre, H4 // 4).items()}
     views["c"], views["h"] = _skew(run.c[1:], T), _skew(run.h[1:], T)
     return views, run.c[S].copy(), run.h[S].copy()
+
+
+def _add_buffer(run: GroupRun) -> NDArray:
+    """Where the input projections go: the step buffer that run_groups adds the recurrent product into
+    (the pre-activations when recorded, else the gates), so that a trace holds no T-long array beyond its own."""
+    return run.gates if run.pre is None else run.pre
 
 
 def _project(x: NDArray, p: CellWeights, out: NDArray, offset: int = 0) -> None:

@@ -170,3 +170,24 @@ def test_wavefront_row_blocks_equal_layer_by_layer():
     for k in range(L):
         np.testing.assert_allclose(run.h[1 + k : 1 + k + T, :, k], ref_h[k], atol=1e-12, err_msg=f"h layer {k}")
         np.testing.assert_allclose(run.c[1 + k : 1 + k + T, :, k], ref_c[k], atol=1e-12, err_msg=f"c layer {k}")
+
+
+@pytest.mark.usefixtures("fast_path")
+@pytest.mark.parametrize("record_pre", [True, False])
+def test_add_may_be_the_step_buffer_it_is_added_into(record_pre):
+    """The schedules project the input straight into run.pre (or run.gates when pre is not recorded), so a
+    trace holds no T-long array beyond its own; each step must read add[s] before writing that step."""
+    S, B, G, H = 6, 2, 2, 4
+    W, add, h0, c0 = case(S, B, G, H, seed=8)
+    s = gate_scale(H, np.float64)
+    run = buffers(S, B, G, H, H, np.float64)
+    if not record_pre:
+        run = GroupRun(run.gates, None, run.c, run.h)
+    shared = run.pre if record_pre else run.gates
+    shared[:] = add * s
+    run_groups(W * s, shared, h0, c0, run, mask=None, W_hr=None, peep=None, opts=FAST)
+    ref = naive(W, add, h0, c0)
+    np.testing.assert_allclose(run.gates, ref["gates"], atol=1e-12)
+    if record_pre:
+        np.testing.assert_allclose(run.pre, ref["pre"], atol=1e-12)
+    np.testing.assert_allclose(run.h[1:], ref["h"], atol=1e-12)
