@@ -11,17 +11,25 @@ Steady state: each contender is warmed up and timed in its own block of calls, b
 contenders (in reversed order every other round) and the table reports medians over blocks. Calls
 interleaved one by one (the "alt" column) let OpenBLAS's spinning threads and torch's OpenMP threads
 compete for the same cores, which slowed nn.LSTM about 2x here; that figure is kept beside, for
-comparison. Grid: batch 1 at T = 100, 500, 2000 and batch 64 at T = 100, 500; 1 and 2 threads.
-Run: `python bench/trace_vs_torch.py [--threads 1,2] [--rounds 5] [--no-loop] [--quick]`.
+comparison. Grid (issue 17): T = 100, 500, 2000 at batch 1 and at batch 64; 1 and 2 threads.
+- base (with `--base DIR`): another checkout's `lstm_core` (e.g. `--base /work/main`), timed in the same
+  blocks, so that a change is judged against its base in one run on a busy machine.
+Memory: tracemalloc's peak during one `lstm.trace` call against the bytes of the trace's own arrays
+(goal: at most 10% more). The engine's fast step (NumPy or numba, lstm_core/engine.fast_path) is printed.
+Run: `python bench/trace_vs_torch.py [--threads 1,2] [--rounds 5] [--no-loop] [--base DIR] [--quick]`.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +37,7 @@ import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lstm_core import LSTM  # noqa: E402
+from lstm_core import LSTM, engine  # noqa: E402
 
 
 def torch_recording_loop(mod: torch.nn.LSTM, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -100,22 +108,56 @@ def describe_kernels(threads: int, clock: str) -> None:
         print(f"  OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} (forces OpenBLAS's kernel choice)")
 
 
-GOALS = {1: 1.5, 64: 1.2}  # ours / nn.LSTM at batch 1 and batch 64 (issue 2)
+GOALS = {1: 1.5, 64: 1.3}  # ours / nn.LSTM at batch 1 and batch 64 (issue 17)
+MEMORY_GOAL = 1.10  # tracemalloc peak / the trace's own arrays (issue 17)
 
 
 def grid(quick: bool) -> list[tuple[int, int]]:
-    """(batch, T) pairs: batch 1 at T = 100, 500, 2000; batch 64 at T = 100, 500."""
-    return [(1, 20), (4, 20)] if quick else [(1, 100), (1, 500), (1, 2000), (64, 100), (64, 500)]
+    """(batch, T) pairs: T = 100, 500, 2000 at batch 1 and at batch 64."""
+    return [(1, 20), (4, 20)] if quick else [(B, T) for B in (1, 64) for T in (100, 500, 2000)]
 
 
-def run_config(mod, lstm, B: int, T: int, args, clock) -> dict:
-    """Steady-state and alternating times of the three contenders on one (batch, T)."""
+def load_base(root: Path):
+    """`lstm_core` of another checkout, imported under another name (its imports are relative) so that both
+    run in this process."""
+    tmp = Path(tempfile.mkdtemp(prefix="gatescope-base-"))
+    shutil.copytree(root / "lstm_core", tmp / "lstm_base", ignore=shutil.ignore_patterns("__pycache__"))
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("lstm_base")
+
+
+def own_bytes(tr) -> int:
+    """Bytes of the memory a Trace's arrays span (views of one buffer counted once)."""
+    spans = sorted(np.lib.array_utils.byte_bounds(a) for a in vars(tr).values() if isinstance(a, np.ndarray))
+    total, end = 0, 0
+    for lo, hi in spans:
+        if hi > end:
+            total += hi - max(lo, end)
+            end = hi
+    return total
+
+
+def memory(lstm, xn) -> tuple[float, float]:
+    """(tracemalloc peak during one warm trace, the trace's own bytes), in MB."""
+    lstm.trace(xn)  # the first call prepares the weights (and loads the compiled step): not a trace's memory
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tr = lstm.trace(xn)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak / 1e6, own_bytes(tr) / 1e6
+
+
+def run_config(mod, lstm, B: int, T: int, args, clock, base=None) -> dict:
+    """Steady-state and alternating times of the contenders on one (batch, T), and ours' memory."""
     x = torch.randn(B, T, args.input)
     xn = x[0].numpy() if B == 1 else x.numpy()  # batch 1 runs unbatched (T, D), as the app does
     xt = x[0] if B == 1 else x
     out, _ = mod(xt)
     err = float(np.abs(lstm.trace(xn).output - out.numpy()).max())
     fns = {"ours": lambda: lstm.trace(xn), "nn": lambda: mod(xt)}
+    if base is not None:
+        fns["base"] = lambda: base.trace(xn)
     if not args.no_loop:
         loop_err = float((torch_recording_loop(mod, x)["h"][-1].transpose(0, 1) - out.view(B, T, -1)).abs().max())
         assert loop_err < 1e-4, f"the torch loop disagrees with nn.LSTM by {loop_err}"
@@ -124,7 +166,7 @@ def run_config(mod, lstm, B: int, T: int, args, clock) -> dict:
     calls = max(1, min(args.calls, int(args.calls * 50_000 / (B * T))))
     st = {k: statistics.median(v) for k, v in steady(fns, args.rounds, calls, args.warmup, clock).items()}
     alt = {k: statistics.median(v) for k, v in alternating(fns, args.rounds, clock).items()}
-    return {"steady": st, "alt": alt, "err": err, "calls": calls}
+    return {"steady": st, "alt": alt, "err": err, "calls": calls, "mem": memory(lstm, xn)}
 
 
 def main() -> None:
@@ -140,6 +182,7 @@ def main() -> None:
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: this process's CPU time, robust on a busy machine; meaningful with --threads 1")
     ap.add_argument("--quick", action="store_true", help="a tiny sanity run (hidden 16, T=20, 2 rounds)")
+    ap.add_argument("--base", type=Path, help="another checkout (e.g. /work/main) whose lstm_core is timed alongside")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     if args.clock == "cpu" and threads != [1]:
@@ -151,32 +194,40 @@ def main() -> None:
     torch.manual_seed(0)
     mod = torch.nn.LSTM(args.input, args.hidden, args.layers, batch_first=True)
     lstm = LSTM.from_torch_state_dict(mod.state_dict())
+    base = load_base(args.base).LSTM.from_torch_state_dict(mod.state_dict()) if args.base else None
+    print(f"fast step: {engine.fast_path(4 * args.hidden)} at batch 1, {engine.fast_path(64 * 4 * args.hidden)} at "
+          f"batch 64 (numba {'used' if engine.jitcell.AVAILABLE else 'not installed or GATESCOPE_JIT=0'})")
     rows = []
     for n in threads:
         torch.set_num_threads(n)
         with threadpool_limits(n), torch.no_grad():
             describe_kernels(n, args.clock)
             for B, T in grid(args.quick):
-                rows.append((n, B, T, run_config(mod, lstm, B, T, args, clock)))
-                _print_row(*rows[-1], header=len(rows) == 1, loop=not args.no_loop)
+                rows.append((n, B, T, run_config(mod, lstm, B, T, args, clock, base)))
+                _print_row(*rows[-1], header=len(rows) == 1, loop=not args.no_loop, base=base is not None)
     print(f"\nfloat32, {args.layers} layers, hidden {args.hidden}, input {args.input}, {args.clock} clock. steady: "
           f"median over {args.rounds} blocks per contender (each block: {args.warmup} warm-up call(s), then timed "
           "calls in a row; block order alternates); alt: median of single calls interleaved ours, nn.LSTM, loop.")
     print("ours/nn.LSTM is the cost of recording everything vs torch recording nothing; goal <= 1.5x at batch 1, "
-          "<= 1.2x at batch 64. ours/loop < 1 means faster than recording the gates in torch.")
+          "<= 1.3x at batch 64. ours/loop < 1 means faster than recording the gates in torch. mem: tracemalloc peak "
+          f"during one trace / the trace's own arrays (goal <= {MEMORY_GOAL:.2f}); ours/base: against --base.")
     print(f"uptime: {uptime()}")
 
 
-def _print_row(n: int, B: int, T: int, r: dict, header: bool, loop: bool) -> None:
+def _print_row(n: int, B: int, T: int, r: dict, header: bool, loop: bool, base: bool) -> None:
     st, alt = r["steady"], r["alt"]
     if header:
         print(f"\n{'thr':>3} {'batch':>5} {'T':>5}  {'ours':>9} {'nn.LSTM':>9} {'loop':>9}  {'ours/nn':>7} "
-              f"{'goal':>5}  {'alt ours/nn':>11}  {'ours/loop':>9}  {'max err':>8}")
+              f"{'goal':>5}  {'alt ours/nn':>11}  {'ours/loop':>9}  {'ours/base':>9}  {'mem MB':>14} {'goal':>5}  "
+              f"{'max err':>8}")
     lp = f"{st['loop'] * 1e3:>7.1f}ms" if loop else f"{'-':>9}"
     ol = f"{st['ours'] / st['loop']:>8.2f}x" if loop else f"{'-':>9}"
+    ob = f"{st['ours'] / st['base']:>8.2f}x" if base else f"{'-':>9}"
+    peak, own = r["mem"]
+    mem = f"{peak:.1f}/{own:.1f}={peak / own:.2f}"
     print(f"{n:>3} {B:>5} {T:>5}  {st['ours'] * 1e3:>7.1f}ms {st['nn'] * 1e3:>7.1f}ms {lp}  "
           f"{st['ours'] / st['nn']:>6.2f}x {GOALS.get(B, GOALS[64]):>4.1f}x  {alt['ours'] / alt['nn']:>10.2f}x  "
-          f"{ol}  {r['err']:>8.1e}", flush=True)
+          f"{ol}  {ob}  {mem:>14} {MEMORY_GOAL:>5.2f}  {r['err']:>8.1e}", flush=True)
 
 
 def uptime() -> str:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from . import jitcell
 from .activations import Activation, apply
 from .gates import WIDE, activate, activate_wide, tanh_wide, unscale_pre
-from .jitcell import cell as jit_cell
 
 PATHS = ("numpy", "wide", "jit")
 # Tests set this to run every path of the fast step on any size; None picks by width (`fast_path`).
@@ -96,12 +96,12 @@ def fast_path(width: int) -> str:
     """How the fast path runs a step of `width` gate values (B * G * 4H): one compiled call ('jit', when
     numba is installed) or NumPy calls with tanh ('numpy') below gates.WIDE, NumPy calls with exp above."""
     if FORCE_PATH is not None:
-        if FORCE_PATH == "jit" and jit_cell is None:
+        if FORCE_PATH == "jit" and not jitcell.AVAILABLE:
             raise RuntimeError("the jit path needs numba")
         return FORCE_PATH
     if width >= WIDE:
         return "wide"
-    return "numpy" if jit_cell is None else "jit"
+    return "jit" if jitcell.AVAILABLE else "numpy"
 
 
 def _tanh(c: NDArray, out: NDArray) -> None:
@@ -118,6 +118,7 @@ def _steps(W, add, gates, pre, cs, hs, zf, tmp, m, rows, mask, step_masked, W_hr
     record_pre = pre is not None
     wavefront = rows is not None
     z3 = zf.reshape(B, G, H4)
+    cell = jitcell.cell() if jit else None
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs
@@ -138,7 +139,7 @@ def _steps(W, add, gates, pre, cs, hs, zf, tmp, m, rows, mask, step_masked, W_hr
         c_prev, c, h = cs[s], cs[s + 1], hs[s + 1]
         out = h if W_hr is None else m  # o * tanh(c_t), projected below when there is W_hr
         if jit:
-            jit_cell(z3, add[s], zs, gs, c_prev, c, out)
+            cell(z3, add[s], zs, gs, c_prev, c, out)
         else:
             np.add(z3, add[s], out=zs)  # pre-activations
             i, f, o, g = gs[..., :H], gs[..., H:H2], gs[..., H2:H3], gs[..., H3:]

@@ -7,21 +7,19 @@ with a 256-unit layer at batch 1: 46-57 us per step against 68 us for the NumPy 
 load 11). At wide steps NumPy's vectorized exp wins (numba's exp and tanh are scalar here: 1.8 vs
 1.1 ms a step at batch 64), so engine.py uses this only below gates.WIDE values a step.
 
-Without numba, `cell` is None and engine.py runs the NumPy calls: the NumPy path stays the reference,
+Without numba (AVAILABLE is False) engine.py runs the NumPy calls: the NumPy path stays the reference,
 and both run the parity tests against torch. GATESCOPE_JIT=0 turns the compiled path off.
 """
 from __future__ import annotations
 
+import functools
 import os
+from importlib.util import find_spec
 
 import numpy as np
 
-try:
-    if os.environ.get("GATESCOPE_JIT", "1") == "0":
-        raise ImportError("GATESCOPE_JIT=0")
-    import numba
-except ImportError:
-    numba = None
+# numba takes seconds to import: it is imported on the first compiled step, not with lstm_core.
+AVAILABLE = os.environ.get("GATESCOPE_JIT", "1") != "0" and find_spec("numba") is not None
 
 
 def _cell(z, add, pre, gates, c_prev, c, out):  # pragma: no cover - compiled by numba
@@ -42,5 +40,10 @@ def _cell(z, add, pre, gates, c_prev, c, out):  # pragma: no cover - compiled by
                 out[b, k, j] = gates[b, k, 2 * H + j] * np.tanh(cj)
 
 
-# cache=True keeps the compiled code in __pycache__, so only the first process ever pays the compile.
-cell = numba.njit(cache=True, nogil=True)(_cell) if numba is not None else None
+@functools.cache
+def cell():
+    """The compiled `_cell` (only when AVAILABLE). cache=True keeps the machine code in __pycache__, so
+    only the first process compiles (seconds) each argument type."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_cell)

@@ -125,6 +125,11 @@ def _project(x: NDArray, p: CellWeights, out: NDArray, offset: int = 0) -> None:
     S = PROJECT_STEPS
     for start in range(offset - offset % S, offset + T, S):
         lo, hi = max(start, offset), min(start + S, offset + T)
+        dst = out[lo - offset : hi - offset]  # (n, B, 4H)
+        if hi - lo == S and dst.flags.c_contiguous:  # a whole block: no copies (trace memory)
+            np.matmul(x[lo - offset : hi - offset].reshape(S * B, D), p.W_ih, out=dst.reshape(S * B, -1))
+            dst += p.b
+            continue
         block = np.zeros((S, B, D), x.dtype)
         block[lo - start : hi - start] = x[lo - offset : hi - offset]
         proj = block.reshape(S * B, D) @ p.W_ih  # (S*B, 4H)

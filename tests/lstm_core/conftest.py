@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from lstm_core import engine
+from tests.conftest import need_module
 from tests.lstm_core.corpus_fixtures import Built, build_small, python_like, tiny_model
 
 
@@ -19,16 +21,13 @@ def small_bidi(tmp_path_factory) -> Built:
                        python_like(1500, seed=2))
 
 
-@pytest.fixture(params=["numpy", "wide", "jit"])
+@pytest.fixture(params=engine.PATHS)
 def fast_path(request, monkeypatch) -> str:
     """Run the test on each path of the engine's fast step (engine.fast_path), whatever the step's width:
     NumPy with tanh, NumPy with exp (wide steps) and the compiled step (numba; needed under CI=true)."""
-    from lstm_core import engine
-    from tests.conftest import need_module
-
     if request.param == "jit":
         need_module("numba")
-        if engine.jit_cell is None:
-            pytest.fail("numba imports but lstm_core.jitcell did not compile its step (GATESCOPE_JIT=0?)")
+        if not engine.jitcell.AVAILABLE:
+            pytest.fail("numba is installed but lstm_core.jitcell is off (GATESCOPE_JIT=0?)")
     monkeypatch.setattr(engine, "FORCE_PATH", request.param)
     return request.param

@@ -66,6 +66,11 @@ def test_schedule_choice():
     assert schedule_for(LSTMConfig(3, 5, num_layers=1), 1) == "layers"
     assert schedule_for(LSTMConfig(3, 5, num_layers=2, bidirectional=True), 1) == "layers"
     assert schedule_for(LSTMConfig(3, 5, num_layers=2, reverse=True), 1) == "layers"
+    # the wavefront reads every layer's weights each step: only while they stay small (L2 cache)
+    assert schedule_for(LSTMConfig(65, 64, num_layers=2), 1) == "wavefront"  # 0.19 MiB
+    assert schedule_for(LSTMConfig(65, 256, num_layers=2), 1) == "layers"  # 3 MiB
+    assert schedule_for(LSTMConfig(65, 64, num_layers=2), 1, itemsize=8) == "wavefront"  # 0.38 MiB
+    assert schedule_for(LSTMConfig(65, 128, num_layers=2), 1, itemsize=8) == "layers"  # 1.5 MiB
 
 
 def test_wavefront_refuses_what_it_cannot_run():
