@@ -8,6 +8,11 @@ A group is one (layer, direction) cell. Two schedules share this loop:
   product per row block [W_hh_l | W_ih_{l+1}] advances every layer without reading zero blocks.
   At batch 1 each step is bound by reading the weights and by per-call overhead, not arithmetic.
 
+The fast path's elementwise step runs one of three ways (`fast_path`): NumPy calls with one tanh, NumPy
+calls through exp for wide steps (gates.WIDE), or one compiled call (jitcell.py, when numba is installed)
+for narrow ones, where NumPy's per-call overhead would dominate. The input projection may live in the step
+buffer the recurrent product is added into, so the product goes to a scratch row block first.
+
 Arrays are laid out (step, batch, group, unit) so that the previous h of all groups, hs[s], is
 already the (B, G * H_out) left operand of that product: no copies per step.
 Gate columns are in the internal order i|f|o|g, and on the fast path the weights arrive scaled so that
