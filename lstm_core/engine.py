@@ -124,6 +124,7 @@ def _steps(W, add, gates, pre, cs, hs, zf, tmp, m, rows, mask, step_masked, W_hr
     wavefront = rows is not None
     z3 = zf.reshape(B, G, H4)
     cell = jitcell.cell() if jit else None
+    jit = cell is not None
     for s in range(S):
         gs = gates[s]
         zs = pre[s] if record_pre else gs

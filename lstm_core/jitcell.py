@@ -44,6 +44,8 @@ def _cell(z, add, pre, gates, c_prev, c, out):  # pragma: no cover - compiled by
 def cell():
     """The compiled `_cell` (only when AVAILABLE). cache=True keeps the machine code in __pycache__, so
     only the first process compiles (seconds) each argument type."""
-    import numba
-
+    try:
+        import numba
+    except ImportError:  # optional (requirements-dev.txt): a broken install runs the NumPy calls instead
+        return None
     return numba.njit(cache=True, nogil=True)(_cell)

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = {"app", "lstm_core"}
 GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
-OPTIONAL_FRAMEWORKS = ("torch", "keras", "onnxruntime", "onnxscript")
+OPTIONAL_FRAMEWORKS = ("torch", "keras", "onnxruntime", "onnxscript", "numba")  # numba: the optional compiled step
 
 
 def _guarded(try_node: ast.Try) -> bool:
