@@ -36,8 +36,8 @@ VERSION = read_version()
 # What `--public` (GATESCOPE_PUBLIC=1) changes, unless set explicitly: a demo on a shared network takes no
 # uploads and no training (a kept model is a new file in the model directory, and a job is minutes of CPU for
 # anyone who asks), smaller requests and fewer waiting ones, and listens on every address (README: Security).
-PUBLIC = {"host": "0.0.0.0", "uploads": False, "train": False, "max_tokens": 500, "max_trace_mb": 128, "max_body_bytes": 256 << 10,
-          "trace_queue": 32}
+PUBLIC = {"host": "0.0.0.0", "uploads": False, "train": False, "max_tokens": 500, "max_trace_mb": 128,
+          "max_body_bytes": 256 << 10, "trace_queue": 32}
 
 
 class Settings(BaseSettings):

@@ -76,8 +76,8 @@ def test_two_workers_serve_concurrent_requests(model_dir):
 
 @pytest.mark.slow
 def test_public_mode_over_real_http(model_dir, tmp_path):
-    """`serve --public`: no uploads and no training (403, and the page is told), 500 tokens at most, the directory's path kept
-    to itself, a Host name it was not told about refused; a trace still answers."""
+    """`serve --public`: no uploads and no training (403, and the page is told), 500 tokens at most,
+    the directory's path kept to itself, a Host name it was not told about refused; a trace still answers."""
     import httpx
 
     base, proc = start_server(model_dir, args=["--public"])  # start_server's --host 127.0.0.1 wins
