@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from numpy.typing import NDArray
 
 from app.schemas import TOP_K_MAX
-from lstm_core import Model, Predictions, Trace, concat_time
+from lstm_core import Model, Predictions, Tokens, Trace, concat_time
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -125,6 +125,9 @@ class TraceCache:
 
     def __init__(self, max_entries: int = 64, max_bytes: int = 256 << 20) -> None:
         self._lru: LRU[tuple[str, bytes], Cached] = LRU(max_bytes, lambda c: c.nbytes, max_entries)
+        # The last few texts' tokens: a client typing sends the text it holds an answer for (`held`), which is
+        # the text of its previous request, so service.unchanged_prefix finds it here instead of encoding it again.
+        self._tokens: LRU[tuple[str, int, bool, str], Tokens] = LRU(8 << 20, lambda tk: 128 * len(tk.ids) + 64, 16)
         self.hits = self.prefix_hits = self.misses = 0
 
     def __len__(self) -> int:
@@ -137,6 +140,16 @@ class TraceCache:
     @property
     def max_bytes(self) -> int:
         return self._lru.max_bytes
+
+    def encode(self, model_id: str, model: Model, text: str, wrap: bool, max_tokens: int) -> Tokens:
+        """model.encode(text, wrap), remembered for the last few texts of at most `max_tokens` tokens."""
+        key = (model_id, id(model), wrap, text)
+        tok = self._tokens.get(key)
+        if tok is None:
+            tok = model.encode(text, wrap)
+            if len(tok.ids) <= max_tokens:
+                self._tokens.put(key, tok)
+        return tok
 
     def trace_ids(self, model_id: str, model: Model, ids: NDArray) -> Traced:
         """The trace of token ids and its head's answer; `reused` timesteps came from the cache."""
@@ -178,6 +191,7 @@ class TraceCache:
 
     def clear(self) -> None:
         self._lru.clear()
+        self._tokens.clear()
 
 
 class ResponseCache(LRU[Hashable, tuple[bytes, bool]]):

@@ -142,6 +142,9 @@ class TraceRequest(TraceInput):
     top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
     format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
+    held: Text | None = Field(None, description="the text of an earlier answer the client still holds (same model, "
+                              "layers, format, top_k and wrap): the answer then starts at `start`, the first "
+                              "position whose values may differ, and the client keeps its own before that")
 
 
 class CompactArray(BaseModel):
@@ -198,6 +201,9 @@ class TraceResponse(BaseModel):
     next_prob: list[float | None] = Field(description="probability given at t-1 to token t; null at 0 and for OOV "
                                                       "(a language model's only)")
     cached_prefix: int = Field(description="tokens whose values were reused from the prefix cache")
+    start: int = Field(0, description="the first position this answer holds: i f g o c h, tokens, ids, spans, "
+                                      "top_k and next_prob cover positions start..steps-1 (0 unless `held` was "
+                                      "sent); the held answer's first `start` positions are the same")
     interventions: list[Intervention] = Field(description="the clamps applied, `positions` listed explicitly: the "
                                               "trace's values at those cells are the clamped values")
 

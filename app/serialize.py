@@ -58,43 +58,47 @@ def encode_values(a: NDArray, encoding: str) -> dict | NDArray:
     return compact(a)
 
 
-def top_k(preds: Predictions, k: int, labels: tuple[str, ...]) -> dict:
-    """The k likeliest outputs at each position, likeliest first (ties: lower id first): next tokens for a
-    language model, labels for a tagger; `labels` names output j."""
-    ids = preds.ids[:, :k]  # (T, k)
+def top_k(preds: Predictions, k: int, labels: tuple[str, ...], start: int = 0) -> dict:
+    """The k likeliest outputs at each position from `start` on, likeliest first (ties: lower id first): next
+    tokens for a language model, labels for a tagger; `labels` names output j."""
+    ids = preds.ids[start:, :k]  # (T - start, k)
     words = [[labels[j] for j in row] for row in ids.tolist()]
-    return {"ids": ids.tolist(), "tokens": words, "probs": preds.probs[:, :k].tolist()}
+    return {"ids": ids.tolist(), "tokens": words, "probs": preds.probs[start:, :k].tolist()}
 
 
-def next_prob(preds: Predictions, ids: NDArray, oov: list[int]) -> list[float | None]:
-    """P(token t | tokens before t) as the model gave it at t-1; None at 0 and where t is unknown."""
-    return [None if np.isnan(p) else p for p in next_probs(preds, ids, oov).tolist()]
+def next_prob(preds: Predictions, ids: NDArray, oov: list[int], start: int = 0) -> list[float | None]:
+    """P(token t | tokens before t) as the model gave it at t-1, for t from `start` on; None at 0 and where t
+    is unknown."""
+    return [None if np.isnan(p) else p for p in next_probs(preds, ids, oov)[start:].tolist()]
 
 
 def trace_body(model_id: str, model: Model, r: TraceResult, *, layers: list[int] | None, encoding: str,
-               k: int) -> dict:
-    """The /api/trace response body for one traced input (and the clamps applied to it, if any)."""
+               k: int, start: int = 0) -> dict:
+    """The /api/trace response body for one traced input (and the clamps applied to it, if any). With `start`
+    (service.unchanged_prefix) every per-position field covers positions start..T-1 only: the client holds
+    the rest."""
     cfg = model.lstm.config
     tokens, ids, oov, trace, preds = r.tokens.tokens, r.tokens.ids, r.tokens.oov, r.trace, r.preds
     layers = list(range(cfg.num_layers)) if layers is None else layers
     pick = slice(None) if layers == list(range(cfg.num_layers)) else layers
     body = {
-        "model": model_id, "tokens": tokens, "ids": ids.tolist(), "oov": oov,
+        "model": model_id, "tokens": tokens[start:], "ids": ids[start:].tolist(), "oov": oov,
         "oov_chars": list(dict.fromkeys(tokens[t] for t in oov)),
-        "spans": [list(s) for s in r.tokens.spans], "layers": layers, "directions": cfg.num_directions,
+        "spans": [list(s) for s in r.tokens.spans[start:]], "layers": layers, "directions": cfg.num_directions,
         "steps": len(tokens), "hidden_size": cfg.hidden_size, "output_size": cfg.output_size,
         "encoding": encoding,
     }
     for name in Trace.GATES:
-        body[name] = encode_values(trace.gate(name)[pick], encoding)  # (L', D, T, H)
+        body[name] = encode_values(trace.gate(name)[pick][:, :, start:], encoding)  # (L', D, T - start, H)
     head = model.head
     body["head"] = None if head is None else head.kind
-    body["top_k"] = top_k(preds, k, head.labels) if preds is not None and k > 0 else None
+    body["top_k"] = top_k(preds, k, head.labels, start) if preds is not None and k > 0 else None
     classes = r.classes
     body["classes"] = None if classes is None else {"labels": list(head.labels), "probs": classes.tolist()}
     lm = preds is not None and model.predicts_next
-    body["next_prob"] = next_prob(preds, ids, oov) if lm else [None] * len(tokens)
+    body["next_prob"] = next_prob(preds, ids, oov, start) if lm else [None] * (len(tokens) - start)
     body["cached_prefix"] = r.cached_prefix
+    body["start"] = start
     body["interventions"] = [{"layer": iv.layer, "direction": iv.direction, "unit": iv.unit, "quantity": iv.quantity,
                               "value": iv.value, "positions": list(iv.positions or ())} for iv in r.interventions]
     return body

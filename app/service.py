@@ -76,7 +76,7 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         raise ApiError(422, "empty_text", "error.empty_text")
     if len(text) > 64 * max_tokens:  # no tokenizer makes a token of fewer than one character per 64
         raise ApiError(413, "too_long", "error.too_long_chars", chars=f"{len(text):,}", max=f"{max_tokens:,}")
-    tok = model.encode(text, wrap)
+    tok = cache.encode(entry.id, model, text, wrap, max_tokens)
     if len(tok.tokens) > max_tokens:
         raise ApiError(413, "too_long", "error.too_long_tokens", tokens=f"{len(tok.tokens):,}", max=f"{max_tokens:,}")
     if not tok.tokens:
@@ -86,6 +86,24 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
         return _clamped(entry, tok, None, cache, interventions, loop_from)
     got = cache.trace_ids(entry.id, model, tok.ids)
     return TraceResult(model, tok, got.trace, got.preds, got.classes, None, got.reused)
+
+
+def unchanged_prefix(entry: Entry, held: str | None, tokens: Tokens, wrap: bool, cache: TraceCache,
+                     settings: Settings) -> int:
+    """How many leading positions of `tokens` a client holding the answer for text `held` already has: the
+    positions before the first whose token, id or span differs, for a causal model (each of its values depends
+    on earlier tokens alone); 0 for other models or without `held`. Typing at the end of the text keeps all but
+    the last one or two, so the answer carries only those."""
+    if held is None or not entry.model.is_causal:
+        return 0
+    old = cache.encode(entry.id, entry.model, held, wrap, settings.max_tokens)
+    n = min(len(old.ids), len(tokens.ids))
+    differ = np.flatnonzero(old.ids[:n] != tokens.ids[:n])
+    n = int(differ[0]) if differ.size else n
+    # Two tokens can share an id (both unknown), so the tokens shown and their spans are compared too.
+    if old.tokens[:n] != tokens.tokens[:n] or old.spans[:n] != tokens.spans[:n]:
+        n = next(t for t in range(n) if old.tokens[t] != tokens.tokens[t] or old.spans[t] != tokens.spans[t])
+    return n
 
 
 class Input(NamedTuple):

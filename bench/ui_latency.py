@@ -1,23 +1,27 @@
-"""Keystroke-to-repaint latency of the explorer page in headless Chromium.
+"""Keystroke-to-repaint latency of the explorer page in headless Chromium (issue 17's typing goals).
 
-Types a 200-character sentence key by key into the page served by a real `python -m app serve`, and reads
-the page's own performance measures (static/js/main.js):
-  gs:repaint      input event -> every view on screen has finished Plotly.react for a text with that keystroke
-  gs:repaint-all  the same until every view, on screen or not (those off screen are drawn when idle)
-  gs:api      the /api/trace round trip alone, measured in the same page and run: the anchor
-  gs:draw     the page's own share: trace answer in hand -> the views on screen redrawn
-  gs:step     the /api/step round trip plus drawing the step view (after the repaint, not part of either)
-and prints p50/p95 of each and repaint/api ratios. Uses models/shakespeare-char.safetensors when present,
-else the largest model in models/, else a random stand-in of the same shape (and says which).
+Serves the page by a real `python -m app serve` and types into it, in three modes:
+  typing   one key every 80 ms into a 200-character text, without a pause (goals: visible repaint p50 <= 60 ms,
+           p95 <= 150 ms; views below the fold at most 1 s stale)
+  paste    a 2,000-token text pasted at once (goal: every view drawn in <= 1.5 s), then typing at its end
+           every 80 ms (goal: visible repaint p50 <= 100 ms)
+  pauses   the earlier mode: one key every 120 ms, for comparison with older figures
+Figures, read in the page:
+  repaint     input event -> every view on screen has drawn a text with that keystroke (main.js gs:repaint)
+  api         the /api/trace round trip alone (gs:api);  draw: answer in hand -> views on screen drawn (gs:draw)
+  stale       for each keystroke and each view below the fold: input event -> that view has drawn a text with
+              that keystroke (scheduler.js marks gs:drawn; a checkout without those marks shows n/a)
+  repaint-all input event -> every view settled at once (main.js gs:repaint-all): only at a pause in typing
+`--root OTHER_CHECKOUT` measures another checkout the same way first (e.g. `git worktree add /tmp/gs-main main`),
+with the same models, so a change is compared with what it replaces in one run. Uses models/shakespeare-char.
 
-    python bench/ui_latency.py [--models DIR] [--model ID] [--delay-ms 120] [--rounds 2]
+    python bench/ui_latency.py [--modes typing,paste,pauses] [--root OTHER] [--rounds 2]
 """
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,100 +29,148 @@ sys.path.insert(0, str(ROOT))
 
 from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
-SENTENCE = ("First Citizen: Before we proceed any further, hear me speak. You are all resolved rather to die "
-            "than to famish? Resolved. First, you know Caius Marcius is chief enemy to the people. "
-            "We know't, we know't.")[:200]
+MODEL = "shakespeare-char"
+SHAKESPEARE = ("First Citizen: Before we proceed any further, hear me speak. You are all resolved rather to die "
+               "than to famish? Resolved. First, you know Caius Marcius is chief enemy to the people. "
+               "We know't, we know't. Let us kill him, and we'll have corn at our own price. Is't a verdict? ")
+SENTENCE = SHAKESPEARE[:200]
+LONG = (SHAKESPEARE * 12)[:2000]  # a char model: 2,000 tokens
+TAIL = " No more talking on't; let it be done: away, away!"[:40]
+# Keystroke times and text lengths, recorded before the page's own listener sees the input event.
+RECORD = ("window.__typed = []; document.addEventListener('input', (e) => "
+          "window.__typed.push([performance.now(), e.target.value.length]), true);")
 
 
-def pick_model(models: Path, wanted: str | None) -> tuple[Path, str, str]:
-    """(model dir, model id, a sentence saying which model this is)."""
-    files = sorted(models.glob("*.safetensors"), key=lambda p: p.stat().st_size, reverse=True)
-    ids = [p.stem for p in files]
-    if wanted:
-        if wanted not in ids:
-            raise SystemExit(f"no model {wanted!r} in {models}; found: {', '.join(ids) or 'none'}")
-        return models, wanted, f"model {wanted} from {models}"
-    if "shakespeare-char" in ids:
-        return models, "shakespeare-char", f"shipped model shakespeare-char ({models})"
-    if ids:
-        return models, ids[0], f"shakespeare-char is not in {models}: using the largest model there, {ids[0]}"
-    import numpy as np
-
-    from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, save_model
-
-    corpus = "".join(sorted(set(SENTENCE + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,;:!?'-&\n $3")))
-    tok = Tokenizer.build(corpus, "char")
-    V, H = len(tok), 256
-    rng = np.random.default_rng(0)
-    model = Model(LSTM.random(LSTMConfig(V, H, 2), seed=0), "onehot", tok, None,
-                  rng.normal(0, 0.1, (V, H)).astype(np.float32), np.zeros(V, np.float32), {"name": "stand-in"})
-    tmp = Path(tempfile.mkdtemp(prefix="gatescope-bench-"))
-    save_model(model, tmp / "standin-char.safetensors")
-    return tmp, "standin-char", (f"no models in {models}: a random stand-in, {V} chars, 2 layers x {H} units "
-                                 "(the size of a small char-rnn)")
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
 def measures(page, name: str) -> list[float]:
     return page.evaluate("n => performance.getEntriesByName(n).map(e => e.duration)", name)
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+def staleness(page, since: float) -> list[float] | None:
+    """Per keystroke after `since` and per view below the fold: ms until that view drew a text that long."""
+    typed = [(t, n) for t, n in page.evaluate("window.__typed") if t >= since]
+    drawn = page.evaluate("""() => performance.getEntriesByName('gs:drawn').map(e => [e.startTime + e.duration,
+        e.detail.id, e.detail.chars])""")
+    if not drawn:
+        return None
+    below = page.evaluate("""() => window.gatescope.registry.map(v => v.id).filter(id => {
+        const el = document.getElementById(id); return el && el.getBoundingClientRect().top > innerHeight + 150; })""")
+    out = []
+    for view in below:
+        draws = [(t, n) for t, v, n in drawn if v == view]
+        for t, n in typed:
+            done = next((d for d, m in draws if d >= t and m >= n), None)
+            if done is not None:
+                out.append(done - t)
+    return out
 
 
-def run(base: str, model: str, delay_ms: float, rounds: int) -> dict[str, list[float]]:
+def settle(page, text: str) -> float:
+    """performance.now() once `text` is drawn in the views on screen and then in every view."""
+    page.wait_for_function("t => window.gatescope.rendered && window.gatescope.rendered.text === t", arg=text,
+                           timeout=120000)
+    return page.evaluate("async () => { await window.gatescope.idle(); return performance.now(); }")
+
+
+def type_keys(page, keys: str, delay: float) -> dict[str, list[float]]:
+    page.evaluate("performance.clearMeasures()")
+    since = page.evaluate("performance.now()")
+    page.locator("#text").press_sequentially(keys, delay=delay, timeout=0)
+    settle(page, page.input_value("#text"))
+    typed = [t for t, _ in page.evaluate("window.__typed") if t >= since]
+    out = {n: measures(page, f"gs:{n}") for n in ("repaint", "api", "draw", "repaint-all")}
+    out["interval"] = [b - a for a, b in zip(typed, typed[1:], strict=False)]
+    stale = staleness(page, since)
+    if stale is not None:
+        out["stale"] = stale
+    for view, ms in page.evaluate("performance.getEntriesByName('gs:drawn').map(e => [e.detail.id, e.duration])"):
+        out.setdefault(f"view {view}", []).append(ms)  # what each view's update costs (the profile)
+    return out
+
+
+def run(base: str, modes: list[str], rounds: int) -> dict[str, dict[str, list[float]]]:
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {"gs:repaint": [], "gs:repaint-all": [], "gs:api": [], "gs:draw": [], "gs:step": []}
+    got: dict[str, dict[str, list[float]]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000}, bypass_csp=True)  # wait_for_function evals
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # wait_for_function evals
         errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.goto(f"{base}/?model={model}&text=F")
-        page.wait_for_function("window.gatescope && window.gatescope.rendered !== null", timeout=60000)
-        for _ in range(rounds):
-            page.fill("#text", "")
-            page.evaluate("performance.clearMeasures()")
-            page.locator("#text").press_sequentially(SENTENCE, delay=delay_ms, timeout=0)
-            page.wait_for_function("t => window.gatescope.rendered.text === t", arg=SENTENCE, timeout=60000)
-            page.wait_for_timeout(300)
-            for name in out:
-                out[name] += measures(page, name)
+        page.add_init_script(RECORD)
+        page.goto(f"{base}/?model={MODEL}#text=F")
+        settle(page, "F")
+        for mode in modes:
+            into = got.setdefault(mode, {})
+            for _ in range(rounds):
+                if mode == "paste":
+                    page.fill("#text", "F")
+                    settle(page, "F")
+                    t0 = page.evaluate("performance.now()")
+                    page.fill("#text", LONG)
+                    typed = [t for t, n in page.evaluate("window.__typed") if t >= t0 and n == len(LONG)]
+                    into.setdefault("pasted", []).append(settle(page, LONG) - typed[0])
+                    parts = type_keys(page, TAIL, 80.0)
+                else:
+                    page.fill("#text", "")
+                    parts = type_keys(page, SENTENCE, 80.0 if mode == "typing" else 120.0)
+                for k, xs in parts.items():
+                    into.setdefault(k, []).extend(xs)
         browser.close()
-        if errors:
-            raise SystemExit(f"console errors during the run: {errors[:3]}")
-    return out
+    if errors:
+        raise SystemExit(f"console errors during the run: {errors[:3]}")
+    return got
+
+
+GOALS = {("typing", "repaint"): (60, 150), ("typing", "stale"): (None, 1000), ("paste", "pasted"): (1500, None),
+         ("paste", "repaint"): (100, None)}
+
+
+def report(label: str, got: dict[str, dict[str, list[float]]]) -> None:
+    print(f"\n{label}   (load average now {os.getloadavg()[0]:.2f})")
+    for mode, parts in got.items():
+        gaps = parts.pop("interval", [])
+        print(f"  {mode}: {len(parts.get('repaint', []))} keystrokes drawn, {len(parts.get('api', []))} trace "
+              f"requests, keys every {pct(gaps, 0.5):.0f} ms (p50)")
+        for name in ("repaint", "stale", "pasted", "api", "draw", "repaint-all"):
+            xs = parts.get(name)
+            if name == "stale" and xs is None:
+                print(f"    {name:11s} n/a (the page marks no gs:drawn)")
+            if not xs:
+                continue
+            g50, g95 = GOALS.get((mode, name), (None, None))
+            goal = (f" p50 <= {g50}" if g50 else "") + (f" p95 <= {g95}" if g95 else "")
+            print(f"    {name:11s} p50 {pct(xs, 0.5):7.0f} ms   p95 {pct(xs, 0.95):7.0f} ms   max {max(xs):7.0f} ms   "
+                  f"n {len(xs):4d}" + (f"   goal{goal}" if goal else ""))
+        views = sorted(((pct(xs, 0.5), k[5:], len(xs)) for k, xs in parts.items() if k.startswith("view ")),
+                       reverse=True)
+        if views:
+            print("    each view's update, p50 (times drawn): "
+                  + ", ".join(f"{v} {ms:.0f} ms ({n})" for ms, v, n in views if ms >= 1))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", type=Path, default=ROOT / "models")
-    ap.add_argument("--model")
-    ap.add_argument("--delay-ms", type=float, default=120.0, help="pause between keystrokes (120 ms = 100 wpm)")
+    ap.add_argument("--modes", default="typing,paste", help="comma-separated: typing, paste, pauses")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--root", type=Path, help="another checkout to measure the same way, before this one")
     args = ap.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit("/usr/bin/chromium is not installed")
-    model_dir, model, which = pick_model(args.models, args.model)
-    base, proc = start_server(model_dir)
-    try:
-        print(f"{which}; {len(SENTENCE)}-character sentence, {args.rounds} rounds")
-        for delay in (args.delay_ms, 0.0):
-            m = run(base, model, delay, args.rounds)
-            rep, api = m["gs:repaint"], m["gs:api"]
-            label = f"typing every {delay:.0f} ms" if delay else "typing as fast as Playwright can"
-            print(f"\n{label}: {len(rep)} keystrokes, {len(api)} trace requests (the rest coalesced)")
-            for name, xs in m.items():
-                if xs:
-                    print(f"  {name:14s} p50 {pct(xs, 0.5):7.1f} ms   p95 {pct(xs, 0.95):7.1f} ms   "
-                          f"mean {statistics.fmean(xs):7.1f} ms")
-            if rep and api:
-                print(f"  repaint / api round trip: p50 {pct(rep, 0.5) / pct(api, 0.5):.2f}x, "
-                      f"p95 {pct(rep, 0.95) / pct(api, 0.95):.2f}x")
-    finally:
-        stop_server(proc)
+    modes = args.modes.split(",")
+    print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores; model {MODEL}, 1280x800, "
+          f"{args.rounds} rounds of {', '.join(modes)}")
+    for label, root in ([("other", args.root)] if args.root else []) + [("this", ROOT)]:
+        base, proc = start_server(ROOT / "models", root=root)
+        try:
+            got = run(base, modes, args.rounds)
+        finally:
+            stop_server(proc)
+        report(f"{label} checkout ({root})", got)
     return 0
 
 

@@ -5,6 +5,7 @@
 import { decodeArray } from './arrays.js';
 import { QUANTITIES } from './format.js';
 import { language, t } from './i18n.js';
+import { splice } from './splice.js';
 
 /** A refused request, carrying the server's sentence (`detail`) for the person at the keyboard. */
 export class ApiError extends Error {
@@ -78,9 +79,18 @@ function decoded(obj) {
   return obj;
 }
 
+// The last whole trace answer and what it was asked with: the next request of the same kind sends its text as
+// `held`, and gets only the positions that differ (splice.js).
+let last = null; // {kind, text, answer}
+
 /** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
 export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false }) {
-  return decoded(await request('/api/trace', { model, text, top_k: topK, layers: null, format, vectors, wrap }));
+  const kind = vectors ? null : JSON.stringify([model, topK, format, wrap]);
+  const held = kind && last && last.kind === kind ? last : null; // what this answer is spliced onto
+  const r = splice(held && held.answer, decoded(await request('/api/trace', {
+    model, text, top_k: topK, layers: null, format, vectors, wrap, held: held ? held.text : null })));
+  if (kind) last = { kind, text, answer: r };
+  return r;
 }
 
 /** Compare run a ({model, text, vectors, interventions}) with run b (the same keys; missing ones are a's):

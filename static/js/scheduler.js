@@ -1,9 +1,13 @@
 // Calls the views through their contract (view.js): the views on screen at once, the others when the browser
 // is idle (or as soon as they scroll into view), so a keystroke waits only for what the person can see.
 // A view that is not drawn at once collects what it missed and gets all of it at its next update; every view
-// still ends up current, and `idle()` resolves once nothing is left to draw.
+// still ends up current, and `idle()` resolves once nothing is left to draw. Someone typing without a pause
+// leaves the browser no idle moment: then a view below the fold waits at most BUDGET_MS, the view that has
+// waited longest first, so none is more than about a second behind the text (issue 17).
 
 import { everything } from './view.js';
+
+const BUDGET_MS = 500; // the longest a view waits for an idle moment; its drawing takes the rest of the second
 
 /**
  * entries: [{id, module, always}] as main.js's VIEWS: each module's create() gets the element with that id;
@@ -15,6 +19,7 @@ export function scheduler(entries, context) {
   const always = new Set(entries.filter((e) => e.always).map((e) => e.id));
   const onScreen = new Set();
   const missed = new Map(); // id -> Set of changes the view has not drawn yet
+  const since = new Map(); // id -> performance.now() when it first missed a change it has not drawn yet
   const fresh = new Set(views.keys()); // never drawn: their first update gets every kind of change
   const running = new Set(); // updates under way
   let waiters = [];
@@ -23,8 +28,11 @@ export function scheduler(entries, context) {
   let first = true;
 
   const later = window.requestIdleCallback
-    ? (fn) => window.requestIdleCallback(fn, { timeout: 250 })
-    : (fn) => setTimeout(fn, 16);
+    ? (fn, timeout) => window.requestIdleCallback(fn, { timeout })
+    : (fn, timeout) => setTimeout(fn, Math.min(16, timeout));
+
+  /** The missed view that has waited longest. */
+  const oldest = () => [...since].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
 
   const busy = () => missed.size > 0 || handle !== null || running.size > 0;
 
@@ -41,15 +49,20 @@ export function scheduler(entries, context) {
     const all = fresh.has(id) ? everything() : new Set([...(missed.get(id) || []), ...changed]);
     fresh.delete(id);
     missed.delete(id);
+    since.delete(id);
     let job;
+    const ctx = context();
+    const t0 = performance.now();
     try {
-      job = Promise.resolve(views.get(id).update(context(), all));
+      job = Promise.resolve(views.get(id).update(ctx, all));
     } catch (e) {
       job = Promise.reject(e);
     }
     running.add(job);
     // Drawn once: page.css stops holding the room it kept for the view before its data came.
     job.then(() => {
+      // For bench/ui_latency.py: when each view caught up with a text of this length, and how long it took.
+      performance.measure('gs:drawn', { start: t0, detail: { id, chars: ctx.text.length } });
       const el = document.getElementById(id);
       el.dataset.drawn = '';
       el.style.minHeight = ''; // the room main.js reserved for a new model (view.js reserve) is filled now
@@ -62,16 +75,16 @@ export function scheduler(entries, context) {
   function drain() {
     if (handle !== null) return;
     if (!missed.size) { settle(); return; }
+    const due = since.get(oldest()) + BUDGET_MS - performance.now();
     handle = later(async () => {
       try {
         // The views it listed may have been drawn meanwhile (scrolled into view): then nothing is left here.
-        const next = missed.keys().next();
-        if (!next.done) await update(next.value, new Set());
+        if (missed.size) await update(oldest(), new Set());
       } finally {
         handle = null;
         drain();
       }
-    });
+    }, Math.max(1, due));
   }
 
   const observer = new IntersectionObserver((seen) => {
@@ -92,7 +105,10 @@ export function scheduler(entries, context) {
       const jobs = [];
       for (const id of views.keys()) {
         if (first || always.has(id) || onScreen.has(id)) jobs.push(update(id, changed));
-        else missed.set(id, new Set([...(missed.get(id) || []), ...changed]));
+        else {
+          if (!missed.has(id)) since.set(id, performance.now());
+          missed.set(id, new Set([...(missed.get(id) || []), ...changed]));
+        }
       }
       first = false;
       return Promise.all(jobs).then(() => drain());

@@ -1,6 +1,8 @@
 """The explorer page in Chromium against a live server: what the views hold equals what the API computed."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,13 @@ def api_trace(gs, text: str, model: str = "english-char") -> tuple[dict, dict]:
     exact = gs.api("/api/trace", {"model": model, "text": text, "format": "json"})
     compact = gs.api("/api/trace", {"model": model, "text": text})
     return exact, {q: compact[q]["scale"] for q in QUANTITIES}
+
+
+def tolerance(scale: float) -> float:
+    """Quantisation error at most scale/2, plus float32 rounding in the browser. Typed key by key, each position
+    came in the delta answer of its keystroke (splice.js), quantised over that answer's values: a subset of the
+    whole text's, so its scale is at most the whole answer's, or 1/65535 where they all lie in [0, 1]."""
+    return max(scale, 1 / 65535) / 2 + 1e-6
 
 
 def heatmap(gs, q: str) -> tuple[np.ndarray, list[str]]:
@@ -39,8 +48,7 @@ def test_heatmaps_hold_the_api_values(gs):
             want = np.array(exact[q][layer][0]).T  # (H, T): units down, time across
             assert y == [str(u) for u in range(want.shape[0])]
             assert z.shape == want.shape
-            # quantisation error at most scale/2, plus float32 rounding in the browser
-            np.testing.assert_allclose(z, want, rtol=0, atol=scale[q] / 2 + 1e-6, err_msg=f"{q} layer {layer}")
+            np.testing.assert_allclose(z, want, rtol=0, atol=tolerance(scale[q]), err_msg=f"{q} layer {layer}")
     gs.shot("heatmaps", "#heatmaps")
 
 
@@ -75,6 +83,36 @@ def test_fast_typing_ends_on_the_last_text(gs):
     z, _ = heatmap(gs, "c")
     assert z.shape[1] == len(text)
     gs.shot("fast-typing")
+
+
+def test_typing_edits_without_a_pause_end_on_the_whole_answers_values(gs):
+    """Delta answers spliced keystroke after keystroke, with backspaces and an edit in the middle: what the page
+    holds at the end equals one whole /api/trace answer for the final text (values, tokens, predictions)."""
+    held = []
+    gs.page.on("request", lambda r: r.url.endswith("/api/trace") and held.append(json.loads(r.post_data).get("held")))
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    box = gs.page.locator("#text")
+    box.press("End")
+    for _ in range(4):
+        box.press("Backspace")
+    box.press_sequentially("ets!")
+    for _ in range(10):
+        box.press("ArrowLeft")
+    box.press_sequentially("XQ")  # in the middle: everything after it changes
+    final = box.input_value()
+    assert final == SENTENCE[:-4 - 6] + "XQ" + SENTENCE[-4 - 6:-4] + "ets!"
+    gs.wait_drawn(final)
+    assert any(h for h in held[1:]), "the page never sent the text it held"
+    exact, scale = api_trace(gs, final)
+    got = gs.page.evaluate("""() => { const tr = window.gatescope.context().trace; const out = {};
+        for (const q of ['i', 'f', 'g', 'o', 'c', 'h']) out[q] = Array.from(tr[q].data);
+        for (const k of ['tokens', 'ids', 'spans', 'next_prob', 'top_k', 'steps']) out[k] = tr[k];
+        return out; }""")
+    for q in QUANTITIES:
+        np.testing.assert_allclose(got[q], np.ravel(exact[q]), rtol=0, atol=tolerance(scale[q]), err_msg=q)
+    for k in ("tokens", "ids", "spans", "next_prob", "top_k", "steps"):
+        assert got[k] == exact[k], k
 
 
 def test_arrow_keys_move_the_marker_and_the_bars(gs):
