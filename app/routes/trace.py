@@ -22,9 +22,10 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
     entry = find(registry, req.model)
     layers = service.check_layers(req.layers, entry.model.lstm.config.num_layers)
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
-    # What the client holds counts only where no clamp changes it and the text is within the length limit.
-    held = req.held if not req.interventions and req.held is not None and len(req.held) <= 64 * settings.max_tokens \
-        else None
+    # What the client holds counts only for text, where no clamp changes it, within the length limit.
+    held = req.held if req.vectors is None and not req.interventions else None
+    if held is not None and len(held) > 64 * settings.max_tokens:
+        held = None
     key = None
     if req.vectors is None:
         clamps = tuple(iv.model_dump_json() for iv in req.interventions)  # a clamp changes every later value
@@ -35,8 +36,7 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
         answer = {"layers": layers, "encoding": req.format, "gzip": gzip_ok, "top_k": req.top_k}
         r = service.trace(entry, req.text, req.vectors, cache, settings, answer, req.interventions or None,
                           wrap=req.wrap)
-        start = service.unchanged_prefix(entry, held, r.tokens, req.wrap, cache,
-                                                                               settings) if req.vectors is None else 0
+        start = service.unchanged_prefix(entry, held, r.tokens, req.wrap, cache, settings)
         body = trace_body(entry.id, entry.model, r, layers=layers, encoding=req.format, k=req.top_k, start=start)
         wire = wire_bytes(body, gzip_ok)
         if key is not None:

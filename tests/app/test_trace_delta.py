@@ -70,11 +70,13 @@ def test_words_start_at_the_word_being_typed(api):
     assert_same(spliced(trace(api, "words", held), delta), trace(api, "words", text))
 
 
-def test_models_that_read_both_ways_and_clamped_runs_answer_whole(api):
+def test_models_that_read_both_ways_vectors_and_clamped_runs_answer_whole(api):
     assert trace(api, "bi-proj", "the quick", "the quic")["start"] == 0  # every position changes
     clamp = [{"layer": 0, "unit": 1, "quantity": "c", "value": 0.5, "positions": [6]}]
     got = trace(api, "tiny-char", "the quick", "the quic", interventions=clamp)
     assert got["start"] == 0 and len(got["tokens"]) == 9
+    vec = api.post("/api/trace", json={"model": "vec", "vectors": [[0, 1, 0]] * 3, "held": "x", "format": "json"})
+    assert vec.json()["start"] == 0 and len(vec.json()["tokens"]) == 3
 
 
 def test_a_compact_delta_is_a_few_columns(api):
