@@ -11,6 +11,7 @@ Figures, read in the page:
   api         the /api/trace round trip alone (gs:api);  draw: answer in hand -> views on screen drawn (gs:draw)
   stale       for each keystroke and each view below the fold: input event -> that view has drawn a text with
               that keystroke (scheduler.js marks gs:drawn; a checkout without those marks shows n/a)
+  step        the /api/step round trip plus drawing the step view (after the repaint, not part of either)
   repaint-all input event -> every view settled at once (main.js gs:repaint-all): only at a pause in typing
 `--root OTHER_CHECKOUT` measures another checkout the same way first (e.g. `git worktree add /tmp/gs-main main`),
 with the same models, so a change is compared with what it replaces in one run. Uses models/shakespeare-char.
@@ -82,7 +83,7 @@ def type_keys(page, keys: str, delay: float) -> dict[str, list[float]]:
     page.locator("#text").press_sequentially(keys, delay=delay, timeout=0)
     settle(page, page.input_value("#text"))
     typed = [t for t, _ in page.evaluate("window.__typed") if t >= since]
-    out = {n: measures(page, f"gs:{n}") for n in ("repaint", "api", "draw", "repaint-all")}
+    out = {n: measures(page, f"gs:{n}") for n in ("repaint", "api", "draw", "step", "repaint-all")}
     out["interval"] = [b - a for a, b in zip(typed, typed[1:], strict=False)]
     stale = staleness(page, since)
     if stale is not None:
@@ -138,7 +139,7 @@ def report(label: str, got: dict[str, dict[str, list[float]]]) -> None:
         gaps = parts.pop("interval", [])
         print(f"  {mode}: {len(parts.get('repaint', []))} keystrokes drawn, {len(parts.get('api', []))} trace "
               f"requests, keys every {pct(gaps, 0.5):.0f} ms (p50)")
-        for name in ("repaint", "stale", "pasted", "api", "draw", "repaint-all"):
+        for name in ("repaint", "stale", "pasted", "api", "draw", "step", "repaint-all"):
             xs = parts.get(name)
             if name == "stale" and xs is None:
                 print(f"    {name:11s} n/a (the page marks no gs:drawn)")
