@@ -88,8 +88,15 @@ def test_fast_typing_ends_on_the_last_text(gs):
 def test_typing_edits_without_a_pause_end_on_the_whole_answers_values(gs):
     """Delta answers spliced keystroke after keystroke, with backspaces and an edit in the middle: what the page
     holds at the end equals one whole /api/trace answer for the final text (values, tokens, predictions)."""
-    held = []
-    gs.page.on("request", lambda r: r.url.endswith("/api/trace") and held.append(json.loads(r.post_data).get("held")))
+    held, scales = [], {q: [] for q in QUANTITIES}
+
+    def answered(r) -> None:
+        if r.url.endswith("/api/trace") and r.ok:
+            held.append(json.loads(r.request.post_data).get("held"))
+            for q in QUANTITIES:
+                scales[q].append(r.json()[q]["scale"])
+
+    gs.page.on("response", answered)
     gs.open("?model=english-char")
     gs.type(SENTENCE)
     box = gs.page.locator("#text")
@@ -110,7 +117,10 @@ def test_typing_edits_without_a_pause_end_on_the_whole_answers_values(gs):
         for (const k of ['tokens', 'ids', 'spans', 'next_prob', 'top_k', 'steps']) out[k] = tr[k];
         return out; }""")
     for q in QUANTITIES:
-        np.testing.assert_allclose(got[q], np.ravel(exact[q]), rtol=0, atol=tolerance(scale[q]), err_msg=q)
+        # Each value came in the answer of some keystroke, quantised over that answer's values: before a backspace
+        # or an edit those included positions the final text no longer has, so its scale may exceed the final one.
+        step = max(scales[q] + [scale[q]])
+        np.testing.assert_allclose(got[q], np.ravel(exact[q]), rtol=0, atol=tolerance(step), err_msg=q)
     for k in ("tokens", "ids", "spans", "next_prob", "top_k", "steps"):
         assert got[k] == exact[k], k
 
