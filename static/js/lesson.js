@@ -10,6 +10,7 @@ import { parts, t as tr } from './i18n.js';
 import { forText, meanElsewhere, plan, SECTIONS, stats, STEPS, TARGETS, top } from './lessonplan.js';
 import { emit } from './plot.js';
 import { stage } from './present.js';
+import { oneAtATime } from './tabs.js';
 import { any } from './view.js';
 
 function el(tag, cls, ...kids) {
@@ -201,6 +202,8 @@ export function create(root) {
         : []));
       if (shownStep !== `${L.id}:${step}`) {
         shownStep = `${L.id}:${step}`;
+        // On a phone, the tab of the view the step talks about (the example's text box is always there).
+        if (oneAtATime() && SECTIONS[step] !== 'sec-input') emit({ tab: SECTIONS[step].slice(4) });
         unfollow();
         const sought = () => document.querySelector(TARGETS[step]) || document.getElementById(SECTIONS[step]);
         unfollow = bringIntoView(sought);

@@ -25,6 +25,7 @@ import * as patterns from './patterns.js';
 import * as predictions from './predictions.js';
 import * as saturation from './saturation.js';
 import * as step from './step.js';
+import * as tabs from './tabs.js';
 import * as timeline from './timeline.js';
 import * as unit from './unit.js';
 import { controls } from './controls.js';
@@ -36,7 +37,7 @@ import * as train from './train.js';
 import * as upload from './upload.js';
 import * as vectors from './vectors.js';
 import { CHANGES, any, everything } from './view.js';
-import { initIntro, openCard, showExamples, swapNote } from './welcome.js';
+import { firstExample, initIntro, openCard, showExamples, swapNote } from './welcome.js';
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
@@ -60,8 +61,9 @@ const VIEWS = [
   { id: 'lesson-panel', module: lesson, always: true },
 ];
 const $ = (id) => document.getElementById(id);
-// The model a first visit opens on (the first of these the server has), else the first model by id.
-const FLAGSHIPS = ['shakespeare-char'];
+// The model a first visit opens on (the first of these the server has), else the first model by id: the lesson's
+// model, reading its card's example in the page's language (the seed's sentence on a Chinese page).
+const FLAGSHIPS = ['hometown', 'shakespeare-char'];
 
 const state = readUrl();
 // Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old links.
@@ -200,9 +202,9 @@ async function send() {
 /** More than half the tokens unknown, and the model has examples it knows instead. */
 const mostlyUnknown = (tr) => tr.oov.length * 2 > tr.steps && info.examples && info.examples.length > 0;
 
-/** Replace a text the model just switched to mostly does not know by its first example, and say so. */
+/** Replace a text the model just switched to mostly does not know by its example, and say so. */
 function offerExample(mine) {
-  setText(info.examples[0]);
+  setText(firstExample(info));
   swapNote(info.name, () => setText(mine));
 }
 
@@ -252,6 +254,11 @@ function openText(text, t) {
 
 /** A view asked for a change (click on a heatmap cell, a bar, a point; the scrubber; a corpus view). */
 function select({ detail }) {
+  if (detail.tab !== undefined && tabs.valid(detail.tab) !== tabs.valid(state.tab)) { // a phone's view: no redraw
+    state.tab = tabs.valid(detail.tab);
+    tabs.show(state.tab);
+    writeUrl(state);
+  }
   if (!current) return;
   if (detail.text !== undefined) {
     openText(detail.text, detail.t);
@@ -424,6 +431,8 @@ async function start() {
   models = listing.models;
   const { directory, uploads } = listing;
   $('sec-upload').hidden = !uploads;
+  tabs.show(tabs.valid(state.tab)); // '' (the first view) stays out of the URL
+  tabs.init(() => tabs.valid(state.tab));
   if (!models.length) {
     // The directory as the server shows it (null in public mode), and whether a model can be imported here.
     statusline.fail(`status.no_models${directory ? '_in' : ''}${uploads ? '_or_import' : ''}`, { directory });
@@ -440,7 +449,7 @@ async function start() {
   controls.lessons(await api.listLessons(), state);
   const ids = models.map((m) => m.id);
   await loadModel(ids.includes(state.model) ? state.model : FLAGSHIPS.find((id) => ids.includes(id)) || ids[0]);
-  if (state.text === null) state.text = (info.examples && info.examples[0]) || DEFAULT_TEXT;
+  if (state.text === null) state.text = firstExample(info) ?? DEFAULT_TEXT;
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);
   $('card-open').addEventListener('click', () => openCard(info, controls.about(info)));

@@ -8,6 +8,7 @@ import { baseLayout, CONFIG, onPointClick, px } from './plot.js';
 import { any } from './view.js';
 
 const GATES = ['f', 'i', 'o'];
+const NARROW = window.matchMedia('(max-width: 600px)'); // a phone: the gates stacked
 /** Per unit, the fractions of timesteps above 0.9 and below 0.1 in a (T, H) block. */
 function fractions(x, T, H) {
   const hi = new Float32Array(H);
@@ -56,21 +57,26 @@ export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
       marker: { size: 20, color: 'rgba(0,0,0,0)', line: { color: '#000', width: 3 } },
     });
   });
+  // Side by side; on a phone's width (where three would be 100 px each) one above the other, each as wide as the
+  // screen. Each square: the y axis is scaled to its x axis.
+  const stacked = NARROW.matches;
+  const slot = (k, gap) => (stacked ? [(2 - k) / 3 + gap, (3 - k) / 3 - gap] : [k / 3 + gap, (k + 1) / 3 - gap]);
   const layout = baseLayout({
-    height: px(440), margin: { l: px(70), r: 20, t: px(50), b: px(90) },
-    legend: { orientation: 'h', y: -0.3, font: { size: px(16) } },
+    height: stacked ? px(1240) : px(440),
+    margin: stacked ? { l: px(64), r: 12, t: px(36), b: px(60) } : { l: px(70), r: 20, t: px(50), b: px(90) },
+    legend: { orientation: 'h', y: stacked ? -0.06 : -0.3, font: { size: px(16) } },
     annotations: GATES.map((q, k) => ({
-      text: quantityName(q), xref: `x${k ? k + 1 : ''} domain`, yref: 'paper', x: 0.5, y: 1.1, showarrow: false,
-      font: { size: px(18) },
+      text: quantityName(q), xref: `x${k ? k + 1 : ''} domain`, yref: stacked ? `y${k ? k + 1 : ''} domain` : 'paper',
+      x: 0.5, y: stacked ? 1.02 : 1.1, yanchor: 'bottom', showarrow: false, font: { size: px(18) },
     })),
   });
   GATES.forEach((q, k) => {
     const s = k ? k + 1 : '';
-    layout[`xaxis${s}`] = { domain: [k / 3 + 0.03, (k + 1) / 3 - 0.03], range: [-0.03, 1.03], tickformat: '.0%',
+    layout[`xaxis${s}`] = { domain: stacked ? [0, 1] : slot(k, 0.03), range: [-0.03, 1.03], tickformat: '.0%',
       title: { text: t('saturation.x_title', { q }) }, anchor: `y${s}`,
       constrain: 'domain' };
-    layout[`yaxis${s}`] = { range: [-0.03, 1.03], tickformat: '.0%', title: { text: t('saturation.y_title', { q }) },
-      anchor: `x${s}`, scaleanchor: `x${s}`, constrain: 'domain' };
+    layout[`yaxis${s}`] = { domain: stacked ? slot(k, 0.06) : [0, 1], range: [-0.03, 1.03], tickformat: '.0%',
+      title: { text: t('saturation.y_title', { q }) }, anchor: `x${s}`, scaleanchor: `x${s}`, constrain: 'domain' };
   });
   return [data, layout];
 }

@@ -1,8 +1,8 @@
 // The page state <-> the address bar, so that a link reproduces the view exactly. The query string holds the
 // short settings (model, layer, direction, unit, t, quantity, order, `top`, `wrap`, the comparison's mode `view`,
 // second model `b`, threshold `thr`, clamps `iv`, language `lang`, the guided `lesson`, its `step`, `present`
-// mode); the texts go in the fragment (#text=...&text2=...), which browsers never send to a server, so a typed
-// sentence never reaches a server log. Links from before (?text=...) still open.
+// mode, the view a phone shows `tab`); the texts go in the fragment (#text=...&text2=...), which browsers never
+// send to a server, so a typed sentence never reaches a server log. Links from before (?text=...) still open.
 
 import { QUANTITIES } from './format.js';
 import { explicit, language } from './i18n.js';
@@ -58,7 +58,7 @@ export function readUrl() {
   const state = { model: p.get('model') || '', text, layer: 0, direction: 0, unit: 0, t: null, // text null: an example
     quantity: 'c', order: 'index', top: 0, view: '', text2: h.get('text2') ?? '', model2: p.get('b') || '',
     threshold: 0.05, clamps: decodeClamps(p.get('iv')), wrap: p.get('wrap') === '1',
-    lesson: p.get('lesson') || '', step: 0, present: p.get('present') === '1' };
+    lesson: p.get('lesson') || '', step: 0, present: p.get('present') === '1', tab: p.get('tab') || '' };
   for (const k of INTS) {
     const v = Number.parseInt(p.get(k), 10);
     if (Number.isFinite(v) && v >= 0) state[k] = v;
@@ -82,7 +82,7 @@ export function writeUrl(state) {
 /** The link (path, query and fragment) that reopens `state`. */
 export function link(state) {
   const p = new URLSearchParams();
-  for (const k of ['model', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'view', 'lesson']) {
+  for (const k of ['model', 'layer', 'direction', 'unit', 't', 'quantity', 'order', 'view', 'lesson', 'tab']) {
     if (state[k] !== null && state[k] !== '') p.set(k, String(state[k]));
   }
   if (state.top) p.set('top', String(state.top)); // how many units the heatmaps show; 0 (all) is the default

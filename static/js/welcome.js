@@ -3,7 +3,7 @@
 // when a model switch replaced a text the new model mostly did not know, and the model card in a dialog.
 // Card text and examples come from model files: they are set as text, never as HTML.
 
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const YEAR = 365 * 24 * 3600;
@@ -17,6 +17,17 @@ export function initIntro() {
     intro.hidden = true;
     $('text').focus();
   });
+}
+
+// An example is taken to be Chinese when it holds a Han character (the cards' examples are one language each).
+const HAN = /\p{Script=Han}/u;
+
+/** The first example of model `info` in the page's language (else its first one); null when it has none. A card
+ * may declare examples in several languages (hometown: Chinese and English), and a reader opens on theirs. */
+export function firstExample(info) {
+  const all = info.examples || [];
+  const chinese = language().startsWith('zh');
+  return all.find((text) => HAN.test(text) === chinese) ?? all[0] ?? null;
 }
 
 /** One chip per example of model `info`; `pick(text)` when one is clicked. The row keeps its label. */
