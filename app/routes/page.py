@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,27 @@ def _plotly_gz(path: Path) -> bytes:
     return gzip.compress(path.read_bytes(), compresslevel=6)
 
 
+_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?from\s+'\./([\w-]+\.js)'|^\s*import\s+'\./([\w-]+\.js)'""", re.M)
+
+
+@cache
+def page_modules() -> tuple[str, ...]:
+    """Every ES module static/js/main.js imports, directly or not (read once per process).
+
+    The shell names them all as <link rel="modulepreload">, so the browser fetches the whole graph at once instead
+    of one level of imports per round trip (five levels deep, about 50 files): the text box is ready sooner."""
+    js = ROOT / "static" / "js"
+    seen: list[str] = []
+    todo = ["main.js"]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (js / name).is_file():
+            continue
+        seen.append(name)
+        todo += [a or b for a, b in _IMPORT.findall((js / name).read_text(encoding="utf-8"))]
+    return tuple(sorted(seen[1:]))
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
     """The explorer page: a shell only; every value reaches it through the JSON API.
@@ -48,7 +70,8 @@ def index(request: Request) -> Response:
     if not (ROOT / "templates" / "index.html").is_file():
         raise ApiError(500, "no_page", "error.no_page")
     lang = request_language(request)
-    context = {"version": VERSION, "plotly_version": plotly_js()[1], "lang": lang, "languages": LANGUAGES,
+    context = {"version": VERSION, "plotly_version": plotly_js()[1], "modules": page_modules(), "lang": lang,
+               "languages": LANGUAGES,
                "t": lambda key, **params: translate(lang, key, **params),
                "intro": request.cookies.get(INTRO_COOKIE) != "hidden"}
     return templates.TemplateResponse(request, "index.html", context,

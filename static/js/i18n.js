@@ -84,9 +84,9 @@ export function apply(root = document) {
 }
 
 async function use(lang) {
-  for (const code of new Set(['en', lang])) {
-    if (!catalogs[code]) catalogs[code] = await loader(code);
-  }
+  await Promise.all([...new Set(['en', lang])].filter((code) => !catalogs[code]).map(async (code) => {
+    catalogs[code] = await loader(code);
+  }));
   current = lang;
   rules = new Intl.PluralRules(lang);
   document.documentElement.lang = lang;
@@ -107,7 +107,9 @@ export async function init(load) {
   const fromUrl = known(new URLSearchParams(location.search).get('lang'));
   const remembered = known(stored());
   chosen = Boolean(fromUrl || remembered);
-  await use(fromUrl || remembered || known(document.documentElement.lang) || 'en');
+  // Said at once, so the requests main.js makes while the catalogs load already ask for this language.
+  current = fromUrl || remembered || known(document.documentElement.lang) || 'en';
+  await use(current);
 }
 
 /** Switch to `lang`, remember it in this browser, and tell the page (`gs:language`). */

@@ -14,6 +14,7 @@ import * as bars from './bars.js';
 import * as compare from './compare.js';
 import * as contrast from './contrast.js';
 import * as exporter from './exporter.js';
+import { progressive } from './firstdraw.js';
 import * as census from './census.js';
 import * as corpusSaturation from './corpussat.js';
 import * as corpusUnit from './corpusunit.js';
@@ -41,24 +42,25 @@ import { firstExample, initIntro, openCard, showExamples, swapNote } from './wel
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
-// the others at once when on screen, else when the browser is idle.
+// the others at once when on screen, else when the browser is idle. `plotly`: draws with Plotly, so its first
+// drawing waits for it (firstdraw.js); the others draw as soon as the first trace is there.
 const VIEWS = [
   { id: 'timeline', module: timeline, always: true },
   { id: 'oov', module: oov, always: true },
-  { id: 'heatmaps', module: heatmaps },
-  { id: 'bars', module: bars },
+  { id: 'heatmaps', plotly: true, module: heatmaps },
+  { id: 'bars', plotly: true, module: bars },
   { id: 'step', module: step },
-  { id: 'unit', module: unit },
-  { id: 'predictions', module: predictions },
-  { id: 'saturation', module: saturation },
-  { id: 'compare', module: compare },
+  { id: 'unit', plotly: true, module: unit },
+  { id: 'predictions', plotly: true, module: predictions },
+  { id: 'saturation', plotly: true, module: saturation },
+  { id: 'compare', plotly: true, module: compare },
   // Over the model's corpus index (python -m app index): the census, the unit's contexts, pattern search.
   { id: 'census', module: census },
-  { id: 'corpus-unit', module: corpusUnit },
+  { id: 'corpus-unit', plotly: true, module: corpusUnit },
   { id: 'patterns', module: patterns },
-  { id: 'corpus-saturation', module: corpusSaturation },
-  // Last: it scrolls to the view a lesson step talks about, once the views above it have taken their size.
-  { id: 'lesson-panel', module: lesson, always: true },
+  { id: 'corpus-saturation', plotly: true, module: corpusSaturation },
+  // Last, after the figures: it scrolls to the view a lesson step talks about, once those above it have their size.
+  { id: 'lesson-panel', module: lesson, always: true, plotly: true },
 ];
 const $ = (id) => document.getElementById(id);
 // The model a first visit opens on (the first of these the server has), else the first model by id: the lesson's
@@ -75,7 +77,9 @@ let info = null; // ModelInfo (+ vocab, unk) of state.model
 let current = null; // {trace, text} last drawn
 let followEnd = state.t === null; // while typing, t stays on the newest token unless the user moved it
 let stepResult = null;
-let plotly = null; // loadPlotly(): the views are made once it has arrived
+let plotlyArrived = null;
+// Plotly, once loadPlotly() (called once the text box is ready) has run it: the figures' first drawing waits for it.
+const plotly = new Promise((resolve) => { plotlyArrived = resolve; });
 let switched = null; // the model just switched to: its first trace checks the text is not mostly unknown
 
 // Request sequencing: at most one trace request in flight; keystrokes meanwhile coalesce into one
@@ -122,7 +126,7 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
  */
 function redraw(changed) {
   if (!views) {
-    views = scheduler(VIEWS, context);
+    views = scheduler(progressive(VIEWS, plotly), context);
     window.gatescope.views = views.views;
   }
   if (any(changed, 'data', 'layer', 'unit', 'time')) {
@@ -134,7 +138,6 @@ function redraw(changed) {
 }
 
 async function show(tr, text, v) {
-  await plotly;
   const t0 = performance.now();
   current = { trace: tr, text };
   clamp(tr);
@@ -395,11 +398,12 @@ async function start() {
   // the view objects (`views`) and `idle()`, which resolves once every view has caught up.
   window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
     views: null, idle: () => (views ? views.idle() : Promise.resolve()), i18n };
-  await i18n.init(api.getCatalog);
-  plotly = loadPlotly().then((p) => {
-    localisePlotly();
-    return p;
-  });
+  // The text box waits for the catalogs, the models, the lessons and then the model's description; the first three
+  // are asked for together (in the page's language, which init() chooses at once). Plotly runs after it.
+  const catalogs = i18n.init(api.getCatalog);
+  const asked = [api.listModels(), api.listLessons()];
+  for (const a of asked) a.catch(() => {}); // a failure is reported where it is awaited, below
+  await catalogs;
   initIntro();
   $('lang').value = i18n.language();
   $('lang').addEventListener('change', (ev) => i18n.setLanguage(ev.target.value));
@@ -427,7 +431,7 @@ async function start() {
       onControl('model', detail.id);
     }
   });
-  const listing = await api.listModels();
+  const listing = await asked[0];
   models = listing.models;
   const { directory, uploads } = listing;
   $('sec-upload').hidden = !uploads;
@@ -446,15 +450,24 @@ async function start() {
     state.model = classroom.lesson().model;
     if (!linkText) state.text = classroom.lesson().text;
   }
-  controls.lessons(await api.listLessons(), state);
+  controls.lessons(await asked[1], state);
   const ids = models.map((m) => m.id);
   await loadModel(ids.includes(state.model) ? state.model : FLAGSHIPS.find((id) => ids.includes(id)) || ids[0]);
   if (state.text === null) state.text = firstExample(info) ?? DEFAULT_TEXT;
   $('text').value = state.text;
   $('text').addEventListener('input', onInput);
+  performance.mark('gs:textbox'); // the text box holds its text and listens (bench/first_paint.py)
   $('card-open').addEventListener('click', () => openCard(info, controls.about(info)));
   document.addEventListener('gs:select', select);
   send();
 }
 
-start().catch((e) => status(e.message, true));
+/** Run Plotly (downloaded meanwhile: the shell preloads it) once the text box is ready and the first trace asked. */
+function runPlotly() {
+  loadPlotly().then((p) => {
+    localisePlotly();
+    plotlyArrived(p);
+  }, (e) => status(e.message, true));
+}
+
+start().catch((e) => status(e.message, true)).finally(runPlotly);

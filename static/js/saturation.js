@@ -62,12 +62,12 @@ export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
   const stacked = NARROW.matches;
   const slot = (k, gap) => (stacked ? [(2 - k) / 3 + gap, (3 - k) / 3 - gap] : [k / 3 + gap, (k + 1) / 3 - gap]);
   const layout = baseLayout({
-    height: stacked ? px(1240) : px(440),
+    height: stacked ? px(1320) : px(440),
     margin: stacked ? { l: px(64), r: 12, t: px(36), b: px(60) } : { l: px(70), r: 20, t: px(50), b: px(90) },
-    legend: { orientation: 'h', y: stacked ? -0.06 : -0.3, font: { size: px(16) } },
+    legend: { orientation: 'h', y: stacked ? -0.05 : -0.3, font: { size: px(16) } },
     annotations: GATES.map((q, k) => ({
       text: quantityName(q), xref: `x${k ? k + 1 : ''} domain`, yref: stacked ? `y${k ? k + 1 : ''} domain` : 'paper',
-      x: 0.5, y: stacked ? 1.02 : 1.1, yanchor: 'bottom', showarrow: false, font: { size: px(18) },
+      x: 0.5, y: stacked ? 1.02 : 1.1, yanchor: stacked ? 'bottom' : 'auto', showarrow: false, font: { size: px(18) },
     })),
   });
   GATES.forEach((q, k) => {
@@ -75,7 +75,7 @@ export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
     layout[`xaxis${s}`] = { domain: stacked ? [0, 1] : slot(k, 0.03), range: [-0.03, 1.03], tickformat: '.0%',
       title: { text: t('saturation.x_title', { q }) }, anchor: `y${s}`,
       constrain: 'domain' };
-    layout[`yaxis${s}`] = { domain: stacked ? slot(k, 0.06) : [0, 1], range: [-0.03, 1.03], tickformat: '.0%',
+    layout[`yaxis${s}`] = { domain: stacked ? slot(k, 0.05) : [0, 1], range: [-0.03, 1.03], tickformat: '.0%',
       title: { text: t('saturation.y_title', { q }) }, anchor: `x${s}`, scaleanchor: `x${s}`, constrain: 'domain' };
   });
   return [data, layout];

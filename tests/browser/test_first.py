@@ -1,8 +1,9 @@
-"""The first five minutes in Chromium (issue 15): the page opens on the flagship model reading one of its card's
-examples, with an introduction and the model card at hand; nothing leaves the machine (every mode-bar button of
-every figure clicked, every request watched); [hidden] wins over any display; a phone gets one compact row of
-header, no sideways scroll and cells a finger can pick; nothing jumps while the page fills in (layout shift
-measured by the browser); a projector's header is one line and play has a speed."""
+"""The first five minutes in Chromium (issue 15): the page opens on the lesson's model (hometown) reading its card's
+example in the page's language, with an introduction and the model card at hand; nothing leaves the machine (every
+mode-bar button of every figure clicked, every request watched); [hidden] wins over any display; a phone gets one
+compact row of header, one view at a time (tabs and swipes: tests/browser/test_phone.py), no sideways scroll and
+cells a finger can pick; nothing jumps while the page fills in (layout shift measured by the browser); a projector's
+header is one line and play has a speed."""
 from __future__ import annotations
 
 import json
@@ -29,9 +30,10 @@ new PerformanceObserver((list) => {
 
 @pytest.fixture(scope="module")
 def shipped() -> Iterator[str]:
-    """A live server on the shipped models/ (the flagship shakespeare-char and the task models)."""
-    if not (ROOT / "models" / "shakespeare-char.safetensors").exists():
-        pytest.fail("models/shakespeare-char.safetensors is part of the repository and missing")
+    """A live server on the shipped models/ (the lesson's hometown, shakespeare-char and the task models)."""
+    for name in ("hometown", "shakespeare-char"):
+        if not (ROOT / "models" / f"{name}.safetensors").exists():
+            pytest.fail(f"models/{name}.safetensors is part of the repository and missing")
     base, proc = start_server(ROOT / "models")
     yield base
     stop_server(proc)
@@ -65,41 +67,56 @@ def model_info(base: str, model: str) -> dict:
 
 
 def drawn_everywhere(gs: Page) -> None:
-    """Every view drawn for the text in the box: scroll each into view and let it catch up."""
+    """Every view drawn for the text in the box: bring each on screen (its tab, on a phone) and let it catch up."""
     for sec in ("heatmaps", "bars", "step", "unit", "predictions", "saturation"):
+        if gs.page.is_visible("#tabs"):
+            gs.page.tap(f"#tabs [data-tab={sec}]")
         gs.page.locator(f"#sec-{sec}").scroll_into_view_if_needed()
         gs.settle()
+    if gs.page.is_visible("#tabs"):
+        gs.page.tap("#tabs [data-tab=heatmaps]")
     gs.page.wait_for_function("document.getElementById('step-cards').childElementCount > 0")
     gs.page.evaluate("window.scrollTo(0, 0)")
 
 
-def test_first_load_reads_an_example_the_model_knows_in_every_view(browser, shipped):
-    example = model_info(shipped, "shakespeare-char")["examples"][0]
-    context, gs = new_page(browser, shipped, SIZES["laptop"])
+# What a first visit opens on, by the page's language: the seed's sentence of ../shared/seed/lstm-notes.md with its
+# blank on a Chinese page, the card's English sentence on an English one.
+SEED = "我来自内蒙古，我能讲一口流利的"
+FRANCE = "I grew up in France, a small river ran past our house, I rode my bike to school, I speak fluent French."
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_first_load_reads_an_example_the_model_knows_in_every_view(browser, shipped, lang):
+    examples = model_info(shipped, "hometown")["examples"]
+    example = {"en": FRANCE, "zh-CN": SEED}[lang]
+    assert example in examples  # the card declares it
+    context, gs = new_page(browser, shipped, SIZES["laptop"], locale=lang)
     gs.open()
-    assert gs.page.input_value("#model") == "shakespeare-char"
+    assert gs.page.evaluate("document.documentElement.lang") == lang
+    assert gs.page.input_value("#model") == "hometown"
     assert gs.page.input_value("#text") == example
     drawn_everywhere(gs)
     assert not gs.page.is_visible("#oov")  # no warning as the first screen
     assert "unknown" not in gs.page.text_content("#status")
     T = len(example)
-    assert gs.page.evaluate("window.gatescope.rendered") == {"text": example, "model": "shakespeare-char",
+    assert gs.page.evaluate("window.gatescope.rendered") == {"text": example, "model": "hometown",
                                                               "steps": T, "version": 0}
     # What each view drew, read back from Plotly and the DOM: every one holds the example's T steps.
     assert gs.page.evaluate("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)") == [T] * 6
-    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => [d.name, d.y.length])") == [
-        ["cell state c", T], ["gates' mean (i + f + o) / 3", T]]  # what the unit view draws at first
-    assert gs.page.text_content("#unit-text") == example.replace("\n", "⏎\n")
-    assert gs.page.evaluate("document.getElementById('bars-plot').data[0].y.length") == 256
+    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => d.y.length)") == [T, T]
+    assert gs.page.text_content("#unit-text") == example
+    assert gs.page.evaluate("document.getElementById('bars-plot').data[0].y.length") == 64  # hometown's units
     assert gs.page.locator("#pred-grid .pred-col").count() > 0
     assert gs.page.evaluate("document.getElementById('surprisal-plot').data[0].y.length") == T
     assert gs.page.locator("#saturation .js-plotly-plot").count() == 1
-    # One sentence says what this is; the card and the examples are one click away.
+    # One sentence says what this is, with the lesson a click away; the card and the examples are one click away.
     assert gs.page.is_visible("#intro") and "LSTM" in gs.page.text_content("#intro")
-    assert gs.page.locator("#examples .chip").count() == len(model_info(shipped, "shakespeare-char")["examples"])
-    assert "tiny Shakespeare" in gs.page.text_content("#model-about")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    gs.page.screenshot(path=str(ARTIFACTS / "first-1280x800.png"))
+    assert gs.page.get_attribute("#intro a[href='/?lesson=hometown']", "href") == "/?lesson=hometown"
+    assert gs.page.locator("#examples .chip").count() == len(examples)
+    assert "内蒙古" in gs.page.text_content("#model-about")
+    if lang == "en":
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        gs.page.screenshot(path=str(ARTIFACTS / "first-1280x800.png"))
     close(context, gs)
 
 
@@ -145,7 +162,7 @@ def test_the_model_card_opens_from_the_picker(browser, shipped):
 
 
 def test_a_model_switch_never_silently_keeps_a_text_it_does_not_know(browser, shipped):
-    shakespeare = model_info(shipped, "shakespeare-char")["examples"][0]
+    first = FRANCE  # what the page opens on (English)
     brackets = model_info(shipped, "brackets")["examples"]
     context, gs = new_page(browser, shipped, SIZES["laptop"])
     gs.open()
@@ -155,7 +172,7 @@ def test_a_model_switch_never_silently_keeps_a_text_it_does_not_know(browser, sh
     assert gs.page.is_visible("#swap-note") and "brackets" in gs.page.text_content("#swap-note")
     assert not gs.page.is_visible("#oov")
     gs.page.click("#swap-note button")  # the reader's text comes back, with the notice naming what is unknown
-    gs.wait_drawn(shakespeare)
+    gs.wait_drawn(first)
     assert gs.page.is_visible("#oov")
     assert not gs.page.is_visible("#swap-note")
     gs.page.locator("#examples .chip").nth(1).click()  # an example chip
@@ -284,11 +301,14 @@ def test_a_phone_gets_one_row_of_header_and_cells_a_finger_can_pick(browser, shi
     unit = int(gs.page.evaluate("document.getElementById('heatmaps-plot').data[1].y[3]"))
     gs.page.touchscreen.tap(x, y)
     gs.page.wait_for_function("u => window.gatescope.state.unit === u && window.gatescope.state.t === 7", arg=unit)
+    gs.page.tap("#tabs [data-tab=unit]")
     gs.page.locator("#unit-text").scroll_into_view_if_needed()
     gs.page.tap("#unit-text span[data-t='3']")  # the coloured text: a tap moves t
     gs.page.wait_for_function("window.gatescope.state.t === 3")
     width = gs.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], width
+    gs.page.tap("#tabs [data-tab=heatmaps]")
+    gs.settle()
     gs.shot("phone-heatmaps", "#sec-heatmaps")
     close(context, gs)
 
@@ -388,7 +408,7 @@ def test_one_unit_over_a_long_text_draws_bands_but_hovers_exact_values(browser, 
 
 def test_a_tap_on_a_bar_selects_its_unit(browser, shipped):
     context, gs = new_page(browser, shipped, SIZES["phone"], has_touch=True, is_mobile=True)
-    gs.open("?model=brackets")
+    gs.open("?model=brackets&tab=bars")
     gs.page.evaluate("window.scrollTo(0, document.getElementById('bars-plot').getBoundingClientRect().top "
                      "+ scrollY - 150)")
     gs.settle()

@@ -1,0 +1,43 @@
+// The page's first drawing, progressive. Plotly.js (4.8 MB) runs only after the text box is ready, and the first
+// trace does not wait for it: the views that need no Plotly draw at once, and the figures as soon as it has
+// arrived. Until it has drawn once, each view takes its turn, one per frame in the page's order (the views on
+// screen first: the scheduler asks for those before the rest), so the browser paints and answers keystrokes
+// between them instead of freezing for every view's first drawing at once. After its first drawing a view is
+// called directly: nothing here stands between a keystroke and a view already drawn.
+
+const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+
+/**
+ * `entries` as main.js's VIEWS, where `plotly: true` marks a view that draws with Plotly (or must follow the
+ * figures); `plotly` resolves once Plotly is there. Returns the same entries, each module's create() returning a
+ * view (view.js's contract) whose updates wait for their turn until the first has drawn.
+ */
+export function progressive(entries, plotly) {
+  let turn = Promise.resolve(); // the last turn handed out: the next view draws one frame after it
+
+  return entries.map((entry) => {
+    if (entry.always && !entry.plotly) return entry; // the header's and the notice's: cheap, drawn at once
+    const wait = entry.plotly ? plotly : Promise.resolve();
+    const create = (el) => {
+      const view = entry.module.create(el);
+      // null: never asked; a promise: the updates asked for so far, chained behind the first; undefined: drawn
+      let queue = null;
+      return {
+        update(ctx, changed) {
+          if (!queue) {
+            if (queue === undefined) return view.update(ctx, changed);
+            queue = wait.then(() => (turn = turn.then(frame)));
+          }
+          const job = queue.then(() => view.update(ctx, changed));
+          const tail = job.catch(() => {});
+          queue = tail;
+          tail.then(() => {
+            if (queue === tail) queue = undefined; // nothing asked meanwhile: from now on, direct
+          });
+          return job;
+        },
+      };
+    };
+    return { ...entry, module: { ...entry.module, create } };
+  });
+}
