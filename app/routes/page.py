@@ -12,7 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from app.errors import ApiError
 from app.i18n import LANGUAGES, request_language, translate
+from app.registry import Registry, RegistryDep
 from app.settings import ROOT, VERSION
+from lstm_core import card_examples
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
@@ -20,6 +22,10 @@ templates = Jinja2Templates(directory=str(ROOT / "templates"))
 # The file never changes while the server runs; the page asks for it with ?v=<plotly version>.
 INTRO_COOKIE = "gatescope_intro"  # "hidden" once the reader dismissed the introduction (static/js/intro.js)
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+# The model a first visit opens on (the first of these the server has, else the first by id): the guided lesson's.
+FLAGSHIPS = ("hometown", "shakespeare-char")
+# An example holding a Han character is Chinese (static/js/welcome.js firstExample says the same, \p{Script=Han}).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 @cache
@@ -59,8 +65,25 @@ def page_modules() -> tuple[str, ...]:
     return tuple(sorted(seen[1:]))
 
 
+def opening(registry: Registry, request: Request, lang: str) -> tuple[str, str]:
+    """(model, text) the page opens on, written into the shell so that the text box holds its text, and takes
+    typing, at the first paint, long before the scripts run: the link's model, else a flagship; the link's ?text=,
+    else that model's first example in the page's language. A lesson link's text is the lesson's (main.js), and a
+    link's #text= fragment, which never reaches the server, replaces this before the paint (static/js/boot.js)."""
+    ids = [e.id for e in registry]
+    asked = request.query_params.get("model", "")
+    model = asked if asked in ids else next((m for m in FLAGSHIPS if m in ids), ids[0] if ids else "")
+    if "text" in request.query_params:
+        return model, request.query_params["text"]
+    if request.query_params.get("lesson") or not model:
+        return model, ""
+    examples = card_examples(next(e for e in registry if e.id == model).meta.card)
+    chinese = lang.startswith("zh")
+    return model, next((x for x in examples if bool(_HAN.search(x)) == chinese), examples[0] if examples else "")
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request) -> Response:
+def index(request: Request, registry: RegistryDep) -> Response:
     """The explorer page: a shell only; every value reaches it through the JSON API.
 
     Its static text is in the request's language (?lang=, else Accept-Language); <html lang> tells the page
@@ -70,8 +93,9 @@ def index(request: Request) -> Response:
     if not (ROOT / "templates" / "index.html").is_file():
         raise ApiError(500, "no_page", "error.no_page")
     lang = request_language(request)
+    model, text = opening(registry, request, lang)
     context = {"version": VERSION, "plotly_version": plotly_js()[1], "modules": page_modules(), "lang": lang,
-               "languages": LANGUAGES,
+               "languages": LANGUAGES, "model": model, "text": text,
                "t": lambda key, **params: translate(lang, key, **params),
                "intro": request.cookies.get(INTRO_COOKIE) != "hidden"}
     return templates.TemplateResponse(request, "index.html", context,

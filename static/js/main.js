@@ -63,14 +63,12 @@ const VIEWS = [
   { id: 'lesson-panel', module: lesson, always: true, plotly: true },
 ];
 const $ = (id) => document.getElementById(id);
-// The model a first visit opens on (the first of these the server has), else the first model by id: the lesson's
-// model, reading its card's example in the page's language (the seed's sentence on a Chinese page).
-const FLAGSHIPS = ['hometown', 'shakespeare-char'];
 
 const state = readUrl();
-// Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old links.
-const linkText = new URLSearchParams(location.hash.slice(1)).has('text') || new URLSearchParams(location.search).has('text');
-let views = null; // the scheduler, made at the first draw (once Plotly has arrived)
+// Read now: the URL is rewritten as the page runs. The text travels in the fragment (url.js), or in the query in old
+// links; null without one. The text box holds it already (boot.js, or the server for ?text=).
+const linked = state.text;
+let views = null; // the scheduler, made at the first draw
 let panels = null; // {upload, vectors, contrast, exporter, train}: the input, comparison, export and training panels
 let models = []; // every model the server offers
 let info = null; // ModelInfo (+ vocab, unk) of state.model
@@ -448,13 +446,18 @@ async function start() {
   // and on its sentence unless the link carries another one.
   if (state.lesson && (await classroom.open(state, state.lesson, state.model))) {
     state.model = classroom.lesson().model;
-    if (!linkText) state.text = classroom.lesson().text;
+    if (linked === null) state.text = classroom.lesson().text;
   }
   controls.lessons(await asked[1], state);
+  // The model the server chose to open on (app/routes/page.py: the lesson's model, hometown, where it is shipped)
+  // and wrote its example for into the text box, which takes typing from the first paint: what was typed wins.
+  const box = $('text');
   const ids = models.map((m) => m.id);
-  await loadModel(ids.includes(state.model) ? state.model : FLAGSHIPS.find((id) => ids.includes(id)) || ids[0]);
-  if (state.text === null) state.text = firstExample(info) ?? DEFAULT_TEXT;
-  $('text').value = state.text;
+  await loadModel(ids.includes(state.model) ? state.model : ids.find((id) => id === box.dataset.model) || ids[0]);
+  if (box.value !== (linked ?? box.defaultValue)) state.text = box.value;
+  // The example in the page's language, which may differ from the server's pick (a language chosen before).
+  else if (state.text === null) state.text = firstExample(info) ?? DEFAULT_TEXT;
+  box.value = state.text;
   $('text').addEventListener('input', onInput);
   performance.mark('gs:textbox'); // the text box holds its text and listens (bench/first_paint.py)
   $('card-open').addEventListener('click', () => openCard(info, controls.about(info)));

@@ -3,10 +3,10 @@
 
 Uses the shipped models in models/ when shakespeare-char is there, else the random test models (and says so).
 Writes small PNGs to docs/screenshots/ (the page's first screen, then one view each, 1200 px wide; the
-comparison, the clamp and the training-history slider on the shipped counter model; then a 390x844
-phone with touch: its first screen and its heatmaps), and the guided lesson in English and Chinese:
-lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png (presentation mode on a
-1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the default lesson, once
+comparison, the clamp and the training-history slider on the shipped counter model; then a 390x844 phone with
+touch: its first screen, its heatmaps and saturation tabs, and a lesson step), and the guided lesson in English
+and Chinese: lesson-<lang>.png (a 1280 x 800 laptop, the input gate step) and present-<lang>.png (presentation
+mode on a 1920 x 1080 projector, the prediction step, saved at 0.6 scale), on hometown, the default lesson, once
 models/hometown.safetensors is shipped, else on counter.
 """
 from __future__ import annotations
@@ -102,19 +102,35 @@ def main(argv: list[str]) -> int:
                     open_(query)
                     for n, sel in shots:
                         shot(n, sel)
-            if only is None or {"phone", "phone-heatmaps"} & only:
+            phones = {"phone", "phone-heatmaps", "phone-saturation", "phone-lesson"}
+            if only is None or phones & only:
                 phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
                                             bypass_csp=True)  # wait_for_function evals
                 page = phone.new_page()
                 page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-                page.goto(f"{base}/?model={model}")
-                page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
-                page.evaluate("window.gatescope.idle()")
+
+                def phone_at(query: str, tab: str | None) -> None:
+                    """Open `query`, choose `tab` with a tap, and put that view under the header."""
+                    page.goto(f"{base}/?{query}")
+                    page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+                    if tab:
+                        page.tap(f"#tabs [data-tab={tab}]")
+                        page.evaluate("t => window.scrollTo(0, document.getElementById(`sec-${t}`)"
+                                      ".getBoundingClientRect().top + scrollY - 110)", tab)
+                    page.evaluate("window.gatescope.idle()")
+                    page.wait_for_timeout(800)
+
+                # the first screen (the default model and example), the heatmaps and saturation tabs, the lesson
+                phone_at("", None)
                 page.screenshot(path=str(OUT / "phone.png"))
-                page.evaluate("window.scrollTo(0, document.getElementById('heatmaps').getBoundingClientRect().top "
-                              "+ scrollY - 100)")
-                page.evaluate("window.gatescope.idle()")
+                phone_at("", "heatmaps")
                 page.screenshot(path=str(OUT / "phone-heatmaps.png"))
+                phone_at("", "saturation")
+                page.screenshot(path=str(OUT / "phone-saturation.png"))
+                if (models / "hometown.safetensors").exists():
+                    phone_at("lesson=hometown&step=3", None)
+                    page.wait_for_function("() => !document.querySelector('#lesson-panel .lesson-eqs .note')")
+                    page.screenshot(path=str(OUT / "phone-lesson.png"))
             if only is None or "lessons" in only:
                 for lang in ("en", "zh-CN"):
                     errors += lesson_shots(browser, base, models, lang)

@@ -420,3 +420,29 @@ def test_a_tap_on_a_bar_selects_its_unit(browser, shipped):
     gs.page.touchscreen.tap(x, y)
     gs.page.wait_for_function("window.gatescope.state.unit === 5")
     close(context, gs)
+
+
+def test_the_text_box_holds_its_text_and_takes_typing_before_the_scripts_run(browser, shipped):
+    """The server writes the example into the text box (a link's #text= replaces it before the paint), so it is
+    usable at the first paint; what is typed before main.js starts is what the page then draws."""
+    context, gs = new_page(browser, shipped, SIZES["laptop"])
+    held = []
+    context.route("**/static/js/main.js*", lambda route: held.append(route))  # main.js waits until released
+
+    def shell(query: str) -> None:  # the page as parsed, its modules held back (they would hold the load event)
+        gs.page.goto(f"{shipped}/{query}", wait_until="commit")
+        gs.page.wait_for_selector("footer", state="attached")
+
+    shell("")
+    assert gs.page.input_value("#text") == FRANCE  # before any module has run
+    assert gs.page.evaluate("window.gatescope === undefined")
+    shell(f"?model=brackets#text={quote('(()')}")
+    assert gs.page.input_value("#text") == "(()"  # the link's own text, never the example first
+    shell("?lang=zh-CN")
+    assert gs.page.input_value("#text") == SEED
+    gs.page.locator("#text").press("End")
+    gs.page.keyboard.type("蒙")  # typed while the scripts are still on their way
+    held[-1].continue_()  # this page's main.js; the others belonged to pages left
+    gs.wait_drawn(SEED + "蒙")
+    assert gs.page.input_value("#text") == SEED + "蒙"
+    close(context, gs)
