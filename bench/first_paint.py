@@ -74,7 +74,8 @@ def run(base: str, loads: int) -> dict[str, dict[str, list[float]]]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         for k in range(loads + 1):  # the first load of each kind warms the server and is not counted
-            context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # wait_for_function evals
+            # bypass_csp: wait_for_function evaluates strings, which the page's CSP forbids
+            context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
             page = context.new_page()
             cold = load(page, url)
             warm = load(page, url)
