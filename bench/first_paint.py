@@ -37,12 +37,15 @@ from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # no
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 MODEL = "shakespeare-char"
 MARKS = ("first paint", "text filled", "text box", "first trace", "every view")
+# From the document's start, each frame until the text box holds text: when it first does (window.__filled).
+FILLED = """(() => { const tick = () => { const t = document.getElementById('text');
+  if (t && t.value) window.__filled = performance.now(); else requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); })()"""
 
 
 def load(page, url: str) -> dict[str, float]:
     page.goto(url)
-    filled = page.wait_for_function("(() => { const t = document.getElementById('text'); "
-                                    "return t && t.value.length > 0 && performance.now(); })()", timeout=120000)
+    filled = page.wait_for_function("window.__filled", timeout=120000)
     text = page.wait_for_function("(() => { const t = document.getElementById('text'); const m = "
                                   "performance.getEntriesByName('gs:textbox')[0]; "
                                   "return t && t.value.length > 0 && (m ? m.startTime : performance.now()); })()",
@@ -77,6 +80,7 @@ def run(base: str, loads: int) -> dict[str, dict[str, list[float]]]:
             # bypass_csp: wait_for_function evaluates strings, which the page's CSP forbids
             context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
             page = context.new_page()
+            page.add_init_script(FILLED)
             cold = load(page, url)
             warm = load(page, url)
             context.close()

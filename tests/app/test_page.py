@@ -2,21 +2,45 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import plotly
 
+from tests.conftest import ROOT
+
 PLOTLY = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def test_page_is_a_shell_without_data(api):
+def test_page_is_a_shell_with_only_the_opening_text(api):
     r = api.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
     assert f"/vendor/plotly.min.js?v={plotly.__version__}" in html
-    # Models and values reach the page through the API only.
-    for pasted in ("tiny-char", "bi-proj", "bdata", "Tiny char"):
+    # Models and values reach the page through the API, but for the model a first visit opens on (no flagship
+    # here: the first by id) and its text, written into the text box so that it takes typing at the first paint.
+    ids = [m["id"] for m in api.get("/api/models").json()["models"]]
+    assert f'data-model="{ids[0]}"' in html
+    for other in ids[1:]:
+        assert f'"{other}"' not in html and f">{other}<" not in html
+    for pasted in ("bdata", "Tiny char"):
         assert pasted not in html
+    assert 'data-model="tiny-char"' in api.get("/?model=tiny-char").text  # the link's model
+    assert f'data-model="{ids[0]}"' in api.get("/?model=nonesuch").text
+
+
+def test_a_linked_text_is_written_as_text_never_as_html(api):
+    html = api.get("/", params={"text": "</textarea><script>alert(1)</script>"}).text
+    assert "<script>alert(1)" not in html
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html
+    assert '<script src="/static/js/boot.js' in html  # a #text= link's text goes in before the paint
+
+
+def test_the_shell_preloads_every_module_main_js_imports(api):
+    html = api.get("/").text
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/js/([\w-]+\.js)">', html))
+    on_disk = {f.name for f in (ROOT / "static" / "js").glob("*.js")} - {"main.js", "boot.js"}
+    assert preloaded == on_disk  # every module is imported from main.js, directly or not
 
 
 def test_the_introduction_is_left_out_once_dismissed(api):
