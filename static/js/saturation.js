@@ -31,7 +31,7 @@ const overText = (ctx) => (q, slot) => fractions(block(ctx.trace[q], slot, ctx.s
  * Karpathy's plot for `layers` (layer numbers); `frac(q, slot)` gives the fractions {hi, lo} (per unit) of gate
  * q in the slot-th of them: over the current text here, over a corpus in corpussat.js.
  */
-export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
+export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers, stacked = false) {
   const { unit, layer } = ctx.state;
   const units = Array.from({ length: ctx.H }, (_, u) => u);
   const data = [];
@@ -57,9 +57,8 @@ export function figure(ctx, frac = overText(ctx), layers = ctx.trace.layers) {
       marker: { size: 20, color: 'rgba(0,0,0,0)', line: { color: '#000', width: 3 } },
     });
   });
-  // Side by side; on a phone's width (where three would be 100 px each) one above the other, each as wide as the
-  // screen. Each square: the y axis is scaled to its x axis.
-  const stacked = NARROW.matches;
+  // Side by side, or `stacked` one above the other, each as wide as the screen (this view on a phone, where three
+  // would be 100 px each; corpussat.js shows one at a time there instead). Each square: y is scaled to x.
   const slot = (k, gap) => (stacked ? [(2 - k) / 3 + gap, (3 - k) / 3 - gap] : [k / 3 + gap, (k + 1) / 3 - gap]);
   const layout = baseLayout({
     height: stacked ? px(1320) : px(440),
@@ -95,7 +94,7 @@ export function create(el) {
       if (!any(changed, 'data', 'layer', 'unit')) return undefined;
       note.textContent = t(ctx.D === 2 ? 'saturation.note_direction' : 'saturation.note', { count: ctx.T });
       const first = !plot.data;
-      const drawn = Plotly.react(plot, ...figure(ctx), CONFIG);
+      const drawn = Plotly.react(plot, ...figure(ctx, undefined, undefined, NARROW.matches), CONFIG);
       if (first) {
         onPointClick(plot, (pt) => pt.customdata !== undefined
           && { unit: Number(pt.customdata), layer: Number(pt.data.meta) });

@@ -143,7 +143,7 @@ def test_a_phone_shows_one_unit_per_feature_and_one_gate_at_a_time(browser, corp
     context = new_context(browser, viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{corpus_server['base']}/?model={MODEL}")
+        page.goto(f"{corpus_server['base']}/?model={MODEL}&tab=corpus")  # a phone shows one view: the corpus's
         row = page.locator("#census .census-row").first
         row.wait_for()
         visible = "r => Array.from(r.querySelectorAll('.unit-chip')).filter(b => b.offsetParent !== null).length"
@@ -151,6 +151,7 @@ def test_a_phone_shows_one_unit_per_feature_and_one_gate_at_a_time(browser, corp
         row.locator(".census-more").click()
         assert row.evaluate(visible) == row.locator(".unit-chip").count()
         assert row.locator(".census-more").get_attribute("aria-expanded") == "true"
+        page.click("#tabs [data-tab=saturation]")
         page.locator("#sec-saturation").scroll_into_view_if_needed()
         page.evaluate("window.gatescope.idle()")
         page.wait_for_function("document.getElementById('corpus-saturation-plot').data")
@@ -241,6 +242,8 @@ def test_corpus_views_fit_each_screen(browser, corpus_server, w, h):
         page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
         page.add_style_tag(content=".sticky { position: static !important; }")
         for sec in ("sec-corpus", "sec-patterns", "sec-saturation"):
+            if page.is_visible("#tabs"):  # a phone shows one view at a time
+                page.click(f"#tabs [data-tab={sec[4:]}]")
             page.locator(f"#{sec}").scroll_into_view_if_needed()
             page.evaluate("window.gatescope.idle()")
             page.wait_for_function("window.gatescope.corpusUnit && document.getElementById('corpus-saturation-plot')"
