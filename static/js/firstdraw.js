@@ -1,7 +1,7 @@
 // The page's first drawing, progressive. Plotly.js (4.8 MB) runs only after the text box is ready, and the first
 // trace does not wait for it: the views that need no Plotly draw at once, and the figures as soon as it has
-// arrived. Until it has drawn once, each view takes its turn, one per frame in the page's order (the views on
-// screen first: the scheduler asks for those before the rest), so the browser paints and answers keystrokes
+// arrived. Until it has drawn once, each view takes its turn, one per frame in the order it was asked (main.js's
+// VIEWS order at the first trace: the top of the page first), so the browser paints and answers keystrokes
 // between them instead of freezing for every view's first drawing at once. After its first drawing a view is
 // called directly: nothing here stands between a keystroke and a view already drawn.
 
