@@ -443,6 +443,6 @@ def test_the_text_box_holds_its_text_and_takes_typing_before_the_scripts_run(bro
     gs.page.locator("#text").press("End")
     gs.page.keyboard.type("蒙")  # typed while the scripts are still on their way
     held[-1].continue_()  # this page's main.js; the others belonged to pages left
-    gs.wait_drawn(SEED + "蒙")
+    gs.wait("t => window.gatescope && window.gatescope.rendered && window.gatescope.rendered.text === t", SEED + "蒙")
     assert gs.page.input_value("#text") == SEED + "蒙"
     close(context, gs)
