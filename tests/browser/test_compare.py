@@ -259,7 +259,8 @@ def test_the_comparison_reads_well_on_a_phone_and_a_projector(browser, server):
         context = new_context(browser, viewport={"width": size[0], "height": size[1]})
         try:
             page = context.new_page()
-            page.goto(f"{server}/?model=english-char&view=clamp&unit=3&t=5&iv=f.0.0.3=0@5"
+            # tab=compare: a phone shows one view at a time; wider screens show them all and ignore it.
+            page.goto(f"{server}/?model=english-char&view=clamp&unit=3&t=5&iv=f.0.0.3=0@5&tab=compare"
                       "#text=the%20quick%20brown%20fox%20jumps")
             page.wait_for_function("document.querySelector('#compare .compare-plot')?.data !== undefined")
             page.evaluate("window.gatescope.idle()")

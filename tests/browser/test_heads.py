@@ -147,7 +147,7 @@ def test_outputs_view_at_each_screen_size(browser, heads_server, size):
     from tests.browser.conftest import Page
 
     gs = Page(page, heads_server)
-    gs.open("?model=sentiment&text=a+fine+day")
+    gs.open("?model=sentiment&text=a+fine+day&tab=predictions")  # a phone shows that one view; others all
     for model in ("sentiment", "diacritizer"):
         if model != "sentiment":
             choose(gs, model)
