@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { corpusIndex, noIndex, shownKey } from './corpusinfo.js';
+import { el } from './dom.js';
 import { fmt } from './format.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
@@ -97,27 +98,17 @@ function labelForm(said, show, model) {
   return { label, caption };
 }
 
-export function create(el) {
-  const summary = document.createElement('p');
-  summary.className = 'note';
-  const rows = document.createElement('div');
-  rows.className = 'census';
-  const form = document.createElement('form');
-  form.className = 'probe';
-  const label = document.createElement('label');
-  const caption = document.createElement('span');
-  const input = document.createElement('input');
-  input.id = 'probe-regex';
-  input.spellcheck = false;
-  input.placeholder = 'def \\w+';
-  label.append(caption, input);
-  const go = document.createElement('button');
-  go.type = 'submit';
-  const said = document.createElement('p');
-  said.className = 'note';
+export function create(root) {
+  const summary = el('p', { className: 'note' });
+  const rows = el('div', { className: 'census' });
+  const form = el('form', { className: 'probe' });
+  const caption = el('span');
+  const input = el('input', { id: 'probe-regex', spellcheck: false, placeholder: 'def \\w+' });
+  const label = el('label', {}, caption, input);
+  const go = el('button', { type: 'submit' });
+  const said = el('p', { className: 'note' });
   said.setAttribute('role', 'status');
-  const mine = document.createElement('div');
-  mine.className = 'census';
+  const mine = el('div', { className: 'census' });
   let model = null;
   let directions = 1;
   let shown = '';
@@ -127,7 +118,7 @@ export function create(el) {
   };
   const labels = labelForm(said, mineShow, () => model);
   form.append(label, go, labels.label);
-  el.replaceChildren(summary, rows, form, said, mine);
+  root.replaceChildren(summary, rows, form, said, mine);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import { corpusIndex, noIndex, openInExplorer, shownKey } from './corpusinfo.js';
+import { el } from './dom.js';
 import { fmt, quantityName } from './format.js';
 import { language, t } from './i18n.js';
 import { baseLayout, CONFIG } from './plot.js';
@@ -52,18 +53,13 @@ function histogram(r) {
     shapes: [lo, hi].filter(inside).map(line) })];
 }
 
-export function create(el) {
-  const heading = document.createElement('h3');
-  const note = document.createElement('p');
-  note.className = 'note';
-  const link = document.createElement('a');
-  link.className = 'unit-link';
-  const plot = document.createElement('div');
-  plot.id = 'corpus-hist';
-  plot.className = 'plot';
-  const lists = document.createElement('div');
-  lists.className = 'context-lists';
-  el.replaceChildren(heading, note, link, plot, lists);
+export function create(root) {
+  const heading = el('h3');
+  const note = el('p', { className: 'note' });
+  const link = el('a', { className: 'unit-link' });
+  const plot = el('div', { id: 'corpus-hist', className: 'plot' });
+  const lists = el('div', { className: 'context-lists' });
+  root.replaceChildren(heading, note, link, plot, lists);
   let seq = 0;
   let shown = '';
   const say = (sentence) => { note.textContent = sentence; };
@@ -73,7 +69,7 @@ export function create(el) {
     const mine = ++seq;
     const info = await corpusIndex(model);
     if (mine !== seq) return;
-    el.classList.toggle('no-index', !info.index);
+    root.classList.toggle('no-index', !info.index);
     if (!info.index) {
       heading.textContent = '';
       note.textContent = noIndex(info);
