@@ -34,3 +34,12 @@ def need_module(name: str):
         if IN_CI:
             pytest.fail(msg + " and CI=true requires it")
         pytest.skip(msg, allow_module_level=True)
+
+
+# `python -m pytest -n auto` (the README's test command) runs one worker per core, at most MAX_WORKERS: every worker
+# starts its own live servers, Chromium and torch (about 1.5 GB), so a many-core CI machine must not start dozens.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
