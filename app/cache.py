@@ -141,6 +141,15 @@ class TraceCache:
     def max_bytes(self) -> int:
         return self._lru.max_bytes
 
+    @property
+    def text_nbytes(self) -> int:
+        """The remembered texts' tokens, as estimated when kept (128 bytes a token)."""
+        return self._tokens.nbytes
+
+    @property
+    def text_entries(self) -> int:
+        return len(self._tokens)
+
     def encode(self, model_id: str, model: Model, text: str, wrap: bool, max_tokens: int) -> Tokens:
         """model.encode(text, wrap), remembered for the last few texts of at most `max_tokens` tokens."""
         key = (model_id, id(model), wrap, text)

@@ -1,6 +1,7 @@
 """Builds the FastAPI app: middleware, error handlers, static files, routers. Nothing else lives here."""
 from __future__ import annotations
 
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,9 +17,12 @@ from app.corpus import Indexes
 from app.guard import Guard, host_names
 from app.jobs import runner
 from app.limits import Admission, default_slots
+from app.memory import IdleTrim
 from app.registry import Registry
 from app.routes import compare, corpus, export, health, lessons, models, page, step, trace, train, upload
 from app.settings import ROOT, VERSION, Settings, get_settings
+
+GZIP_THREAD_BYTES = 128 << 10
 
 
 @asynccontextmanager
@@ -26,6 +30,7 @@ async def lifespan(app: FastAPI):
     # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
     s = app.dependency_overrides.get(get_settings, get_settings)()
     threadpool_limits(s.blas_threads, user_api="blas")
+    sys.setswitchinterval(s.switch_interval_ms / 1000)
     quiet_repeats()  # "Too many open files" and the like: once per cause a minute, not once per connection
     store.sweep(s.model_dir)  # what an upload killed mid-way left behind
     app.state.registry = Registry.load(s.model_dir, None if s.public else str(s.model_dir))
@@ -47,7 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
+    # Pieces of 128 KiB and more are compressed in a worker thread (zlib releases the GIL), so that a large export
+    # (json, npz, html) never keeps the event loop, /api/health with it, from answering (Starlette >= 1.4).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, thread_minimum_size=GZIP_THREAD_BYTES)
+    app.add_middleware(IdleTrim, seconds=s.idle_trim_seconds, state=app.state)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.add_middleware(ReadTimeout, seconds=s.body_timeout)
     app.add_middleware(Admission, trace_slots=s.trace_slots or default_slots(s.workers), trace_queue=s.trace_queue,

@@ -39,6 +39,18 @@ class Health(BaseModel):
     version: str
 
 
+class MemoryInfo(BaseModel):
+    """What this process's caches hold (app/cache.py), by their own byte counts."""
+
+    trace_bytes: int = Field(description="traces kept for reuse (bounded by GATESCOPE_TRACE_CACHE_MB)")
+    trace_entries: int
+    text_bytes: int = Field(description="the last few texts' tokens, kept for delta answers (estimated)")
+    text_entries: int
+    response_bytes: int = Field(description="encoded /api/trace answers (bounded by GATESCOPE_RESPONSE_CACHE_MB)")
+    response_entries: int
+    trims: int = Field(description="times the idle server handed free heap pages back (GATESCOPE_IDLE_TRIM_SECONDS)")
+
+
 class HeadInfo(BaseModel):
     """What the model outputs: the linear layer on top of the LSTM and how it is read."""
 

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     body_timeout: float = Field(30, gt=0)
     keep_alive: int = Field(5, ge=1)
     max_connections: int = Field(0, ge=0)
+    # Memory and the event loop under load (README: Security > Load): seconds without a POST after which the C
+    # heap's free pages go back to the system (app/memory.py; 0: never), and the interpreter's GIL switch
+    # interval in ms: how long a trace's thread may keep the GIL from the event loop (and /api/health) before it
+    # must hand it over. Python's default is 5; at 1 the loop's 1 ms sleeps were late by p99 29-47 vs 52-77 ms
+    # with two threads tracing and encoding, for the same work per CPU second (README: Load).
+    idle_trim_seconds: float = Field(1.0, ge=0)
+    switch_interval_ms: float = Field(1.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

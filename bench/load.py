@@ -10,14 +10,17 @@ format=json; meanwhile a prober in a process of its own opens a fresh connection
 decompressing up to 60 MB answers, and measured health p50 265-342 ms where its own process measured 24-27 ms in
 the same runs), and the server's resident memory (all its processes) is sampled every 50 ms. After the clients
 stop it idles --idle seconds and samples memory again. The CPU the clients and the server used during the run is
-printed in cores, since on a small machine the clients' own share is taken from the server.
+printed in cores, since on a small machine the clients' own share is taken from the server. Beside each memory
+figure it reads GET /api/health/memory, the server's caches by their own byte counts (traces, the texts kept for
+delta answers, encoded answers), so that growth of resident memory can be told apart from the caches filling up.
+`--root DIR` serves another checkout's app (main against a branch, A/B, with this script's clients).
 
 Prints requests/s, latency p50/p99, errors by status, health p50/p99/max, resident memory at the warm baseline,
 peak and end, the machine's load (`uptime`) before and after, and the goals: no errors, health p99 under
 100 ms, the peak under --ceiling-mb, and the end within 10% of the warm baseline. `--json` prints one JSON
 object instead (the test suite's small load run reads it). Loopback only.
 
-Run: `python bench/load.py [--clients 64] [--seconds 60] [--models DIR] [--model ID] [--workers 1]`.
+Run: `python bench/load.py [--clients 64] [--seconds 60] [--models DIR] [--model ID] [--workers 1] [--root DIR]`.
 """
 from __future__ import annotations
 
@@ -120,18 +123,41 @@ def cpu_seconds(p: psutil.Process, children: bool) -> float:
         return 0.0
 
 
-async def sampler(pid: int, stop: asyncio.Event, out: list) -> None:
-    while not stop.is_set():
-        out.append(rss(pid))
-        await asyncio.sleep(0.05)
+CACHES = ("trace_bytes", "text_bytes", "response_bytes")
+
+
+def caches(base: str) -> dict:
+    """The server's cache sizes in MB (GET /api/health/memory), or {} from a server that has no such route."""
+    try:
+        r = httpx.get(base + "/api/health/memory", timeout=30)
+    except httpx.HTTPError:
+        return {}
+    return {k: r.json()[k] / 2**20 for k in CACHES} if r.status_code == 200 else {}
+
+
+async def sampler(pid: int, base: str, stop: asyncio.Event, out: list, cached: list) -> None:
+    """Resident memory every 50 ms; the caches' sizes every second (a request, so less often)."""
+    n = 0
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        while not stop.is_set():
+            out.append(rss(pid))
+            if n % 20 == 0:
+                try:
+                    r = await c.get("/api/health/memory")
+                    if r.status_code == 200:
+                        cached.append(r.json())
+                except httpx.HTTPError:
+                    pass
+            n += 1
+            await asyncio.sleep(0.05)
 
 
 async def run(base: str, pid: int, model: str, clients: int, seconds: float, seed: int) -> dict:
     material = texts()
     rng = random.Random(seed)
-    results, memory = [], []
+    results, memory, cached = [], [], []
     stop = asyncio.Event()
-    mem = asyncio.create_task(sampler(pid, stop, memory))
+    mem = asyncio.create_task(sampler(pid, base, stop, memory, cached))
     until = time.monotonic() + seconds
     me, server = psutil.Process(), psutil.Process(pid)
     cpu0 = cpu_seconds(me, False), cpu_seconds(server, True)
@@ -156,7 +182,8 @@ async def run(base: str, pid: int, model: str, clients: int, seconds: float, see
             "health_failed": sum(not ok for _, ok in health), "health_p50_ms": pct(hl, 0.5) * 1e3,
             "health_p99_ms": pct(hl, 0.99) * 1e3, "health_max_ms": max(hl) * 1e3 if hl else float("nan"),
             "peak_mb": max(memory) / 2**20 if memory else float("nan"), "client_cores": cpu[0], "server_cores": cpu[1],
-            "cores": psutil.cpu_count()}
+            "cores": psutil.cpu_count(), "peak_caches_mb": {k: max(c[k] for c in cached) / 2**20 for k in CACHES}
+            if cached else {}}
 
 
 def uptime() -> str:
@@ -175,6 +202,7 @@ def main() -> None:
     ap.add_argument("--ceiling-mb", type=float, default=1536)
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app is served (A/B)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--probe", metavar="URL", help=argparse.SUPPRESS)  # the health prober's own process
     a = ap.parse_args()
@@ -183,28 +211,33 @@ def main() -> None:
         return
     env = dict(e.split("=", 1) for e in a.env)
     load_before = uptime()
-    base, proc = start_server(a.models, workers=a.workers, env=env)
+    base, proc = start_server(a.models, workers=a.workers, env=env, root=a.root)
     try:
         model = pick_model(base, a.model)
         started_mb = rss(proc.pid) / 2**20
         asyncio.run(run(base, proc.pid, model, a.clients, a.warmup, a.seed + 1))
         time.sleep(a.idle)
-        warm_mb = rss(proc.pid) / 2**20
+        warm_mb, warm_caches = rss(proc.pid) / 2**20, caches(base)
         r = asyncio.run(run(base, proc.pid, model, a.clients, a.seconds, a.seed))
         time.sleep(a.idle)
-        end_mb = rss(proc.pid) / 2**20
+        end_mb, end_caches = rss(proc.pid) / 2**20, caches(base)
     finally:
         stop_server(proc)
     r.update(model=model, clients=a.clients, seconds=a.seconds, workers=a.workers, started_mb=started_mb,
-             warm_mb=warm_mb, end_mb=end_mb, ceiling_mb=a.ceiling_mb, load_before=load_before, load_after=uptime())
+             warm_mb=warm_mb, end_mb=end_mb, ceiling_mb=a.ceiling_mb, load_before=load_before, load_after=uptime(),
+             warm_caches_mb=warm_caches, end_caches_mb=end_caches, root=str(a.root))
     r["goals"] = {"no errors": not r["errors"] and not r["health_failed"],
                   "health p99 < 100 ms": r["health_p99_ms"] < 100,
                   f"peak < {a.ceiling_mb:.0f} MB": r["peak_mb"] < a.ceiling_mb,
                   "end within 10% of warm": r["end_mb"] <= 1.1 * r["warm_mb"]}
+    if warm_caches and end_caches:  # the same with the bounded caches set aside (what is left is what could leak)
+        r["warm_rest_mb"], r["end_rest_mb"] = warm_mb - sum(warm_caches.values()), end_mb - sum(end_caches.values())
+        r["goals"]["end within 10% of warm, caches aside"] = r["end_rest_mb"] <= 1.1 * r["warm_rest_mb"]
     if a.json:
         print(json.dumps(r))
         return
-    print(f"{a.clients} clients x {a.seconds:.0f} s on {model!r} ({a.workers} worker(s)); machine: {load_before}")
+    print(f"{a.clients} clients x {a.seconds:.0f} s on {model!r} ({a.workers} worker(s), {a.root}); "
+          f"machine: {load_before}")
     print(f"  traces: {r['requests']} ({r['rps']:.1f}/s), p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
           f"errors {r['errors'] or 0}")
     print(f"  health: {r['health_n']} probes, p50 {r['health_p50_ms']:.1f} ms, p99 {r['health_p99_ms']:.1f} ms, "
@@ -213,6 +246,11 @@ def main() -> None:
           f"(of {r['cores']})")
     print(f"  resident memory: started {started_mb:.0f} MB, warm {warm_mb:.0f} MB, peak {r['peak_mb']:.0f} MB, "
           f"end {end_mb:.0f} MB ({end_mb / warm_mb:.2f}x warm)")
+    for when, c in (("warm", warm_caches), ("peak", r["peak_caches_mb"]), ("end", end_caches)):
+        if c:  # peak: the largest of the samples taken each second during the run
+            rest = f"; the rest {r[when + '_rest_mb']:.0f} MB" if when != "peak" else ""
+            print(f"  caches {when}: traces {c['trace_bytes']:.0f} MB, texts {c['text_bytes']:.1f} MB, "
+                  f"answers {c['response_bytes']:.0f} MB{rest}")
     print(f"  machine after: {r['load_after']}")
     for goal, ok in r["goals"].items():
         print(f"  goal {goal}: {'met' if ok else 'NOT MET'}")

@@ -1,0 +1,82 @@
+"""Memory handed back to the system when the server goes idle.
+
+After a burst of traces the freed arrays' pages stay resident: NumPy's large arrays come from glibc's heaps,
+one arena per thread that allocated (the server's worker threads), and glibc releases a heap's free pages only
+at its top. malloc_trim(0) releases every arena's free pages (madvise), whatever their place. It costs a walk of
+the heaps (milliseconds), so it runs once the server has answered no POST for `seconds`, in a worker thread
+(ctypes releases the GIL for the call; the event loop keeps answering meanwhile). Elsewhere than glibc it is a
+no-op.
+
+    app.add_middleware(IdleTrim, seconds=1.0, state=app.state)   # 0: never; app.state.trims counts the trims
+"""
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS, Windows)."""
+    name = ctypes.util.find_library("c")
+    try:
+        fn = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+    if fn is not None:
+        fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return fn
+
+
+MALLOC_TRIM = _malloc_trim()
+
+
+def trim() -> bool:
+    """Release the C heap's free pages to the system; True if any were (False also where unsupported)."""
+    return bool(MALLOC_TRIM(0)) if MALLOC_TRIM is not None else False
+
+
+class IdleTrim:
+    """ASGI middleware: `seconds` after the last POST answered (none running), trim() in a worker thread.
+
+    Only POSTs count: they are what allocates (traces, exports, uploads); a monitor's GET /api/health every
+    100 ms must not keep the server from ever being idle. `state.trims` counts the trims run (the app's state:
+    GET /api/health/memory reads it)."""
+
+    def __init__(self, app: ASGIApp, seconds: float, state) -> None:
+        self.app, self.seconds, self.state = app, seconds, state
+        self.running = 0
+        state.trims = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or self.seconds <= 0:
+            await self.app(scope, receive, send)
+            return
+        self.running += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.running -= 1
+            if self.running == 0:
+                self._timer = asyncio.get_running_loop().call_later(self.seconds, self._idle)
+
+    def _idle(self) -> None:
+        self._timer = None
+        if self.running == 0:
+            asyncio.get_running_loop().run_in_executor(None, self._trim)
+
+    def _trim(self) -> None:
+        try:
+            trim()
+            self.state.trims += 1
+        except Exception:  # never let housekeeping disturb serving
+            log.exception("malloc_trim failed")
