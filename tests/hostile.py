@@ -61,6 +61,16 @@ def overflowing() -> Model:
     return Model(m.lstm, "onehot", m.tokenizer, None, W, np.full(len(m.tokenizer), 3e38, np.float32), m.meta)
 
 
+def pytorch_lm_bytes() -> bytes:
+    """A PyTorch-layout LSTM language model (embedding, rnn.*, fc.*) over the vocabulary "abc ", as safetensors
+    written without torch: what POST /api/models/upload imports (with vocab ["a", "b", "c", " "])."""
+    rng = np.random.default_rng(0)
+    V, E, H = 4, 3, 4
+    shapes = {"embedding.weight": (V, E), "rnn.weight_ih_l0": (4 * H, E), "rnn.weight_hh_l0": (4 * H, H),
+              "rnn.bias_ih_l0": (4 * H,), "rnn.bias_hh_l0": (4 * H,), "fc.weight": (V, H), "fc.bias": (V,)}
+    return safetensors_bytes({k: rng.normal(0, 0.5, shape).astype(np.float32) for k, shape in shapes.items()})
+
+
 def gatescope_bytes(model: Model, **meta_changes) -> bytes:
     """A gatescope model file whose metadata JSON is changed after the fact (anything JSON can hold)."""
     with tempfile.TemporaryDirectory() as d:

@@ -112,7 +112,9 @@ def test_hostile_strings_from_every_source_stay_text(page, tmp_path):
 def test_a_page_on_another_origin_cannot_upload_or_trace(page, xss_server, tmp_path):
     """Defect 16.3: a page on localhost:8799 posted a no-cors FormData upload and the model was added."""
     base, models = xss_server
-    (tmp_path / "lm.safetensors").write_bytes(hostile.gatescope_bytes(hostile.tiny_model()))
+    # A file the upload imports when it comes from the page itself (a gatescope file would be refused for what it
+    # is, 422 "already a gatescope model", and the test would pass without the origin check).
+    (tmp_path / "lm.safetensors").write_bytes(hostile.pytorch_lm_bytes())
     (tmp_path / "attack.html").write_text(f"""<!doctype html><meta charset="utf-8"><title>elsewhere</title>
 <link rel="icon" href="data:,">
 <form id="f" method="POST" action="{base}/api/trace" enctype="text/plain">
@@ -120,7 +122,8 @@ def test_a_page_on_another_origin_cannot_upload_or_trace(page, xss_server, tmp_p
 <script>
 (async () => {{
   const fd = new FormData();
-  fd.append('file', await (await fetch('lm.safetensors')).blob(), 'lm.onnx');
+  fd.append('file', await (await fetch('lm.safetensors')).blob(), 'lm.safetensors');
+  fd.append('vocab', '["a", "b", "c", " "]');
   fd.append('name', 'planted');
   for (const [path, body] of [['/api/models/upload', fd], ['/api/trace', '{{"model": "english-char", "text": "hi"}}']])
     await fetch('{base}' + path, {{ method: 'POST', mode: 'no-cors', body }}).catch(() => {{}});
