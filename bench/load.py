@@ -17,7 +17,9 @@ delta answers, encoded answers), so that growth of resident memory can be told a
 
 Prints requests/s, latency p50/p99, errors by status, health p50/p99/max, resident memory at the warm baseline,
 peak and end, the machine's load (`uptime`) before and after, and the goals: no errors, health p99 under
-100 ms, the peak under --ceiling-mb, and the end within 10% of the warm baseline. `--json` prints one JSON
+100 ms, the peak under --ceiling-mb, and the end within 10% of the warm baseline, both as measured and with the
+caches set aside (resident memory less the caches' own bytes: the caches are bounded by their settings and may
+still be filling when the warm baseline is taken; what is left is what could leak). `--json` prints one JSON
 object instead (the test suite's small load run reads it). Loopback only.
 
 Run: `python bench/load.py [--clients 64] [--seconds 60] [--models DIR] [--model ID] [--workers 1] [--root DIR]`.
