@@ -69,14 +69,16 @@ def test_caches_report_their_own_bytes(trimming):
     assert after["trace_bytes"] - before["trace_bytes"] >= 6 * 2 * len(text) * 8 * 4
 
 
-def test_the_idle_server_trims_once_after_its_last_post_and_not_for_gets(trimming):
-    before = _memory(trimming)["trims"]
+def test_the_idle_server_trims_after_its_last_post_and_not_for_gets(trimming):
+    before = _memory(trimming)["trims"]  # an earlier test's POST may still be trimmed after this: one more, at most
     assert trimming.post("/api/trace", json={"model": "tiny-char", "text": "abc"}).status_code == 200
     deadline = time.monotonic() + 30
     while (after := _memory(trimming)["trims"]) == before:
         assert time.monotonic() < deadline, "no trim after the server went idle"
         time.sleep(0.1)
-    assert after == before + 1
+    time.sleep(1)
+    after = _memory(trimming)["trims"]
+    assert before < after <= before + 2
     for _ in range(10):  # GETs only: nothing allocated, nothing to trim again
         assert trimming.get("/api/health").status_code == 200
         time.sleep(0.1)
