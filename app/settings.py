@@ -111,10 +111,11 @@ class Settings(BaseSettings):
     # Memory and the event loop under load (README: Security > Load): seconds without a POST after which the C
     # heap's free pages go back to the system (app/memory.py; 0: never), and the interpreter's GIL switch
     # interval in ms: how long a trace's thread may keep the GIL from the event loop (and /api/health) before it
-    # must hand it over. Python's default is 5; at 1 the loop's 1 ms sleeps were late by p99 29-47 vs 52-77 ms
-    # with two threads tracing and encoding, for the same work per CPU second (README: Load).
+    # must hand it over. Python's default is 5; bench/gil_wait.py (two threads tracing and encoding beside a
+    # loop sleeping 1 ms) found the loop's p99 lateness 0.36-0.90x of 5 ms's at 0.5 ms in 7 of 7 rounds, at 1 ms
+    # lower in 5 of 7, for the same work per CPU second (README: Security > Measured).
     idle_trim_seconds: float = Field(1.0, ge=0)
-    switch_interval_ms: float = Field(1.0, gt=0)
+    switch_interval_ms: float = Field(0.5, gt=0)
 
     @model_validator(mode="before")
     @classmethod
