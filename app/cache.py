@@ -3,7 +3,7 @@
 Typing one more character changes only the last timestep of a causal (unidirectional) LSTM: every
 earlier value depends on earlier tokens alone. So for a new token sequence we look for the cached
 trace sharing the longest prefix with it, keep its first k timesteps, start the LSTM from its state at
-k - 1 and run only the rest (`concat_time`, with `offset=k` so that every value is the same bits as a
+k - 1 and run only the rest (appended in place by app/tape.py, with `offset=k` so that every value is the same bits as a
 whole run). Backspace is the case where the whole text is a prefix. A per-position head's outputs are kept
 as what is sent (the top TOP_K_MAX tokens or labels, and a language model's actual next token's probability
 per position), never as T x V probabilities; a classifier's one distribution per text as it is.
@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from numpy.typing import NDArray
 
 from app.schemas import TOP_K_MAX
+from app.tape import Tape, extend
 from lstm_core import Model, Predictions, Tokens, Trace, concat_time
 
 K = TypeVar("K", bound=Hashable)
@@ -46,11 +47,14 @@ class Cached:
     preds: Predictions | None  # a per-position head's top TOP_K_MAX per position
     classes: NDArray | None  # (K,) a classifier's answer for the whole text
     nbytes: int
+    tape: Tape | None = None  # the buffers `trace` views, when it was grown from a prefix
 
 
-def _nbytes(trace: Trace, preds: Predictions | None, classes: NDArray | None) -> int:
-    arrays = [trace.gate(k) for k in Trace.GATES] + [trace.output, classes]
-    return int(sum(a.nbytes for a in arrays if a is not None)) + (preds.nbytes if preds is not None else 0)
+def _nbytes(trace: Trace, preds: Predictions | None, classes: NDArray | None, tape: Tape | None) -> int:
+    # A tape is counted whole by every entry viewing it: more than it holds, never less.
+    arrays = [classes] + ([] if tape is not None else [trace.gate(k) for k in Trace.GATES] + [trace.output])
+    return (int(sum(a.nbytes for a in arrays if a is not None)) + (preds.nbytes if preds is not None else 0)
+            + (tape.nbytes if tape is not None else 0))
 
 
 def _common_prefix(a: NDArray, b: NDArray) -> int:
@@ -175,27 +179,30 @@ class TraceCache:
                     n = _common_prefix(c.ids, ids)
                     if n > k:
                         best, k = c, n
+        tape = None
         if best is None:
             self.misses += 1
             trace = model.run(ids)
             preds = model.predictions(trace.output, ids, TOP_K_MAX)
         elif k == len(ids):
             self.prefix_hits += 1
-            # Copies, so that this entry does not keep the longer one's arrays alive after eviction.
             head = _head(best, k)
-            trace = concat_time(head.slice_time(0, 0), head)
+            if best.tape is not None:  # a view of the same tape, counted by both entries
+                trace, tape = best.tape.view(k, head.h_n, head.c_n), best.tape
+            else:  # copies, so that this entry does not keep the longer one's arrays alive after eviction
+                trace = concat_time(head.slice_time(0, 0), head)
             preds = None if best.preds is None else best.preds.head(k)
         else:
             self.prefix_hits += 1
             head = _head(best, k)
-            trace = concat_time(head, model.run(ids[k:], head.h_n, head.c_n, offset=k))
+            trace, tape = extend(best.tape, head, k, model.run(ids[k:], head.h_n, head.c_n, offset=k))
             preds = None
             if best.preds is not None:  # position k-1 again: a language model's next token there is now known
                 rest = model.predictions(trace.output[k - 1 :], ids, TOP_K_MAX, first=k - 1)
                 preds = best.preds.rows(k - 1).join(rest)
         # A classifier reads the final state (or last output), which this trace ends with: the whole text's.
         classes = model.classes(trace)
-        self._lru.put(key, Cached(ids, trace, preds, classes, _nbytes(trace, preds, classes)))
+        self._lru.put(key, Cached(ids, trace, preds, classes, _nbytes(trace, preds, classes, tape), tape))
         return Traced(trace, preds, classes, k)
 
     def clear(self) -> None:

@@ -211,3 +211,22 @@ def test_a_trace_continued_from_the_cache_equals_a_fresh_one_bit_for_bit(tmp_pat
             got = c.post("/api/trace", json={**req, "text": text[:n]}).json()
             assert got.pop("cached_prefix") == n
             assert got == want[n], n
+
+
+def test_typing_grows_one_tape_in_place_and_never_changes_an_earlier_answer():
+    """Key by key, each trace is a view of the same buffers (no copy of the prefix, app/tape.py); edits,
+    backspaces and typing after them start or share tapes without writing over any cached trace."""
+    model, cache = make_model(layers=2), TraceCache()
+    text = "abcdefgh" * 12  # 96 keys: the tape regrows a few times on the way
+    got = [cache.trace_ids("m", model, VOCAB.encode(text[:n]).ids) for n in range(1, len(text) + 1)]
+    shared = sum(np.shares_memory(a.trace.c, b.trace.c) for a, b in zip(got[1:-1], got[2:], strict=True))
+    assert shared >= len(got) - 6  # a regrowth copies; every other key appends in place
+    with pytest.raises(ValueError):
+        got[-1].trace.h[0, 0, 0, 0] = 1.0  # cached traces are read-only: a reader cannot spoil the tape
+    edits = [text[:50], text[:50] + "hh", text[:40] + "x", text[:30], text[:30] + "gg", text + "a"]
+    for s in edits:
+        ids = VOCAB.encode(s).ids
+        assert_same(cache.trace_ids("m", model, ids), model, ids)
+    for s in [text[:n] for n in range(60, len(text) + 1, 7)] + edits:  # every earlier answer, still the same bits
+        ids = VOCAB.encode(s).ids
+        assert_same(cache.trace_ids("m", model, ids), model, ids)
