@@ -72,16 +72,20 @@ def _full(chunk: NDArray, lay: Layout) -> NDArray:
 
 def column_chunks(block: NDArray, uc: int) -> NDArray:
     """(ceil(U / uc), n, uc): a token-major (n, U) block cut into inner chunks of uc columns, the columns
-    beyond U zero. Each row's uc values move as one uc * itemsize-byte item: 0.06 s for 65,536 x 512
-    float16, where copying the chunks' narrow column slices one by one took 0.17 s."""
+    beyond U zero. Each row's uc values move as one uc * itemsize-byte item, 1024 rows at a time so the
+    rows stay in cache: 0.03 s for 65,536 x 512 float16, where one whole transpose took 0.06 s and copying
+    the chunks' narrow column slices one by one 0.17 s."""
     n, U = block.shape
     C = -(-U // uc)
     if U % uc or not block.flags.c_contiguous:
         wide = np.zeros((n, C * uc), block.dtype)
         wide[:, :U] = block
         block = wide
-    item = np.dtype(f"V{uc * block.dtype.itemsize}")
-    return np.ascontiguousarray(block.view(item).T).view(block.dtype).reshape(C, n, uc)  # (C, n) items
+    items = block.view(np.dtype(f"V{uc * block.dtype.itemsize}"))  # (n, C)
+    out = np.empty((C, n), items.dtype)
+    for r in range(0, n, 1024):
+        out[:, r : r + 1024] = items[r : r + 1024].T
+    return out.view(block.dtype).reshape(C, n, uc)
 
 
 @lru_cache(maxsize=16)
