@@ -45,8 +45,7 @@ def _run_task(index_path: str, model_path: str, k: int) -> int:
                (rows,))
         group[f"stats/{q}"][k] = blocks.stats[q]
     for q, v in blocks.masks.items():
-        K, G, n, B = v.shape
-        _write(group, root, f"masks/{q}", (0, 0, k, 0), lambda v=v: v.reshape(K * G, 1, 1, n, B), v,
+        _write(group, root, f"masks/{q}", (0, 0, k, 0), lambda v=v: v.reshape(-1, 1, 1, *v.shape[2:]), v,
                (slice(None), slice(None), rows))
     store.mark_done(index_path, k)
     return end - start
