@@ -30,6 +30,10 @@ from .activations import Activation, apply
 from .gates import WIDE, activate, activate_wide, tanh_wide, unscale_pre
 
 PATHS = ("numpy", "wide", "jit")
+# Up to this batch the compiled whole-run loop (jitcell.loop) beats a BLAS product per step plus the compiled
+# step; beyond it its hand-written product, which reads W once per step for all rows but keeps them in
+# cache, loses (256 units, float32, us a step, loop vs step: batch 1 35 vs 40, 4 91 vs 97, 8 253 vs 174).
+LOOP_MAX_BATCH = 4
 # Tests set this to run every path of the fast step on any size; None picks by width (`fast_path`).
 FORCE_PATH: str | None = None
 
@@ -88,25 +92,32 @@ def run_groups(
     m = np.empty((B, G, H), dt) if W_hr is not None else None
     rows = np.empty((B, 2 * H4), dt) if isinstance(W, list) else None  # the wavefront's scratch
     step_masked = None if mask is None else ~mask.all(axis=(1, 2))
-    path = fast_path(B * G * H4)
+    path = fast_path(B * G * H4, dt.itemsize)
     act, tanh = (activate_wide, tanh_wide) if path == "wide" else (activate, _tanh)
-    with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
-        _steps(W, add, gates, pre, cs, hs, z, tmp, m, rows, mask, step_masked, W_hr, peep,
-               opts, act, tanh, opts.fast and path == "jit")
+    whole = opts.fast and path == "jit" and W_hr is None and rows is None and B <= LOOP_MAX_BATCH
+    loop = jitcell.loop() if whole else None
+    if loop is not None:  # every step in one compiled call
+        keep = np.ones((1, 1, 1), bool) if mask is None else np.ascontiguousarray(mask)  # (S, B, G)
+        loop(W.reshape(-1, *W.shape[-2:]), add, gates if pre is None else pre, gates, cs, hs, keep, mask is not None)
+    else:
+        with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
+            _steps(W, add, gates, pre, cs, hs, z, tmp, m, rows, mask, step_masked, W_hr, peep,
+                   opts, act, tanh, opts.fast and path == "jit")
     if opts.fast and pre is not None:
         unscale_pre(pre)
 
 
-def fast_path(width: int) -> str:
-    """How the fast path runs a step of `width` gate values (B * G * 4H): one compiled call ('jit', when
-    numba is installed) or NumPy calls with tanh ('numpy') below gates.WIDE, NumPy calls with exp above."""
+def fast_path(width: int, itemsize: int = 4) -> str:
+    """How the fast path runs a step of `width` gate values (B * G * 4H) of `itemsize` bytes: compiled ('jit',
+    when numba is installed) for float32 and for narrow float64 steps (below gates.WIDE), else NumPy calls
+    with tanh ('numpy', narrow) or with exp ('wide'; numba's float64 tanh is a scalar call per value)."""
     if FORCE_PATH is not None:
         if FORCE_PATH == "jit" and not jitcell.AVAILABLE:
             raise RuntimeError("the jit path needs numba")
         return FORCE_PATH
-    if width >= WIDE:
-        return "wide"
-    return "jit" if jitcell.AVAILABLE else "numpy"
+    if jitcell.AVAILABLE and (width < WIDE or itemsize == 4):
+        return "jit"
+    return "numpy" if width < WIDE else "wide"
 
 
 def _tanh(c: NDArray, out: NDArray) -> None:

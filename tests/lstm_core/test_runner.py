@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 import pytest
 
-from lstm_core import LSTM, LSTMConfig, ModelError
+from lstm_core import LSTM, LSTMConfig, ModelError, engine
 from lstm_core.activations import HARD_SIGMOID_KERAS2
 from lstm_core.runner import WAVEFRONT_MAX_BATCH, prepare, run, schedule_for
 
@@ -59,7 +59,8 @@ def test_prepare_is_cached_per_lstm_and_released_with_it():
     assert gone() is None, "the prepared weights outlived their LSTM"
 
 
-def test_schedule_choice():
+def test_schedule_choice(monkeypatch):
+    monkeypatch.setattr(engine, "FORCE_PATH", "numpy")  # the NumPy step; the compiled loop: the next test
     uni = LSTMConfig(3, 5, num_layers=2)
     assert schedule_for(uni, 1) == "wavefront"
     assert schedule_for(uni, WAVEFRONT_MAX_BATCH + 1) == "layers"
@@ -71,6 +72,19 @@ def test_schedule_choice():
     assert schedule_for(LSTMConfig(65, 256, num_layers=2), 1) == "layers"  # 3 MiB
     assert schedule_for(LSTMConfig(65, 64, num_layers=2), 1, itemsize=8) == "wavefront"  # 0.38 MiB
     assert schedule_for(LSTMConfig(65, 128, num_layers=2), 1, itemsize=8) == "layers"  # 1.5 MiB
+
+
+def test_schedule_choice_with_the_compiled_loop(monkeypatch):
+    """The compiled loop runs layer after layer with no Python per step: it replaces the wavefront up to
+    engine.LOOP_MAX_BATCH, except where it cannot run (projections, activations other than torch's)."""
+    monkeypatch.setattr(engine, "FORCE_PATH", "jit")
+    monkeypatch.setattr(engine.jitcell, "AVAILABLE", True)  # the choice only: nothing is compiled here
+    uni = LSTMConfig(65, 64, num_layers=2)
+    assert schedule_for(uni, 1) == "layers"
+    assert schedule_for(uni, engine.LOOP_MAX_BATCH) == "layers"
+    assert schedule_for(uni, engine.LOOP_MAX_BATCH + 1) == "wavefront"
+    assert schedule_for(LSTMConfig(65, 64, num_layers=2, proj_size=16), 1) == "wavefront"
+    assert schedule_for(LSTMConfig(65, 64, num_layers=2, peepholes=True), 1) == "wavefront"
 
 
 def test_wavefront_refuses_what_it_cannot_run():
@@ -144,6 +158,7 @@ def test_the_schedule_asked_for_is_the_one_that_runs(monkeypatch):
     for name in ("wavefront", "by_layer"):
         real = getattr(schedules, name)
         monkeypatch.setattr(schedules, name, lambda *a, _n=name, _f=real, **k: called.append(_n) or _f(*a, **k))
+    monkeypatch.setattr(engine, "FORCE_PATH", "numpy")  # the NumPy step (the compiled loop runs by layers)
     x = np.zeros((5, 3))
     run(lstm_for(), x, schedule="wavefront")
     run(lstm_for(), x, schedule="layers")

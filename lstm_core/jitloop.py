@@ -1,0 +1,124 @@
+"""The fast path's whole time loop in one compiled call (numba), for narrow steps; see jitcell.py.
+
+`layer_loop` runs every step of one `engine.run_groups` call without returning to Python: the recurrent
+product as a hand-written loop (at batch 1 it is bound by reading W_hh, 1 MiB for 256 units, from cache:
+24 us a step, NumPy's BLAS matvec 29 us, CPU time), then the gates, c and h written straight into the step
+buffers. It releases the GIL (nogil). In float32 the gates' tanh is a rational approximation that the
+compiler vectorises (numba's np.tanh is a scalar libm call per value, 1,280 of them a step at 256 units);
+float64 keeps np.tanh.
+
+Imported by jitcell.loop() only when numba is installed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - jitcell imports this module only when numba is found
+    numba = None
+
+# Eigen's float tanh (generic_fast_tanh_float): a 13/6 rational fit, within a few ulp of tanh on
+# [-CLAMP, CLAMP]; beyond it tanh rounds to +-1 in float32. Odd numerator coefficients, even denominator.
+CLAMP = np.float32(7.90531110763549805)
+A1, A3, A5, A7 = (np.float32(v) for v in (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
+                                           5.12229709037114e-08))
+A9, A11, A13 = (np.float32(v) for v in (-8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16))
+B0, B2, B4, B6 = (np.float32(v) for v in (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
+                                           1.19825839466702e-06))
+HALF = np.float32(0.5)
+
+
+def _jit(**kw):
+    """numba.njit, cached on disk. error_model="numpy": a float division by zero gives inf instead of
+    raising, which leaves the division free of a branch, so the loops vectorise (8 float32 lanes)."""
+    return (lambda f: f) if numba is None else numba.njit(cache=True, error_model="numpy", **kw)
+
+
+@_jit(inline="always")
+def tanh32(x):
+    """tanh of a float32 scalar in float32 arithmetic (vectorises in a loop)."""
+    x = CLAMP if x > CLAMP else -CLAMP if x < -CLAMP else x
+    x2 = x * x
+    p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x
+    q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0
+    return p / q
+
+
+@_jit(fastmath={"contract"})
+def tanh_into(x, out):
+    """out = tanh(x) for 1-D arrays, `tanh32` in float32 and np.tanh otherwise (tests check its error)."""
+    if x.itemsize == 4:
+        for j in range(x.shape[0]):
+            out[j] = tanh32(x[j])
+    else:
+        for j in range(x.shape[0]):
+            out[j] = np.tanh(x[j])
+
+
+@_jit(nogil=True, fastmath={"contract"})
+def cell(z, add, pre, gates, c_prev, c, out):  # pragma: no cover - compiled by numba
+    """One step after the recurrent product: pre = z + add, z (B, G, 4H) being h W (gate-scaled, internal
+    order i|f|o|g); gates from pre; c = f c_prev + i g; out = o tanh(c). `pre` may be `add` and `gates` may
+    be `pre` (each value is read before it is written)."""
+    B, G, H4 = z.shape
+    H = H4 // 4
+    H3 = 3 * H
+    t = np.empty(H4, z.dtype)
+    for b in range(B):
+        for k in range(G):
+            zb = pre[b, k]
+            for j in range(H4):
+                zb[j] = z[b, k, j] + add[b, k, j]
+            _gates(zb, gates[b, k], t, H3)
+            for j in range(H):
+                c[b, k, j] = gates[b, k, H + j] * c_prev[b, k, j] + gates[b, k, j] * gates[b, k, H3 + j]
+            tanh_into(c[b, k], t)
+            for j in range(H):
+                out[b, k, j] = gates[b, k, 2 * H + j] * t[j]
+
+
+@_jit(inline="always", fastmath={"contract"})
+def _gates(zb, gb, t, H3):
+    """gb = the gates of scaled pre-activations zb (4H,): i, f, o hold half theirs, sigmoid(2v) = tanh(v)/2
+    + 1/2, and g = tanh(v); t is scratch (4H,)."""
+    tanh_into(zb, t)
+    for j in range(H3):
+        gb[j] = t[j] * HALF + HALF
+    for j in range(H3, zb.shape[0]):
+        gb[j] = t[j]
+
+
+@_jit(nogil=True, fastmath={"contract"})
+def layer_loop(W, add, pre, gates, cs, hs, mask, masked):  # pragma: no cover - compiled by numba
+    """Every step of a fast-path run: W (G, H, 4H) gate-scaled (gates.gate_scale), internal order i|f|o|g;
+    add (S, B, G, 4H) the input projections plus biases; pre and gates (S, B, G, 4H) the step buffers (`pre`
+    may be `add`, `gates` may be `pre`: each value is read before it is written); cs and hs (S + 1, B, G, H)
+    with the initial states at [0]; mask (S, B, G) keeps the previous state where False (when `masked`)."""
+    S, B, G, H4 = add.shape
+    H = H4 // 4
+    H3 = 3 * H
+    z = np.empty((B, H4), add.dtype)
+    t = np.empty(H4, add.dtype)
+    for s in range(S):
+        for k in range(G):
+            z[:] = add[s, :, k]
+            for r in range(H):  # z += h_{t-1} W row by row: each row of W read once for the whole batch
+                for b in range(B):
+                    hv = hs[s, b, k, r]
+                    for j in range(H4):
+                        z[b, j] += hv * W[k, r, j]
+            for b in range(B):
+                zb = z[b]
+                pre[s, b, k, :] = zb
+                _gates(zb, gates[s, b, k], t, H3)
+                for j in range(H):  # c_t = f c_{t-1} + i g
+                    zb[j] = gates[s, b, k, H + j] * cs[s, b, k, j] + gates[s, b, k, j] * gates[s, b, k, H3 + j]
+                tanh_into(zb[:H], t)
+                if masked and not mask[s, b, k]:
+                    cs[s + 1, b, k, :] = cs[s, b, k, :]
+                    hs[s + 1, b, k, :] = hs[s, b, k, :]
+                    continue
+                for j in range(H):  # h_t = o tanh(c_t)
+                    cs[s + 1, b, k, j] = zb[j]
+                    hs[s + 1, b, k, j] = gates[s, b, k, 2 * H + j] * t[j]
