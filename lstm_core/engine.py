@@ -9,8 +9,9 @@ A group is one (layer, direction) cell. Two schedules share this loop:
   At batch 1 each step is bound by reading the weights and by per-call overhead, not arithmetic.
 
 The fast path's elementwise step runs one of three ways (`fast_path`): NumPy calls with one tanh, NumPy
-calls through exp for wide steps (gates.WIDE), or one compiled call (jitcell.py, when numba is installed)
-for narrow ones, where NumPy's per-call overhead would dominate. The input projection may live in the step
+calls through exp for wide steps (gates.WIDE), or compiled (jitcell.py, when numba is installed), where
+NumPy's per-call overhead would dominate: up to LOOP_MAX_BATCH rows every step in one compiled call (no
+Python per step), else one compiled call per step after NumPy's product. The input projection may live in the step
 buffer the recurrent product is added into, so the product goes to a scratch row block first.
 
 Arrays are laid out (step, batch, group, unit) so that the previous h of all groups, hs[s], is
