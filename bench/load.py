@@ -1,19 +1,20 @@
 """Load: N clients for a bounded time against a real server, with health probes and the server's memory.
 
 Starts `python -m app serve` (a subprocess on a free 127.0.0.1 port, default settings unless --env) on a model
-directory, warms it up with the same mix for --warmup seconds (so that its caches are as full as they get) and
-records the resident memory then as the warm baseline. Then N async clients, each on its own connection, send
-POST /api/trace for --seconds: a mix of the teacher's sentence (the same text from everyone), typing (one more
-character of the client's own passage each time), and new texts of 10 to 2,000 characters, 1 in 8 of them as
-format=json; meanwhile a prober in a process of its own opens a fresh connection for GET /api/health every 100 ms
-(what a new visitor or a monitor sees: a prober inside the clients' event loop also timed that loop, busy
-decompressing up to 60 MB answers, and measured health p50 265-342 ms where its own process measured 24-27 ms in
-the same runs), and the server's resident memory (all its processes) is sampled every 50 ms. After the clients
-stop it idles --idle seconds and samples memory again. The CPU the clients and the server used during the run is
-printed in cores, since on a small machine the clients' own share is taken from the server. Beside each memory
-figure it reads GET /api/health/memory, the server's caches by their own byte counts (traces, the texts kept for
-delta answers, encoded answers), so that growth of resident memory can be told apart from the caches filling up.
-`--root DIR` serves another checkout's app (main against a branch, A/B, with this script's clients).
+directory, warms it up with the same mix in blocks of --warmup seconds until its caches stop growing (they fill to
+their bounds: the steady state) and records the resident memory then as the warm baseline. Then N async clients,
+each on its own connection, send POST /api/trace for --seconds: a mix of the teacher's sentence (the same text from
+everyone), typing (one more character of the client's own passage each time), and new texts of 10 to 2,000
+characters, 1 in 8 of them as format=json; meanwhile a prober in a process of its own opens a fresh connection for
+GET /api/health every 100 ms (what a new visitor or a monitor sees: a prober inside the clients' event loop also
+timed that loop, busy decompressing up to 60 MB answers, and measured health p50 265-342 ms where its own process
+measured 24-27 ms in the same runs), and the server's resident memory (all its processes) is sampled every 50 ms.
+After the clients stop it idles --idle seconds and samples memory again. The CPU the clients and the server used
+during the run is printed in cores, since on a small machine the clients' own share is taken from the server.
+Beside each memory figure it reads GET /api/health/memory, the server's caches by their own byte counts (traces,
+the texts kept for delta answers, encoded answers), so that growth of resident memory can be told apart from the
+caches filling up. `--root DIR` serves another checkout's app (main against a branch, A/B, with this script's
+clients).
 
 Prints requests/s, latency p50/p99, errors by status, health p50/p99/max, resident memory at the warm baseline,
 peak and end, the machine's load (`uptime`) before and after, and the goals: no errors, health p99 under
@@ -188,6 +189,20 @@ async def run(base: str, pid: int, model: str, clients: int, seconds: float, see
             if cached else {}}
 
 
+def warm_up(base: str, pid: int, model: str, a: argparse.Namespace) -> int:
+    """Blocks of --warmup seconds of the same load until the caches stop growing (under 5% more bytes than after
+    the block before, at most --warmup-blocks): the warm baseline is the server in its steady state, caches full
+    to their bounds, not part-way through filling them. Returns the number of blocks run."""
+    before = None
+    for block in range(1, a.warmup_blocks + 1):
+        asyncio.run(run(base, pid, model, a.clients, a.warmup, a.seed + block))
+        now = sum(caches(base).values())
+        if not now or (before is not None and now < 1.05 * before):
+            return block  # a server without /api/health/memory (an older --root): one block
+        before = now
+    return a.warmup_blocks
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -198,7 +213,8 @@ def main() -> None:
     ap.add_argument("--model", help="model id (default: shakespeare-char, else the largest)")
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--warmup", type=float, default=15)
+    ap.add_argument("--warmup", type=float, default=15, help="seconds per warm-up block")
+    ap.add_argument("--warmup-blocks", type=int, default=8, help="at most this many, until the caches stop growing")
     ap.add_argument("--idle", type=float, default=5)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--ceiling-mb", type=float, default=1536)
@@ -217,7 +233,7 @@ def main() -> None:
     try:
         model = pick_model(base, a.model)
         started_mb = rss(proc.pid) / 2**20
-        asyncio.run(run(base, proc.pid, model, a.clients, a.warmup, a.seed + 1))
+        warm_blocks = warm_up(base, proc.pid, model, a)
         time.sleep(a.idle)
         warm_mb, warm_caches = rss(proc.pid) / 2**20, caches(base)
         r = asyncio.run(run(base, proc.pid, model, a.clients, a.seconds, a.seed))
@@ -227,7 +243,7 @@ def main() -> None:
         stop_server(proc)
     r.update(model=model, clients=a.clients, seconds=a.seconds, workers=a.workers, started_mb=started_mb,
              warm_mb=warm_mb, end_mb=end_mb, ceiling_mb=a.ceiling_mb, load_before=load_before, load_after=uptime(),
-             warm_caches_mb=warm_caches, end_caches_mb=end_caches, root=str(a.root))
+             warm_caches_mb=warm_caches, end_caches_mb=end_caches, root=str(a.root), warm_blocks=warm_blocks)
     r["goals"] = {"no errors": not r["errors"] and not r["health_failed"],
                   "health p99 < 100 ms": r["health_p99_ms"] < 100,
                   f"peak < {a.ceiling_mb:.0f} MB": r["peak_mb"] < a.ceiling_mb,
@@ -246,7 +262,8 @@ def main() -> None:
           f"max {r['health_max_ms']:.1f} ms, failed {r['health_failed']} (from a process of its own)")
     print(f"  CPU used during the run: clients {r['client_cores']:.2f} cores, server {r['server_cores']:.2f} cores "
           f"(of {r['cores']})")
-    print(f"  resident memory: started {started_mb:.0f} MB, warm {warm_mb:.0f} MB, peak {r['peak_mb']:.0f} MB, "
+    print(f"  resident memory: started {started_mb:.0f} MB, warm {warm_mb:.0f} MB (after {warm_blocks} warm-up "
+          f"block(s) of {a.warmup:.0f} s), peak {r['peak_mb']:.0f} MB, "
           f"end {end_mb:.0f} MB ({end_mb / warm_mb:.2f}x warm)")
     for when, c in (("warm", warm_caches), ("peak", r["peak_caches_mb"]), ("end", end_caches)):
         if c:  # peak: the largest of the samples taken each second during the run

@@ -15,8 +15,8 @@ def test_a_small_load_run_has_no_errors_and_stays_under_the_memory_ceiling(model
     """No failed trace or health probe, resident memory below the documented ceiling. Latencies are printed by
     bench/load.py but never asserted here (a test never asserts a wall-clock time)."""
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--models", str(model_dir), "--model",
-                          "tiny-char", "--clients", "8", "--seconds", "8", "--warmup", "2", "--idle", "1", "--json",
-                          "--env", "GATESCOPE_MAX_TOKENS=2000"],
+                          "tiny-char", "--clients", "8", "--seconds", "8", "--warmup", "2", "--warmup-blocks", "2",
+                          "--idle", "1", "--json", "--env", "GATESCOPE_MAX_TOKENS=2000"],
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode in (0, 1), out.stderr[-3000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
