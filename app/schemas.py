@@ -99,6 +99,8 @@ class ModelInfo(BaseModel):
     can_wrap: bool = Field(False, description="true when the vocabulary has a begin or end token (trace with wrap)")
     history: int = Field(0, description="training snapshots saved for this model (GET /api/models/{id}/history)")
     examples: list[str] = Field([], description="example texts the model card declares (its ## Examples section)")
+    opening: dict[str, str] = Field({}, description="the example the page opens on in each of its languages: the "
+                                    "first in that language, else the first; {} without examples")
 
 
 class ModelDetail(ModelInfo):

@@ -15,6 +15,7 @@ the clamp cannot reach comes out bit for bit the same.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from app import clamp, history
 from app.cache import TraceCache
 from app.errors import ApiError
+from app.i18n import LANGUAGES
 from app.limits import check_budget
 from app.registry import Entry
 from app.schemas import TOP_K_MAX, Side
@@ -233,8 +235,24 @@ def model_info(entry: Entry) -> dict:
         "specials": None if tok is None else {"unk": tok.unk, "pad": tok.pad, "bos": tok.bos, "eos": tok.eos},
         "can_wrap": tok is not None and tok.can_wrap,
         "history": len(history.snapshots(entry.path.parent, entry.id)) if history.SEP not in entry.id else 0,
-        "examples": card_examples(meta.card),  # the card's ## Examples section
+        "examples": (examples := card_examples(meta.card)),  # the card's ## Examples section
+        "opening": openers(examples),
     }
+
+
+# An example holding a Han character is Chinese (the cards' examples are one language each).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
+def openers(examples: list[str]) -> dict[str, str]:
+    """The example the page opens on in each of its languages: the first one in that language, else the first.
+
+    The one place this rule lives: the shell's text box (app/routes/page.py) and the page after a model or language
+    switch (static/js/welcome.js firstExample) both read it. {} when the card declares no example."""
+    if not examples:
+        return {}
+    return {lang: next((x for x in examples if bool(_HAN.search(x)) == lang.startswith("zh")), examples[0])
+            for lang in LANGUAGES}
 
 
 def model_detail(entry: Entry) -> dict:

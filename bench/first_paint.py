@@ -9,6 +9,8 @@ figure is read in the page itself, in ms since navigation start:
   text box      main.js listens to the text box: typing is drawn from now on (its gs:textbox mark; a checkout from
                 before the mark: when the box got its text, which main.js did in the same step)
   first trace   the first trace is drawn in the views on screen (window.gatescope.rendered)
+  plotly ran    Plotly.js has run (window.Plotly set): its download, compile and execution end here; the views
+                that draw with it start after this (firstdraw.js)
   every view    every view, on screen or not, has drawn it (window.gatescope.idle())
 The anchor is the server alone: the /api/trace round trip of the same text, timed from Python in the same run.
 
@@ -36,11 +38,13 @@ from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # no
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak."
 MODEL = "shakespeare-char"
-MARKS = ("first paint", "text filled", "text box", "first trace", "every view")
+MARKS = ("first paint", "text filled", "text box", "first trace", "plotly ran", "every view")
 # From the document's start, each frame until the text box holds text: when it first does (window.__filled).
 FILLED = """(() => { const tick = () => { const t = document.getElementById('text');
   if (t && t.value) window.__filled = performance.now(); else requestAnimationFrame(tick); };
-  requestAnimationFrame(tick); })()"""
+  requestAnimationFrame(tick);
+  let plotly; Object.defineProperty(window, 'Plotly', { configurable: true, get: () => plotly,
+    set: (v) => { window.__plotly = performance.now(); plotly = v; } }); })()"""
 
 
 def load(page, url: str) -> dict[str, float]:
@@ -53,8 +57,10 @@ def load(page, url: str) -> dict[str, float]:
     first = page.wait_for_function("window.gatescope && window.gatescope.rendered && performance.now()",
                                    timeout=120000)
     every = page.evaluate("async () => { await window.gatescope.idle(); return performance.now(); }")
+    plotly = page.wait_for_function("window.__plotly", timeout=120000).json_value()
     paint = page.evaluate("performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0]")
-    return dict(zip(MARKS, (paint, filled.json_value(), text.json_value(), first.json_value(), every), strict=True))
+    got = (paint, filled.json_value(), text.json_value(), first.json_value(), plotly, every)
+    return dict(zip(MARKS, got, strict=True))
 
 
 def api_ms(base: str, n: int) -> list[float]:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from app.errors import ApiError
 from app.i18n import LANGUAGES, request_language, translate
 from app.registry import Registry, RegistryDep
+from app.service import openers
 from app.settings import ROOT, VERSION
 from lstm_core import card_examples
 
@@ -24,8 +25,6 @@ INTRO_COOKIE = "gatescope_intro"  # "hidden" once the reader dismissed the intro
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 # The model a first visit opens on (the first of these the server has, else the first by id): the guided lesson's.
 FLAGSHIPS = ("hometown", "shakespeare-char")
-# An example holding a Han character is Chinese (static/js/welcome.js firstExample says the same, \p{Script=Han}).
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 @cache
@@ -77,9 +76,7 @@ def opening(registry: Registry, request: Request, lang: str) -> tuple[str, str]:
         return model, request.query_params["text"]
     if request.query_params.get("lesson") or not model:
         return model, ""
-    examples = card_examples(next(e for e in registry if e.id == model).meta.card)
-    chinese = lang.startswith("zh")
-    return model, next((x for x in examples if bool(_HAN.search(x)) == chinese), examples[0] if examples else "")
+    return model, openers(card_examples(next(e for e in registry if e.id == model).meta.card)).get(lang, "")
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -44,6 +44,19 @@ export function create(root) {
     board, reproduce);
 
   const losses = curve.create(curveBox);
+  // A new width (a window turned or narrowed, a phone's tab shown) redraws the figures: Plotly's own responsive resize
+  // (run at the resize tabs.js sends) measures a figure with no height of its own as 0 px tall and leaves it so, and
+  // one drawn while the section was hidden keeps the width it had. A redraw sets both from the layout again.
+  let width = 0;
+  const collapsed = () => [...board.querySelectorAll('.js-plotly-plot')].some((gd) => gd.clientHeight === 0);
+  new ResizeObserver(() => {
+    if (board.hidden || !board.clientWidth || (board.clientWidth === width && !collapsed())) return;
+    const redraw = width > 0;
+    width = board.clientWidth;
+    if (!redraw) return;
+    losses.redraw();
+    if (shown >= 0) show(shown, everything());
+  }).observe(board);
   const slider = replay.create(replayBox, (k) => show(k));
   let views = null; // the heatmaps and unit views, made once the board shows (they measure its width)
   const view = { unit: 0, t: null, layer: 0 };

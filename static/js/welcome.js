@@ -19,15 +19,11 @@ export function initIntro() {
   });
 }
 
-// An example is taken to be Chinese when it holds a Han character (the cards' examples are one language each).
-const HAN = /\p{Script=Han}/u;
-
-/** The first example of model `info` in the page's language (else its first one); null when it has none. A card
- * may declare examples in several languages (hometown: Chinese and English), and a reader opens on theirs. */
+/** The example of model `info` the page opens on in its language (the server chose it: app/service.py openers);
+ * null when it has none. A card may declare examples in several languages (hometown: Chinese and English), and a
+ * reader opens on theirs. */
 export function firstExample(info) {
-  const all = info.examples || [];
-  const chinese = language().startsWith('zh');
-  return all.find((text) => HAN.test(text) === chinese) ?? all[0] ?? null;
+  return (info.opening || {})[language()] ?? (info.examples || [])[0] ?? null;
 }
 
 /** One chip per example of model `info`; `pick(text)` when one is clicked. The row keeps its label. */

@@ -18,7 +18,7 @@ def test_model_list_describes_each_model(api):
         "source": {"trained_on": "nothing"}, "verification": None,
         "head": {"kind": "next_token", "size": V, "labels": None, "pool": None, "activation": "softmax"},
         "specials": {"unk": "<unk>", "pad": None, "bos": None, "eos": None}, "can_wrap": False, "history": 0,
-        "examples": [],
+        "examples": [], "opening": {},
         # two layers of 4H x (in + H) weights and two biases, plus the decoder
         "parameters": 32 * (V + 8) + 64 + 32 * 16 + 64 + V * 8 + V,
     }

@@ -74,3 +74,13 @@ def test_static_files_are_served(api):
     r = api.get("/static/js/api.js")
     assert r.status_code == 200 and "fetch" in r.text
     assert api.get("/static/js/nothing.js").status_code == 404
+
+
+def test_the_opening_example_is_chosen_in_one_place_for_each_language():
+    from app.service import openers
+
+    assert openers(["First Citizen:", "我来自内蒙古", "北京"]) == {"en": "First Citizen:", "zh-CN": "我来自内蒙古"}
+    assert openers(["the cat", "a dog"]) == {"en": "the cat", "zh-CN": "the cat"}  # none in Chinese: the first
+    assert openers(["𠀀 ext-B"]) == {"en": "𠀀 ext-B", "zh-CN": "𠀀 ext-B"}  # a Han character outside the BMP
+    assert openers([]) == {}
+
