@@ -27,6 +27,7 @@ from app.cache import TraceCache
 from app.errors import ApiError
 from app.i18n import LANGUAGES
 from app.limits import check_budget
+from app.priority import below_loop
 from app.registry import Entry
 from app.schemas import TOP_K_MAX, Side
 from app.schemas import Intervention as InterventionSpec
@@ -66,6 +67,7 @@ def trace(entry: Entry, text: str, vectors: list[list[float]] | None, cache: Tra
     `loop_from` if earlier (so that two runs compared are computed alike), never cached.
 
     `wrap` puts the vocabulary's begin/end tokens around the text; they are tokens of the trace."""
+    below_loop(settings.worker_nice)  # a worker thread: the event loop (and /api/health) takes the core first
     model, max_tokens = entry.model, settings.max_tokens
     if wrap and not can_wrap(model):
         raise ApiError(422, "cannot_wrap", "error.cannot_wrap", model=entry.id)

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # lower in 5 of 7, for the same work per CPU second (README: Security > Measured).
     idle_trim_seconds: float = Field(1.0, ge=0)
     switch_interval_ms: float = Field(0.5, gt=0)
+    # Nice steps a worker thread running a trace, a step, a comparison or an export takes below the event loop
+    # (app/priority.py; Linux; 0: same priority), so the loop answers first when the cores are busy.
+    worker_nice: int = Field(5, ge=0, le=19)
 
     @model_validator(mode="before")
     @classmethod
