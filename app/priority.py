@@ -5,6 +5,8 @@ load's own clients and the event loop all want a core; the kernel shares the cor
 /api/health waits for the loop's turn (p99 115-126 ms in quiet runs of bench/load.py). A thread of the worker pool
 that runs a trace raises its own nice value by `worker_nice` (once per thread; anyio reuses its threads): the loop,
 at the process's priority, then wins the core whenever it has something to answer, and the traces get the rest.
+Measured (README: Security > Measured): health p50 9-10 -> 6 ms under bench/load.py's 64 clients; the p99 tail
+(about 100-125 ms) did not move, so something other than the cores' sharing holds the loop there.
 Linux only: there setpriority(PRIO_PROCESS, thread id) changes one thread; elsewhere it would change the whole
 process, so it is left alone. Raising one's own nice value needs no privilege.
 """
