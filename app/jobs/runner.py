@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -42,7 +43,11 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
     fd = os.open(job.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # taken here and inherited: the job counts as alive from this moment
-        events.write_json(job.status_json, {**(events.read_json(job.status_json) or {}), "state": "starting"})
+        # `run` names this start: a resumed job's earlier process may end (and its supervisor wake) after this
+        # write, and must then leave the status to this run (_supervise). The process writes its own pid.
+        run = secrets.token_hex(8)
+        events.write_json(job.status_json, {**(events.read_json(job.status_json) or {}), "state": "starting",
+                                            "pid": None, "run": run})
         argv = [sys.executable, "-m", "app", *args, *WATCH, *(["--probe", probe] if probe else [])]
         with open(job.log, "ab") as out:
             proc = subprocess.Popen(argv, cwd=job.root, env=_env(), stdin=subprocess.DEVNULL, stdout=out,
@@ -59,11 +64,11 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
         pass  # it only lowers the job's priority; the job runs either way
     job.update(pid=proc.pid, stopping=False)
     _running[job.id] = proc
-    threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds), daemon=True,
+    threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds, run), daemon=True,
                      name=f"job-{job.id[:8]}").start()
 
 
-def _supervise(job: Job, proc: subprocess.Popen, seconds: float) -> None:
+def _supervise(job: Job, proc: subprocess.Popen, seconds: float, run: str) -> None:
     try:
         rc = proc.wait(timeout=seconds)
         timed_out = False
@@ -73,6 +78,11 @@ def _supervise(job: Job, proc: subprocess.Popen, seconds: float) -> None:
         timed_out = True
     _running.pop(job.id, None)
     st = events.read_json(job.status_json) or {}
+    if st.get("pid") != proc.pid and st.get("run") != run:
+        # Neither this process's status nor this start's: the job was resumed after this process had written
+        # its end (stopped) and a newer run owns the status now. Writing a verdict would end that run's stream.
+        log.info("training job %s: an earlier run's process ended (%s) after the job was resumed", job.id, rc)
+        return
     if timed_out:
         job.finish("failed", st, key="train.failed.time", seconds=f"{seconds:g}", step=st.get("step", 0))
     elif st.get("state") not in events.TERMINAL:
