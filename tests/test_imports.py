@@ -1,8 +1,10 @@
 """The import graph, read with `ast`: no cycles within lstm_core or app (imports inside functions count,
-since they run too), routes never import each other, and benchmarks never import the tests."""
+since they run too), routes never import each other, and benchmarks never import the tests. The page's ES
+modules (static/js) have no cycles either."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -89,6 +91,32 @@ def test_no_import_cycles():
         assert cycle is None, f"import cycle in {root}: {' -> '.join(cycle)}"
     cycle = find_cycle(graph(*PACKAGES))
     assert cycle is None, f"import cycle between the packages: {' -> '.join(cycle)}"
+
+
+# import x from './a.js', import './a.js', export ... from './a.js', import('./a.js'), new Worker('./a.js').
+JS_IMPORT = re.compile(r"""(?:\bfrom|\bimport|\bWorker)\s*\(?\s*(?:new URL\()?['"]\./([\w.-]+\.js)['"]""")
+
+
+def js_graph(directory: Path) -> dict[str, set[str]]:
+    """The ES modules of `directory` and the modules of it each one imports (relative imports only)."""
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.js"))}
+    return {name: set(JS_IMPORT.findall(text)) & set(files) for name, text in files.items()}
+
+
+def test_the_js_reader_sees_every_form_of_import(tmp_path):
+    for name, text in {"a.js": "import { x } from './b.js';\n", "b.js": "export { y } from './c.js';",
+                       "c.js": "const m = await import('./d.js');", "d.js": "import './a.js';",
+                       "e.js": "new Worker(new URL('./f.js', import.meta.url));", "f.js": ""}.items():
+        (tmp_path / name).write_text(text)
+    edges = js_graph(tmp_path)
+    assert edges == {"a.js": {"b.js"}, "b.js": {"c.js"}, "c.js": {"d.js"}, "d.js": {"a.js"}, "e.js": {"f.js"},
+                     "f.js": set()}
+    assert find_cycle(edges) == ["a.js", "b.js", "c.js", "d.js", "a.js"]
+
+
+def test_no_import_cycles_in_the_page():
+    cycle = find_cycle(js_graph(ROOT / "static" / "js"))
+    assert cycle is None, f"import cycle in static/js: {' -> '.join(cycle)}"
 
 
 def test_routes_do_not_import_each_other():

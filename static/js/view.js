@@ -26,7 +26,7 @@
 // main.js decides. A new view: write the module, give it a container in templates/index.html, add one
 // VIEWS entry in main.js; tests/browser/test_views.py then checks it against this contract.
 //
-// The context (main.js builds it; read it, never write it):
+// The context (pagestate.js builds it; read it, never write it):
 //   trace    the /api/trace answer, i f g o c h decoded by arrays.js to {data, shape [L', D, T, H]}
 //            (L' = trace.layers.length), plus tokens, oov, top_k, next_prob...
 //   text     the text traced;  info: the model (/api/models/{id}: ModelInfo + vocab, unk, card)
