@@ -18,19 +18,25 @@ export class ApiError extends Error {
 
 const BUSY_RETRIES = 3; // a 503 says when to come back (Retry-After); the page does, this many times
 
-async function request(path, body) {
+/** What a request cancelled by its AbortSignal throws: the caller asked for something newer, nothing to report. */
+export const isAborted = (e) => e instanceof ApiError && e.code === 'aborted';
+const aborted = () => new ApiError(0, '', 'aborted');
+
+async function request(path, body, signal = null) {
   const headers = { 'Accept-Language': language() };
   const raw = body instanceof Blob; // a file sent as it is (a label file), anything else as JSON
-  const init = body === undefined ? { headers } : {
+  const init = body === undefined ? { headers, signal } : {
     method: 'POST',
     headers: { ...headers, 'Content-Type': raw ? 'application/octet-stream' : 'application/json' },
     body: raw ? body : JSON.stringify(body),
+    signal,
   };
   let r;
   for (let attempt = 0; ; attempt += 1) {
     try {
       r = await fetch(path, init);
     } catch {
+      if (signal && signal.aborted) throw aborted();
       throw new ApiError(0, t('api.offline'), 'offline');
     }
     const wait = Number(r.headers.get('Retry-After'));
@@ -38,6 +44,7 @@ async function request(path, body) {
     await new Promise((done) => { setTimeout(done, wait * 1000); });
   }
   const json = await r.json().catch(() => null);
+  if (signal && signal.aborted) throw aborted(); // cancelled while the answer was read
   if (!r.ok) {
     const detail = json && typeof json.detail === 'string' ? json.detail : t('api.status', { status: r.status });
     throw new ApiError(r.status, detail, json && json.code);
@@ -83,12 +90,13 @@ function decoded(obj) {
 // `held`, and gets only the positions that differ (splice.js).
 let last = null; // {kind, text, answer}
 
-/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}. */
-export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false }) {
+/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}.
+ * `signal` (an AbortController's) cancels it: it then throws an ApiError that isAborted() recognises. */
+export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false, signal = null }) {
   const kind = vectors ? null : JSON.stringify([model, topK, format, wrap]);
   const held = kind && last && last.kind === kind ? last : null; // what this answer is spliced onto
   const r = splice(held && held.answer, decoded(await request('/api/trace', {
-    model, text, top_k: topK, layers: null, format, vectors, wrap, held: held ? held.text : null })));
+    model, text, top_k: topK, layers: null, format, vectors, wrap, held: held ? held.text : null }, signal)));
   if (kind) last = { kind, text, answer: r };
   return r;
 }
@@ -143,9 +151,9 @@ export function getLesson(id, model = '') {
   return request(`/api/lessons/${encodeURIComponent(id)}${q}`);
 }
 
-/** The numbers of one LSTM step for one unit (the "one step, explained" view). */
-export function step({ model, text, layer, direction, t, unit, vectors = null, wrap = false }) {
-  return request('/api/step', { model, text, layer, direction, t, unit, vectors, wrap });
+/** The numbers of one LSTM step for one unit (the "one step, explained" view); `signal` as for trace(). */
+export function step({ model, text, layer, direction, t, unit, vectors = null, wrap = false, signal = null }) {
+  return request('/api/step', { model, text, layer, direction, t, unit, vectors, wrap }, signal);
 }
 
 /** Upload a model (FormData: file, vocab, tokenizer, name) -> ModelInfo + notes; onProgress(0..1) while sending.

@@ -31,8 +31,14 @@ function lookup(scale) {
 const LUTS = new Map();
 const lutOf = (scale) => LUTS.get(scale) || LUTS.set(scale, lookup(scale)).get(scale);
 
-/** Paint each trace into its canvas in `host` (made on first use), one pixel per cell: (H, T) pixels. */
-export function paint(host, data, T) {
+// Canvases are this many columns wider than the text, so that a keystroke (one more timestep) paints only its
+// new column into the canvas there is; resizing a canvas clears it, which would mean painting every column again.
+const SPARE = 128;
+
+/** Paint each trace into its canvas in `host` (made on first use), one pixel per cell: (H, T) pixels of a canvas
+ * at least T wide. `kept`: columns 0..kept-1 of every trace hold the values the canvases were last painted with
+ * (the caller knows: the text grew at its end); a canvas whose colour scale or size moved is painted whole. */
+export function paint(host, data, T, kept = 0) {
   if (host.children.length !== data.length) {
     host.replaceChildren(...data.map(() => {
       const clip = document.createElement('div'); // the subplot's plot area: clips a zoomed canvas
@@ -43,27 +49,37 @@ export function paint(host, data, T) {
   data.forEach((d, k) => {
     const canvas = host.children[k].firstChild;
     const H = d.z.length;
-    if (canvas.width !== T) canvas.width = T;
-    if (canvas.height !== H) canvas.height = H;
-    const g = canvas.getContext('2d');
-    const img = g.createImageData(T, H);
-    const px = new Uint32Array(img.data.buffer); // (H, T) RGBA words
     const lut = lutOf(d.colorscale);
     const lo = d.zmin;
     const s = 255 / (d.zmax - d.zmin);
+    const painted = PAINTED.get(canvas); // {lut, lo, s, T} of the last painting
+    let from = painted && painted.lut === lut && painted.lo === lo && painted.s === s ? Math.min(kept, painted.T) : 0;
+    if (canvas.height !== H || canvas.width < T || canvas.width > T + 4 * SPARE) {
+      canvas.width = T + SPARE; // clears it
+      canvas.height = H;
+      from = 0;
+    }
+    const g = canvas.getContext('2d');
+    if (painted && painted.T > T) g.clearRect(T, 0, painted.T - T, H); // a shorter text: its old end goes
+    PAINTED.set(canvas, { lut, lo, s, T });
+    if (from >= T) return;
+    const W = T - from;
+    const img = g.createImageData(W, H);
+    const px = new Uint32Array(img.data.buffer); // (H, W) RGBA words
     for (let r = 0, p = 0; r < H; r++) {
       const row = d.z[r];
-      for (let t = 0; t < T; t++, p++) {
+      for (let t = from; t < T; t++, p++) {
         const j = ((row[t] - lo) * s + 0.5) | 0; // the API never sends NaN or infinities (a 422 says why)
         px[p] = lut[j < 0 ? 0 : j > 255 ? 255 : j];
       }
     }
-    g.putImageData(img, 0, 0);
+    g.putImageData(img, from, 0);
   });
 }
+const PAINTED = new WeakMap();
 
 /** Put each canvas over its subplot for the axes' current ranges: zooming only moves and stretches it. */
-export function place(host, gd, data, T) {
+export function place(host, gd, data) {
   const L = gd._fullLayout;
   if (!L) return;
   [...host.children].forEach((clip, k) => {
@@ -72,7 +88,7 @@ export function place(host, gd, data, T) {
     Object.assign(clip.style, { left: `${xa._offset}px`, top: `${ya._offset}px`, width: `${xa._length}px`,
       height: `${ya._length}px` });
     const x0 = xa.l2p(-0.5);
-    const x1 = xa.l2p(T - 0.5);
+    const x1 = xa.l2p(clip.firstChild.width - 0.5); // the spare columns beyond T lie outside the plot area
     const y0 = ya.l2p(-0.5);
     const y1 = ya.l2p(data[k].z.length - 0.5);
     Object.assign(clip.firstChild.style, { left: `${Math.min(x0, x1)}px`, top: `${Math.min(y0, y1)}px`,

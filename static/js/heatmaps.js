@@ -133,9 +133,9 @@ export function create(el) {
   fig.exportData = (data) => data.map((d) => ({ ...d, visible: true, showscale: true }));
   el.replaceChildren(note, ordering, fig.host);
   let labelling = null; // how to re-place the token labels: {tokens, margin, height, px}
-  let shown = null; // what the canvases show: {data, T, tokens}
+  let shown = null; // what the canvases show: {data, T, tokens, trace, key}
 
-  const placeCells = () => shown && place(cells, plot, shown.data, shown.T);
+  const placeCells = () => shown && place(cells, plot, shown.data);
 
   /** The hover box: token, position, unit and value of the cell under the mouse. */
   function hover(ev) {
@@ -158,22 +158,44 @@ export function create(el) {
     note.textContent = sentence || '';
   }
 
+  /** A new trace drawn on the same axes (same rows, layer, quantity, size): while typing. The figure keeps its
+   * axes, so Plotly only moves the x range and the markers instead of replotting six subplots, and the canvases
+   * paint only the columns after what the new trace shares with the one shown (splice.js prefix). */
+  async function extend(ctx, data, layout, rowPx, key) {
+    const before = shown;
+    const { prefix } = ctx.trace;
+    const same = ctx.trace === before.trace ? ctx.T : prefix && prefix.of === before.trace.serial ? prefix.start : 0;
+    shown = { data, T: ctx.T, tokens: ctx.trace.tokens, trace: ctx.trace, key };
+    paint(cells, data, ctx.T, Math.min(same, before.T));
+    // The hidden traces' values, for the PNG export (and hover's names); Plotly draws nothing from them here.
+    plot.data.forEach((d, k) => Object.assign(d, { z: data[k].z, text: data[k].text, zmin: data[k].zmin,
+      zmax: data[k].zmax }));
+    colourBars(scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
+    labelling = { ...labelling, tokens: ctx.trace.tokens };
+    const edit = { shapes: layout.shapes };
+    for (let k = 0; k < data.length; k++) edit[`${axis(k, 'xaxis')}.range`] = [-0.5, ctx.T - 0.5];
+    await Plotly.relayout(plot, edit); // its plotly_relayout event places the canvases and the labels
+  }
+
   /** Every figure, cell and label for a new trace, layer, direction or unit order. */
   async function draw(ctx) {
     const narrow = fig.host.clientWidth < 600;
     fig.host.classList.toggle('narrow', narrow);
     const margin = narrow ? NARROW : MARGIN;
     const [data, layout, rowPx] = figure(ctx, margin);
+    // What the axes depend on besides the text's length: unchanged, a new trace only extends the figure.
+    const key = JSON.stringify([margin.l, layout.height, layout.font.size, ctx.wordTokens, data.map((d) => d.y)]);
+    if (shown && shown.key === key && plot.data) return extend(ctx, data, layout, rowPx, key);
     const { order, top } = ctx.state;
     ordering.textContent = t(`order.about.${order}`, { q: ctx.state.quantity })
       + (top > 0 && top < ctx.H ? ` ${t('top.note', { n: top, H: ctx.H })}` : '');
     const first = !plot.data;
-    shown = { data, T: ctx.T, tokens: ctx.trace.tokens };
+    shown = { data, T: ctx.T, tokens: ctx.trace.tokens, trace: ctx.trace, key };
+    labelling = { tokens: ctx.trace.tokens, margin, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
     paint(cells, data, ctx.T);
     await Plotly.react(plot, data, layout, exportConfig(fig, 'xaxis6'));
     placeCells();
     colourBars(scales, data, (k) => MARGIN.t + k * (rowPx + GAP), rowPx);
-    labelling = { tokens: ctx.trace.tokens, margin, height: layout.height, px: ctx.wordTokens ? 64 : 14 };
     label();
     if (first) {
       followZoom(fig, label);
@@ -200,6 +222,7 @@ export function create(el) {
 
   return {
     update(ctx, changed) {
+      if (any(changed, 'layer', 'quantity', 'order')) shown = null; // new rows: the whole figure again
       if (any(changed, 'data', 'layer', 'quantity', 'order')) return draw(ctx);
       // Only the time and unit markers move: cheap, so scrubbing and playing stay smooth.
       if (any(changed, 'unit', 'time')) return Plotly.relayout(plot, { shapes: shapes(ctx) });

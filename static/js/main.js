@@ -57,8 +57,8 @@ const VIEWS = [
   { id: 'corpus-unit', plotly: true, module: corpusUnit },
   { id: 'patterns', module: patterns },
   { id: 'corpus-saturation', plotly: true, module: corpusSaturation },
-  // Last, after the figures: it scrolls to the view a lesson step talks about, once those above it have their size.
-  { id: 'lesson-panel', module: lesson, always: true, plotly: true },
+  // At once: the views above keep their room before they draw (view.js reserve), and it follows their size for a while.
+  { id: 'lesson-panel', module: lesson, always: true },
 ];
 
 page.registry = VIEWS;

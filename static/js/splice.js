@@ -24,9 +24,15 @@ function joinTime(a, b, start) {
 
 const joinList = (a, b, start) => a.slice(0, start).concat(b);
 
-/** The whole answer: `held` (a whole decoded answer) up to `delta.start`, then `delta` (decoded, in place). */
+let answers = 0;
+
+/** The whole answer: `held` (a whole decoded answer) up to `delta.start`, then `delta` (decoded, in place). Each
+ * whole answer gets a `serial`, and `prefix`: {of: the held answer's serial, start}, saying that its positions
+ * 0..start-1 hold that answer's values, so a view may redraw only what follows (heatmaps.js). */
 export function splice(held, delta) {
   const { start } = delta;
+  delta.serial = ++answers;
+  delta.prefix = start ? { of: held.serial, start } : null;
   if (!start) return delta;
   for (const q of QUANTITIES) delta[q] = joinTime(held[q], delta[q], start);
   for (const k of PER_POSITION) delta[k] = joinList(held[k], delta[k], start);

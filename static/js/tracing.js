@@ -21,6 +21,8 @@ let version = 0; // text version, one per input event, for the gs:repaint perfor
 const waiting = []; // versions typed but not yet on screen
 let stepSeq = 0;
 let stepTimer = null;
+let cancelTrace = null; // the AbortController of the trace request in flight
+let cancelStep = null; // and of the step request
 
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 
@@ -79,9 +81,10 @@ async function send() {
   }
   inflight = true;
   const t0 = performance.now();
+  cancelTrace = new AbortController();
   try {
     const wrap = state.wrap && info.can_wrap; // begin/end tokens around the text, when the vocabulary has them
-    const tr = await api.trace({ model, text, vectors: rows, wrap });
+    const tr = await api.trace({ model, text, vectors: rows, wrap, signal: cancelTrace.signal });
     tr.vectors = rows;
     tr.wrap = wrap;
     if (page.switched === model) {
@@ -102,7 +105,7 @@ async function send() {
   } catch (e) {
     inflight = false;
     if (dirty) send();
-    else if (seq > shown) status(e.message, true);
+    else if (seq > shown && !api.isAborted(e)) status(e.message, true);
     if (!(e instanceof api.ApiError)) throw e;
   }
 }
@@ -128,13 +131,15 @@ export function want() {
   else send();
 }
 
-/** Whatever is in flight belongs to the old model (or lesson): it is never drawn. */
+/** Whatever is in flight belongs to the old model (or lesson): it is cancelled, and never drawn. */
 export function forget() {
   shown = sent;
+  if (inflight) cancelTrace.abort();
 }
 
 function requestStep() {
   clearTimeout(stepTimer);
+  if (cancelStep) cancelStep.abort(); // asked for the step shown before: not the one to show any more
   page.stepResult = null;
   // While scrubbing, ask only once the slider rests for a moment; the server need not explain every step.
   stepTimer = setTimeout(fetchStep, 80);
@@ -145,12 +150,17 @@ async function fetchStep() {
   const t0 = performance.now();
   const { state, current } = page;
   const { layer, direction, unit: u } = state;
+  const cancel = new AbortController();
+  cancelStep = cancel;
   try {
     page.stepResult = await api.step({ model: state.model, text: current.text, vectors: current.trace.vectors,
-      wrap: current.trace.wrap, layer, direction, t: state.t, unit: u });
+      wrap: current.trace.wrap, layer, direction, t: state.t, unit: u, signal: cancel.signal });
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
+    if (api.isAborted(e)) return; // a newer step request took its place
     page.stepResult = e.message;
+  } finally {
+    if (cancelStep === cancel) cancelStep = null;
   }
   if (seq !== stepSeq || !page.current) return;
   await page.views.draw(new Set(['step']));

@@ -1,0 +1,208 @@
+"""Typing without a pause (issue 17), in Chromium against a live server: the heatmap canvases painted column by
+column equal a full repaint, the colours are the API's values on the colour scale, a cancelled request never
+draws, and the server keeps answering after requests its clients gave up on."""
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+import urllib.request
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from tests.browser.test_explorer import QUANTITIES, SENTENCE, api_trace, heatmap, tolerance
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Every canvas of the heatmaps, the first T columns of each as RGBA rows: [[H][T][4]] per quantity.
+CANVASES = """() => { const T = window.gatescope.context().T;
+  return [...document.querySelectorAll('#heatmaps .heat-cells canvas')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, T, c.height).data;
+    return { H: c.height, T, rgba: Array.from(d) }; }); }"""
+
+# Counts, from the moment it is installed, the heatmap figure's full replots and the canvases' paintings
+# (x offset and width of each putImageData): the test knows the incremental path ran, not only its result.
+SPY = """() => { const gd = document.getElementById('heatmaps-plot'); window.__spy = { react: 0, puts: [] };
+  const react = Plotly.react; Plotly.react = function (div, ...rest) { if (div === gd) window.__spy.react += 1;
+    return react.call(this, div, ...rest); };
+  const put = CanvasRenderingContext2D.prototype.putImageData;
+  CanvasRenderingContext2D.prototype.putImageData = function (img, x, y) {
+    if (this.canvas.closest('#heatmaps')) window.__spy.puts.push([x, img.width]); return put.apply(this, arguments); };
+}"""
+
+VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c", "#22a884", "#44bf70", "#7ad151",
+           "#bddf26", "#fde725"]
+
+
+def canvases(gs) -> list[np.ndarray]:
+    """Each quantity's canvas as an (H, T, 4) array of RGBA bytes."""
+    return [np.array(c["rgba"], dtype=np.uint8).reshape(c["H"], c["T"], 4) for c in gs.page.evaluate(CANVASES)]
+
+
+def viridis(x: np.ndarray) -> np.ndarray:
+    """The colour of x in [0, 1] on the gates' scale (format.js's stops, linear in RGB between them): (..., 3)."""
+    stops = np.array([[int(c[k:k + 2], 16) for k in (1, 3, 5)] for c in VIRIDIS], dtype=float)
+    pos = np.linspace(0, 1, len(VIRIDIS))
+    return np.stack([np.interp(x, pos, stops[:, j]) for j in range(3)], axis=-1)
+
+
+def late(route) -> None:
+    """Let a held request go on to the server; Playwright refuses one the page has aborted meanwhile."""
+    from playwright.sync_api import Error
+
+    with contextlib.suppress(Error):
+        route.continue_()
+
+
+def full_repaint(gs) -> None:
+    """Make the heatmaps draw every column again: another quantity and back (the rows stay in index order)."""
+    for q in ("f", "c"):
+        gs.page.select_option("#quantity", q)
+        gs.page.wait_for_function("q => window.gatescope.state.quantity === q", arg=q)
+        gs.settle()
+
+
+def test_columns_painted_one_keystroke_at_a_time_equal_a_full_repaint(gs):
+    gs.open("?model=english-char")
+    gs.type("Th")
+    gs.page.evaluate(SPY)
+    box = gs.page.locator("#text")
+    box.press("End")
+    box.press_sequentially(SENTENCE[2:], delay=60)
+    gs.wait_drawn(SENTENCE)
+    spy = gs.page.evaluate("window.__spy")
+    T = len(SENTENCE)
+    # The path under test ran: keystrokes painted only their new columns, and Plotly did not replot the figure.
+    assert any(x > 0 and w < T for x, w in spy["puts"]), spy["puts"][:20]
+    assert spy["react"] == 0, spy
+    typed = canvases(gs)
+    full_repaint(gs)
+    whole = canvases(gs)
+    for q, a, b in zip(QUANTITIES, typed, whole, strict=True):
+        assert a.shape == b.shape == (16, T, 4), q
+        assert np.array_equal(a, b), f"{q}: {np.argwhere((a != b).any(axis=2))[:5]} differ"
+    # An edit in the middle, then backspaces at the end: everything after the edit changes, and the text shrinks.
+    for _ in range(8):
+        box.press("ArrowLeft")
+    box.press_sequentially("XQ", delay=60)
+    box.press("End")
+    for _ in range(3):
+        box.press("Backspace")
+    final = box.input_value()
+    gs.wait_drawn(final)
+    typed = canvases(gs)
+    full_repaint(gs)
+    for q, a, b in zip(QUANTITIES, typed, canvases(gs), strict=True):
+        assert a.shape == b.shape == (16, len(final), 4), q
+        assert np.array_equal(a, b), f"{q} after the edit: {np.argwhere((a != b).any(axis=2))[:5]} differ"
+
+
+def test_typing_without_a_pause_ends_on_the_answers_colours_and_values(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE, delay=0)
+    gs.page.wait_for_timeout(500)  # a late answer for an older text would have been drawn by now
+    assert gs.page.evaluate("window.gatescope.rendered.text") == SENTENCE
+    exact, scale = api_trace(gs, SENTENCE)
+    drawn = canvases(gs)
+    for k, q in enumerate(QUANTITIES):
+        want = np.array(exact[q][0][0]).T  # (H, T)
+        z, _ = heatmap(gs, q)
+        np.testing.assert_allclose(z, want, rtol=0, atol=tolerance(scale[q]), err_msg=q)
+        if q in ("i", "f", "o"):  # gates: a fixed 0..1 scale, so the colour of every cell follows from the API alone
+            colour = viridis(np.clip(want, 0, 1))
+            # One step of the 256-colour lookup either way, as quantisation can cross a step's boundary.
+            step = np.abs(np.diff(viridis(np.linspace(0, 1, 256)), axis=0)).max()
+            np.testing.assert_allclose(drawn[k][..., :3], colour, rtol=0, atol=step + 1, err_msg=q)
+            assert (drawn[k][..., 3] == 255).all()
+
+
+def test_a_cancelled_trace_is_never_drawn_and_the_server_answers_after(gs):
+    """A model switch while a trace of the old model is in flight cancels it: the browser aborts the request, the
+    page never draws it, and the next requests are answered as ever."""
+    gs.open("?model=english-char")
+    gs.type("hello")
+    slow = "a slow answer for the old model"
+    held, failed, drawn = [], [], []
+
+    def hold(route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        if body.get("text") == slow and body.get("model") == "english-char":
+            held.append(route)  # answered (too late) below
+        else:
+            route.continue_()
+
+    gs.page.route("**/api/trace", hold)
+    gs.page.on("requestfailed", lambda r: failed.append((urlparse(r.url).path, r.failure)))
+    gs.page.evaluate("""() => { let r = window.gatescope.rendered; window.__drawn = [];
+      Object.defineProperty(window.gatescope, 'rendered', { get: () => r,
+        set: (v) => { r = v; window.__drawn.push(v); } }); }""")
+    gs.page.fill("#text", slow)
+    deadline = time.monotonic() + 60
+    while not held and time.monotonic() < deadline:
+        gs.page.wait_for_timeout(50)
+    assert held, "the trace request never went out"
+    gs.page.select_option("#model", "words-bi")
+    gs.wait("() => window.gatescope.rendered && window.gatescope.rendered.model === 'words-bi'", timeout=60)
+    late(held[0])  # the old model's answer, too late: nobody may draw it
+    gs.page.wait_for_timeout(300)
+    gs.settle()
+    assert ("/api/trace", "net::ERR_ABORTED") in failed
+    drawn = gs.page.evaluate("window.__drawn")
+    assert drawn and all(d["model"] == "words-bi" for d in drawn), drawn
+    assert gs.page.evaluate("window.gatescope.context().trace.model") == "words-bi"
+    gs.page.unroute("**/api/trace")
+    gs.type("the cat sat")
+    assert gs.page.evaluate("window.gatescope.rendered") | {"version": 0} == {
+        "text": "the cat sat", "model": "words-bi", "steps": 3, "version": 0}
+
+
+def test_a_step_asked_for_again_cancels_the_one_in_flight(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    failed: list[str] = []
+    gs.page.on("requestfailed", lambda r: urlparse(r.url).path == "/api/step" and failed.append(r.failure))
+    held: list = []
+    gs.page.route("**/api/step", lambda route: held.append(route))  # every step waits until the keys are pressed
+    gs.page.evaluate("document.activeElement.blur()")  # the arrow keys move t outside the text box
+    for _ in range(6):
+        gs.page.keyboard.press("ArrowLeft")
+        gs.page.wait_for_timeout(150)  # longer than the page waits before it asks (tracing.js, 80 ms)
+    for route in held:
+        late(route)
+    gs.page.unroute("**/api/step")
+    t = len(SENTENCE) - 1 - 6
+    gs.wait("t => window.gatescope.state.t === t", t)
+    gs.wait("t => { const s = window.gatescope.context().step; return s && typeof s !== 'string' && s.t === t; }",
+            t, timeout=60)
+    gs.settle()
+    assert failed, "no step request was cancelled"
+    step = gs.page.evaluate("window.gatescope.context().step")
+    assert step["t"] == t and step["unit"] == gs.page.evaluate("window.gatescope.state.unit")
+
+
+def test_the_server_keeps_serving_after_clients_hang_up(server):
+    """Requests whose client closes the connection before the answer (an aborted fetch) leave the server answering
+    the next ones exactly as before."""
+    text = SENTENCE * 8
+    body = json.dumps({"model": "english-char", "text": text, "format": "json"}).encode()
+
+    def ask() -> dict:
+        req = urllib.request.Request(server + "/api/trace", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+    before = ask()
+    host, port = urlparse(server).hostname, urlparse(server).port
+    for k in range(24):
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall(b"POST /api/trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      + f"Content-Length: {len(body)}\r\n\r\n".encode() + (body if k % 2 else body[: len(body) // 2]))
+            # Half of them hang up mid-body, half once the request is whole: both are what an abort looks like.
+    after = ask()
+    for q in QUANTITIES:
+        assert after[q] == before[q], q
+    with urllib.request.urlopen(server + "/api/health", timeout=30) as r:
+        assert r.status == 200
