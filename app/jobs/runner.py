@@ -12,6 +12,7 @@ so the job can resume exactly.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 
+from app import priority
 from app.jobs import events
 from app.jobs.store import Job
 from app.settings import ROOT, Settings
@@ -57,11 +59,11 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
         return
     finally:
         os.close(fd)
-    try:
-        nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + settings.train_nice)
-        os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
-    except OSError:
-        pass  # it only lowers the job's priority; the job runs either way
+    # From the server's own priority, not the calling thread's: a worker thread that traced runs below the loop
+    # (app/priority.py) and the process inherits its value, which train_nice would otherwise come on top of.
+    # Without privilege the kernel refuses a value below the one it inherited; the job runs either way.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, priority.base() + settings.train_nice))
     job.update(pid=proc.pid, stopping=False)
     _running[job.id] = proc
     threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds, run), daemon=True,
