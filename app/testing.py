@@ -34,15 +34,17 @@ def free_port() -> int:
 
 def start_server(model_dir: str | os.PathLike, *, workers: int = 1, env: dict[str, str] | None = None,
                  args: list[str] | None = None, timeout: float = 60.0,
-                 root: Path = ROOT, files_limit: int | None = None) -> tuple[str, subprocess.Popen]:
+                 root: Path = ROOT, files_limit: int | None = None,
+                 launcher: list[str] | None = None) -> tuple[str, subprocess.Popen]:
     """Start `python -m app serve` on a free 127.0.0.1 port; return (base_url, process) once healthy.
     `files_limit` lowers the server's limit of open files (RLIMIT_NOFILE), as a small machine would have it.
 
     `root`: the checkout whose app is served (another one lets a benchmark compare two versions).
+    `launcher`: what runs `serve ...` instead of `python -m app` (bench/loop_stalls.py instruments the server).
     Tries three ports: another process may take the free port between our probe and the server's bind.
     """
     for attempt in range(3):
-        base, proc, tail = _try_start(model_dir, workers, env, args, timeout, root, files_limit)
+        base, proc, tail = _try_start(model_dir, workers, env, args, timeout, root, files_limit, launcher)
         if proc is not None:
             return base, proc
         if "address already in use" not in tail.lower() or attempt == 2:
@@ -50,10 +52,11 @@ def start_server(model_dir: str | os.PathLike, *, workers: int = 1, env: dict[st
     raise RuntimeError(f"gatescope server did not become healthy on {base} within {timeout:.0f} s:\n{tail}")
 
 
-def _try_start(model_dir, workers, env, args, timeout, root, files_limit) -> tuple[str, subprocess.Popen | None, str]:
+def _try_start(model_dir, workers, env, args, timeout, root, files_limit,
+               launcher) -> tuple[str, subprocess.Popen | None, str]:
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+b", prefix="gatescope-server-", suffix=".log", delete=False)  # noqa: SIM115
-    cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
+    cmd = [*(launcher or [sys.executable, "-m", "app"]), "serve", "--host", "127.0.0.1", "--port", str(port),
            "--models", str(model_dir), "--workers", str(workers), "--log-level", "warning", *(args or [])]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     def limit_files() -> None:

@@ -103,8 +103,9 @@ async def client(k: int, base: str, model: str, material: str, until: float, out
             out.append((time.perf_counter() - t, status))
 
 
-def probe(base: str, seconds: float) -> list[tuple[float, bool]]:
-    """GET /api/health on a fresh connection every 100 ms for `seconds` (run in its own process: `--probe`)."""
+def probe(base: str, seconds: float) -> list[tuple[float, bool, float]]:
+    """GET /api/health on a fresh connection every 100 ms for `seconds` (run in its own process: `--probe`): each
+    probe's latency, success and start (time.perf_counter(), the monotonic clock the server's process shares)."""
     out, until = [], time.monotonic() + seconds
     with httpx.Client(base_url=base, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)) as c:
         while time.monotonic() < until:
@@ -113,7 +114,7 @@ def probe(base: str, seconds: float) -> list[tuple[float, bool]]:
                 ok = c.get("/api/health").status_code == 200
             except httpx.HTTPError:
                 ok = False
-            out.append((time.perf_counter() - t, ok))
+            out.append((time.perf_counter() - t, ok, t))
             time.sleep(0.1)
     return out
 
@@ -179,11 +180,12 @@ async def run(base: str, pid: int, model: str, clients: int, seconds: float, see
     for _, s in results:
         if s != 200:
             errors[str(s)] = errors.get(str(s), 0) + 1
-    hl = [t for t, _ in health]
+    hl = [t for t, *_ in health]
     return {"requests": len(results), "rps": len(results) / wall, "p50_ms": pct(lat, 0.5) * 1e3,
             "p99_ms": pct(lat, 0.99) * 1e3, "errors": errors, "health_n": len(hl),
-            "health_failed": sum(not ok for _, ok in health), "health_p50_ms": pct(hl, 0.5) * 1e3,
+            "health_failed": sum(not ok for _, ok, _ in health), "health_p50_ms": pct(hl, 0.5) * 1e3,
             "health_p99_ms": pct(hl, 0.99) * 1e3, "health_max_ms": max(hl) * 1e3 if hl else float("nan"),
+            "health_late": [(at, t * 1e3) for t, _, at in health if t > 0.05],  # (start, ms) of probes over 50 ms
             "peak_mb": max(memory) / 2**20 if memory else float("nan"), "client_cores": cpu[0], "server_cores": cpu[1],
             "cores": psutil.cpu_count(), "peak_caches_mb": {k: max(c[k] for c in cached) / 2**20 for k in CACHES}
             if cached else {}}
