@@ -17,7 +17,7 @@ from app.corpus import Indexes
 from app.guard import Guard, host_names
 from app.jobs import runner
 from app.limits import Admission, default_slots
-from app.memory import IdleTrim
+from app.memory import IdleTrim, freeze_survivors
 from app.registry import Registry
 from app.routes import compare, corpus, export, health, lessons, models, page, step, trace, train, upload
 from app.settings import ROOT, VERSION, Settings, get_settings
@@ -38,6 +38,8 @@ async def lifespan(app: FastAPI):
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)
     app.state.indexes = Indexes(s.index_dir)
+    if s.gc_freeze:
+        freeze_survivors()  # the modules and models: no full collection walks them (app/memory.py)
     yield
     runner.stop_all()  # this worker's training jobs write a checkpoint and stop; they can resume later
 
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Pieces of 128 KiB and more are compressed in a worker thread (zlib releases the GIL), so that a large export
     # (json, npz, html) never keeps the event loop, /api/health with it, from answering (Starlette >= 1.4).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, thread_minimum_size=GZIP_THREAD_BYTES)
-    app.add_middleware(IdleTrim, seconds=s.idle_trim_seconds, state=app.state)
+    app.add_middleware(IdleTrim, seconds=s.idle_trim_seconds, state=app.state, freeze=s.gc_freeze)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.add_middleware(ReadTimeout, seconds=s.body_timeout)
     app.add_middleware(Admission, trace_slots=s.trace_slots or default_slots(s.workers), trace_queue=s.trace_queue,

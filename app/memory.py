@@ -7,13 +7,26 @@ the heaps (milliseconds), so it runs once the server has answered no POST for `s
 (ctypes releases the GIL for the call; the event loop keeps answering meanwhile). Elsewhere than glibc it is a
 no-op.
 
-    app.add_middleware(IdleTrim, seconds=1.0, state=app.state)   # 0: never; app.state.trims counts the trims
+    app.add_middleware(IdleTrim, seconds=1.0, state=app.state, freeze=True)  # 0: never; state.trims counts them
+
+The garbage collector's full collections, kept short by freezing what lives for good. CPython's collector, run
+by whichever thread allocates when its counters say so, holds the GIL for the whole collection, and a full one
+(generation 2) walks every container object alive: the server's ~190,000 (FastAPI, pydantic, NumPy, numba and
+what its first compilations create, the models) took 180-200 ms of CPU a collection here, during which the event
+loop, and /api/health with it, could not run a line; bench/loop_stalls.py found these behind the longest stalls
+under load. freeze_survivors() moves the objects alive into the permanent generation, which collections skip: at
+start-up (the modules and models), and when the server is idle once REFREEZE_OBJECTS more have gathered (numba's
+compilations and modules imported on first use: ~90,000 after the first traces).
+Frozen objects are still freed by reference counting; a cycle among them would be freed only by a collection,
+so each freeze first unfreezes and collects everything: garbage is never frozen, and what became garbage while
+frozen is collected at the next freeze.
 """
 from __future__ import annotations
 
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,15 +54,29 @@ def trim() -> bool:
     return bool(MALLOC_TRIM(0)) if MALLOC_TRIM is not None else False
 
 
+REFREEZE_OBJECTS = 20_000  # a full collection of this many takes ~20 ms of CPU here
+
+
+def freeze_survivors(gathered: int = 0) -> bool:
+    """Unfreeze, collect everything, and freeze what is still alive, if at least `gathered` objects have come
+    since the last freeze. True if it froze."""
+    if gathered and len(gc.get_objects()) < gathered:  # the unfrozen ones, of every generation
+        return False
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 class IdleTrim:
     """ASGI middleware: `seconds` after the last POST answered (none running), trim() in a worker thread.
 
     Only POSTs count: they are what allocates (traces, exports, uploads); a monitor's GET /api/health every
     100 ms must not keep the server from ever being idle. `state.trims` counts the trims run (the app's state:
-    GET /api/health/memory reads it)."""
+    GET /api/health/memory reads it). With `freeze`, freeze_survivors() runs first."""
 
-    def __init__(self, app: ASGIApp, seconds: float, state) -> None:
-        self.app, self.seconds, self.state = app, seconds, state
+    def __init__(self, app: ASGIApp, seconds: float, state, freeze: bool = False) -> None:
+        self.app, self.seconds, self.state, self.freeze = app, seconds, state, freeze
         self.running = 0
         state.trims = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -76,6 +103,8 @@ class IdleTrim:
 
     def _trim(self) -> None:
         try:
+            if self.freeze:  # first: what the collection frees is then trimmed too
+                freeze_survivors(REFREEZE_OBJECTS)
             trim()
             self.state.trims += 1
         except Exception:  # never let housekeeping disturb serving

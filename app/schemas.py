@@ -49,6 +49,7 @@ class MemoryInfo(BaseModel):
     response_bytes: int = Field(description="encoded /api/trace answers (bounded by GATESCOPE_RESPONSE_CACHE_MB)")
     response_entries: int
     trims: int = Field(description="times the idle server handed free heap pages back (GATESCOPE_IDLE_TRIM_SECONDS)")
+    frozen: int = Field(description="objects the garbage collector's full collections skip (GATESCOPE_GC_FREEZE)")
 
 
 class HeadInfo(BaseModel):

@@ -85,12 +85,32 @@ def test_the_idle_server_trims_after_its_last_post_and_not_for_gets(trimming):
     assert _memory(trimming)["trims"] == after
 
 
-def test_no_trim_when_turned_off(model_dir):
-    base, proc = start_server(model_dir, env={"GATESCOPE_IDLE_TRIM_SECONDS": "0"})
+def test_the_long_lived_objects_are_frozen_at_start_and_once_the_first_traces_have_added_more(model_dir):
+    """Full garbage collections skip what is frozen (app/memory.py): the modules and models from start-up on; the
+    objects the first traces create for good (numba's compilations, modules imported on first use) once the
+    server is idle. A GIL held for a walk of every object was what kept /api/health waiting under load."""
+    base, proc = start_server(model_dir, env={"GATESCOPE_IDLE_TRIM_SECONDS": "0.3"})  # its first traces are these
+    try:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            frozen = _memory(c)["frozen"]
+            assert frozen > 20_000  # FastAPI, pydantic, NumPy alone are more than that
+            for text, fmt in (("a first text, traced", "compact"), ("another one, of another length", "json")):
+                assert c.post("/api/trace", json={"model": "tiny-char", "text": text, "format": fmt}).status_code == 200
+            deadline = time.monotonic() + 30
+            while (now := _memory(c)["frozen"]) <= frozen:
+                assert time.monotonic() < deadline, "nothing more frozen after the server went idle"
+                time.sleep(0.2)
+    finally:
+        stop_server(proc)
+    print(f"frozen: {frozen} at start, {now} once idle")
+
+
+def test_no_trim_and_nothing_frozen_when_turned_off(model_dir):
+    base, proc = start_server(model_dir, env={"GATESCOPE_IDLE_TRIM_SECONDS": "0", "GATESCOPE_GC_FREEZE": "0"})
     try:
         with httpx.Client(base_url=base, timeout=30) as c:
             assert c.post("/api/trace", json={"model": "tiny-char", "text": "abc"}).status_code == 200
             time.sleep(1.5)
-            assert _memory(c)["trims"] == 0
+            assert _memory(c)["trims"] == 0 and _memory(c)["frozen"] == 0
     finally:
         stop_server(proc)
