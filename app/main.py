@@ -38,8 +38,8 @@ async def lifespan(app: FastAPI):
     app.state.cache = TraceCache(s.trace_cache_entries, s.trace_cache_mb << 20)
     app.state.responses = ResponseCache(s.response_cache_mb << 20)
     app.state.indexes = Indexes(s.index_dir)
-    if s.gc_freeze:
-        freeze_survivors()  # the modules and models: no full collection walks them (app/memory.py)
+    if s.gc_freeze:  # the modules and models: no full collection walks them (app/memory.py)
+        app.state.frozen = freeze_survivors()
     yield
     runner.stop_all()  # this worker's training jobs write a checkpoint and stop; they can resume later
 

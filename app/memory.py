@@ -57,15 +57,17 @@ def trim() -> bool:
 REFREEZE_OBJECTS = 20_000  # a full collection of this many takes ~20 ms of CPU here
 
 
-def freeze_survivors(gathered: int = 0) -> bool:
+def freeze_survivors(gathered: int = 0) -> int | None:
     """Unfreeze, collect everything, and freeze what is still alive, if at least `gathered` objects have come
-    since the last freeze. True if it froze."""
+    since the last freeze. Returns how many are frozen, or None if it did not freeze. (Counting them walks the
+    whole frozen list, tens of milliseconds on a busy machine with the GIL held: done here, in the thread that
+    froze, never on the event loop.)"""
     if gathered and len(gc.get_objects()) < gathered:  # the unfrozen ones, of every generation
-        return False
+        return None
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-    return True
+    return gc.get_freeze_count()
 
 
 class IdleTrim:
@@ -73,7 +75,7 @@ class IdleTrim:
 
     Only POSTs count: they are what allocates (traces, exports, uploads); a monitor's GET /api/health every
     100 ms must not keep the server from ever being idle. `state.trims` counts the trims run (the app's state:
-    GET /api/health/memory reads it). With `freeze`, freeze_survivors() runs first."""
+    GET /api/health/memory reads it). With `freeze`, freeze_survivors() runs first (`state.frozen`: the count)."""
 
     def __init__(self, app: ASGIApp, seconds: float, state, freeze: bool = False) -> None:
         self.app, self.seconds, self.state, self.freeze = app, seconds, state, freeze
@@ -103,8 +105,8 @@ class IdleTrim:
 
     def _trim(self) -> None:
         try:
-            if self.freeze:  # first: what the collection frees is then trimmed too
-                freeze_survivors(REFREEZE_OBJECTS)
+            if self.freeze and (frozen := freeze_survivors(REFREEZE_OBJECTS)) is not None:
+                self.state.frozen = frozen  # first: what the collection frees is then trimmed too
             trim()
             self.state.trims += 1
         except Exception:  # never let housekeeping disturb serving

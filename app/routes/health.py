@@ -2,8 +2,6 @@
 process's caches hold (bench/load.py samples it beside the resident memory)."""
 from __future__ import annotations
 
-import gc
-
 from fastapi import APIRouter, Request
 
 from app.schemas import Health, MemoryInfo
@@ -27,4 +25,5 @@ async def memory(request: Request) -> MemoryInfo:
     cache, responses = state.cache, state.responses
     return MemoryInfo(trace_bytes=cache.nbytes, trace_entries=len(cache), text_bytes=cache.text_nbytes,
                       text_entries=cache.text_entries, response_bytes=responses.nbytes,
-                      response_entries=len(responses), trims=getattr(state, "trims", 0), frozen=gc.get_freeze_count())
+                      response_entries=len(responses), trims=getattr(state, "trims", 0),
+                      frozen=getattr(state, "frozen", 0))  # counted when frozen: gc.get_freeze_count() walks them
