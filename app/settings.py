@@ -115,10 +115,11 @@ class Settings(BaseSettings):
     # loop sleeping 1 ms) found the loop's p99 lateness 0.36-0.90x of 5 ms's at 0.5 ms in 7 of 7 rounds, at 1 ms
     # lower in 5 of 7, for the same work per CPU second (README: Security > Measured).
     idle_trim_seconds: float = Field(1.0, ge=0)
-    # Objects alive after start-up and at each idle trim are frozen out of the garbage collector's full
-    # collections, which hold the GIL (and the event loop) for as long as they walk them (app/memory.py).
-    gc_freeze: bool = True
     switch_interval_ms: float = Field(0.5, gt=0)
+    # Objects alive after start-up (and at an idle trim, once 20,000 more have gathered) are frozen out of the
+    # garbage collector's full collections, which hold the GIL (and the event loop) for as long as they walk them
+    # (app/memory.py).
+    gc_freeze: bool = True
     # Nice steps a worker thread running a trace, a step, a comparison or an export takes below the event loop
     # (app/priority.py; Linux; 0: same priority), so the loop answers first when the cores are busy.
     worker_nice: int = Field(5, ge=0, le=19)

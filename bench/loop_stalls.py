@@ -8,7 +8,8 @@ server process only and nothing to the app:
   sampler that wakes late means some thread kept the GIL);
 - the duration of every loop callback over 5 ms (asyncio's Handle._run timed; what loop.slow_callback_duration
   reports in debug mode, without debug mode's other costs), and of each loop iteration's callbacks together;
-- every garbage collection over 2 ms (gc.callbacks), with its generation and the thread it ran in.
+- every full garbage collection and every other one over 2 ms (gc.callbacks), with its generation, its wall and
+  CPU time and the thread it ran in.
 Each event is a JSON line in a log. The driver warms the server up and runs bench/load.py's clients and health
 prober (load.warm_up, load.run), then prints the load's figures, the late probes beside the loop's stalls at the
 same moments, and for the longest stalls (over --stall-ms) what overlapped them. Loopback only.
@@ -109,11 +110,12 @@ class Recorder:
     def on_gc(self, phase: str, info: dict) -> None:
         tid = threading.get_ident()
         if phase == "start":
-            self.gc_start[tid] = time.perf_counter()
+            self.gc_start[tid] = time.perf_counter(), time.thread_time()
         elif tid in self.gc_start:
-            t = self.gc_start.pop(tid)
-            if (d := time.perf_counter() - t) > 0.002:
-                self.write(kind="gc", t=t, ms=d * 1e3, generation=info["generation"], collected=info["collected"],
+            t, cpu = self.gc_start.pop(tid)
+            if (d := time.perf_counter() - t) > 0.002 or info["generation"] == 2:
+                self.write(kind="gc", t=t, ms=d * 1e3, cpu_ms=(time.thread_time() - cpu) * 1e3,
+                           generation=info["generation"], collected=info["collected"],
                            thread=threading.current_thread().name, objects=len(gc.get_objects(2)) if
                            info["generation"] == 2 else None)
 
@@ -162,10 +164,13 @@ def report(events: list[dict], late: list[tuple[float, float]], stall_ms: float,
     gcs = by["gc"]
     print(f"  loop heartbeat late > 10 ms: {len(beats)} times; >= {stall_ms:.0f} ms: {len(stalls)} "
           f"(max {max((b['ms'] for b in beats), default=0):.0f} ms)")
-    for g in (0, 1, 2):
-        ms = sorted(e["ms"] for e in gcs if e["generation"] == g)
-        if ms:
-            print(f"  gc generation {g} over 2 ms: {len(ms)}, median {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms")
+    for g in (0, 1, 2):  # generation 2: every one (the others over 2 ms); CPU: the collecting thread's, GIL held
+        got = sorted((e for e in gcs if e["generation"] == g), key=lambda e: e["ms"])
+        if got:
+            ms, cpu = got[len(got) // 2]["ms"], sorted(e["cpu_ms"] for e in got)
+            print(f"  gc generation {g}{' over 2 ms' if g < 2 else ''}: {len(got)}, median {ms:.0f} ms "
+                  f"(CPU {cpu[len(cpu) // 2]:.0f} ms), max {got[-1]['ms']:.0f} ms (CPU {cpu[-1]:.0f} ms), "
+                  f"CPU in all {sum(cpu):.0f} ms")
     slow = collections.Counter()
     for e in by["callback"]:
         slow[e["what"]] += 1
