@@ -54,6 +54,8 @@ export function chart(id) {
       const bitmap = Object.assign(document.createElement('canvas'), { width: W, height: H });
       const g = bitmap.getContext('2d');
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
+      g.fillStyle = '#fff'; // opaque, as the saved PNG is
+      g.fillRect(0, 0, width, h);
       cache = { key: scene.key, W, H, bitmap, ...scene.base(canvasPainter(g), width, h) };
     }
     const g = canvas.getContext('2d');
