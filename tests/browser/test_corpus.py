@@ -245,8 +245,9 @@ def test_corpus_views_fit_each_screen(browser, corpus_server, w, h):
                 page.click(f"#tabs [data-tab={sec[4:]}]")
             page.locator(f"#{sec}").scroll_into_view_if_needed()
             page.evaluate("window.gatescope.idle()")
-            page.wait_for_function("window.gatescope.corpusUnit && document.getElementById('corpus-saturation-plot')"
-                                   ".drawn")
+            # The corpus's saturation figure (a canvas) draws once it is shown: on a phone, on its own tab.
+            page.wait_for_function("window.gatescope.corpusUnit && (document.getElementById('corpus-saturation-plot')"
+                                   ".drawn || !document.getElementById('corpus-saturation-plot').offsetParent)")
             page.locator(f"#{sec}").screenshot(path=str(_artifact(f"corpus-{sec}-{w}x{h}")))
         # Nothing of the new views is wider than the screen (long snippets scroll in their box, with the
         # outlined token scrolled into view).

@@ -205,7 +205,7 @@ def test_no_request_and_no_popup_leaves_the_page_origin(browser, shipped):
     gs.open()
     drawn_everywhere(gs)
     figures = gs.page.eval_on_selector_all(".js-plotly-plot", "gs => gs.map(g => g.id)")
-    assert len(figures) >= 5
+    assert len(figures) >= 3  # heatmaps, unit, surprisal (bars and saturation are canvases: their saves below)
     clicked = []
     for fid in figures:
         plot = gs.page.locator(f"#{fid}")
