@@ -15,9 +15,9 @@ const colour = (layer) => LAYER_COLOURS[layer % LAYER_COLOURS.length];
 function layout(w, n, stacked) {
   if (stacked) {
     const left = px(80);
-    const side = w - left - 12;
+    const side = w - left - px(24); // room on the right for the last tick label, "100%"
     const block = px(36) + side + px(64);
-    return { height: n * block + px(56), legend: n * block + px(24),
+    return { height: n * block + px(56), legend: n * block + px(24), legendX: 8, // the legend's whole width
       boxes: Array.from({ length: n }, (_, k) => ({ x: left, y: px(8) + k * block + px(36), w: side, h: side })) };
   }
   const [left, top, bottom] = [px(70), px(50), px(90)];
@@ -25,7 +25,7 @@ function layout(w, n, stacked) {
   const plotW = w - left - 20;
   const plotH = height - top - bottom;
   const side = Math.max(40, Math.min(plotW / n - plotW * 0.06, plotH));
-  return { height, legend: height - px(22),
+  return { height, legend: height - px(22), legendX: left,
     boxes: Array.from({ length: n }, (_, k) => ({ x: left + (plotW / n) * (k + 0.5) - side / 2,
       y: top + (plotH - side) / 2, w: side, h: side })) };
 }
@@ -54,7 +54,7 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
     key,
     height: (w) => layout(w, gates.length, stacked).height,
     base(p, w) {
-      const { boxes, legend } = layout(w, gates.length, stacked);
+      const { boxes, legend, legendX } = layout(w, gates.length, stacked);
       const hits = [];
       const panels = gates.map((q, k) => {
         const box = boxes[k];
@@ -75,7 +75,7 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
         }
         return { q, box, range: RANGE, layers: sets[k].map((s) => ({ layer: s.layer, hi: [...s.hi], lo: [...s.lo] })) };
       });
-      const { entries } = legendAt(p, layers, size, boxes[0].x);
+      const { entries } = legendAt(p, layers, size, legendX);
       for (const { layer, x, w: ew } of entries) {
         const off = hidden.has(layer);
         p.circle(x + size / 2, legend, size / 3, colour(layer), off ? 0.25 : 0.8);
@@ -86,7 +86,7 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
     },
     over(p, w) {
       const { unit, layer } = chosen;
-      const { boxes, legend } = layout(w, gates.length, stacked);
+      const { boxes, legend, legendX } = layout(w, gates.length, stacked);
       const rings = [];
       gates.forEach((q, k) => {
         const set = sets[k].find((s) => s.layer === layer);
@@ -97,7 +97,7 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
         rings.push({ q, x, y });
       });
       if (layers.includes(layer)) {
-        const x = legendAt(p, layers, size, boxes[0].x).end;
+        const x = legendAt(p, layers, size, legendX).end;
         p.circle(x + size / 2, legend, size / 2.5, null, 1, { colour: '#000', width: 2 });
         p.text(t('saturation.chosen', { unit, layer }), x + size + 6, legend, { size });
       }
