@@ -6,23 +6,10 @@ import * as api from './api.js';
 import { corpusIndex, noIndex, shownKey } from './corpusinfo.js';
 import { quantityName } from './format.js';
 import { language, t } from './i18n.js';
-import { CONFIG, onPointClick } from './plot.js';
-import { figure } from './saturation.js';
+import { figure, GATES } from './saturation.js';
 import { any } from './view.js';
 
-const GATES = ['f', 'i', 'o']; // saturation.js's panel order
 const PHONE = matchMedia('(max-width: 700px)'); // corpus.css shows the gate picker at the same width
-
-/** saturation.js's three-panel figure cut to gate panel k, full width: on a phone three panels are too small. */
-function oneGate([data, layout], k) {
-  const s = k ? k + 1 : '';
-  const kept = data.filter((d) => d.xaxis === `x${s}`).map((d) => ({ ...d, xaxis: 'x', yaxis: 'y', showlegend: true }));
-  const out = { ...layout, annotations: [{ ...layout.annotations[k], xref: 'x domain' }] };
-  for (const n of ['', 2, 3]) { delete out[`xaxis${n}`]; delete out[`yaxis${n}`]; }
-  out.xaxis = { ...layout[`xaxis${s}`], domain: [0, 1], anchor: 'y' };
-  out.yaxis = { ...layout[`yaxis${s}`], anchor: 'x', scaleanchor: 'x' };
-  return [kept, out];
-}
 
 /** The phone's gate picker: one button per gate, the shown one pressed. */
 function picker(onPick) {
@@ -52,13 +39,12 @@ function picker(onPick) {
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';
-  const plot = document.createElement('div');
-  plot.id = 'corpus-saturation-plot';
-  plot.className = 'plot';
+  const fig = figure('corpus-saturation-plot');
   let shown = '';
   let answer = null; // {model, gates}: the corpus's fractions, fetched once per model
   let gate = 'f';
   let last = null; // the last context drawn, to redraw for another gate or width
+  let drawnSets = ''; // the model, direction and panels last drawn: the points change only with them
   const failed = (e) => {
     note.textContent = e.message;
     if (!(e instanceof api.ApiError)) throw e;
@@ -66,8 +52,9 @@ export function create(el) {
   const redraw = () => { if (last) draw(last).catch(failed); };
   const gates = picker((q) => { gate = q; redraw(); });
   PHONE.addEventListener('change', redraw);
-  el.replaceChildren(note, gates.div, plot);
+  el.replaceChildren(note, gates.div, fig.box, fig.saves);
 
+  /** Draw the corpus's figure for `ctx`, or say why there is none. */
   async function draw(ctx) {
     last = ctx;
     const { model, direction } = ctx.state;
@@ -75,23 +62,22 @@ export function create(el) {
     if (!info.index || !['f', 'i', 'o'].every((q) => info.index.quantities.includes(q))) {
       note.textContent = info.index ? t('corpus.not_recorded', { q: 'i, f, o', have: info.index.quantities.join(', ') })
         : noIndex(info);
-      Plotly.purge(plot);
-      return undefined;
+      fig.clear();
+      drawnSets = '';
+      return;
     }
     if (!answer || answer.model !== model) answer = { model, ...(await api.corpusSaturation(model)) };
     note.textContent = t('corpus.saturation_note', { tokens: answer.tokens.toLocaleString(),
       corpus: info.index.corpus });
     const layers = Array.from({ length: info.index.layers }, (_, l) => l);
-    const frac = (q, l) => ({ hi: answer.gates[q].high[l][direction], lo: answer.gates[q].low[l][direction] });
-    const first = !plot.data;
+    const sets = GATES.map((q) => layers.map((layer) => ({ layer, hi: answer.gates[q].high[layer][direction],
+      lo: answer.gates[q].low[layer][direction] })));
     gates.show(gate);
-    const fig = figure(ctx, frac, layers);
-    const drawn = await Plotly.react(plot, ...(PHONE.matches ? oneGate(fig, GATES.indexOf(gate)) : fig), CONFIG);
-    if (first) {
-      onPointClick(plot, (pt) => pt.customdata !== undefined
-        && { unit: Number(pt.customdata), layer: Number(pt.data.meta) });
-    }
-    return drawn;
+    const phone = PHONE.matches;
+    const k = GATES.indexOf(gate);
+    const which = `${model} ${direction} ${phone && gate} ${answer.tokens}`;
+    fig.draw(ctx, phone ? [sets[k]] : sets, phone ? [gate] : GATES, phone, which !== drawnSets);
+    drawnSets = which;
   }
 
   return {

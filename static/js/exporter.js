@@ -1,6 +1,6 @@
 // The export bar: a link that reopens this view, the trace as JSON, CSV (long format) or NumPy .npz, and a
-// self-contained HTML snapshot of the view that opens from disk with no server and no network. Each figure's
-// own modebar saves it as PNG or SVG.
+// self-contained HTML snapshot of the view that opens from disk with no server and no network. Each figure saves
+// itself as PNG or SVG: Plotly's modebar, or the buttons under the canvas figures (canvaschart.js).
 
 import * as api from './api.js';
 import { t } from './i18n.js';

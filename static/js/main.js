@@ -46,17 +46,17 @@ const VIEWS = [
   { id: 'timeline', module: timeline, always: true },
   { id: 'oov', module: oov, always: true },
   { id: 'heatmaps', plotly: true, module: heatmaps },
-  { id: 'bars', plotly: true, module: bars },
+  { id: 'bars', module: bars },
   { id: 'step', module: step },
   { id: 'unit', plotly: true, module: unit },
   { id: 'predictions', plotly: true, module: predictions },
-  { id: 'saturation', plotly: true, module: saturation },
+  { id: 'saturation', module: saturation },
   { id: 'compare', plotly: true, module: compare },
   // Over the model's corpus index (python -m app index): the census, the unit's contexts, pattern search.
   { id: 'census', module: census },
   { id: 'corpus-unit', plotly: true, module: corpusUnit },
   { id: 'patterns', module: patterns },
-  { id: 'corpus-saturation', plotly: true, module: corpusSaturation },
+  { id: 'corpus-saturation', module: corpusSaturation },
   // At once: the views above keep their room before they draw (view.js reserve), and it follows their size for a while.
   { id: 'lesson-panel', module: lesson, always: true },
 ];

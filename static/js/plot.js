@@ -3,7 +3,7 @@
 
 import { language, t } from './i18n.js';
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
+export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
 
 // Nothing leaves this machine. plotly.js 4 turned its "Share chart..." button (sendChartToCloud, which opens
 // plotlyServerURL with the page's origin and uploads the figure) on by default: it is switched off, removed by

@@ -18,7 +18,8 @@ function standalone(svg) {
   return new XMLSerializer().serializeToString(copy);
 }
 
-function hand(blob, name) {
+/** Hand `blob` to the browser as a download named `name`: a local object URL, nothing leaves the machine. */
+export function hand(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = Object.assign(document.createElement('a'), { href: url, download: name });
   document.body.append(a);

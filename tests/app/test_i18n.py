@@ -179,7 +179,7 @@ def test_plural_forms_and_placeholders_are_filled():
     assert translate("en", "status.tokens", count=3) == "3 tokens"
     assert translate("zh-CN", "status.tokens", count=1) == "1 个词元"
     # Plotly's %{...} in a message is left for Plotly; a missing parameter stays visible, never crashes.
-    assert translate("en", "bars.hover", q="f") == "unit %{x}<br>f = %{y:.4f}"
+    assert translate("en", "unit.hover", q="f") == "%{text} (t=%{x})<br>f = %{y:.4f}"
     assert translate("en", "hover.unit") == "unit {unit}"
 
 

@@ -60,7 +60,7 @@ def main() -> int:
             page.locator("#sec-patterns").screenshot(path=str(OUT / "corpus-patterns.png"))
             page.locator("#sec-saturation").scroll_into_view_if_needed()
             page.evaluate("window.gatescope.idle()")
-            page.wait_for_function("document.getElementById('corpus-saturation-plot').data")
+            page.wait_for_function("document.getElementById('corpus-saturation-plot').drawn")
             page.locator("#sec-saturation").screenshot(path=str(OUT / "corpus-saturation.png"))
             browser.close()
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -191,7 +192,7 @@ def test_a_shared_link_reopens_the_same_view(browser, server):
 
 
 def test_figures_save_as_png_and_svg_with_the_heatmap_cells(gs):
-    gs.open("?model=english-char#text=the%20cat")
+    gs.open("?model=english-char&unit=2#text=the%20cat")
     gs.page.hover("#heatmaps-plot")
     with gs.page.expect_download() as download:
         gs.page.click("#heatmaps-plot [data-title='Download plot as an SVG, with the token labels']")
@@ -201,13 +202,29 @@ def test_figures_save_as_png_and_svg_with_the_heatmap_cells(gs):
     text = svg.read_text(encoding="utf-8")
     assert text.startswith("<svg") and len(re.findall(r"<image[^>]+data:image/png", text)) == 6  # one per heatmap
     assert ">c<" in text.replace("␣", "")  # the token labels, drawn by Plotly
-    gs.page.hover("#saturation-plot")
+    # The saturation figure, drawn on a canvas of our own, saves the same drawing as SVG (through the SVG
+    # painter) and as a PNG twice its size on the page.
+    gs.page.locator("#saturation-plot").scroll_into_view_if_needed()
+    gs.settle()
+    sat = gs.page.evaluate("document.getElementById('saturation-plot').drawn")
     with gs.page.expect_download() as download:
-        gs.page.click("#saturation-plot [data-title='Download plot as an SVG']")
-    assert download.value.suggested_filename.endswith(".svg")
+        gs.page.click("#saturation .figure-saves button[data-format=svg]")
+    assert download.value.suggested_filename == "saturation-plot.svg"
+    svg = ARTIFACTS / "saturation-export.svg"
+    download.value.save_as(svg)
+    text = svg.read_text(encoding="utf-8")
+    points = sum(len(lay["hi"]) for p in sat["panels"] for lay in p["layers"])  # 3 gates x 2 layers x 16 units
+    assert text.startswith("<svg") and points == 96
+    assert len(re.findall(r'<circle [^>]*fill="#(?:0072B2|D55E00)"', text)) == points + 2  # + the legend's 2
+    assert ">forget gate f<" in text and ">unit 2, layer 0<" in text  # the panels' titles, the ring's legend
     with gs.page.expect_download() as download:
-        gs.page.click("#saturation-plot [data-title='Download plot as a PNG']")
-    assert download.value.suggested_filename.endswith(".png")
+        gs.page.click("#saturation .figure-saves button[data-format=png]")
+    assert download.value.suggested_filename == "saturation-plot.png"
+    png = ARTIFACTS / "saturation-export.png"
+    download.value.save_as(png)
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", head[16:24]) == (2 * sat["width"], 2 * sat["height"])
 
 
 def test_data_downloads_and_the_html_snapshot_opens_offline(gs, browser, tmp_path):

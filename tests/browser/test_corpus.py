@@ -16,6 +16,7 @@ import pytest
 from app.testing import start_server, stop_server
 from lstm_core import load_model
 from lstm_core.corpus import CorpusIndex, IndexSettings, build_index, run_census
+from tests.browser.canvas import drawn
 from tests.browser.conftest import ENGLISH, make_models, new_context, open_page
 from tests.browser.test_explorer import click_heatmap_cell
 
@@ -154,18 +155,16 @@ def test_a_phone_shows_one_unit_per_feature_and_one_gate_at_a_time(browser, corp
         page.click("#tabs [data-tab=saturation]")
         page.locator("#sec-saturation").scroll_into_view_if_needed()
         page.evaluate("window.gatescope.idle()")
-        page.wait_for_function("document.getElementById('corpus-saturation-plot').data")
+        page.wait_for_function("document.getElementById('corpus-saturation-plot').drawn")
         sat = json.loads(page.evaluate(f"fetch('/api/corpus/{MODEL}/saturation').then(r => r.text())"))
         for gate in ("f", "i", "o"):
             page.click(f"#corpus-saturation .sat-gates button[data-gate='{gate}']")
-            name = page.text_content(f"#corpus-saturation .sat-gates button[data-gate='{gate}']")
-            page.wait_for_function("n => { const a = document.getElementById('corpus-saturation-plot').layout"
-                                   ".annotations; return a.length === 1 && a[0].text === n; }", arg=name)
-            drawn = page.evaluate("""() => { const p = document.getElementById('corpus-saturation-plot');
-                return {axes: Object.keys(p.layout).filter(k => /^xaxis/.test(k)),
-                        x: p.data.filter(d => d.meta === 0).map(d => Array.from(d.x))}; }""")
-            assert drawn["axes"] == ["xaxis"]  # one panel, the whole width
-            np.testing.assert_allclose(drawn["x"][0], np.array(sat["gates"][gate]["high"])[0, 0], atol=1e-6)
+            page.wait_for_function("q => { const d = document.getElementById('corpus-saturation-plot').drawn;"
+                                   " return d.panels.length === 1 && d.panels[0].q === q; }", arg=gate)
+            panel = drawn(page, "corpus-saturation-plot")["panels"][0]
+            assert panel["box"]["w"] > 250  # one panel, the whole width
+            np.testing.assert_allclose(panel["layers"][0]["hi"], np.array(sat["gates"][gate]["high"])[0, 0], atol=1e-6)
+            np.testing.assert_allclose(panel["layers"][0]["lo"], np.array(sat["gates"][gate]["low"])[0, 0], atol=1e-6)
     finally:
         context.close()
 
@@ -246,8 +245,9 @@ def test_corpus_views_fit_each_screen(browser, corpus_server, w, h):
                 page.click(f"#tabs [data-tab={sec[4:]}]")
             page.locator(f"#{sec}").scroll_into_view_if_needed()
             page.evaluate("window.gatescope.idle()")
-            page.wait_for_function("window.gatescope.corpusUnit && document.getElementById('corpus-saturation-plot')"
-                                   ".data")
+            # The corpus's saturation figure (a canvas) draws once it is shown: on a phone, on its own tab.
+            page.wait_for_function("window.gatescope.corpusUnit && (document.getElementById('corpus-saturation-plot')"
+                                   ".drawn || !document.getElementById('corpus-saturation-plot').offsetParent)")
             page.locator(f"#{sec}").screenshot(path=str(_artifact(f"corpus-{sec}-{w}x{h}")))
         # Nothing of the new views is wider than the screen (long snippets scroll in their box, with the
         # outlined token scrolled into view).

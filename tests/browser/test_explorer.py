@@ -6,6 +6,20 @@ import json
 import numpy as np
 import pytest
 
+from tests.browser.canvas import (
+    bar_centre,
+    column,
+    differs,
+    drawn,
+    on_page,
+    over_white,
+    painted,
+    pixel,
+    point_at,
+    rgb,
+    viridis,
+)
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 QUANTITIES = ["i", "f", "g", "o", "c", "h"]
@@ -139,14 +153,128 @@ def test_arrow_keys_move_the_marker_and_the_bars(gs):
         assert gs.page.input_value("#scrubber") == str(t)
         x0 = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.shapes[0].x0")
         assert x0 == pytest.approx(t - 0.5)
-        bars = gs.page.evaluate("Array.from(document.getElementById('bars-plot').data[0].y)")
-        np.testing.assert_allclose(bars, exact["f"][0][0][t], atol=scale["f"] / 2 + 1e-6)
+        gs.page.wait_for_function("t => document.getElementById('bars-plot').drawn.t === t", arg=t)
+        bars = drawn(gs.page, "bars-plot")
+        assert bars["units"] == list(range(16))
+        for q in ("f", "i", "o", "c"):
+            np.testing.assert_allclose(bars["values"][q], exact[q][0][0][t], atol=scale[q] / 2 + 1e-6, err_msg=q)
+        assert_bars_painted(gs, bars, exact["f"][0][0][t])
         label = gs.page.text_content("#time-label")
         assert label.startswith(f"t = {t} of {len(SENTENCE) - 1}")
     gs.page.keyboard.press("ArrowLeft")
     gs.page.wait_for_function("window.gatescope.state.t === 2")
     gs.page.wait_for_function("new URLSearchParams(location.search).get('t') === '2'")
     gs.shot("scrubbed-bars", "#bars")
+
+
+def assert_bars_painted(gs, bars: dict, f: list[float]) -> None:
+    """The canvas holds the forget gate's bars: each unit's column is painted as high as its value (of the
+    row's height) in its Viridis colour, whatever the view says it drew."""
+    box = bars["boxes"][0]
+    for k, v in enumerate(f):
+        if bars["units"][k] == gs.page.evaluate("window.gatescope.state.unit"):
+            continue  # outlined in black
+        x = bar_centre(bars, 0, k)
+        col = column(gs.page, "bars-plot", x, box["y"], box["y"] + box["h"] - 2)  # above the zero line
+        height = sum(painted(c) for c in col)
+        assert abs(height - v * box["h"]) <= 2.5, (k, v, height, box["h"])
+        if v * box["h"] > 6:
+            got = pixel(gs.page, "bars-plot", x, box["y"] + box["h"] * (1 - v / 2))
+            assert differs(got, viridis(v)) <= 4, (k, v, got, viridis(v))
+
+
+def test_saturation_holds_the_trace_and_a_click_selects_a_point(gs):
+    gs.open("?model=english-char&unit=0")
+    gs.type(SENTENCE)
+    exact, _ = api_trace(gs, SENTENCE)
+    gs.page.locator("#saturation-plot").scroll_into_view_if_needed()
+    gs.settle()
+    sat = drawn(gs.page, "saturation-plot")
+    assert [p["q"] for p in sat["panels"]] == ["f", "i", "o"]
+    points = []  # (panel, layer, unit, x, y): every point, where it is drawn
+    for k, panel in enumerate(sat["panels"]):
+        q = panel["q"]
+        assert [lay["layer"] for lay in panel["layers"]] == [0, 1]
+        for lay in panel["layers"]:
+            x = np.array(exact[q][lay["layer"]][0])  # (T, H)
+            # Fractions of steps above 0.9 and below 0.1, from the exact values; a value within the wire's
+            # quantisation of a threshold may fall either side, hence the tolerance of one step.
+            np.testing.assert_allclose(lay["hi"], (x > 0.9).mean(axis=0), atol=1.01 / len(x), err_msg=q)
+            np.testing.assert_allclose(lay["lo"], (x < 0.1).mean(axis=0), atol=1.01 / len(x), err_msg=q)
+            points += [(k, lay["layer"], u, *point_at(panel, hi, lo)) for u, (hi, lo) in
+                       enumerate(zip(lay["hi"], lay["lo"], strict=True))]
+    rings = sat["rings"]
+    assert [r["q"] for r in rings] == ["f", "i", "o"]
+    lines = [point_at(sat["panels"][0], v, v) for v in (0, 0.2, 0.4, 0.6, 0.8, 1)]  # grid lines of panel 0
+    offsets = [(0, 0), (2.5, -2.5), (2.5, 2.5), (-2.5, -2.5), (-2.5, 2.5)]  # within a point's 4.5 px radius
+
+    def free(p) -> tuple[float, float] | None:
+        """A pixel of point p that no other point (4.5 px radius), ring (10 px, 3 px wide) or grid line covers."""
+        k, _, _, x, y = p
+        dx, dy = point_at(sat["panels"][k], 0, 0)[0] - lines[0][0], point_at(sat["panels"][k], 0, 0)[1] - lines[0][1]
+        for ox, oy in offsets:
+            sx, sy = x + ox, y + oy
+            if (all(o is p or o[0] != k or np.hypot(o[3] - sx, o[4] - sy) > 5.5 for o in points)
+                    and abs(np.hypot(rings[k]["x"] - sx, rings[k]["y"] - sy) - 10) > 2.5
+                    and all(abs(sx - gx - dx) > 1.5 and abs(sy - gy - dy) > 1.5 for gx, gy in lines)):
+                return sx, sy
+        return None
+
+    # Such a pixel holds the point's layer's colour at opacity 0.7 on white.
+    alone = [(*p[:3], *free(p), *p[3:]) for p in points if free(p)]  # (panel, layer, unit, pixel, centre)
+    assert alone, "every point overlaps another: pick a text that spreads them"
+    colours = {0: "#0072B2", 1: "#D55E00"}  # format.js LAYER_COLOURS
+    for k, layer, u, x, y, _, _ in alone:
+        got = pixel(gs.page, "saturation-plot", x, y)
+        assert differs(got, over_white(colours[layer], 0.7)) <= 6, (k, layer, u, got)
+    # The ring is painted black around the chosen unit's point, in each panel.
+    for ring in rings:
+        assert sum(c == (0, 0, 0) for c in column(gs.page, "saturation-plot", ring["x"], ring["y"] - 12,
+                                                  ring["y"] + 12)) >= 2
+    # Hovering a point says its unit and fractions; clicking it chooses that unit and layer.
+    k, layer, u, x, y, cx, cy = alone[-1]
+    gs.page.mouse.move(*on_page(gs.page, "saturation-plot", x, y))
+    tip = gs.page.text_content("#saturation .chart-tip")
+    assert tip.startswith(f"{sat['panels'][k]['q']}, layer {layer}, unit {u}\nabove 0.9: "), tip
+    gs.page.mouse.click(*on_page(gs.page, "saturation-plot", x, y))
+    gs.page.wait_for_function("([u, l]) => window.gatescope.state.unit === u && window.gatescope.state.layer === l",
+                              arg=[u, layer])
+    gs.page.wait_for_function("([u, l]) => { const d = document.getElementById('saturation-plot').drawn;"
+                              " return d.unit === u && d.layer === l; }", arg=[u, layer])
+    ring = drawn(gs.page, "saturation-plot")["rings"][k]
+    assert np.hypot(ring["x"] - cx, ring["y"] - cy) < 0.5  # the ring moved to it
+    # The legend hides a layer, as Plotly's did: its points leave the canvas.
+    entry = next(e for e in sat["legend"] if e["layer"] == layer)
+    gs.page.mouse.click(*on_page(gs.page, "saturation-plot", entry["x"] + entry["w"] / 2, entry["y"]))
+    gs.page.wait_for_function("l => document.getElementById('saturation-plot').drawn.hidden.includes(l)", arg=layer)
+    others = [p for p in alone if p[1] == layer]
+    assert others and all(not painted(pixel(gs.page, "saturation-plot", x, y)) for _, _, _, x, y, _, _ in others)
+    gs.shot("saturation", "#sec-saturation")
+
+
+def test_a_bar_says_its_value_and_a_click_chooses_its_unit(gs):
+    gs.open("?model=english-char&unit=0")
+    gs.type(SENTENCE)
+    exact, _ = api_trace(gs, SENTENCE)
+    gs.page.locator("#bars-plot").scroll_into_view_if_needed()
+    bars = drawn(gs.page, "bars-plot")
+    t = bars["t"]
+    o = bars["boxes"][2]
+    x, y = on_page(gs.page, "bars-plot", bar_centre(bars, 2, 9), o["y"] + o["h"] / 2)
+    gs.page.mouse.move(x, y)
+    unit, value = gs.page.text_content("#bars .chart-tip").split("\n")
+    assert unit == "unit 9" and value.startswith("o = ")
+    assert float(value[4:].replace("−", "-")) == pytest.approx(exact["o"][0][0][t][9], abs=1e-3)
+    gs.page.mouse.click(x, y)
+    gs.page.wait_for_function("window.gatescope.state.unit === 9")
+    gs.page.wait_for_function("document.getElementById('bars-plot').drawn.unit === 9")
+    # The chosen unit's gate bars are outlined in black (3 px, over the grey zero line): unit 9 now, not unit 0.
+    bars = drawn(gs.page, "bars-plot")
+    for row, box in enumerate(bars["boxes"][:3]):
+        base = box["y"] + box["h"]
+        for k, outlined in ((9, True), (0, False)):
+            col = column(gs.page, "bars-plot", bar_centre(bars, row, k), base - 3, base + 3)
+            assert (rgb("#000000") in col) == outlined, (row, k, col)
 
 
 def click_heatmap_cell(gs, q: str, t: int, row: int) -> None:

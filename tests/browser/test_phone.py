@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.canvas import drawn
 from tests.browser.conftest import ARTIFACTS, Page, new_context
 from tests.browser.test_first import close, model_info
 from tests.browser.test_first import shipped as shipped  # noqa: F401  (the module's server on models/)
@@ -31,11 +32,12 @@ SHOWN = """() => ({
 # What each tab's view drew, read back from Plotly's figures and the DOM (T: the example's length, H: its units).
 DRAWN = {
     "heatmaps": ("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)", lambda T, H: [T] * 6),
-    "bars": ("document.getElementById('bars-plot').data[0].y.length", lambda T, H: H),
+    "bars": ("document.getElementById('bars-plot').drawn.values.f.length", lambda T, H: H),
     "step": ("document.getElementById('step-cards').childElementCount > 0", lambda T, H: True),
     "unit": ("document.getElementById('unit-plot').data.map(d => d.y.length)", lambda T, H: [T, T]),
     "predictions": ("document.getElementById('surprisal-plot').data[0].y.length", lambda T, H: T),
-    "saturation": ("document.getElementById('saturation-plot').data.filter(d => d.customdata).map(d => d.x.length)",
+    "saturation": ("document.getElementById('saturation-plot').drawn.panels"
+                   ".flatMap(p => p.layers.map(l => l.hi.length))",
                    lambda T, H: [H, H, H]),
 }
 
@@ -112,11 +114,11 @@ def test_the_saturation_gates_stack_on_a_phone(phone):
     gs = phone
     gs.open("?tab=saturation")
     gs.settle()
-    axes = gs.page.evaluate("""() => { const L = document.getElementById('saturation-plot')._fullLayout;
-      return ['', '2', '3'].map(s => [L['xaxis' + s]._length, L['yaxis' + s].domain]); }""")
-    assert all(length > 250 for length, _ in axes), axes  # each gate as wide as the screen (was about 100 px)
-    (_, f), (_, i), (_, o) = axes
-    assert f[0] > i[1] and i[0] > o[1], axes  # f above i above o, apart
+    gs.page.wait_for_function("document.getElementById('saturation-plot').drawn")
+    axes = [p["box"] for p in drawn(gs.page, "saturation-plot")["panels"]]
+    assert all(box["w"] > 250 for box in axes), axes  # each gate as wide as the screen (was about 100 px)
+    f, i, o = axes
+    assert f["y"] + f["h"] < i["y"] and i["y"] + i["h"] < o["y"], axes  # f above i above o, apart
     gs.shot("phone-saturation", "#sec-saturation")
 
 
@@ -163,7 +165,6 @@ def test_wider_screens_keep_every_view(browser, shipped):  # noqa: F811
     shown = gs.page.evaluate(SHOWN)["sections"]
     assert {"sec-heatmaps", "sec-bars", "sec-step", "sec-unit", "sec-predictions", "sec-saturation",
             "sec-compare"} <= set(shown), shown
-    axes = gs.page.evaluate("""() => { const L = document.getElementById('saturation-plot')._fullLayout;
-      return ['', '2', '3'].map(s => L['xaxis' + s].domain); }""")
-    assert axes[0][1] < axes[1][0] < axes[1][1] < axes[2][0], axes  # side by side, as before
+    f, i, o = [p["box"] for p in drawn(gs.page, "saturation-plot")["panels"]]
+    assert f["x"] + f["w"] < i["x"] and i["x"] + i["w"] < o["x"] and f["y"] == i["y"] == o["y"], (f, i, o)  # a row
     close(context, gs)
