@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # numba takes seconds to import: it is imported on the first compiled step, not with lstm_core.
 AVAILABLE = os.environ.get("GATESCOPE_JIT", "1") != "0" and find_spec("numba") is not None
 
-_warming = threading.Event()  # set by start_warming; the compiled path waits for _warm_done
+_warming = threading.Event()  # set by start_warming; the compiled path is off until _warm_done
 _warm_done = threading.Event()
 
 
