@@ -21,6 +21,7 @@ from app.memory import IdleTrim, freeze_survivors
 from app.registry import Registry
 from app.routes import compare, corpus, export, health, lessons, models, page, step, trace, train, upload
 from app.settings import ROOT, VERSION, Settings, get_settings
+from lstm_core import jitcell
 
 GZIP_THREAD_BYTES = 128 << 10
 
@@ -30,6 +31,8 @@ async def lifespan(app: FastAPI):
     # Through dependency_overrides, so a test that overrides get_settings also picks the model directory.
     s = app.dependency_overrides.get(get_settings, get_settings)()
     threadpool_limits(s.blas_threads, user_api="blas")
+    if s.jit_warm:
+        jitcell.start_warming()  # never blocks: traces take the NumPy path until it is done
     sys.setswitchinterval(s.switch_interval_ms / 1000)
     quiet_repeats()  # "Too many open files" and the like: once per cause a minute, not once per connection
     store.sweep(s.model_dir)  # what an upload killed mid-way left behind

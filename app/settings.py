@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # One BLAS thread per process: a trace is a loop of small products, where a second thread costs
     # more than it gives (56 vs 71 ms for 200 steps of 2x256 here), and requests run side by side anyway.
     blas_threads: int = Field(1, ge=1)
+    # With numba installed, a thread loads the compiled step at start (lstm_core/jitcell.py: seconds) while the
+    # first traces take the NumPy path; off, the first trace that needs it waits for it instead.
+    jit_warm: bool = Field(True, description="load the compiled step in the background at start (numba only)")
     # Encoded answers: a classroom typing the teacher's sentence sends the same request forty times.
     response_cache_mb: int = Field(64, ge=0)
     # 8 MiB: a 2,000-token text is a few kB, but pasted vectors (2,000 x 100 numbers) take megabytes.

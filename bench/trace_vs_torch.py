@@ -16,7 +16,8 @@ comparison. Grid (issue 17): T = 100, 500, 2000 at batch 1 and at batch 64; 1 an
   blocks, so that a change is judged against its base in one run on a busy machine.
 Memory: tracemalloc's peak during one `lstm.trace` call against the bytes of the trace's own arrays
 (goal: at most 10% more). The engine's fast step (NumPy or numba, lstm_core/engine.fast_path) is printed.
-Run: `python bench/trace_vs_torch.py [--threads 1,2] [--rounds 5] [--no-loop] [--base DIR] [--quick]`.
+Run: `python bench/trace_vs_torch.py [--threads 1,2] [--batches 1,64] [--lengths 100,500,2000] [--rounds 5]
+[--no-loop] [--base DIR] [--quick]`.
 """
 from __future__ import annotations
 
@@ -112,9 +113,11 @@ GOALS = {1: 1.5, 64: 1.3}  # ours / nn.LSTM at batch 1 and batch 64 (issue 17)
 MEMORY_GOAL = 1.10  # tracemalloc peak / the trace's own arrays (issue 17)
 
 
-def grid(quick: bool) -> list[tuple[int, int]]:
-    """(batch, T) pairs: T = 100, 500, 2000 at batch 1 and at batch 64."""
-    return [(1, 20), (4, 20)] if quick else [(B, T) for B in (1, 64) for T in (100, 500, 2000)]
+def grid(quick: bool, batches: str = "1,64", lengths: str = "100,500,2000") -> list[tuple[int, int]]:
+    """(batch, T) pairs: by default T = 100, 500, 2000 at batch 1 and at batch 64."""
+    if quick:
+        return [(1, 20), (4, 20)]
+    return [(int(B), int(T)) for B in batches.split(",") for T in lengths.split(",")]
 
 
 def load_base(root: Path):
@@ -175,6 +178,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="blocks per contender (their median is reported)")
     ap.add_argument("--calls", type=int, default=5, help="timed calls per block (fewer for long inputs)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls at the start of every block")
+    ap.add_argument("--batches", default="1,64", help="comma-separated batch sizes of the grid")
+    ap.add_argument("--lengths", default="100,500,2000", help="comma-separated T of the grid")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--input", type=int, default=65)
     ap.add_argument("--layers", type=int, default=2)
@@ -202,7 +207,7 @@ def main() -> None:
         torch.set_num_threads(n)
         with threadpool_limits(n), torch.no_grad():
             describe_kernels(n, args.clock)
-            for B, T in grid(args.quick):
+            for B, T in grid(args.quick, args.batches, args.lengths):
                 rows.append((n, B, T, run_config(mod, lstm, B, T, args, clock, base)))
                 _print_row(*rows[-1], header=len(rows) == 1, loop=not args.no_loop, base=base is not None)
     print(f"\nfloat32, {args.layers} layers, hidden {args.hidden}, input {args.input}, {args.clock} clock. steady: "

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from . import jitcell
+from . import halves, jitcell
 from .activations import Activation, apply
 from .gates import WIDE, activate, activate_wide, tanh_wide, unscale_pre
 
@@ -85,38 +85,39 @@ def run_groups(
     opts: CellOptions,
 ) -> None:
     S, B, G, H4 = add.shape
-    H, dt = H4 // 4, add.dtype
     gates, pre, cs, hs = run.gates, run.pre, run.c, run.h
     cs[0], hs[0] = c0, h0
-    tmp = np.empty((B, G, H), dt)
-    z = np.empty((B, G * H4), dt)  # the recurrent product: `add` may be the step buffer it is added into
-    m = np.empty((B, G, H), dt) if W_hr is not None else None
-    rows = np.empty((B, 2 * H4), dt) if isinstance(W, list) else None  # the wavefront's scratch
-    step_masked = None if mask is None else ~mask.all(axis=(1, 2))
-    path = fast_path(B * G * H4, dt.itemsize)
+    path = fast_path(B * G * H4, add.dtype.itemsize)
     act, tanh = (activate_wide, tanh_wide) if path == "wide" else (activate, _tanh)
-    whole = opts.fast and path == "jit" and W_hr is None and rows is None and B <= LOOP_MAX_BATCH
+    whole = opts.fast and path == "jit" and W_hr is None and not isinstance(W, list) and B <= LOOP_MAX_BATCH
     loop = jitcell.loop() if whole else None
     if loop is not None:  # every step in one compiled call
-        keep = np.ones((1, 1, 1), bool) if mask is None else np.ascontiguousarray(mask)  # (S, B, G)
+        # (S, B, G), always a writable copy: a read-only mask (a broadcast view) is another type to numba, which
+        # would compile the loop once more (seconds) instead of the one jitloop.warm loaded
+        keep = np.ones((1, 1, 1), bool) if mask is None else np.array(mask, bool)
         loop(W.reshape(-1, *W.shape[-2:]), add, gates if pre is None else pre, gates, cs, hs, keep, mask is not None)
     else:
-        with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
-            _steps(W, add, gates, pre, cs, hs, z, tmp, m, rows, mask, step_masked, W_hr, peep,
-                   opts, act, tanh, opts.fast and path == "jit")
+        mask = None if mask is None else np.broadcast_to(mask, (S, B, G))  # the wavefront's is (S, 1, G): cut rows
+
+        def rows(r: slice) -> None:  # the batch rows r, every step (halves.py may run two at once)
+            with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
+                _steps(W, add[:, r], gates[:, r], None if pre is None else pre[:, r], cs[:, r], hs[:, r],
+                       None if mask is None else mask[:, r], W_hr, peep, opts, act, tanh, opts.fast and path == "jit")
+
+        halves.run(rows, B)
     if opts.fast and pre is not None:
         unscale_pre(pre)
 
 
 def fast_path(width: int, itemsize: int = 4) -> str:
     """How the fast path runs a step of `width` gate values (B * G * 4H) of `itemsize` bytes: compiled ('jit',
-    when numba is installed) for float32 and for narrow float64 steps (below gates.WIDE), else NumPy calls
+    when numba is installed and warm) for float32 and for narrow float64 steps (below gates.WIDE), else NumPy calls
     with tanh ('numpy', narrow) or with exp ('wide'; numba's float64 tanh is a scalar call per value)."""
     if FORCE_PATH is not None:
         if FORCE_PATH == "jit" and not jitcell.AVAILABLE:
             raise RuntimeError("the jit path needs numba")
         return FORCE_PATH
-    if jitcell.AVAILABLE and (width < WIDE or itemsize == 4):
+    if jitcell.usable() and (width < WIDE or itemsize == 4):  # not while a server warms it up (jitcell.py)
         return "jit"
     return "numpy" if width < WIDE else "wide"
 
@@ -125,16 +126,20 @@ def _tanh(c: NDArray, out: NDArray) -> None:
     np.tanh(c, out=out)
 
 
-def _steps(W, add, gates, pre, cs, hs, zf, tmp, m, rows, mask, step_masked, W_hr, peep, opts: CellOptions, act,
-           tanh, jit: bool) -> None:
-    """The time loop of `run_groups`; `act` and `tanh` are the fast path's activations (gates.py), `jit` runs
-    its elementwise step as one compiled call (jitcell.py)."""
+def _steps(W, add, gates, pre, cs, hs, mask, W_hr, peep, opts: CellOptions, act, tanh, jit: bool) -> None:
+    """The time loop of `run_groups` over the rows these buffers hold; `act` and `tanh` are the fast path's
+    activations (gates.py), `jit` runs its elementwise step as one compiled call (jitcell.py)."""
     S, B, G, H4 = add.shape
-    H, Ho = H4 // 4, hs.shape[3]
+    H, Ho, dt = H4 // 4, hs.shape[3], add.dtype
     H2, H3 = 2 * H, 3 * H
     record_pre = pre is not None
-    wavefront = rows is not None
+    wavefront = isinstance(W, list)
+    tmp = np.empty((B, G, H), dt)
+    zf = np.empty((B, G * H4), dt)  # the recurrent product: `add` may be the step buffer it is added into
     z3 = zf.reshape(B, G, H4)
+    m = np.empty((B, G, H), dt) if W_hr is not None else None
+    rows = np.empty((B, 2 * H4), dt) if wavefront else None  # the wavefront's scratch
+    step_masked = None if mask is None else ~mask.all(axis=(1, 2))
     cell = jitcell.cell() if jit else None
     jit = cell is not None
     for s in range(S):

@@ -11,12 +11,40 @@ Imported by jitcell.loop() only when numba is installed.
 """
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 try:
     import numba
 except ImportError:  # pragma: no cover - jitcell imports this module only when numba is found
     numba = None
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path | None:
+    """Where numba keeps compiled code between processes: NUMBA_CACHE_DIR when set, else gatescope/numba in the
+    user's cache directory ($XDG_CACHE_HOME, or ~/.cache), never beside the sources (numba's default: a checkout's
+    or site-packages' __pycache__); None when that is not writable, and then each process compiles in memory
+    (numba itself would raise on a function to cache with nowhere to write)."""
+    env, user = os.environ.get("NUMBA_CACHE_DIR"), os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    path = Path(env) if env else Path(user) / "gatescope" / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()  # the check numba makes: a read-only place fails here
+    except OSError as e:
+        log.warning("numba's cache %s is not writable (%s): compiled code is not kept between runs", path, e)
+        return None
+    return path
+
+
+CACHE_DIR = None if numba is None else cache_dir()
+if CACHE_DIR is not None:
+    numba.config.CACHE_DIR = str(CACHE_DIR)  # read when each function below is decorated
 
 # Eigen's float tanh (generic_fast_tanh_float): a 13/6 rational fit, within a few ulp of tanh on
 # [-CLAMP, CLAMP]; beyond it tanh rounds to +-1 in float32. Odd numerator coefficients, even denominator.
@@ -30,9 +58,9 @@ HALF = np.float32(0.5)
 
 
 def _jit(**kw):
-    """numba.njit, cached on disk. error_model="numpy": a float division by zero gives inf instead of
+    """numba.njit, cached on disk (`cache_dir`). error_model="numpy": a float division by zero gives inf instead of
     raising, which leaves the division free of a branch, so the loops vectorise (8 float32 lanes)."""
-    return (lambda f: f) if numba is None else numba.njit(cache=True, error_model="numpy", **kw)
+    return (lambda f: f) if numba is None else numba.njit(cache=CACHE_DIR is not None, error_model="numpy", **kw)
 
 
 @_jit(inline="always")
@@ -120,3 +148,15 @@ def layer_loop(W, add, pre, gates, cs, hs, mask, masked):  # pragma: no cover - 
                 for j in range(H):  # h_t = o tanh(c_t)
                     cs[s + 1, b, k, j] = cs[s, b, k, j] if keep else z[b, j]
                     hs[s + 1, b, k, j] = hs[s, b, k, j] if keep else gates[s, b, k, 2 * H + j] * t[j]
+
+
+def warm() -> None:
+    """Compile, or load from the disk cache, every function above for the argument types the engine passes
+    (C-contiguous float32 and float64 arrays, a bool mask), on tiny arrays (jitcell.start_warming)."""
+    for dt in (np.float32, np.float64):
+        S, B, G, H = 2, 1, 1, 2
+        add = np.zeros((S, B, G, 4 * H), dt)
+        gates, cs, hs = np.empty_like(add), np.zeros((S + 1, B, G, H), dt), np.zeros((S + 1, B, G, H), dt)
+        layer_loop(np.zeros((G, H, 4 * H), dt), add, add, gates, cs, hs, np.ones((1, 1, 1), bool), False)
+        cell(add[0], add[1], gates[0], gates[0], cs[0], cs[1], hs[1])
+        tanh_into(add[0, 0, 0], gates[0, 0, 0])

@@ -8,6 +8,10 @@ import pytest
 
 # Starlette's TestClient sends `Host: testserver`; the server answers only names it is told about (app/guard.py).
 os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "testserver")
+# A server warms numba's compiled step in a thread at start, its traces taking the NumPy path meanwhile
+# (lstm_core/jitcell.py); values then differ in their last bits from one trace to the next, which tests that
+# compare answers bit for bit across requests would see. Off here; tests/app/test_jit_warm.py turns it on.
+os.environ.setdefault("GATESCOPE_JIT_WARM", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

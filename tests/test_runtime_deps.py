@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as md
+import os
 import subprocess
 import sys
 import textwrap
@@ -139,12 +140,13 @@ def test_serves_and_imports_without_the_optional_frameworks(tmp_path):
     save_file({"lstm.weight_ih_l0": rng.standard_normal((8, 3)).astype(np.float32),
                "lstm.weight_hh_l0": rng.standard_normal((8, 2)).astype(np.float32)}, str(tmp_path / "m.safetensors"))
     script = textwrap.dedent(f"""
-        import sys
+        import sys, threading
         for name in {OPTIONAL_FRAMEWORKS!r}:
             sys.modules[name] = None  # `import torch` now raises ImportError, as on a machine without it
         from fastapi.testclient import TestClient
         from app.main import create_app
-        with TestClient(create_app()) as c:
+        with TestClient(create_app()) as c:  # GATESCOPE_JIT_WARM=1: the server would warm numba's step at start
+            assert not [t for t in threading.enumerate() if t.name == "gatescope-jit-warm"]
             assert c.get("/").status_code == 200
             models = c.get("/api/models").json()["models"]
             r = c.post("/api/trace", json={{"model": models[0]["id"], "text": "hello"}})
@@ -154,6 +156,7 @@ def test_serves_and_imports_without_the_optional_frameworks(tmp_path):
         assert res.verification["verified"] is False and "torch is not installed" in res.verification["reason"]
         print("ok")
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "GATESCOPE_JIT_WARM": "1"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_core import engine
+from lstm_core import engine, halves
 from tests.conftest import need_module
 from tests.lstm_core.corpus_fixtures import Built, build_small, python_like, tiny_model
 
@@ -21,13 +21,21 @@ def small_bidi(tmp_path_factory) -> Built:
                        python_like(1500, seed=2))
 
 
-@pytest.fixture(params=engine.PATHS)
+@pytest.fixture(params=(*engine.PATHS, "jit-halves"))
 def fast_path(request, monkeypatch) -> str:
     """Run the test on each path of the engine's fast step (engine.fast_path), whatever the step's width:
-    NumPy with tanh, NumPy with exp (wide steps) and the compiled step (numba; needed under CI=true)."""
-    if request.param == "jit":
+    NumPy with tanh, NumPy with exp (wide steps) and the compiled step (numba; needed under CI=true); and
+    'jit-halves', what batch 64 runs at two threads: the compiled per-step cell on every batch of at least two
+    rows, cut in halves run by two threads (halves.py; an odd batch's halves differ by one row)."""
+    path = request.param.removesuffix("-halves")
+    if path == "jit":
         need_module("numba")
         if not engine.jitcell.AVAILABLE:
             pytest.fail("numba is installed but lstm_core.jitcell is off (GATESCOPE_JIT=0?)")
-    monkeypatch.setattr(engine, "FORCE_PATH", request.param)
+    if request.param.endswith("-halves"):
+        monkeypatch.setattr(halves, "FORCE", True)
+        monkeypatch.setattr(engine, "LOOP_MAX_BATCH", 0)  # the whole-run loop takes batches <= 4 uncut
+    else:
+        monkeypatch.setattr(halves, "FORCE", False)  # the same code whatever threads the machine gives BLAS
+    monkeypatch.setattr(engine, "FORCE_PATH", path)
     return request.param
