@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from app.schemas import TOP_K_MAX
 from app.tape import Tape, extend
-from lstm_core import Model, Predictions, Tokens, Trace, concat_time
+from lstm_core import Model, Predictions, Tokens, Trace, concat_time, jitcell
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -167,15 +167,19 @@ class TraceCache:
     def trace_ids(self, model_id: str, model: Model, ids: NDArray) -> Traced:
         """The trace of token ids and its head's answer; `reused` timesteps came from the cache."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
-        key = (model_id, ids.tobytes())
+        # The compiled step and NumPy's round differently (jitcell.py): while a server warms numba up, traces take
+        # NumPy's path, then the compiled one. An entry is kept per path, so a trace is never continued (or
+        # answered) from a prefix computed the other way, and stays the bits of a whole run on the path in use.
+        path = jitcell.usable()
+        key = (model_id, path, ids.tobytes())
         hit = self._lru.get(key)
         if hit is not None:
             self.hits += 1
             return Traced(hit.trace, hit.preds, hit.classes, len(ids))
         best, k = None, 0
         if model.is_causal:
-            for (mid, _), c in self._lru.items():
-                if mid == model_id:
+            for (mid, p, _), c in self._lru.items():
+                if mid == model_id and p == path:
                     n = _common_prefix(c.ids, ids)
                     if n > k:
                         best, k = c, n

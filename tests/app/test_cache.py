@@ -8,6 +8,7 @@ import pytest
 
 from app.cache import TraceCache
 from lstm_core import LSTM, LSTMConfig, Model, Tokenizer, Trace
+from tests.conftest import need_module
 
 VOCAB = Tokenizer("char", ("<unk>", *"abcdefgh"), "<unk>")
 
@@ -230,3 +231,26 @@ def test_typing_grows_one_tape_in_place_and_never_changes_an_earlier_answer():
     for s in [text[:n] for n in range(60, len(text) + 1, 7)] + edits:  # every earlier answer, still the same bits
         ids = VOCAB.encode(s).ids
         assert_same(cache.trace_ids("m", model, ids), model, ids)
+
+
+def test_a_prefix_traced_while_numba_warms_up_is_not_continued_on_the_compiled_path(monkeypatch):
+    """A server traces on NumPy's path until numba is warm (jitcell.start_warming), then on the compiled one, and
+    the two round differently. A prefix cached before the switch must not be continued (or answered) after it:
+    the answer is the bits of a whole run on the path in use."""
+    need_module("numba")
+    from lstm_core import jitcell
+
+    model, cache = make_model(), TraceCache()
+    ids = VOCAB.encode("abcdefghabcdefgh").ids
+    monkeypatch.setattr(jitcell, "usable", lambda: False)  # warming: NumPy's path
+    cache.trace_ids("m", model, ids[:9])
+    cache.trace_ids("m", model, ids)
+    on_numpy = model.trace_ids(ids)[0]
+    monkeypatch.setattr(jitcell, "usable", lambda: True)  # warm: the compiled path
+    # Longer than the first prefix, then the text both ways cached: each from its own path's entries only.
+    for n, reused in ((12, 0), (len(ids), 12)):
+        got = cache.trace_ids("m", model, ids[:n])
+        assert got.reused == reused
+        assert_same(got, model, ids[:n])
+    # The two paths do give different bits here, so the assertions above can fail.
+    assert any(not np.array_equal(got.trace.gate(k), on_numpy.gate(k)) for k in Trace.GATES)
