@@ -46,8 +46,15 @@ SHOWN_STEP = "Number(document.getElementById('train-slider-label').textContent.m
 HEATMAP_F = f"""() => {{ const gd = document.getElementById('train-heatmaps-plot');
   const f = gd.data.find((d) => d.name === 'f'); return {{z: f.z.map((r) => Array.from(r)), step: {SHOWN_STEP}}}; }}"""
 # Elements of the training section whose right edge is past the window's (the explorer above has its own tests).
+# What shows past the screen's right edge: an element's right edge, cut by every ancestor that clips its overflow
+# (the heatmaps' canvases keep spare columns beyond their clipped plot area, cells.js, which nobody sees).
 PAST_THE_EDGE = """() => { const w = document.documentElement.clientWidth;
-  return [...document.querySelectorAll('#sec-train *')].filter((e) => e.getBoundingClientRect().right > w + 1)
+  const shown = (e) => { let right = e.getBoundingClientRect().right;
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') right = Math.min(right, a.getBoundingClientRect().right);
+    }
+    return right; };
+  return [...document.querySelectorAll('#sec-train *')].filter((e) => shown(e) > w + 1)
     .map((e) => `${e.tagName}#${e.id}.${e.getAttribute('class')}`); }"""
 CURVE_POINTS = "() => { const gd = document.getElementById('train-curve'); return gd.data ? gd.data[0].x.length : 0; }"
 

@@ -3,6 +3,10 @@ values as the whole batch on every path of the fast step. Parity with torch on t
 parity suite (the fast_path fixture's 'jit-halves')."""
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -12,11 +16,30 @@ from threadpoolctl import threadpool_limits
 from lstm_core import LSTM, LSTMConfig, engine, halves
 from lstm_core.engine import run_groups
 from lstm_core.gates import gate_scale
-from tests.conftest import need_module
+from tests.conftest import ROOT, need_module
 from tests.lstm_core.test_engine import FAST, buffers, case, naive
+
+CHILD = os.environ.get("GATESCOPE_FRESH_BLAS") == "1"
+
+
+def fresh_process(test):
+    """Run `test` in an interpreter of its own. BLAS's thread count is process-wide: in the whole suite under
+    pytest-xdist, some earlier test in the same worker left OpenBLAS at one thread that threadpool_limits(2) did
+    not raise (these three tests failed there and pass alone; the culprit is not traced yet)."""
+    @functools.wraps(test)
+    def wrapper(*args, **kw):
+        if CHILD:
+            return test(*args, **kw)
+        out = subprocess.run([sys.executable, "-m", "pytest", f"{__file__}::{test.__name__}", "-q", "-p",
+                              "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
+                             env={**os.environ, "GATESCOPE_FRESH_BLAS": "1"}, timeout=600)
+        assert out.returncode == 0, out.stdout[-4000:]
+        return None
+    return wrapper
 
 
 @pytest.mark.parametrize("blas", [1, 2])
+@fresh_process
 def test_halves_only_with_two_blas_threads(monkeypatch, blas):
     """At one BLAS thread a batch of 64 runs in the caller's thread alone; at two, its halves in two threads at
     once (every step of each), with BLAS at one thread meanwhile and back at two after."""
@@ -42,6 +65,7 @@ def test_halves_only_with_two_blas_threads(monkeypatch, blas):
         assert {(n, rows) for _, n, rows in seen} == {(1, 32)}
 
 
+@fresh_process
 def test_cut_points():
     """An odd batch's first half has the extra row; small batches and one thread are never cut."""
     with threadpool_limits(2, user_api="blas"):
@@ -75,6 +99,7 @@ def test_halves_equal_the_whole_batch(monkeypatch, path, B):
         np.testing.assert_allclose(run.c[1:], ref["c"], atol=2e-6, rtol=0, err_msg=f"c cut={force}")
 
 
+@fresh_process
 def test_an_error_in_one_half_reaches_the_caller_and_restores_blas(monkeypatch):
     monkeypatch.setattr(halves, "FORCE", True)
 
