@@ -30,7 +30,8 @@ def fresh_process(test):
     def wrapper(*args, **kw):
         if CHILD:
             return test(*args, **kw)
-        out = subprocess.run([sys.executable, "-m", "pytest", f"{__file__}::{test.__name__}", "-q", "-p",
+        node = os.environ["PYTEST_CURRENT_TEST"].rsplit(" ", 1)[0]  # this test with its parameters, "(call)" cut
+        out = subprocess.run([sys.executable, "-m", "pytest", node, "-q", "-p",
                               "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
                              env={**os.environ, "GATESCOPE_FRESH_BLAS": "1"}, timeout=600)
         assert out.returncode == 0, out.stdout[-4000:]
