@@ -42,6 +42,7 @@ function scene(ctx, cMax, key) {
   const n = units.length;
   return {
     key,
+    label: tr('bars.label', { count: n, t, token: visible(ctx.trace.tokens[t] ?? ''), unit: ctx.state.unit }),
     height: () => px(640),
     base(p, w, h) {
       const boxes = rows(w, h, cMax);

@@ -1,4 +1,4 @@
-// A figure drawn on a canvas of our own (bars.js, saturation.js, corpussat.js) instead of Plotly. Why: their first
+// A figure drawn on a canvas of our own (bars.js, saturation.js, corpussat.js, corpusunit.js) instead of Plotly. Why: their first
 // Plotly drawing was about half of the page's cold first render (V8 compiling Plotly), and their Plotly redraws
 // (1,536 SVG markers; a full react of every bar) the costliest of each keystroke. Like cells.js, but whole.
 //
@@ -10,10 +10,15 @@
 //                  regions that answer the pointer [{x, y, hw, hh, tip() -> text, pick() -> change | null}],
 //                  (x, y) the centre and hw, hh the half sizes; `drawn` is what was drawn, for tests
 //   over(p, w, h)  paints the marks of the chosen unit over the base; returns more of `drawn`
+//   label          optional: what the figure shows, in a sentence from the catalogs (a screen reader says it)
 // Sharp on high-DPI screens, redrawn at its container's width, hover tips set as text, clicks and taps emitted as
 // plot.js changes, and saved as PNG or SVG (the same routine through the SVG painter) without leaving the machine.
+// For the keyboard and screen readers the figure is an image (role="img", named by `label`) that takes the focus:
+// the arrow keys move between its hits (left and right through them in order, up and down to the nearest one above
+// or below), each outlined with its tip shown and said; Enter or Space picks it, the same change a click emits.
 
-import { text } from './dom.js';
+import { el, text } from './dom.js';
+import { t } from './i18n.js';
 import { canvasPainter, svgPainter } from './painter.js';
 import { emit } from './plot.js';
 import { hand } from './svgsave.js';
@@ -30,16 +35,36 @@ function hitAt(hits, x, y) {
   return best;
 }
 
+/** The index of the hit nearest to hits[k] strictly below it (dir 1) or above it (dir -1); k when there is none.
+ * Sideways distance counts more, so the hit straight below (the same unit in the next row) comes first. */
+function vertical(hits, k, dir) {
+  const from = hits[k];
+  let best = k;
+  let d = Infinity;
+  hits.forEach((h, j) => {
+    const dy = (h.y - from.y) * dir;
+    if (dy <= 0.5) return;
+    const dd = dy + 4 * Math.abs(h.x - from.x);
+    if (dd < d) { d = dd; best = j; }
+  });
+  return best;
+}
+
 /** A chart element `box` (id `id`, files named `id`.png / .svg) and its save buttons `saves`. */
 export function chart(id) {
-  const box = Object.assign(document.createElement('div'), { id, className: 'plot canvas-chart' });
+  const box = el('div', { id, className: 'plot canvas-chart', tabIndex: 0 });
+  box.setAttribute('role', 'img');
   const canvas = document.createElement('canvas');
-  const tip = Object.assign(document.createElement('div'), { className: 'chart-tip', hidden: true });
-  tip.setAttribute('role', 'tooltip');
+  const tip = el('div', { className: 'chart-tip', hidden: true });
+  tip.setAttribute('aria-hidden', 'true'); // said through `spoken` below, once, when the keyboard moves to it
   box.append(canvas, tip);
+  const spoken = el('span', { className: 'visually-hidden' });
+  spoken.setAttribute('aria-live', 'polite');
   let scene = null;
   let cache = null; // {key, W, H, bitmap, hits, drawn}: the painted base
   let width = 0;
+  let focus = -1; // the hit the keyboard is on (an index into cache.hits), -1 before the first arrow key
+  let keyed = false; // the keyboard moved last (the focused hit is outlined), not the pointer
 
   function render() {
     width = box.clientWidth;
@@ -63,7 +88,15 @@ export function chart(id) {
     g.clearRect(0, 0, W, H);
     g.drawImage(cache.bitmap, 0, 0);
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    box.drawn = { ...cache.drawn, ...scene.over(canvasPainter(g), width, h), width, height: h, dpr };
+    box.drawn = { ...cache.drawn, ...scene.over(canvasPainter(g), width, h), width, height: h, dpr, focus: null };
+    const hit = keyed && document.activeElement === box && cache.hits[focus];
+    if (hit) { // black under white, on whole pixels so both stay crisp: seen on every colour
+      const p = canvasPainter(g);
+      const [x0, y0] = [Math.round(hit.x - hit.hw) - 3, Math.round(hit.y - hit.hh) - 3];
+      const [x1, y1] = [Math.round(hit.x + hit.hw) + 3, Math.round(hit.y + hit.hh) + 3];
+      for (const [colour, lw] of [['#000', 4], ['#fff', 2]]) p.rect(x0, y0, x1 - x0, y1 - y0, null, { colour, width: lw });
+      box.drawn.focus = focus;
+    }
   }
   new ResizeObserver(() => { if (box.clientWidth !== width) render(); }).observe(box);
 
@@ -71,23 +104,64 @@ export function chart(id) {
     const r = canvas.getBoundingClientRect();
     return [ev.clientX - r.left, ev.clientY - r.top];
   };
-  canvas.addEventListener('pointermove', (ev) => {
-    const [x, y] = local(ev);
-    const hit = cache && hitAt(cache.hits, x, y);
+  /** Show `hit`'s tip beside (x, y); returns what it says. */
+  function showTip(hit, x, y) {
     const said = hit && hit.tip && hit.tip();
     tip.hidden = !said;
-    canvas.style.cursor = hit && hit.pick ? 'pointer' : '';
-    if (!said) return;
+    if (!said) return '';
     tip.textContent = said;
     tip.style.left = `${Math.min(x + 14, Math.max(0, width - tip.offsetWidth))}px`;
     tip.style.top = `${y + 14}px`;
+    return said;
+  }
+  /** A click, a tap, Enter or Space on `hit`: its change goes to whoever owns the state. */
+  function pick(hit) {
+    const change = hit && hit.pick && hit.pick();
+    if (change) emit(change, box);
+  }
+  const pointed = () => {
+    if (keyed) { keyed = false; render(); }
+  };
+  canvas.addEventListener('pointermove', (ev) => {
+    pointed();
+    const [x, y] = local(ev);
+    const hit = cache && hitAt(cache.hits, x, y);
+    canvas.style.cursor = hit && hit.pick ? 'pointer' : '';
+    showTip(hit, x, y);
   });
   canvas.addEventListener('pointerleave', () => { tip.hidden = true; });
   // A tap on a touch screen arrives as a click too: no drag layer here swallows it.
   canvas.addEventListener('click', (ev) => {
+    pointed();
     const hit = cache && hitAt(cache.hits, ...local(ev));
-    const change = hit && hit.pick && hit.pick();
-    if (change) emit(change, box);
+    if (hit) focus = cache.hits.indexOf(hit); // the arrow keys go on from the hit clicked
+    pick(hit);
+  });
+  box.addEventListener('keydown', (ev) => {
+    if (!cache || !cache.hits.length || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const { hits } = cache;
+    const k = Math.min(focus, hits.length - 1);
+    const moves = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: hits.length - 1,
+      ArrowDown: k < 0 ? 0 : vertical(hits, k, 1), ArrowUp: k < 0 ? 0 : vertical(hits, k, -1) };
+    if (ev.key === 'Enter' || ev.key === ' ') {
+      if (k >= 0) pick(hits[k]);
+    } else if (ev.key === 'Escape') {
+      tip.hidden = true;
+      return; // not taken: presentation mode leaves on Escape
+    } else if (ev.key in moves) {
+      focus = Math.max(0, Math.min(hits.length - 1, moves[ev.key]));
+      keyed = true;
+      render();
+      const hit = hits[focus];
+      spoken.textContent = showTip(hit, hit.x, hit.y);
+    } else return;
+    // The page's own keys (the timeline's arrows, presentation mode's) do not move while the figure has them.
+    ev.preventDefault();
+    ev.stopPropagation();
+  });
+  box.addEventListener('blur', () => {
+    tip.hidden = true;
+    if (keyed) render();
   });
 
   /** The whole figure at the chart's size through painter p. */
@@ -116,7 +190,7 @@ export function chart(id) {
     b.dataset.format = format;
     b.addEventListener('click', () => { if (scene) save(format); });
     return b;
-  }));
+  }), spoken);
 
   return {
     box,
@@ -124,6 +198,7 @@ export function chart(id) {
     /** Draw `scene` (above); the base is painted again only when its key changed. */
     draw(next) {
       scene = next;
+      box.setAttribute('aria-label', `${next.label || t('chart.label')} ${t('chart.keys')}`);
       box.hidden = false;
       saves.hidden = false;
       render();

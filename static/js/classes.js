@@ -3,7 +3,7 @@
 
 import { labelText, plotLabel } from './format.js';
 import { t as tr } from './i18n.js';
-import { baseLayout, CONFIG } from './plot.js';
+import { baseLayout, CONFIG, loadPlotly } from './plot.js';
 
 const MAX_BARS = 30; // beyond this many classes, the likeliest are shown (and the note says so)
 
@@ -14,8 +14,9 @@ export function shownClasses(classes) {
   return all.sort((a, b) => b.p - a.p || a.k - b.k).slice(0, MAX_BARS);
 }
 
-/** Draw the bars into Plotly div `gd`; resolves when Plotly has drawn them. */
-export function drawClasses(gd, classes) {
+/** Draw the bars into Plotly div `gd` (Plotly is loaded for it if need be); resolves when Plotly has drawn them. */
+export async function drawClasses(gd, classes) {
+  await loadPlotly();
   const rows = shownClasses(classes);
   const best = Math.max(...classes.probs);
   // Rows by position with the names as tick text (escaped: labels are data), so equal names stay apart.

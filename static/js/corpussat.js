@@ -11,11 +11,13 @@ import { any } from './view.js';
 
 const PHONE = matchMedia('(max-width: 700px)'); // corpus.css shows the gate picker at the same width
 
-/** The phone's gate picker: one button per gate, the shown one pressed. */
+/** The phone's gate picker: one button per gate, the shown one pressed; hidden while there is no figure to pick
+ * for (no corpus index: three empty buttons on a phone, issue 15). */
 function picker(onPick) {
   const div = document.createElement('div');
   div.className = 'sat-gates';
   div.setAttribute('role', 'group');
+  div.hidden = true;
   const buttons = GATES.map((q) => {
     const b = document.createElement('button');
     b.type = 'button';
@@ -27,12 +29,14 @@ function picker(onPick) {
   return {
     div,
     show(gate) {
+      div.hidden = false;
       div.setAttribute('aria-label', t('corpus.sat_gate'));
       for (const b of buttons) {
         b.textContent = quantityName(b.dataset.gate);
         b.setAttribute('aria-pressed', String(b.dataset.gate === gate));
       }
     },
+    hide() { div.hidden = true; },
   };
 }
 
@@ -63,6 +67,7 @@ export function create(el) {
       note.textContent = info.index ? t('corpus.not_recorded', { q: 'i, f, o', have: info.index.quantities.join(', ') })
         : noIndex(info);
       fig.clear();
+      gates.hide();
       drawnSets = '';
       return;
     }
@@ -76,7 +81,8 @@ export function create(el) {
     const phone = PHONE.matches;
     const k = GATES.indexOf(gate);
     const which = `${model} ${direction} ${phone && gate} ${answer.tokens}`;
-    fig.draw(ctx, phone ? [sets[k]] : sets, phone ? [gate] : GATES, phone, which !== drawnSets);
+    fig.draw(ctx, phone ? [sets[k]] : sets, { gates: phone ? [gate] : GATES, stacked: phone, fresh: which !== drawnSets,
+      label: t('corpus.saturation_label', { tokens: answer.tokens.toLocaleString(), corpus: info.index.corpus }) });
     drawnSets = which;
   }
 

@@ -1,14 +1,16 @@
 // The unit over a whole corpus (the model's index, python -m app index): its top and bottom contexts, each a
 // line of text coloured by the unit with the token outlined, the histogram of its values over every token,
-// and how often it saturates. Follows the chosen unit, layer, direction and quantity; a context opens in the
+// and how often it saturates (the histogram on a canvas of our own: histscene.js). Follows the chosen unit, layer, direction and quantity; a context opens in the
 // explorer with the text that gives it the stored value.
 
 import * as api from './api.js';
+import { chart } from './canvaschart.js';
 import { corpusIndex, noIndex, openInExplorer, shownKey } from './corpusinfo.js';
 import { el } from './dom.js';
 import { fmt, quantityName } from './format.js';
+import { histogram } from './histscene.js';
 import { language, t } from './i18n.js';
-import { baseLayout, CONFIG } from './plot.js';
+import { px } from './plot.js';
 import { maxAbsOf, showHighlights, snippetLine } from './snippet.js';
 import { link as pageLink } from './url.js';
 import { any } from './view.js';
@@ -39,28 +41,16 @@ function contextList(title, contexts, q, model, say) {
   return box;
 }
 
-function histogram(r) {
-  const { edges, counts } = r.histogram;
-  const x = counts.map((_, k) => (edges[k] + edges[k + 1]) / 2);
-  const [lo, hi] = r.limits;
-  const line = (v) => ({ type: 'line', xref: 'x', yref: 'paper', x0: v, x1: v, y0: 0, y1: 1,
-    line: { color: '#D55E00', width: 2, dash: 'dot' } });
-  const inside = (v) => v >= edges[0] && v <= edges[edges.length - 1];
-  return [[{ type: 'bar', x, y: counts, width: edges[1] - edges[0], marker: { color: '#0072B2' },
-    hovertemplate: `${t('corpus.hist_hover')}<extra></extra>` }],
-  baseLayout({ height: 260, margin: { l: 70, r: 20, t: 10, b: 50 }, bargap: 0,
-    xaxis: { title: { text: quantityName(r.ref.quantity) } }, yaxis: { title: { text: t('corpus.hist_y') } },
-    shapes: [lo, hi].filter(inside).map(line) })];
-}
-
 export function create(root) {
   const heading = el('h3');
   const note = el('p', { className: 'note' });
   const link = el('a', { className: 'unit-link' });
-  const plot = el('div', { id: 'corpus-hist', className: 'plot' });
+  const fig = chart('corpus-hist');
+  fig.clear();
   const lists = el('div', { className: 'context-lists' });
-  root.replaceChildren(heading, note, link, plot, lists);
+  root.replaceChildren(heading, note, link, fig.box, fig.saves, lists);
   let seq = 0;
+  let drawnFor = 0; // counts the answers drawn: the histogram's base changes with each
   let shown = '';
   const say = (sentence) => { note.textContent = sentence; };
 
@@ -74,13 +64,14 @@ export function create(root) {
       heading.textContent = '';
       note.textContent = noIndex(info);
       lists.replaceChildren();
-      Plotly.purge(plot);
+      fig.clear();
       return;
     }
     heading.textContent = t('corpus.unit_heading', { unit, layer, q: quantityName(quantity) });
     if (!info.index.quantities.includes(quantity)) {
       note.textContent = t('corpus.not_recorded', { q: quantity, have: info.index.quantities.join(', ') });
       lists.replaceChildren();
+      fig.clear();
       return;
     }
     note.textContent = t('corpus.loading');
@@ -101,7 +92,9 @@ export function create(root) {
     lists.replaceChildren(contextList(t('corpus.top'), r.top, quantity, model, say),
       contextList(t('corpus.bottom'), r.bottom, quantity, model, say));
     showHighlights(lists);
-    await Plotly.react(plot, ...histogram(r), CONFIG);
+    const q = quantityName(quantity);
+    fig.draw(histogram({ ...r.histogram, limits: r.limits, title: q, key: `${++drawnFor} ${language()} ${px(100)}`,
+      label: t('corpus.hist_label', { unit, layer, q, tokens: r.tokens.toLocaleString(), corpus: info.index.corpus }) }));
     window.gatescope.corpusUnit = r; // for tests and the console: what this view drew
   }
 

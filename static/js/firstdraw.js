@@ -1,53 +1,66 @@
-// The page's first drawing, progressive. Plotly.js (4.8 MB) runs only after the text box is ready, and the first
-// trace does not wait for it: the views that need no Plotly draw at once, and the figures as soon as it has
-// arrived. Until it has drawn once, each view takes its turn, one per frame in the order it was asked (main.js's
-// VIEWS order at the first trace: the top of the page first), so the browser paints and answers keystrokes
-// between them instead of freezing for every view's first drawing at once. Updates asked for while a view waits
-// for its turn join the one waiting (the newest context, every change asked for): it draws once, with the newest
-// text, never first a stale one. After its first drawing a view is called directly: nothing here stands between
-// a keystroke and a view already drawn.
+// The page's first drawing, progressive, and Plotly.js (4.8 MB) only for an update that draws with it. The first
+// trace does not wait for Plotly: a view that draws without it draws at once. Until it has drawn once, each view
+// takes its turn, one per frame in the order it was asked (main.js's VIEWS order at the first trace: the top of the
+// page first), so the browser paints and answers keystrokes between them instead of freezing for every view's first
+// drawing at once. An update that needs Plotly (the VIEWS entry's `plotly` says which) asks for it (plot.js
+// loadPlotly: it is loaded then, once) and waits for it; the view's other updates never do. Updates asked for while
+// a view waits (its turn, or Plotly) join the one waiting (the newest context, every change asked for): it draws
+// once, with the newest text, never first a stale one. Once drawn, and while Plotly is not awaited, a view is called
+// directly: nothing here stands between a keystroke and a view already drawn.
+
+import { loadPlotly } from './plot.js';
 
 const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
 
+/** Whether VIEWS entry `entry` draws context `ctx` with Plotly: its `plotly` is true, or a function of ctx. */
+const needs = (entry, ctx) => (typeof entry.plotly === 'function' ? entry.plotly(ctx) : Boolean(entry.plotly));
+
 /**
- * `entries` as main.js's VIEWS, where `plotly: true` marks a view that draws with Plotly; `plotly` resolves once
- * Plotly is there. Returns the same entries, each module's create() returning a view (view.js's contract) whose
- * updates wait for their turn until the first has drawn.
+ * `entries` as main.js's VIEWS. Returns the same entries, each module's create() returning a view (view.js's
+ * contract) whose updates wait for their turn until the first has drawn, and for Plotly when they need it.
+ * `plotly()` loads Plotly and resolves once it is there (plot.js loadPlotly, the default).
  */
-export function progressive(entries, plotly) {
+export function progressive(entries, plotly = loadPlotly) {
   let turn = Promise.resolve(); // the last turn handed out: the next view draws one frame after it
 
   return entries.map((entry) => {
     if (entry.always && !entry.plotly) return entry; // the header's and the notice's: cheap, drawn at once
-    const wait = entry.plotly ? plotly : Promise.resolve();
     const create = (el) => {
       const view = entry.module.create(el);
-      // null: never asked; a promise: the updates asked for so far, chained behind the first; undefined: drawn
-      let queue = null;
-      let pending = null; // the first update while it waits for its turn: {ctx, changed, job}
+      let drawn = false; // the first update has had its turn
+      let queue = null; // the updates asked for so far, chained in order; null once they have all drawn
+      let pending = null; // the update waiting for its turn or for Plotly: {ctx, changed, job}
       const chain = (job) => {
         const tail = job.catch(() => {});
         queue = tail;
         tail.then(() => {
-          if (queue === tail) queue = undefined; // nothing asked meanwhile: from now on, direct
+          if (queue === tail) queue = null; // nothing asked meanwhile: from now on, direct
         });
         return job;
       };
+      const ready = (ctx) => window.Plotly || !needs(entry, ctx);
+      async function run(asked, first) {
+        try {
+          if (first) await (turn = turn.then(frame));
+          while (!ready(asked.ctx)) await plotly(); // asked.ctx may be replaced meanwhile: asked again
+        } finally {
+          pending = null; // drawn now, or Plotly failed (plotly() said so): the next update asks again
+        }
+        drawn = true;
+        return view.update(asked.ctx, asked.changed);
+      }
       return {
         update(ctx, changed) {
-          if (queue === undefined) return view.update(ctx, changed);
-          if (pending) { // not drawn yet: draw once, the newest context with every change asked for
+          if (pending) { // waiting: draw once, the newest context with every change asked for
             pending.ctx = ctx;
             for (const c of changed) pending.changed.add(c);
             return pending.job;
           }
-          if (queue) return chain(queue.then(() => view.update(ctx, changed)));
+          if (drawn && queue === null && ready(ctx)) return view.update(ctx, changed);
           const asked = { ctx, changed: new Set(changed) };
           pending = asked;
-          asked.job = wait.then(() => (turn = turn.then(frame))).then(() => {
-            pending = null;
-            return view.update(asked.ctx, asked.changed);
-          });
+          const first = !drawn;
+          asked.job = queue ? queue.then(() => run(asked, first)) : run(asked, first);
           return chain(asked.job);
         },
       };

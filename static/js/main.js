@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import * as classroom from './classroom.js';
 import * as i18n from './i18n.js';
-import { loadPlotly, localisePlotly } from './plot.js';
+import { loadPlotly } from './plot.js';
 import * as bars from './bars.js';
 import * as compare from './compare.js';
 import * as contrast from './contrast.js';
@@ -40,8 +40,9 @@ import { firstExample, initIntro, openCard } from './welcome.js';
 
 // The views: the id of each one's container in templates/index.html and its module (view.js's contract).
 // A new view is one more entry. `always`: drawn at once wherever it is (cheap, or in the fixed header);
-// the others at once when on screen, else when the browser is idle. `plotly`: draws with Plotly, so its first
-// drawing waits for it (firstdraw.js); the others draw as soon as the first trace is there.
+// the others at once when on screen, else when the browser is idle. `plotly`: true when the view draws with Plotly,
+// or a function of the context saying whether this update does; such an update loads Plotly and waits for it
+// (firstdraw.js), the others draw as soon as the trace is there.
 const VIEWS = [
   { id: 'timeline', module: timeline, always: true },
   { id: 'oov', module: oov, always: true },
@@ -51,10 +52,11 @@ const VIEWS = [
   { id: 'unit', plotly: true, module: unit },
   { id: 'predictions', plotly: true, module: predictions },
   { id: 'saturation', module: saturation },
-  { id: 'compare', plotly: true, module: compare },
+  // Off, waiting or refused, the comparison is a sentence; only a result is a figure.
+  { id: 'compare', plotly: (ctx) => Boolean(ctx.compare && ctx.compare.answer), module: compare },
   // Over the model's corpus index (python -m app index): the census, the unit's contexts, pattern search.
   { id: 'census', module: census },
-  { id: 'corpus-unit', plotly: true, module: corpusUnit },
+  { id: 'corpus-unit', module: corpusUnit },
   { id: 'patterns', module: patterns },
   { id: 'corpus-saturation', module: corpusSaturation },
   // At once: the views above keep their room before they draw (view.js reserve), and it follows their size for a while.
@@ -71,7 +73,7 @@ async function start() {
   window.gatescope = { state, rendered: null, context: () => context(), registry: VIEWS, changes: CHANGES,
     views: null, idle: () => (page.views ? page.views.idle() : Promise.resolve()), i18n };
   // The text box waits for the catalogs, the models, the lessons and then the model's description; the first three
-  // are asked for together (in the page's language, which init() chooses at once). Plotly runs after it.
+  // are asked for together (in the page's language, which init() chooses at once).
   const catalogs = i18n.init(api.getCatalog);
   const asked = [api.listModels(), api.listLessons()];
   for (const a of asked) a.catch(() => {}); // a failure is reported where it is awaited, below
@@ -97,8 +99,7 @@ async function start() {
   panels.exporter = exporter.create($('export'), state, inputs);
   panels.train = train.create($('train'));
   page.panels = panels;
-  // The explorer does not wait for the training panel, which may redraw a job's run at once: after Plotly.
-  page.plotly.then(() => panels.train.init()).catch((e) => console.error(e));
+  panels.train.init().catch((e) => console.error(e));
   document.addEventListener('gs:model-added', ({ detail }) => {
     if (!page.info) location.assign(`?model=${encodeURIComponent(detail.id)}`); // the page started with no model
     else {
@@ -144,12 +145,10 @@ async function start() {
   want();
 }
 
-/** Run Plotly (downloaded meanwhile: the shell preloads it) once the text box is ready and the first trace asked. */
-function runPlotly() {
-  loadPlotly().then((p) => {
-    localisePlotly();
-    page.plotlyArrived(p);
-  }, (e) => status(e.message, true));
-}
+/** Plotly for the updates that draw with it (firstdraw.js), loaded the first time one asks; a failure is said. */
+page.plotly = () => loadPlotly().catch((e) => {
+  status(e.message, true);
+  throw e;
+});
 
-start().catch((e) => status(e.message, true)).finally(runPlotly);
+start().catch((e) => status(e.message, true));

@@ -9,7 +9,6 @@ import { plotLabel } from './format.js';
 import { unitOrder } from './order.js';
 import { readUrl } from './url.js';
 
-let plotlyArrived = null;
 const state = readUrl();
 
 export const page = {
@@ -26,9 +25,8 @@ export const page = {
   followEnd: state.t === null, // while typing, t stays on the newest token unless the user moved it
   stepResult: null,
   switched: null, // the model just switched to: its first trace checks the text is not mostly unknown
-  // Plotly, once loadPlotly() (called once the text box is ready) has run it: the figures' first drawing waits for it.
-  plotly: new Promise((resolve) => { plotlyArrived = resolve; }),
-  plotlyArrived: (p) => plotlyArrived(p),
+  // () => a Promise of Plotly, loaded the first time a view's update draws with it (firstdraw.js); set by main.js.
+  plotly: null,
 };
 
 /** The view context (view.js) of what is drawn now. */

@@ -35,9 +35,10 @@ const PLOTLY_WORDS = {
 let loading = null;
 
 /**
- * Plotly, once loaded: the page shell preloads the script (<link rel="preload" id="plotly-js">) and this
- * runs it only after the first paint, so its parsing (4.8 MB) never holds up the text box. Resolves to
- * window.Plotly.
+ * Plotly, loaded the first time a figure asks for it (firstdraw.js, the training curve, a classifier's bars) and
+ * given the page's language: no view of a first load needs it, so its 4.8 MB are not parsed unless a figure that
+ * draws with it is shown. The script runs after a frame, so the page paints what it has first. Resolves to
+ * window.Plotly; a failure rejects with a sentence, and the next call tries again.
  */
 export function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -45,9 +46,15 @@ export function loadPlotly() {
     loading = new Promise((resolve, reject) => {
       requestAnimationFrame(() => setTimeout(() => {
         const script = document.createElement('script');
-        script.src = document.getElementById('plotly-js').href;
-        script.onload = () => resolve(window.Plotly);
-        script.onerror = () => reject(new Error(t('error.no_plotly')));
+        script.src = document.getElementById('plotly-js').dataset.src;
+        script.onload = () => {
+          localisePlotly();
+          resolve(window.Plotly);
+        };
+        script.onerror = () => {
+          loading = null;
+          reject(new Error(t('error.no_plotly')));
+        };
         document.head.append(script);
       }));
     });

@@ -30,11 +30,14 @@ function layout(w, n, stacked) {
       y: top + (plotH - side) / 2, w: side, h: side })) };
 }
 
+/** A layer's name in the legend: a hidden one says so. */
+const named = (layer, hidden) => t(hidden.has(layer) ? 'saturation.layer_hidden' : 'saturation.layer', { layer });
+
 /** The legend's entries: each layer's [x, width], then where the chosen unit's entry starts. */
-function legendAt(p, layers, size, x0) {
+function legendAt(p, layers, hidden, size, x0) {
   let x = x0;
   const entries = layers.map((layer) => {
-    const w = size + 6 + p.measure(t('saturation.layer', { layer }), size) + size;
+    const w = size + 6 + p.measure(named(layer, hidden), size) + size;
     const e = { layer, x, w };
     x += w;
     return e;
@@ -47,11 +50,12 @@ function legendAt(p, layers, size, x0) {
  * the layers in `hidden` are left out, `toggle(layer)` is called when a legend entry is clicked, `key` names the
  * base (canvaschart.js).
  */
-export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
+export function scene(sets, { gates, stacked, hidden, chosen, key, toggle, label }) {
   const size = px(15);
   const layers = sets[0].map((s) => s.layer);
   return {
     key,
+    label,
     height: (w) => layout(w, gates.length, stacked).height,
     base(p, w) {
       const { boxes, legend, legendX } = layout(w, gates.length, stacked);
@@ -75,14 +79,18 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
         }
         return { q, box, range: RANGE, layers: sets[k].map((s) => ({ layer: s.layer, hi: [...s.hi], lo: [...s.lo] })) };
       });
-      const { entries } = legendAt(p, layers, size, legendX);
+      // A hidden layer stays hidden from one text to the next: its entry says so (an open circle, "hidden").
+      const { entries } = legendAt(p, layers, hidden, size, legendX);
       for (const { layer, x, w: ew } of entries) {
         const off = hidden.has(layer);
-        p.circle(x + size / 2, legend, size / 3, colour(layer), off ? 0.25 : 0.8);
-        p.text(t('saturation.layer', { layer }), x + size + 6, legend, { size, colour: off ? '#999' : '#000' });
-        hits.push({ x: x + ew / 2, y: legend, hw: ew / 2, hh: size * 0.7, pick: () => { toggle(layer); return null; } });
+        if (off) p.circle(x + size / 2, legend, size / 3, null, 1, { colour: colour(layer), width: 2 });
+        else p.circle(x + size / 2, legend, size / 3, colour(layer), 0.8);
+        p.text(named(layer, hidden), x + size + 6, legend, { size, colour: off ? '#555' : '#000' });
+        hits.push({ x: x + ew / 2, y: legend, hw: ew / 2, hh: size * 0.7, pick: () => { toggle(layer); return null; },
+          tip: () => t(off ? 'saturation.legend_show' : 'saturation.legend_hide', { layer }) });
       }
-      return { hits, drawn: { panels, hidden: [...hidden], legend: entries.map((e) => ({ ...e, y: legend })) } };
+      return { hits, drawn: { panels, hidden: [...hidden],
+        legend: entries.map((e) => ({ ...e, y: legend, name: named(e.layer, hidden) })) } };
     },
     over(p, w) {
       const { unit, layer } = chosen;
@@ -97,7 +105,7 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle }) {
         rings.push({ q, x, y });
       });
       if (layers.includes(layer)) {
-        const x = legendAt(p, layers, size, legendX).end;
+        const x = legendAt(p, layers, hidden, size, legendX).end;
         p.circle(x + size / 2, legend, size / 2.5, null, 1, { colour: '#000', width: 2 });
         p.text(t('saturation.chosen', { unit, layer }), x + size + 6, legend, { size });
       }

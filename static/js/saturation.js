@@ -8,47 +8,84 @@ import { chart } from './canvaschart.js';
 import { language, t } from './i18n.js';
 import { px } from './plot.js';
 import { scene } from './satscene.js';
+import { shared } from './splice.js';
 import { any } from './view.js';
 
 export const GATES = ['f', 'i', 'o'];
 const NARROW = window.matchMedia('(max-width: 600px)'); // a phone: the gates stacked
 
-/** Per unit, the fractions of timesteps above 0.9 and below 0.1 in a (T, H) block. */
-function fractions(x, T, H) {
-  const hi = new Float32Array(H);
-  const lo = new Float32Array(H);
-  for (let s = 0; s < T; s++) {
+/**
+ * Per unit, how many of the steps [from, to) of a (T, H) block `x` have the gate above 0.9 and below 0.1, added to
+ * `counts` {hi, lo} (sign 1) or taken from them (sign -1).
+ */
+function count(counts, x, H, from, to, sign) {
+  const { hi, lo } = counts;
+  for (let s = from; s < to; s++) {
     for (let u = 0; u < H; u++) {
       const v = x[s * H + u];
-      if (v > 0.9) hi[u] += 1;
-      else if (v < 0.1) lo[u] += 1;
+      if (v > 0.9) hi[u] += sign;
+      else if (v < 0.1) lo[u] += sign;
     }
   }
-  for (let u = 0; u < H; u++) { hi[u] /= T; lo[u] /= T; }
-  return { hi, lo };
 }
 
-/** For each gate of GATES, each layer's {layer, hi, lo} over the current text. */
-const overText = (ctx) => GATES.map((q) => ctx.trace.layers.map((layer, slot) => ({ layer,
-  ...fractions(block(ctx.trace[q], slot, ctx.state.direction), ctx.T, ctx.H) })));
+/**
+ * The counts behind the figure, kept from one trace to the next (issue 17: 19 ms an update while typing when
+ * recounted over the whole text). A trace that shares its first `start` steps with the one counted (splice.js
+ * shared(): values copied bit for bit from an earlier answer) changes only the counts of the steps after them: the
+ * old trace's are taken away and the new one's added, also when the view missed the answers between the two (off
+ * screen while someone types). Anything else (another model, direction, an edit at the start) is counted in full.
+ */
+export function counter() {
+  let basis = null; // {trace, direction, counts: per gate of GATES, per layer slot {hi, lo}}
+  let counted = 0; // how many steps were counted so far (for tests: the incremental path ran)
+
+  function update(tr, direction) {
+    const [, , T, H] = tr.i.shape;
+    const start = basis && basis.direction === direction ? shared(tr, basis.trace.serial) : 0;
+    if (!start) {
+      basis = { direction, counts: GATES.map(() => tr.layers.map(() => ({ hi: new Int32Array(H), lo: new Int32Array(H) }))) };
+    } else {
+      const [, , Told] = basis.trace.i.shape;
+      GATES.forEach((q, k) => tr.layers.forEach((_, slot) => count(basis.counts[k][slot],
+        block(basis.trace[q], slot, direction), H, start, Told, -1)));
+    }
+    GATES.forEach((q, k) => tr.layers.forEach((_, slot) => count(basis.counts[k][slot], block(tr[q], slot, direction),
+      H, start, T, 1)));
+    counted += T - start;
+    basis.trace = tr;
+    // Each gate's sets: per layer, the fractions of the T steps (a count over T, as a float32 like the wire's values)
+    return GATES.map((q, k) => tr.layers.map((layer, slot) => {
+      const { hi, lo } = basis.counts[k][slot];
+      return { layer, hi: Float32Array.from(hi, (n) => n / T), lo: Float32Array.from(lo, (n) => n / T) };
+    }));
+  }
+  return { update, counted: () => counted };
+}
 
 /**
- * A saturation figure in `el`'s chart `id`: draw(ctx, sets, gates, stacked) shows `sets` (per gate of `gates`,
- * every layer's {layer, hi, lo}), ringing ctx.state's unit and layer; `fresh` says the sets are new. Clicking a
- * layer in the legend hides or shows its points.
+ * A saturation figure in `el`'s chart `id`: draw(ctx, sets, {gates, stacked, fresh, label}) shows `sets` (per gate
+ * of `gates`, every layer's {layer, hi, lo}), ringing ctx.state's unit and layer; `fresh` says the sets are new,
+ * `label` is what the figure shows, said to a screen reader. Clicking a layer in the legend hides or shows its
+ * points; the legend says which are hidden, and another model shows every layer again (its layers are others).
  */
 export function figure(id) {
   const fig = chart(id);
   const hidden = new Set();
   let version = 0;
+  let model = null;
   let last = null;
-  const draw = (ctx, sets, gates, stacked, fresh = true) => {
+  const draw = (ctx, sets, options) => {
+    const { gates, stacked, fresh = true, label } = options;
+    if (ctx.state.model !== model) hidden.clear();
+    model = ctx.state.model;
     if (fresh) version += 1;
-    last = [ctx, sets, gates, stacked];
-    fig.draw(scene(sets, { gates, stacked, hidden, chosen: ctx.state, key: `${version} ${[...hidden]} ${gates} ${stacked} ${language()} ${px(100)}`,
+    last = [ctx, sets, options];
+    fig.draw(scene(sets, { gates, stacked, hidden, chosen: ctx.state, label,
+      key: `${version} ${[...hidden]} ${gates} ${stacked} ${language()} ${px(100)}`,
       toggle: (layer) => {
         if (!hidden.delete(layer)) hidden.add(layer);
-        draw(...last, false);
+        draw(last[0], last[1], { ...last[2], fresh: false });
       } }));
   };
   return { ...fig, draw };
@@ -59,8 +96,10 @@ export function create(el) {
   note.className = 'note';
   const fig = figure('saturation-plot');
   el.replaceChildren(note, fig.box, fig.saves);
+  const counts = counter();
   let sets = null;
   let direction = null;
+  window.gatescope.saturation = counts; // for tests: the counts' incremental path
 
   return {
     update(ctx, changed) {
@@ -70,8 +109,9 @@ export function create(el) {
       // The fractions depend on the trace and the direction, never on the unit or the layer chosen.
       const fresh = !sets || changed.has('data') || ctx.state.direction !== direction;
       direction = ctx.state.direction;
-      if (fresh) sets = overText(ctx);
-      fig.draw(ctx, sets, GATES, NARROW.matches, fresh);
+      if (fresh) sets = counts.update(ctx.trace, direction);
+      fig.draw(ctx, sets, { gates: GATES, stacked: NARROW.matches, fresh,
+        label: t('saturation.label', { count: ctx.T }) });
       return undefined;
     },
   };

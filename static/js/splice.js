@@ -25,14 +25,27 @@ function joinTime(a, b, start) {
 const joinList = (a, b, start) => a.slice(0, start).concat(b);
 
 let answers = 0;
+// How many earlier answers each answer remembers sharing its first positions with: a view off screen draws about
+// once a second (scheduler.js), a dozen answers later while someone types, and can still update by the new ones.
+const SHARES = 32;
+
+/** How many first positions `answer` holds bit for bit from the answer numbered `serial` (0: none known). */
+export function shared(answer, serial) {
+  if (answer.serial === serial) return answer.i.shape[2];
+  const found = answer.shares && answer.shares.find(([s]) => s === serial);
+  return found ? found[1] : 0;
+}
 
 /** The whole answer: `held` (a whole decoded answer) up to `delta.start`, then `delta` (decoded, in place). Each
  * whole answer gets a `serial`, and `prefix`: {of: the held answer's serial, start}, saying that its positions
- * 0..start-1 hold that answer's values, so a view may redraw only what follows (heatmaps.js). */
+ * 0..start-1 hold that answer's values, so a view may redraw only what follows (heatmaps.js); and `shares`:
+ * [[serial, n]] the same for the answers before the held one (the first n positions of each), read by shared(). */
 export function splice(held, delta) {
   const { start } = delta;
   delta.serial = ++answers;
   delta.prefix = start ? { of: held.serial, start } : null;
+  delta.shares = start ? [[held.serial, start],
+    ...held.shares.slice(0, SHARES - 1).map(([s, n]) => [s, Math.min(n, start)])] : [];
   if (!start) return delta;
   for (const q of QUANTITIES) delta[q] = joinTime(held[q], delta[q], start);
   for (const k of PER_POSITION) delta[k] = joinList(held[k], delta[k], start);

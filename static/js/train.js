@@ -9,6 +9,7 @@ import { el, text } from './dom.js';
 import { plotLabel } from './format.js';
 import * as heatmaps from './heatmaps.js';
 import { language, t } from './i18n.js';
+import { loadPlotly } from './plot.js';
 import * as curve from './traincurve.js';
 import * as trainform from './trainform.js';
 import * as trainkept from './trainkept.js';
@@ -155,7 +156,14 @@ export function create(root) {
     summary();
   }
 
-  function follow() {
+  /** Follow the job's events, once Plotly is there: the board's curve draws with it, loaded only now (plot.js). */
+  async function follow() {
+    try {
+      await loadPlotly();
+    } catch (e) {
+      say(e.message, null, true);
+      return;
+    }
     if (source) source.close();
     source = api.trainEvents(job.id, offset, onEvent, (s) => {
       if (s.readyState === EventSource.CLOSED) refresh(); // the server said 204: nothing more will come

@@ -2,7 +2,7 @@
 // a task, validation loss for a text) on a second axis, and a line at the snapshot shown.
 
 import { t } from './i18n.js';
-import { baseLayout, CONFIG, timeLine } from './plot.js';
+import { baseLayout, CONFIG, loadPlotly, timeLine } from './plot.js';
 
 const MARGIN = { l: 64, r: 64, t: 30, b: 50 };
 
@@ -43,13 +43,16 @@ export function create(el) {
     return [data, layout];
   }
 
-  /** Redraw at the next frame, once however many points arrived meanwhile. */
+  /** Redraw at the next frame, once however many points arrived meanwhile; Plotly is loaded the first time. */
   function draw() {
     if (!pending) {
-      pending = new Promise((resolve) => requestAnimationFrame(() => {
+      pending = loadPlotly().then(() => new Promise((resolve) => requestAnimationFrame(resolve))).then(() => {
         pending = null;
-        Plotly.react(gd, ...figure(), CONFIG).then(resolve);
-      }));
+        return Plotly.react(gd, ...figure(), CONFIG);
+      }, (e) => {
+        pending = null;
+        throw e;
+      });
     }
     return pending;
   }
@@ -82,7 +85,8 @@ export function create(el) {
       marked = step;
       return draw();
     },
-    redraw: draw,
+    /** Draw again (another language or width), once it has drawn: an unused panel never loads Plotly. */
+    redraw: () => (gd.data ? draw() : undefined),
     gd,
   };
 }

@@ -16,7 +16,7 @@ import pytest
 from app.testing import start_server, stop_server
 from lstm_core import load_model
 from lstm_core.corpus import CorpusIndex, IndexSettings, build_index, run_census
-from tests.browser.canvas import drawn
+from tests.browser.canvas import differs, drawn, pixel, rgb
 from tests.browser.conftest import ENGLISH, make_models, new_context, open_page
 from tests.browser.test_explorer import click_heatmap_cell
 
@@ -86,8 +86,15 @@ def test_heatmap_click_opens_the_units_top_contexts(gs, corpus_server):
     outlined = lists.nth(0).locator(".hl").all_text_contents()
     assert [o.replace("␣", " ").replace("⏎", "\n") for o in outlined] == [corpus_server["text"][k] for k in top]
     counts, _ = np.histogram(v, bins=40, range=(v.min(), v.max()))
-    drawn = gs.page.evaluate("Array.from(document.getElementById('corpus-hist').data[0].y)")
-    assert drawn == counts.tolist()
+    hist = drawn(gs.page, "corpus-hist")
+    assert hist["counts"] == counts.tolist()
+    # On the canvas: the fullest bin's bar is painted in the bars' blue halfway up, and the figure names itself.
+    k = int(np.argmax(counts))
+    (x0, x1), box = hist["edges"][k:k + 2], hist["box"]
+    x = box["x"] + ((x0 + x1) / 2 - hist["edges"][0]) / (hist["edges"][-1] - hist["edges"][0]) * box["w"]
+    assert differs(pixel(gs.page, "corpus-hist", x, box["y"] + box["h"] * 0.6), rgb("#0072B2")) <= 3
+    assert gs.page.get_attribute("#corpus-hist", "role") == "img"
+    assert gs.page.get_attribute("#corpus-hist", "aria-label").startswith("Histogram of unit 9's")
     assert "Unit 9, layer 1" in gs.page.text_content("#corpus-unit h3")
     gs.shot("corpus-unit", "#corpus-unit")
 
@@ -165,6 +172,24 @@ def test_a_phone_shows_one_unit_per_feature_and_one_gate_at_a_time(browser, corp
             assert panel["box"]["w"] > 250  # one panel, the whole width
             np.testing.assert_allclose(panel["layers"][0]["hi"], np.array(sat["gates"][gate]["high"])[0, 0], atol=1e-6)
             np.testing.assert_allclose(panel["layers"][0]["lo"], np.array(sat["gates"][gate]["low"])[0, 0], atol=1e-6)
+    finally:
+        context.close()
+
+
+def test_a_phone_without_a_corpus_index_shows_no_gate_picker(browser, server):
+    """The corpus's gate picker is for a figure: with no index there is none, and no empty buttons either."""
+    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/?model={MODEL}&tab=saturation")
+        page.wait_for_function("window.gatescope && window.gatescope.rendered !== null")
+        page.evaluate("window.gatescope.idle()")
+        page.wait_for_function("document.querySelector('#corpus-saturation .note').textContent.length > 0")
+        assert page.locator("#corpus-saturation .note").is_visible()
+        assert not page.locator("#corpus-saturation .sat-gates").is_visible()
+        assert page.locator("#corpus-saturation .sat-gates button:visible").count() == 0
+        assert not page.locator("#corpus-saturation-plot").is_visible()
+        page.locator("#sec-saturation").screenshot(path=str(_artifact("phone-saturation-no-index")))
     finally:
         context.close()
 

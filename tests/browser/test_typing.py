@@ -206,3 +206,42 @@ def test_the_server_keeps_serving_after_clients_hang_up(server):
         assert after[q] == before[q], q
     with urllib.request.urlopen(server + "/api/health", timeout=30) as r:
         assert r.status == 200
+
+
+# The page's decoded gates and its saturation figure's fractions, to count again in NumPy.
+SATURATION = """() => { const tr = window.gatescope.context().trace;
+  const d = document.getElementById('saturation-plot').drawn;
+  return { shape: tr.f.shape, gates: Object.fromEntries(['f', 'i', 'o'].map((q) => [q, Array.from(tr[q].data)])),
+    panels: d.panels.map((p) => ({ q: p.q, layers: p.layers })) }; }"""
+# How many steps the saturation figure counted, and how many steps each of its drawings had (a full count's cost).
+COUNTED = """() => [window.gatescope.saturation.counted(), performance.getEntriesByName('gs:drawn')
+  .filter((m) => m.detail.id === 'saturation').map((m) => m.detail.chars)]"""
+
+
+def test_saturation_counts_only_the_new_steps_and_equals_a_full_count(gs):
+    gs.open("?model=english-char")
+    gs.page.locator("#saturation-plot").scroll_into_view_if_needed()  # on screen: drawn at every trace
+    gs.type("Th")
+    before, drawings = gs.page.evaluate(COUNTED)
+    box = gs.page.locator("#text")
+    box.press("End")
+    box.press_sequentially(SENTENCE[2:], delay=60)
+    for _ in range(3):  # backspaces take steps away; the same letters typed again add them back
+        box.press("Backspace")
+    box.press_sequentially(SENTENCE[-3:], delay=60)
+    gs.wait_drawn(SENTENCE)
+    counted, after = gs.page.evaluate(COUNTED)
+    new = after[len(drawings):]
+    # The path under test ran: the drawings while typing counted their new steps, not the whole text each time.
+    assert len(new) >= 5, new
+    assert counted - before < sum(new) / 3, (counted - before, sum(new))
+    got = gs.page.evaluate(SATURATION)
+    L, D, T, H = got["shape"]
+    assert len(SENTENCE) == T
+    for panel in got["panels"]:
+        x = np.array(got["gates"][panel["q"]], dtype=np.float32).reshape(L, D, T, H)
+        for slot, lay in enumerate(panel["layers"]):
+            # A count over T rounded to float32, as a full count in the page makes it: equal, not close.
+            hi = ((x[slot, 0] > 0.9).sum(axis=0) / T).astype(np.float32)
+            lo = ((x[slot, 0] < 0.1).sum(axis=0) / T).astype(np.float32)
+            assert lay["hi"] == hi.tolist() and lay["lo"] == lo.tolist(), (panel["q"], slot)
