@@ -15,7 +15,7 @@ figure is read in the page itself, in ms since navigation start:
   every view    every view, on screen or not, has drawn it (window.gatescope.idle())
 The anchor is the server alone: the /api/trace round trip of the same text, timed from Python in the same run.
 
-    python bench/first_paint.py [--loads 10] [--root OTHER_CHECKOUT]
+    python bench/first_paint.py [--loads 10] [--root OTHER_CHECKOUT ...]
 
 --root serves another checkout of gatescope (for example `git worktree add --detach /tmp/gs-main main`) with the
 same models and URL, so a change can be measured against what it replaces in one run: each round loads both, one
@@ -120,12 +120,13 @@ def mark(name: str, xs: list[float | None], api: float) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loads", type=int, default=10)
-    ap.add_argument("--root", type=Path, help="another checkout to measure the same way, before this one")
+    ap.add_argument("--root", type=Path, action="append", default=[],
+                    help="another checkout to measure the same way, before this one (repeat for more)")
     args = ap.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit("/usr/bin/chromium is not installed")
     print(f"load average before: {os.getloadavg()}; {args.loads} loads of each kind, 1280x800, model {MODEL}")
-    checkouts = ([("other", args.root)] if args.root else []) + [("this", ROOT)]
+    checkouts = [(f"other {k + 1}", root) for k, root in enumerate(args.root)] + [("this", ROOT)]
     servers = [start_server(ROOT / "models", root=root) for _, root in checkouts]
     try:
         apis = [api_ms(base, 10) for base, _ in servers]

@@ -28,7 +28,8 @@ export function histogram({ edges, counts, limits, title, label, key }) {
       const yt = ticks(0, yr[1], 4);
       frame(p, box, { size: px(13), titleSize: px(15),
         x: { range: xr, ticks: xt, label: decimals(xt), title },
-        y: { range: yr, ticks: yt, label: (v) => compact.format(v), title: t('corpus.hist_y') } });
+        // v + 0: the ticks' first may be -0, which would read "-0"
+        y: { range: yr, ticks: yt, label: (v) => compact.format(v + 0), title: t('corpus.hist_y') } });
       const sx = scale(xr, [box.x, box.x + box.w]);
       const sy = scale(yr, [box.y + box.h, box.y]);
       const hits = counts.map((n, k) => {

@@ -17,7 +17,7 @@ function layout(w, n, stacked) {
     const left = px(80);
     const side = w - left - px(24); // room on the right for the last tick label, "100%"
     const block = px(36) + side + px(64);
-    return { height: n * block + px(56), legend: n * block + px(24), legendX: 8, // the legend's whole width
+    return { height: n * block + px(72), legend: n * block + px(24), legendX: 8, // the legend's whole width, two lines
       boxes: Array.from({ length: n }, (_, k) => ({ x: left, y: px(8) + k * block + px(36), w: side, h: side })) };
   }
   const [left, top, bottom] = [px(70), px(50), px(90)];
@@ -105,9 +105,13 @@ export function scene(sets, { gates, stacked, hidden, chosen, key, toggle, label
         rings.push({ q, x, y });
       });
       if (layers.includes(layer)) {
-        const x = legendAt(p, layers, hidden, size, legendX).end;
-        p.circle(x + size / 2, legend, size / 2.5, null, 1, { colour: '#000', width: 2 });
-        p.text(t('saturation.chosen', { unit, layer }), x + size + 6, legend, { size });
+        const said = t('saturation.chosen', { unit, layer });
+        let x = legendAt(p, layers, hidden, size, legendX).end;
+        let y = legend;
+        // On a phone the layers' entries can fill the line ("hidden" is long): the chosen unit's goes under them.
+        if (x + size + 6 + p.measure(said, size) > w) [x, y] = [legendX, legend + size * 1.5];
+        p.circle(x + size / 2, y, size / 2.5, null, 1, { colour: '#000', width: 2 });
+        p.text(said, x + size + 6, y, { size });
       }
       return { unit, layer, rings };
     },
