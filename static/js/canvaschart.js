@@ -1,6 +1,7 @@
-// A figure drawn on a canvas of our own (bars.js, saturation.js, corpussat.js, corpusunit.js) instead of Plotly. Why: their first
-// Plotly drawing was about half of the page's cold first render (V8 compiling Plotly), and their Plotly redraws
-// (1,536 SVG markers; a full react of every bar) the costliest of each keystroke. Like cells.js, but whole.
+// A figure drawn on a canvas of our own (bars.js, saturation.js, corpussat.js, corpusunit.js) instead of Plotly.
+// Why: their first Plotly drawing was about half of the page's cold first render (V8 compiling Plotly), and their
+// Plotly redraws (1,536 SVG markers; a full react of every bar) the costliest of each keystroke. Like cells.js, but
+// whole.
 //
 // A view hands chart.draw() a scene:
 //   key            what `base` depends on (data, layer, hidden layers, language, size of type...): while it is the

@@ -46,7 +46,7 @@ export function loadPlotly() {
     loading = new Promise((resolve, reject) => {
       requestAnimationFrame(() => setTimeout(() => {
         const script = document.createElement('script');
-        script.src = document.getElementById('plotly-js').dataset.src;
+        script.src = document.getElementById('plotly-js').content; // the shell's <meta>: versioned, cached a year
         script.onload = () => {
           localisePlotly();
           resolve(window.Plotly);

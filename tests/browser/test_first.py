@@ -13,6 +13,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
+from app.i18n import translate
 from app.testing import start_server, stop_server
 from tests.browser.canvas import bar_centre, drawn, on_page
 from tests.browser.conftest import ARTIFACTS, Page, make_models, new_context, serve_models
@@ -449,4 +450,30 @@ def test_the_text_box_holds_its_text_and_takes_typing_before_the_scripts_run(bro
     held[-1].continue_()  # this page's main.js; the others belonged to pages left
     gs.wait("t => window.gatescope && window.gatescope.rendered && window.gatescope.rendered.text === t", SEED + "蒙")
     assert gs.page.input_value("#text") == SEED + "蒙"
+    close(context, gs)
+
+
+def test_plotly_is_fetched_only_for_an_update_that_draws_with_it(browser, server):
+    """Plotly's script is held back at the network: every view that draws without it (bars, saturation, the
+    comparison's sentence, the corpus views' notes) draws meanwhile; only the views whose entry says they draw with
+    it wait, and Plotly is asked for at all only if there is one."""
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
+    held = []
+    context.route("**/vendor/plotly.min.js*", lambda route: held.append(route))
+    gs = Page(context.new_page(), server)
+    gs.page.goto(f"{server}/?model=english-char")
+    gs.wait("() => window.gatescope && window.gatescope.rendered !== null")
+    for view in ("bars", "saturation", "compare", "corpus-unit", "corpus-saturation"):
+        gs.wait("id => document.getElementById(id).hasAttribute('data-drawn')", view)
+    assert gs.page.text_content("#compare-summary") == translate("en", "compare.off")
+    waiting = gs.page.evaluate("window.gatescope.registry.filter((e) => e.plotly === true).map((e) => e.id)")
+    assert gs.page.evaluate("typeof window.Plotly") == "undefined"
+    drawn_ids = gs.page.evaluate("[...document.querySelectorAll('[data-drawn]')].map((e) => e.id)")
+    assert not set(waiting) & set(drawn_ids), (waiting, drawn_ids)
+    assert bool(held) == bool(waiting), (held, waiting)  # asked for by the first view that draws with it
+    for route in held:
+        route.continue_()
+    gs.settle()
+    drawn_ids = gs.page.evaluate("[...document.querySelectorAll('[data-drawn]')].map((e) => e.id)")
+    assert set(waiting) <= set(drawn_ids), (waiting, drawn_ids)
     close(context, gs)
