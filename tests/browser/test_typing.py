@@ -214,7 +214,7 @@ SATURATION = """() => { const tr = window.gatescope.context().trace;
   return { shape: tr.f.shape, gates: Object.fromEntries(['f', 'i', 'o'].map((q) => [q, Array.from(tr[q].data)])),
     panels: d.panels.map((p) => ({ q: p.q, layers: p.layers })) }; }"""
 # How many steps the saturation figure counted, and how many steps each of its drawings had (a full count's cost).
-COUNTED = """() => [window.gatescope.saturation.counted(), performance.getEntriesByName('gs:drawn')
+COUNTED = """() => [document.getElementById('saturation-plot').counted(), performance.getEntriesByName('gs:drawn')
   .filter((m) => m.detail.id === 'saturation').map((m) => m.detail.chars)]"""
 
 
