@@ -462,9 +462,10 @@ def test_plotly_is_fetched_only_for_an_update_that_draws_with_it(browser, server
     context.route("**/vendor/plotly.min.js*", lambda route: held.append(route))
     gs = Page(context.new_page(), server)
     gs.page.goto(f"{server}/?model=english-char")
-    gs.wait("() => window.gatescope && window.gatescope.rendered !== null")
+    # Not `rendered`: the first trace counts as drawn once every view on screen has drawn, Plotly's too.
+    gs.wait("() => window.gatescope && window.gatescope.views !== null", timeout=120)
     for view in ("bars", "saturation", "compare", "corpus-unit", "corpus-saturation"):
-        gs.wait("id => document.getElementById(id).hasAttribute('data-drawn')", view)
+        gs.wait("id => document.getElementById(id).hasAttribute('data-drawn')", view, timeout=120)
     assert gs.page.text_content("#compare-summary") == translate("en", "compare.off")
     waiting = gs.page.evaluate("window.gatescope.registry.filter((e) => e.plotly === true).map((e) => e.id)")
     assert gs.page.evaluate("typeof window.Plotly") == "undefined"
