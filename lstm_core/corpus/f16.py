@@ -8,6 +8,7 @@ The results equal `a.astype(float64) OP t` exactly (tests check all 63,488 finit
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -69,6 +70,15 @@ def less_equal_neg(a: NDArray, t: float) -> NDArray:
     if not t < 0:
         raise ValueError("less_equal_neg needs a negative threshold")
     return (a.view(np.int16) ^ _SIGN) >= _bits(ceil16(-t))
+
+
+@functools.cache
+def saturation_codes(quantity: str) -> NDArray:
+    """(65536,) uint8: for each float16 bit pattern, bit 0 set when it is below SATURATION[quantity]'s low limit,
+    bit 1 when above its high limit (what count_saturated counts)."""
+    lo, hi = SATURATION[quantity]
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    return less(every, lo).astype(np.uint8) | (greater(every, hi).astype(np.uint8) << 1)
 
 
 def count_saturated(a: NDArray, quantity: str) -> NDArray:

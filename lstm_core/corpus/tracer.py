@@ -10,7 +10,8 @@ at a time within MEMORY bytes of buffers.
 The core records into float32 buffers laid out (layer, time, batch, direction, 4H), so the values
 of one (layer, direction) for all windows of a piece are one strided float16 cast into the
 token-major block, with no transpose. Masks and saturation counts come from the float16 block, so
-they agree bit for bit with what a query recomputes from the stored values.
+they agree bit for bit with what a query recomputes from the stored values. With numba the cast, the
+masks and the counts are compiled loops (packjit.py) that give NumPy's bytes at a fraction of the CPU.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import Model
-from . import f16
+from . import f16, packjit
 from .settings import Geometry
 from .store import Manifest
 
@@ -57,8 +58,11 @@ def trace_task(model: Model, ids: NDArray, ids_from: int, m: Manifest, geo: Geom
     for group in _groups(rest, max(1, min(s.batch, MEMORY // per_window))):
         _trace_whole(model, ids, ids_from, [windows[j] for j in group], [spans[j] for j in group], start, values)
     ld = m.model["layers"] * m.model["directions"]
-    masks = {q: masks_of(values[q], ld, s.thresholds) for q in s.mask_quantities}
-    stats = {q: f16.count_saturated(values[q], q) for q in s.quantities}
+    masks, stats = {}, {}
+    for q in s.quantities:
+        stats[q], mask = masks_and_counts(values[q], ld, s.thresholds if q in s.mask_quantities else (), q)
+        if mask is not None:
+            masks[q] = mask
     return TaskBlocks(start, end, values, masks, stats)
 
 
@@ -93,8 +97,7 @@ def _trace_in_pieces(model: Model, ids: NDArray, ids_from: int, windows: list[tu
             H = rec.shape[-1]
             dst = block[r0 : r0 + B * W].reshape(B, W, -1)[:, rows]  # (B, n', U_q)
             for g in range(rec.shape[1] * rec.shape[2]):
-                np.copyto(dst[:, :, g * H : (g + 1) * H], rec[:, g // rec.shape[2], g % rec.shape[2], keep:],
-                          casting="same_kind")
+                packjit.cast_into(dst[:, :, g * H : (g + 1) * H], rec[:, g // rec.shape[2], g % rec.shape[2], keep:])
 
 
 def _trace_whole(model: Model, ids: NDArray, ids_from: int, windows: list[tuple[int, int]],
@@ -111,7 +114,22 @@ def _trace_whole(model: Model, ids: NDArray, ids_from: int, windows: list[tuple[
         for j, ((ws, we), (a, _)) in enumerate(zip(windows, spans, strict=True)):
             rows = block[ws - start : we - start]
             for g in range(L * D):
-                np.copyto(rows[:, g * H : (g + 1) * H], rec[j, g // D, g % D, ws - a : we - a], casting="same_kind")
+                packjit.cast_into(rows[None, :, g * H : (g + 1) * H], rec[j, g // D, g % D, None, ws - a : we - a])
+
+
+def masks_and_counts(block: NDArray, groups: int, thresholds: tuple[float, ...],
+                     q: str) -> tuple[NDArray, NDArray | None]:
+    """(saturation counts (2, U_q) as f16.count_saturated gives them, masks_of(...) or None without thresholds) of
+    a (n, U_q) float16 block: one compiled pass when packjit has one, else NumPy's calls (the same bytes)."""
+    k = packjit.kernels()
+    if k is None or len(thresholds) >= 128:  # the compiled packing holds a level in 7 bits
+        return f16.count_saturated(block, q), masks_of(block, groups, thresholds) if thresholds else None
+    n, U = block.shape
+    masks = np.zeros((len(thresholds), groups, n, -(-(U // groups) // 64) * 8), np.uint8)  # as masks_of lays out
+    counts = np.zeros((2, U), np.int64)
+    k.pack(block.view(np.uint16), groups, _levels(tuple(thresholds)), f16.saturation_codes(q), len(thresholds),
+           masks, counts)
+    return counts, masks if thresholds else None
 
 
 def masks_of(block: NDArray, groups: int, thresholds: tuple[float, ...]) -> NDArray:
