@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..modelfile import load_model
 from . import store
 from .settings import Geometry, IndexSettings
 from .source import Piece, file_sha256, scan_corpus, text_sha256
-from .workers import run_dask, run_local
+from .workers import local_pool, run_dask, run_local
 
 
 @dataclass(frozen=True)
@@ -50,33 +51,46 @@ def build_index(model_path: str | os.PathLike, corpus: str | os.PathLike | None,
     name = corpus_name or (Path(corpus).name if corpus is not None else "text")
     model_info = _model_info(model, model_path)
     group, m = _open_or_start(out, model_info, settings, corpus, text, name, command)
-    if m.stage == "tokens":
-        group = store.open_group(out, "w")
-        store.write_manifest(group, m)
-        store.create_token_arrays(group)
-        info = scan_corpus(corpus, name, model.tokenizer, lambda p: _append(group, p), text=text)
-        m = store.Manifest(model_info, info.to_json(), settings, "values", m.created)
-        store.write_manifest(group, m)
-    geo = Geometry(m.corpus["tokens"], settings, model_info["causal"])
-    store.create_value_arrays(group, m, geo.num_tasks)
-    done = store.done_tasks(out, geo.num_tasks)
-    todo = [k for k in range(geo.num_tasks) if k not in done]
-    ran, interrupted = 0, False
-    bar = _bar(progress, geo, done)
-    try:
-        run = run_dask(dask, out, model_path, todo) if dask is not None else \
-            run_local(workers or os.cpu_count() or 1, out, model_path, todo)
-        for tokens in run:
-            ran += 1
-            bar.update(tokens)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
+    with ExitStack() as stack:
+        # the local pool starts before tokenizing, so its workers start up meanwhile (workers.local_pool)
+        most = _most_tasks(out, m, corpus, text)
+        pool = None if dask is not None else \
+            stack.enter_context(local_pool(workers or os.cpu_count() or 1, model_path, most))
+        if m.stage == "tokens":
+            group = store.open_group(out, "w")
+            store.write_manifest(group, m)
+            store.create_token_arrays(group)
+            info = scan_corpus(corpus, name, model.tokenizer, lambda p: _append(group, p), text=text)
+            m = store.Manifest(model_info, info.to_json(), settings, "values", m.created)
+            store.write_manifest(group, m)
+        geo = Geometry(m.corpus["tokens"], settings, model_info["causal"])
+        store.create_value_arrays(group, m, geo.num_tasks)
+        done = store.done_tasks(out, geo.num_tasks)
+        todo = [k for k in range(geo.num_tasks) if k not in done]
+        ran, interrupted = 0, False
+        bar = _bar(progress, geo, done)
+        try:
+            run = run_dask(dask, out, model_path, todo) if dask is not None else run_local(pool, out, model_path, todo)
+            for tokens in run:
+                ran += 1
+                bar.update(tokens)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
     if not interrupted and len(store.done_tasks(out, geo.num_tasks)) == geo.num_tasks:
         m = store.Manifest(m.model, m.corpus, settings, "complete", m.created)
         store.write_manifest(group, m)
     return BuildResult(out, m, geo.num_tasks, ran, interrupted)
+
+
+def _most_tasks(out: Path, m: store.Manifest, corpus, text: str | None) -> int:
+    """How many tasks are left at most: before tokenizing, as if every character (byte, of a file) were a token."""
+    if m.stage != "tokens":
+        geo = Geometry(m.corpus["tokens"], m.settings, m.model["causal"])
+        return geo.num_tasks - len(store.done_tasks(out, geo.num_tasks))
+    size = len(text) if text is not None else Path(corpus).stat().st_size
+    return -(-size // m.settings.tokens_chunk)
 
 
 def _open_or_start(out: Path, model_info: dict, settings: IndexSettings, corpus, text, name: str, command: str):
@@ -121,11 +135,16 @@ def _model_info(model: Model, path: Path) -> dict:
 
 
 def _created(command: str) -> dict:
-    import dask
+    from importlib.metadata import PackageNotFoundError, version
+
     import zarr
 
+    try:  # not `import dask` for its version: 0.5-0.8 s of the parent's start, with every worker waiting on it
+        dask = version("dask")
+    except PackageNotFoundError:
+        dask = None
     return {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "python": sys.version.split()[0],
-            "numpy": np.__version__, "zarr": zarr.__version__, "dask": dask.__version__,
+            "numpy": np.__version__, "zarr": zarr.__version__, "dask": dask,
             "machine": platform.machine(), "command": command}
 
 
