@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 
 import numpy as np
 
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def kernels():
-    """This module's compiled functions (a namespace), or None without numba."""
-    if not jitcell.AVAILABLE:
+    """This module's compiled functions (a namespace), or None without numba (or with GATESCOPE_JIT=0, or
+    GATESCOPE_INDEX_PACKJIT=0 for an A/B of these loops alone)."""
+    if not jitcell.AVAILABLE or os.environ.get("GATESCOPE_INDEX_PACKJIT", "1") == "0":
         return None
     try:
         from .. import jitloop  # sets numba's cache directory (jitloop.cache_dir)

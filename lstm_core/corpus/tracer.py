@@ -15,8 +15,10 @@ masks and the counts are compiled loops (packjit.py) that give NumPy's bytes at 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +28,7 @@ from . import f16, packjit
 from .settings import Geometry
 from .store import Manifest
 
+T = TypeVar("T")
 PIECE = 32  # steps per call in the causal path (measured: 32 beat 16, 64, 128 and whole windows)
 MEMORY = 256 * 2**20  # recording buffers of one call in the whole-window path
 
@@ -41,9 +44,12 @@ class TaskBlocks:
     stats: dict[str, NDArray]  # q -> (2, U_q) int64
 
 
-def trace_task(model: Model, ids: NDArray, ids_from: int, m: Manifest, geo: Geometry, k: int) -> TaskBlocks:
+def trace_task(model: Model, ids: NDArray, ids_from: int, m: Manifest, geo: Geometry, k: int,
+               threads: int = 1) -> TaskBlocks:
     """Trace build task k. `ids` are the corpus token ids from position `ids_from` on, covering the
-    task's tokens with their warm-up (and look-ahead)."""
+    task's tokens with their warm-up (and look-ahead). With `threads` > 1 the task's batches of causal
+    windows, and its quantities' masks, run on that many threads; the batches are the same either way, so
+    the stored bits are too (a window's values depend in their last bits on the windows sharing its batch)."""
     s = m.settings
     start, end = geo.task_tokens(k)
     values = {q: np.empty((end - start, m.units(q)), np.float16) for q in s.quantities}
@@ -52,18 +58,30 @@ def trace_task(model: Model, ids: NDArray, ids_from: int, m: Manifest, geo: Geom
     full = [j for j, ((ws, we), (a, b)) in enumerate(zip(windows, spans, strict=True))
             if geo.causal and ws - a == s.warmup and we - ws == s.window]
     rest = [j for j in range(len(windows)) if j not in set(full)]
-    for group in _groups(full, s.batch):
-        _trace_in_pieces(model, ids, ids_from, [windows[j] for j in group], s.warmup, start, values)
+    # Each call writes its own windows' rows of `values`. Only causal batches share threads: their buffers
+    # are a few tens of MB, where a whole-window call may fill MEMORY.
+    on_threads(threads, [partial(_trace_in_pieces, model, ids, ids_from, [windows[j] for j in g], s.warmup, start,
+                                 values) for g in _groups(full, s.batch)])
     per_window = _bytes_per_step(model) * max((b - a for a, b in spans), default=1)
     for group in _groups(rest, max(1, min(s.batch, MEMORY // per_window))):
         _trace_whole(model, ids, ids_from, [windows[j] for j in group], [spans[j] for j in group], start, values)
     ld = m.model["layers"] * m.model["directions"]
-    masks, stats = {}, {}
-    for q in s.quantities:
-        stats[q], mask = masks_and_counts(values[q], ld, s.thresholds if q in s.mask_quantities else (), q)
-        if mask is not None:
-            masks[q] = mask
+    counted = on_threads(threads, [partial(masks_and_counts, values[q], ld,
+                                           s.thresholds if q in s.mask_quantities else (), q) for q in s.quantities])
+    stats = {q: c for q, (c, _) in zip(s.quantities, counted, strict=True)}
+    masks = {q: mask for q, (_, mask) in zip(s.quantities, counted, strict=True) if mask is not None}
     return TaskBlocks(start, end, values, masks, stats)
+
+
+def on_threads(threads: int, calls: list[Callable[[], T]]) -> list[T]:
+    """Each call's result, the calls run on up to `threads` threads (in order in this one when 1). The
+    compiled loops, BLAS, blosc and NumPy's copies release the GIL, so threads fill idle cores."""
+    if threads <= 1 or len(calls) <= 1:
+        return [c() for c in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(threads, len(calls))) as ex:
+        return list(ex.map(lambda c: c(), calls))
 
 
 def _groups(items: list[int], size: int) -> list[list[int]]:

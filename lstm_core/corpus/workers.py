@@ -10,7 +10,10 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
+
+from numpy.typing import NDArray
 
 from ..errors import ModelError
 from ..model import Model
@@ -19,11 +22,12 @@ from . import packjit, store
 from .settings import Geometry
 from .shards import layout
 from .shardwrite import column_chunks, write_shard
-from .tracer import PIECE, masks_and_counts, trace_task
+from .tracer import PIECE, masks_and_counts, on_threads, trace_task
 
 
-def run_task(index_path: str, model_path: str, k: int) -> int:
-    """Trace and store build task k (runs in a worker process); returns how many tokens it stored.
+def run_task(index_path: str, model_path: str, k: int, threads: int = 1) -> int:
+    """Trace and store build task k (runs in a worker process) on `threads` threads (tracer.trace_task);
+    returns how many tokens it stored.
 
     One BLAS thread wherever it runs (here, a spawned worker, a Dask worker): the parallelism is across
     windows and processes, and BLAS threads on top only spin (a 40,000-token build took 38 s of CPU
@@ -31,27 +35,32 @@ def run_task(index_path: str, model_path: str, k: int) -> int:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, user_api="blas"):
-        return _run_task(index_path, model_path, k)
+        return _run_task(index_path, model_path, k, threads)
 
 
-def _run_task(index_path: str, model_path: str, k: int) -> int:
+def _run_task(index_path: str, model_path: str, k: int, threads: int) -> int:
     model = _load_cached(model_path)
     group = store.open_group(index_path, "r+")
     m = store.read_manifest(group)
     geo = Geometry(m.corpus["tokens"], m.settings, m.model["causal"])
     start, end = geo.task_tokens(k)
     lo, hi = max(0, start - m.settings.warmup), min(geo.tokens, end + geo.lookahead)
-    blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k)
-    root, rows = Path(index_path), slice(start, end)
-    for q, v in blocks.values.items():  # task k's values and masks are shard k of their arrays, whole
-        _write(group, root, f"values/{q}", (k, 0), lambda v=v: column_chunks(v, m.settings.units_chunk), v,
-               (rows,))
-        group[f"stats/{q}"][k] = blocks.stats[q]
-    for q, v in blocks.masks.items():
-        _write(group, root, f"masks/{q}", (0, 0, k, 0), lambda v=v: v.reshape(-1, 1, 1, *v.shape[2:]), v,
-               (slice(None), slice(None), rows))
+    blocks = trace_task(model, group["ids"][lo:hi], lo, m, geo, k, threads)
+    root, rows, uc = Path(index_path), slice(start, end), m.settings.units_chunk
+    # task k's values and masks are shard k of their arrays, whole
+    on_threads(threads, [partial(_write, group, root, f"values/{q}", (k, 0), partial(column_chunks, v, uc), v,
+                                 (rows,)) for q, v in blocks.values.items()]
+               + [partial(_write, group, root, f"masks/{q}", (0, 0, k, 0), partial(_mask_chunks, v), v,
+                          (slice(None), slice(None), rows)) for q, v in blocks.masks.items()])
+    for q, counts in blocks.stats.items():
+        group[f"stats/{q}"][k] = counts
     store.mark_done(index_path, k)
     return end - start
+
+
+def _mask_chunks(v: NDArray) -> NDArray:
+    """(K * L*D, 1, 1, n, B): a (K, L*D, n, B) mask block as its shard's inner chunks."""
+    return v.reshape(-1, 1, 1, *v.shape[2:])
 
 
 def _write(group, root: Path, name: str, coords: tuple[int, ...], chunks, block, region: tuple) -> None:
@@ -111,7 +120,12 @@ def run_local(pool: ProcessPoolExecutor | None, out: Path, model_path: Path, tod
         for k in todo:
             yield run_task(str(out), str(model_path), k)
         return
-    futures = [pool.submit(run_task, str(out), str(model_path), k) for k in todo]
+    # With GATESCOPE_INDEX_THREADED_TAIL (on unless 0) the last round of tasks (one per worker) runs on as
+    # many threads as there are workers: as the other workers run out of tasks, a last task's batches spread
+    # over the cores they leave idle. A task whose windows make one batch gains nothing.
+    n = pool._max_workers if _switch("GATESCOPE_INDEX_THREADED_TAIL") else 1
+    futures = [pool.submit(run_task, str(out), str(model_path), k, n if j >= len(todo) - n else 1)
+               for j, k in enumerate(todo)]
     try:
         for f in as_completed(futures):
             yield f.result()
