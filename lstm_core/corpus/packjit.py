@@ -5,10 +5,10 @@ task of c and h), and the masks and counts read the float16 block again, thresho
 task). With numba installed these run as two loops instead:
 - `cast_into`: NumPy's own conversion (npy_floatbits_to_halfbits: round half to even, subnormals, overflow
   to inf, NaN kept a NaN) written with integer selects, which the compiler vectorises;
-- `masks_and_counts`: one pass over the float16 bits that looks each value up in the same two tables the
-  NumPy path derives its answers from (thresholds reached; below / above the saturation limits), packs the
-  bits as np.packbits does and counts, so both paths give the same bytes (tests compare them).
-Without numba (or with GATESCOPE_JIT=0) `kernels()` is None and tracer.py runs the NumPy calls.
+- `pack` (tracer.masks_and_counts calls it): one pass over the float16 bits that looks each value up in the
+  same two tables the NumPy path derives its answers from (thresholds reached; below / above the saturation
+  limits), packs the bits as np.packbits does and counts, so both paths give the same bytes (tests compare).
+Without numba (or with GATESCOPE_JIT=0 or GATESCOPE_INDEX_PACKJIT=0) `kernels()` is None and NumPy's calls run.
 """
 from __future__ import annotations
 
