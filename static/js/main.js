@@ -49,8 +49,8 @@ const VIEWS = [
   { id: 'heatmaps', plotly: true, module: heatmaps },
   { id: 'bars', module: bars },
   { id: 'step', module: step },
-  { id: 'unit', plotly: true, module: unit },
-  { id: 'predictions', plotly: true, module: predictions },
+  { id: 'unit', module: unit },
+  { id: 'predictions', module: predictions },
   { id: 'saturation', module: saturation },
   // Off, waiting or refused, the comparison is a sentence; only a result is a figure.
   { id: 'compare', plotly: (ctx) => Boolean(ctx.compare && ctx.compare.answer), module: compare },

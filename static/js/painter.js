@@ -1,5 +1,5 @@
 // Two painters with one small interface, so that one drawing routine (canvaschart.js's scenes) paints the page's
-// canvas and writes the SVG file a person downloads: rect, circle, line, text, measure, all in CSS pixels.
+// canvas and writes the SVG file a person downloads: rect, circle, line, path, text, measure, all in CSS pixels.
 // Text is drawn as text on the canvas and escaped in the SVG: user text is never markup.
 
 import { FONT } from './plot.js';
@@ -39,6 +39,17 @@ export function canvasPainter(g) {
       g.lineTo(x1, y1);
       stroke(colour, width, dash);
     },
+    /** A line through the points `pts` [x0, y0, x1, y1, ...] (one call for a whole series), or with `fill` the
+     * polygon they close, filled at opacity `alpha`. */
+    path(pts, { colour = null, width = 1, dash = null, fill = null, alpha = 1 } = {}) {
+      g.beginPath();
+      g.moveTo(pts[0], pts[1]);
+      for (let k = 2; k < pts.length; k += 2) g.lineTo(pts[k], pts[k + 1]);
+      if (fill) { g.closePath(); g.globalAlpha = alpha; g.fillStyle = fill; g.fill(); g.globalAlpha = 1; }
+      g.lineJoin = 'round'; // a thick line's sharp turns would otherwise stick out past its points
+      if (colour) stroke(colour, width, dash);
+      g.lineJoin = 'miter';
+    },
     /** `s` at (x, y): align 'left' | 'center' | 'right', base 'top' | 'middle' | 'bottom', rotated -90° if up. */
     text(s, x, y, { size, align = 'left', base = 'middle', colour = '#000', bold = false, up = false }) {
       g.save();
@@ -76,6 +87,12 @@ export function svgPainter(width, height) {
     },
     line(x0, y0, x1, y1, colour, width = 1, dash = null) {
       out.push(`<line x1="${n(x0)}" y1="${n(y0)}" x2="${n(x1)}" y2="${n(y1)}"${stroke({ colour, width }, dash)}/>`);
+    },
+    path(pts, { colour = null, width = 1, dash = null, fill = null, alpha = 1 } = {}) {
+      const points = [];
+      for (let k = 0; k < pts.length; k += 2) points.push(`${n(pts[k])},${n(pts[k + 1])}`);
+      const paint = fill ? `polygon fill="${fill}" fill-opacity="${alpha}"` : 'polyline fill="none"';
+      out.push(`<${paint} points="${points.join(' ')}" stroke-linejoin="round"${stroke(colour && { colour, width }, dash)}/>`);
     },
     text(s, x, y, { size, align = 'left', base = 'middle', colour = '#000', bold = false, up = false }) {
       const turn = up ? ` transform="rotate(-90 ${n(x)} ${n(y)})"` : '';

@@ -5,14 +5,13 @@
 // - classifier: one bar per class for the whole text (classes.js);
 // - none: a sentence. Whatever a head does not use is hidden, so nothing of the previous model stays.
 
+import { chart } from './canvaschart.js';
 import { drawClasses, shownClasses } from './classes.js';
 import { fmt, labelText, visible } from './format.js';
-import { t as tr } from './i18n.js';
-import { baseLayout, emit, px, timeLine } from './plot.js';
-import { hosted, reactWithTokens } from './strip.js';
+import { language, t as tr } from './i18n.js';
+import { emit, px } from './plot.js';
+import { scene } from './timescene.js';
 import { any } from './view.js';
-
-const margin = () => ({ l: px(70), r: 20, t: px(44), b: px(40) });
 
 function column(ctx, p) {
   const col = document.createElement('div');
@@ -53,23 +52,16 @@ function drawGrid(grid, note, ctx, width) {
     + (n < ctx.T ? ` ${tr('predictions.window', { from: start, to: start + n - 1, T: ctx.T })}` : '');
 }
 
-/** The surprisal line over the whole text. */
-function surprisal(fig, ctx) {
-  const y = ctx.trace.next_prob.map((p) => (p === null || p <= 0 ? null : -Math.log2(p)));
-  const data = [{
-    type: 'scatter', mode: ctx.T > 400 ? 'lines' : 'lines+markers', y, text: ctx.labels, connectgaps: false,
-    line: { color: '#D55E00', width: 2.5 }, marker: { size: 6 },
-    hovertemplate: `${tr('predictions.hover')}<extra></extra>`,
-  }];
-  const layout = baseLayout({
-    height: px(270), margin: margin(),
-    title: { text: tr('predictions.surprisal_title'), x: 0.01,
-      xanchor: 'left', font: { size: px(18) } },
-    xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
-    yaxis: { title: { text: tr('axis.bits') }, rangemode: 'tozero' },
-    shapes: [timeLine(ctx.state.t)],
-  });
-  return reactWithTokens(fig, data, layout, ctx, layout.margin);
+/** The surprisal (bits) the model had for the token that came after each position; NaN where there is none. */
+const surprisal = (ctx) => Float64Array.from(ctx.trace.next_prob, (p) => (p === null || p <= 0 ? NaN : -Math.log2(p)));
+
+/** The scene (timescene.js) of the surprisal line `y` over the whole text, t marked; `key` names its base. */
+function surprisalScene(ctx, y, key) {
+  const tip = (t) => tr(Number.isNaN(y[t]) ? 'predictions.hover_none' : 'predictions.hover',
+    { token: visible(ctx.trace.tokens[t]), t, bits: fmt(y[t], 2) });
+  return scene({ key, tokens: ctx.trace.tokens, height: px(270) - px(24), title: tr('predictions.surprisal_title'),
+    lines: [{ name: 'surprisal', colour: '#D55E00', width: 2.5, y }], yTitle: tr('axis.bits'), fromZero: true,
+    markers: 400, t: ctx.state.t, tip, wordTokens: ctx.wordTokens });
 }
 
 /** The sentence above a classifier's bars: what it reads, and how to read its probabilities. */
@@ -93,11 +85,13 @@ export function create(el) {
     const col = ev.target.closest('[data-t]');
     if (col) emit({ t: Number(col.dataset.t) });
   });
-  const fig = hosted('surprisal-plot');
+  const fig = chart('surprisal-plot');
   const bars = document.createElement('div');
   bars.id = 'classes-plot';
   bars.className = 'plot';
-  el.replaceChildren(note, grid, fig.host, bars);
+  el.replaceChildren(note, grid, fig.box, fig.saves, bars);
+  let y = null; // the surprisal line drawn
+  let version = 0; // counts the traces drawn: part of the base's key
 
   return {
     update(ctx, changed) {
@@ -105,7 +99,7 @@ export function create(el) {
       const perPosition = Boolean(ctx.trace.top_k);
       if (changed.has('data')) {
         grid.hidden = !perPosition;
-        fig.host.hidden = !perPosition || kind !== 'next_token';
+        if (!perPosition || kind !== 'next_token') fig.clear();
         bars.hidden = kind !== 'classifier';
         if (!kind) note.textContent = tr('predictions.none');
       }
@@ -117,8 +111,12 @@ export function create(el) {
       if (!perPosition || !any(changed, 'data', 'time')) return undefined;
       drawGrid(grid, note, ctx, el.clientWidth || 900);
       if (kind !== 'next_token') return undefined;
-      if (changed.has('data')) return surprisal(fig, ctx);
-      return Plotly.relayout(fig.gd, { shapes: [timeLine(ctx.state.t)] });
+      if (changed.has('data')) {
+        y = surprisal(ctx);
+        version += 1;
+      }
+      fig.draw(surprisalScene(ctx, y, `${version} ${language()} ${px(100)}`));
+      return undefined;
     },
   };
 }

@@ -1,16 +1,17 @@
 // One unit: the quantities the reader ticks (c and the gates' mean at first) over time as lines, and the text
 // coloured char by char by one quantity (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and
-// Understanding Recurrent Networks"). A text longer than the figure has pixels is drawn as a min-max band per
-// pixel column, while an invisible full-resolution line answers the hover with every exact value.
+// Understanding Recurrent Networks"). Drawn on a canvas (canvaschart.js, timescene.js): a text longer than the
+// figure has pixel columns is drawn as a min-max band per column, while the hover gives each step's exact value;
+// a new t repaints only its marker, and a keystroke that appends keeps the coloured text it had.
 
 import { at } from './arrays.js';
 import { colourOf, isBackward, LINE_COLOURS, QUANTITIES, fmt, quantityName, visible } from './format.js';
-import { t as tr } from './i18n.js';
-import { baseLayout, emit, px, timeLine } from './plot.js';
-import { hosted, reactWithTokens } from './strip.js';
+import { chart } from './canvaschart.js';
+import { language, t as tr } from './i18n.js';
+import { emit, px } from './plot.js';
+import { scene } from './timescene.js';
 import { any } from './view.js';
 
-const margin = () => ({ l: px(60), r: 20, t: px(20), b: px(40) });
 const GATES = 'gates'; // the mean of the three gates i, f, o: one line that says how open the unit is
 const CHOICES = [...QUANTITIES, GATES];
 const COLOURS = { ...LINE_COLOURS, [GATES]: '#56B4E9' };
@@ -28,86 +29,78 @@ function series(ctx, q) {
   return y;
 }
 
-/** Min and max of y over `n` equal runs of time, at each run's middle: a band one pixel column per run. */
-function band(y, n) {
-  const x = [];
-  const lo = [];
-  const hi = [];
-  const size = y.length / n;
-  for (let b = 0; b < n; b++) {
-    const from = Math.floor(b * size);
-    const to = Math.max(from + 1, Math.floor((b + 1) * size));
-    let a = Infinity;
-    let z = -Infinity;
-    for (let t = from; t < to; t++) {
-      if (y[t] < a) a = y[t];
-      if (y[t] > z) z = y[t];
+/** The lines of the quantities in `shown` of ctx's unit, for timescene.js. */
+const linesOf = (ctx, shown) => CHOICES.filter((q) => shown.has(q)).map((q) => ({ q, name: nameOf(q),
+  colour: COLOURS[q], width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? [2, 4] : null, y: series(ctx, q) }));
+
+/** The scene of `drawn` (linesOf) at ctx.state.t; `key` names its base. */
+function lines(ctx, drawn, key) {
+  const tip = (t) => [tr('unit.hover', { token: visible(ctx.trace.tokens[t]), t }),
+    ...drawn.map((d) => tr('unit.hover_value', { q: d.q === GATES ? '(i+f+o)/3' : d.q, value: fmt(d.y[t]) }))].join('\n');
+  return scene({ key, tokens: ctx.trace.tokens, lines: drawn, height: px(340), yTitle: tr('axis.value'), markers: 80,
+    t: ctx.state.t, tip, wordTokens: ctx.wordTokens });
+}
+
+/** One token's span, coloured by value v of quantity q (of at most |maxAbs|), at step t. */
+function span(q, tok, t, v, maxAbs) {
+  const s = document.createElement('span');
+  const { bg, fg } = colourOf(q, v, maxAbs);
+  s.style.background = bg;
+  s.style.color = fg;
+  s.dataset.t = String(t);
+  // Newlines stay line breaks, with a visible mark; other whitespace is shown by its coloured box.
+  s.textContent = tok === '\n' ? '⏎\n' : tok.replace(/[\u0000-\u0009\u000b-\u001f]/g, (c) => visible(c));
+  s.title = tr('unit.char_title', { t, token: visible(tok), q, value: fmt(v) });
+  return s;
+}
+
+/**
+ * The text in `box` coloured token by token by quantity ctx.state.quantity of this unit: draw(ctx) returns the
+ * spans. A span is made again only when something it shows changed: typing at the end of a long text (an LSTM's
+ * forward values before the edit stay the same) adds the new tokens' spans and keeps the others.
+ */
+function colouredText(box) {
+  let spans = [];
+  let was = null; // what the spans show: {q, tokens, v, maxAbs, lang}
+  return (ctx) => {
+    const q = ctx.state.quantity;
+    const v = series(ctx, q);
+    let maxAbs = 0;
+    for (const a of v) maxAbs = Math.max(maxAbs, Math.abs(a));
+    const { tokens } = ctx.trace;
+    let keep = 0;
+    if (was && was.q === q && was.maxAbs === maxAbs && was.lang === language()) {
+      const n = Math.min(was.tokens.length, tokens.length);
+      while (keep < n && was.tokens[keep] === tokens[keep] && Object.is(was.v[keep], v[keep])) keep += 1;
     }
-    x.push((from + to - 1) / 2);
-    lo.push(a <= z ? a : null); // a run of NaN (h beyond a projection's units) leaves a gap
-    hi.push(a <= z ? z : null);
-  }
-  return { x, lo, hi };
-}
-
-/** The traces of quantity q: one line, or (more steps than `columns` pixel columns) a band plus the hover line. */
-function traces(ctx, q, columns) {
-  const y = series(ctx, q);
-  const colour = COLOURS[q];
-  const hover = { type: 'scatter', mode: ctx.T > 80 ? 'lines' : 'lines+markers', name: nameOf(q), y, text: ctx.labels,
-    line: { color: colour, width: q === 'c' ? 4 : 2.5, dash: q === 'g' ? 'dot' : 'solid' }, marker: { size: 5 },
-    hovertemplate: `${tr('unit.hover', { q: q === GATES ? '(i+f+o)/3' : q })}<extra></extra>` };
-  if (ctx.T <= columns) return [hover];
-  const { x, lo, hi } = band(y, columns);
-  const edge = { type: 'scatter', mode: 'lines', x, hoverinfo: 'skip', line: { color: colour, width: 1 } };
-  return [{ ...edge, y: lo }, { ...edge, y: hi, fill: 'tonexty', fillcolor: `${colour}55` },
-    { ...hover, opacity: 0 }]; // drawn by the band, hovered on every exact value
-}
-
-function lines(ctx, shown, columns) {
-  const data = CHOICES.filter((q) => shown.has(q)).flatMap((q) => traces(ctx, q, columns));
-  const layout = baseLayout({
-    height: px(340), margin: margin(), showlegend: false, hovermode: 'x',
-    uirevision: ctx.T, // zoom survives a change of the quantities drawn
-    xaxis: { showticklabels: false, range: [-0.5, ctx.T - 0.5] },
-    yaxis: { zeroline: true, zerolinecolor: '#888', title: { text: tr('axis.value') } },
-    shapes: [timeLine(ctx.state.t)],
-  });
-  return [data, layout];
-}
-
-/** Spans of the text coloured char by char by quantity ctx.state.quantity of this unit. */
-function colourSpans(ctx) {
-  const q = ctx.state.quantity;
-  const v = series(ctx, q);
-  let maxAbs = 0;
-  for (const a of v) maxAbs = Math.max(maxAbs, Math.abs(a));
-  return ctx.trace.tokens.map((tok, t) => {
-    const s = document.createElement('span');
-    const { bg, fg } = colourOf(q, v[t], maxAbs);
-    s.style.background = bg;
-    s.style.color = fg;
-    s.dataset.t = String(t);
-    // Newlines stay line breaks, with a visible mark; other whitespace is shown by its coloured box.
-    s.textContent = tok === '\n' ? '⏎\n' : tok.replace(/[\u0000-\u0009\u000b-\u001f]/g, (c) => visible(c));
-    s.title = tr('unit.char_title', { t, token: visible(tok), q, value: fmt(v[t]) });
-    return s;
-  });
+    for (const s of spans.splice(keep)) s.remove();
+    const fresh = [];
+    for (let t = keep; t < tokens.length; t++) fresh.push(span(q, tokens[t], t, v[t], maxAbs));
+    box.append(...fresh);
+    spans.push(...fresh);
+    was = { q, tokens, v, maxAbs, lang: language() };
+    return spans;
+  };
 }
 
 export function create(el) {
   const heading = document.createElement('h3');
   heading.id = 'unit-heading';
-  const fig = hosted('unit-plot');
+  const fig = chart('unit-plot');
   const shown = new Set(['c', GATES]);
   const picks = document.createElement('div'); // which quantities to draw: the legend, as checkboxes
   picks.className = 'unit-picks';
   let last = null; // the context last drawn, to redraw when the reader ticks a box
+  let drawn = []; // its lines (linesOf)
+  let version = 0; // counts the traces, layers, directions and units drawn: part of the base's key
+  const redraw = (ctx) => fig.draw(lines(ctx, drawn, `${version} ${[...shown]} ${language()} ${px(100)}`));
   const boxes = CHOICES.map((q) => {
     const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: shown.has(q), value: q });
     box.addEventListener('change', () => {
       if (box.checked) shown.add(q); else shown.delete(q);
-      if (last) reactWithTokens(fig, ...lines(last, shown, plotPx()), last, margin());
+      if (!last) return;
+      drawn = linesOf(last, shown);
+      redraw(last);
     });
     const label = document.createElement('label');
     label.style.borderColor = COLOURS[q];
@@ -115,7 +108,6 @@ export function create(el) {
     picks.append(label);
     return label;
   });
-  const plotPx = () => Math.max(50, (fig.host.clientWidth || 600) - margin().l - margin().r);
   const legend = document.createElement('p');
   legend.className = 'note';
   const textBox = document.createElement('div');
@@ -125,7 +117,8 @@ export function create(el) {
     const t = ev.target.dataset && ev.target.dataset.t;
     if (t !== undefined) emit({ t: Number(t) }, el);
   });
-  el.replaceChildren(heading, picks, fig.host, legend, textBox);
+  el.replaceChildren(heading, picks, fig.box, fig.saves, legend, textBox);
+  const colour = colouredText(textBox);
   let spans = [];
   let marked = null;
 
@@ -142,18 +135,17 @@ export function create(el) {
         const { unit, layer, quantity } = ctx.state;
         heading.textContent = tr('unit.heading', { unit, layer,
           direction: tr(isBackward(ctx) ? 'direction.backward' : 'direction.forward') });
-        spans = colourSpans(ctx);
-        textBox.replaceChildren(...spans);
+        spans = colour(ctx);
         legend.textContent = tr('unit.legend', { quantity: quantityName(quantity) });
-        marked = null;
-        markTime(ctx.state.t);
         boxes.forEach((label, k) => { label.lastChild.textContent = nameOf(CHOICES[k]); });
-        const [data, layout] = lines(ctx, shown, plotPx());
-        return reactWithTokens(fig, data, layout, ctx, layout.margin);
-      }
-      if (!changed.has('time')) return undefined;
+        if (any(changed, 'data', 'layer', 'unit')) {
+          drawn = linesOf(ctx, shown);
+          version += 1;
+        }
+      } else if (!changed.has('time')) return undefined;
       markTime(ctx.state.t);
-      return Plotly.relayout(fig.gd, { shapes: [timeLine(ctx.state.t)] });
+      redraw(ctx);
+      return undefined;
     },
   };
 }

@@ -299,8 +299,8 @@ def test_click_a_unit_shows_that_unit(gs):
     for box in gs.page.locator(".unit-picks input").all():  # draw every quantity (c and the gates' mean at first)
         box.check()
     gs.page.locator(".unit-picks input[value='gates']").uncheck()
-    gs.page.wait_for_function("document.getElementById('unit-plot').data.length === 6")
-    lines = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => Array.from(d.y))")
+    gs.page.wait_for_function("document.getElementById('unit-plot').drawn.lines.length === 6")
+    lines = [d["y"] for d in drawn(gs.page, "unit-plot")["lines"]]
     for k, q in enumerate(QUANTITIES):
         want = np.array(exact[q][0][0])[:, 7]
         np.testing.assert_allclose(lines[k], want, atol=scale[q] / 2 + 1e-6, err_msg=q)

@@ -103,13 +103,13 @@ def test_first_load_reads_an_example_the_model_knows_in_every_view(browser, ship
     T = len(example)
     assert gs.page.evaluate("window.gatescope.rendered") == {"text": example, "model": "hometown",
                                                               "steps": T, "version": 0}
-    # What each view drew, read back from Plotly and the DOM: every one holds the example's T steps.
+    # What each view drew, read back from Plotly, the canvas charts' `drawn` and the DOM: every one holds T steps.
     assert gs.page.evaluate("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)") == [T] * 6
-    assert gs.page.evaluate("document.getElementById('unit-plot').data.map(d => d.y.length)") == [T, T]
+    assert gs.page.evaluate("document.getElementById('unit-plot').drawn.lines.map(d => d.y.length)") == [T, T]
     assert gs.page.text_content("#unit-text") == example
     assert len(gs.page.evaluate("document.getElementById('bars-plot').drawn.values.f")) == 64  # hometown's units
     assert gs.page.locator("#pred-grid .pred-col").count() > 0
-    assert gs.page.evaluate("document.getElementById('surprisal-plot').data[0].y.length") == T
+    assert gs.page.evaluate("document.getElementById('surprisal-plot').drawn.lines[0].y.length") == T
     assert gs.page.evaluate("document.getElementById('saturation-plot').drawn.panels.length") == 3
     # One sentence says what this is, with the lesson a click away; the card and the examples are one click away.
     assert gs.page.is_visible("#intro") and "LSTM" in gs.page.text_content("#intro")
@@ -380,37 +380,6 @@ def test_order_by_change_at_t_and_the_first_n_units(browser, shipped):
         assert rows == want, (t, rows, want)
     about = gs.page.text_content("#heatmaps .order-note")
     assert "changed at the chosen step t" in about and "first 4 of 8" in about
-    close(context, gs)
-
-
-def test_one_unit_over_a_long_text_draws_bands_but_hovers_exact_values(browser, shipped):
-    import numpy as np
-
-    text = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 30)[:2000]
-    context, gs = new_page(browser, shipped, SIZES["laptop"])
-    gs.open("?model=shakespeare-char&unit=5")
-    gs.page.fill("#text", text)
-    gs.wait_drawn(text)
-    gs.page.locator("#sec-unit").scroll_into_view_if_needed()
-    gs.settle()
-    data = gs.page.evaluate("Array.from(document.getElementById('unit-plot').data, d => ({name: d.name || null, "
-                            "n: (d.x || d.y).length, opacity: d.opacity ?? 1, y: Array.from(d.y)}))")
-    bands = [d for d in data if d["name"] is None]
-    exact = [d for d in data if d["name"] is not None]
-    assert [d["name"] for d in exact] == ["cell state c", "gates' mean (i + f + o) / 3"]
-    assert all(d["n"] == 2000 and d["opacity"] == 0 for d in exact)  # hover: every step, exactly
-    width = gs.page.evaluate("document.getElementById('unit-plot')._fullLayout.xaxis._length")
-    assert len(bands) == 4 and all(d["n"] <= width + 1 for d in bands)  # drawing: one column per pixel
-    req = urllib.request.Request(f"{shipped}/api/trace", json.dumps(
-        {"model": "shakespeare-char", "text": text, "format": "json"}).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        c = np.array(json.loads(r.read())["c"][0][0])[:, 5]
-    np.testing.assert_allclose(exact[0]["y"], c, atol=0.05)  # the wire's float16 compact format
-    assert max(bands[1]["y"]) == pytest.approx(max(exact[0]["y"]), abs=1e-6)  # the band's top reaches c's peak
-    gs.page.check(".unit-picks input[value='f']")
-    gs.page.wait_for_function(
-        "Array.from(document.getElementById('unit-plot').data).some(d => d.name === 'forget gate f')")
-    gs.shot("unit-2000-tokens", "#sec-unit")
     close(context, gs)
 
 

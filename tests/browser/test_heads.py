@@ -22,7 +22,7 @@ CLASSES = ("negative", "neutral", "positive", "<i>mixed</i>")  # a class name th
 ENGLISH = tuple("abcdefghijklmnopqrstuvwxyz .,")
 
 # Which parts of the view each kind of model shows; everything else must be gone from the screen.
-PARTS = {"grid": "#pred-grid", "surprisal": "#predictions .strip-host", "bars": "#classes-plot"}
+PARTS = {"grid": "#pred-grid", "surprisal": "#surprisal-plot", "bars": "#classes-plot"}
 SHOWN = {"lm": {"grid", "surprisal"}, "diacritizer": {"grid"}, "sentiment": {"bars"}, "vectors": set()}
 
 

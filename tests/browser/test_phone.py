@@ -29,13 +29,14 @@ SHOWN = """() => ({
   search: location.search,
 })"""
 
-# What each tab's view drew, read back from Plotly's figures and the DOM (T: the example's length, H: its units).
+# What each tab's view drew, read back from Plotly's figures, the canvas charts' `drawn` and the DOM
+# (T: the example's length, H: its units).
 DRAWN = {
     "heatmaps": ("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)", lambda T, H: [T] * 6),
     "bars": ("document.getElementById('bars-plot').drawn.values.f.length", lambda T, H: H),
     "step": ("document.getElementById('step-cards').childElementCount > 0", lambda T, H: True),
-    "unit": ("document.getElementById('unit-plot').data.map(d => d.y.length)", lambda T, H: [T, T]),
-    "predictions": ("document.getElementById('surprisal-plot').data[0].y.length", lambda T, H: T),
+    "unit": ("document.getElementById('unit-plot').drawn.lines.map(d => d.y.length)", lambda T, H: [T, T]),
+    "predictions": ("document.getElementById('surprisal-plot').drawn.lines[0].y.length", lambda T, H: T),
     "saturation": ("document.getElementById('saturation-plot').drawn.panels"
                    ".flatMap(p => p.layers.map(l => l.hi.length))",
                    lambda T, H: [H, H, H]),

@@ -57,6 +57,10 @@ def test_one_view_large_type_and_the_lesson_beside_it(browser, shipped, lang, le
     assert box["x"] + box["width"] <= panel["x"] + 2
     fonts = page.evaluate(f"[...document.querySelectorAll('#{stage} .js-plotly-plot')].map((p) => p.layout.font.size)")
     assert all(size >= 22 for size in fonts)
+    # The canvas charts over time (timescene.js) say the size of the type they drew.
+    sizes = page.evaluate(f"[...document.querySelectorAll('#{stage} .canvas-chart')].filter((c) => c.drawn"
+                          " && c.drawn.sizes).map((c) => c.drawn.sizes.tick)")
+    assert all(size >= 22 for size in sizes) and (sizes or stage != "sec-unit")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"present-{lesson}-{lang}-{step}.png"))
     context.close()
