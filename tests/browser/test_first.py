@@ -206,7 +206,7 @@ def test_no_request_and_no_popup_leaves_the_page_origin(browser, shipped):
     gs.open()
     drawn_everywhere(gs)
     figures = gs.page.eval_on_selector_all(".js-plotly-plot", "gs => gs.map(g => g.id)")
-    assert len(figures) >= 3  # heatmaps, unit, surprisal (bars and saturation are canvases: their saves below)
+    assert len(figures) >= 1  # the heatmaps (bars, saturation, the unit's and the surprisal lines are canvases: below)
     clicked = []
     for fid in figures:
         plot = gs.page.locator(f"#{fid}")
@@ -224,12 +224,12 @@ def test_no_request_and_no_popup_leaves_the_page_origin(browser, shipped):
             clicked.append(titles[k])
     # The figures drawn on a canvas of our own save their files in the page: nothing leaves either.
     saves = gs.page.locator(".canvas-chart:not([hidden]) + .figure-saves button")
-    assert saves.count() >= 4  # bars and saturation: PNG and SVG each
+    assert saves.count() >= 8  # bars, saturation, the unit's lines, the surprisal: PNG and SVG each
     for k in range(saves.count()):
         with gs.page.expect_download():
             saves.nth(k).click()
     gs.page.wait_for_timeout(500)
-    assert len(clicked) >= 20
+    assert len(clicked) >= 5 * len(figures)
     assert outside == [] and popups == [], (outside, popups)
     close(context, gs)
 
