@@ -17,7 +17,8 @@ PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
 CATEGORIES = {"en": {"one", "other"}, "zh-CN": {"other"}}
 # Chinese messages allowed to read exactly like the English, or without a Chinese character: nothing but
 # symbols, numbers and placeholders.
-SAME_IN_BOTH = {"unit.char_title", "census.auc", "census.r", "patterns.score"}  # symbols and numbers only
+SAME_IN_BOTH = {"unit.char_title", "unit.hover_value", "census.auc", "census.r",  # symbols and numbers only
+                "patterns.score"}
 NO_CHINESE = SAME_IN_BOTH | {"timeline.at", "unit.hover", "error.list_separator"}
 PLOTLY = re.compile(r"%\{[^}]*\}")
 JS = sorted((ROOT / "static" / "js").rglob("*.js"))
@@ -179,7 +180,8 @@ def test_plural_forms_and_placeholders_are_filled():
     assert translate("en", "status.tokens", count=3) == "3 tokens"
     assert translate("zh-CN", "status.tokens", count=1) == "1 个词元"
     # Plotly's %{...} in a message is left for Plotly; a missing parameter stays visible, never crashes.
-    assert translate("en", "unit.hover", q="f") == "%{text} (t=%{x})<br>f = %{y:.4f}"
+    said = translate("en", "figure.saturation_hover", q="f", layer=0)
+    assert said == "f, layer 0, unit %{customdata}<br>above 0.9: %{x:.0%} of steps<br>below 0.1: %{y:.0%}"
     assert translate("en", "hover.unit") == "unit {unit}"
 
 
