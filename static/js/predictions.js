@@ -52,7 +52,8 @@ function drawGrid(grid, note, ctx, width) {
     + (n < ctx.T ? ` ${tr('predictions.window', { from: start, to: start + n - 1, T: ctx.T })}` : '');
 }
 
-/** The surprisal (bits) the model had for the token that came after each position; NaN where there is none. */
+/** Each token's surprisal (bits): -log2 of the probability the model gave it a step before (API next_prob);
+ * NaN at t = 0 and for a token out of the vocabulary. */
 const surprisal = (ctx) => Float64Array.from(ctx.trace.next_prob, (p) => (p === null || p <= 0 ? NaN : -Math.log2(p)));
 
 /** The scene (timescene.js) of the surprisal line `y` over the whole text, t marked; `key` names its base. */
