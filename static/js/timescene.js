@@ -10,7 +10,7 @@ import { measure } from './painter.js';
 import { px } from './plot.js';
 
 /** Min and max of y over `n` equal runs of time, at each run's middle step; NaN over a run of gaps. */
-export function band(y, n) {
+function band(y, n) {
   const x = new Float64Array(n);
   const lo = new Float64Array(n);
   const hi = new Float64Array(n);

@@ -1,8 +1,8 @@
 // One unit: the quantities the reader ticks (c and the gates' mean at first) over time as lines, and the text
 // coloured char by char by one quantity (as in Karpathy, Johnson and Fei-Fei 2015, "Visualizing and
-// Understanding Recurrent Networks"). Drawn on a canvas (canvaschart.js, timescene.js): a text longer than the
-// figure has pixel columns is drawn as a min-max band per column, while the hover gives each step's exact value;
-// a new t repaints only its marker, and a keystroke that appends keeps the coloured text it had.
+// Understanding Recurrent Networks"). Drawn on a canvas (canvaschart.js, timescene.js): more steps than half the
+// figure's pixel columns are drawn as min-max bands over two-pixel runs, while the hover gives each step's exact
+// value; a new t repaints only its marker, and a keystroke that appends keeps the coloured text it had.
 
 import { at } from './arrays.js';
 import { colourOf, isBackward, LINE_COLOURS, QUANTITIES, fmt, quantityName, visible } from './format.js';
