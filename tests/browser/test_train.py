@@ -223,9 +223,9 @@ def test_the_panels_figures_follow_a_resize_to_a_phone(browser, train_server):
         for gd, w, h, drawn in sizes:
             assert 300 < w <= 390 and h == drawn > 0, f"{gd} is {w} x {h} px after the resize (drawn {drawn} tall)"
         # The unit's lines, a canvas chart (canvaschart.js): redrawn at the new width, as tall as it says it drew.
-        charts = page.evaluate("""() => [...document.querySelectorAll('#sec-train .canvas-chart')].map((c) =>
-          [c.getBoundingClientRect().width, c.querySelector('canvas').getBoundingClientRect().height,
-           c.drawn && c.drawn.width, c.drawn && c.drawn.height])""")
+        charts = page.evaluate("""() => [...document.querySelectorAll('#sec-train .canvas-chart canvas')].map((c) =>
+          [c.getBoundingClientRect().width, c.getBoundingClientRect().height, (c.parentElement.drawn || {}).width,
+           (c.parentElement.drawn || {}).height])""")
         assert len(charts) == 1, charts
         for w, h, drawn_w, drawn_h in charts:
             assert 300 < w <= 390 and abs(drawn_w - w) < 1 and abs(h - drawn_h) < 1 and drawn_h > 0, charts
