@@ -62,7 +62,7 @@ function surprisalScene(ctx, y, key) {
     { token: visible(ctx.trace.tokens[t]), t, bits: fmt(y[t], 2) });
   return scene({ key, tokens: ctx.trace.tokens, height: px(270) - px(24), title: tr('predictions.surprisal_title'),
     lines: [{ name: 'surprisal', colour: '#D55E00', width: 2.5, y }], yTitle: tr('axis.bits'), fromZero: true,
-    markers: 400, t: ctx.state.t, tip, wordTokens: ctx.wordTokens });
+    markers: 400, t: ctx.state.t, tip, wordTokens: ctx.wordTokens, label: tr('predictions.label', { count: ctx.T }) });
 }
 
 /** The sentence above a classifier's bars: what it reads, and how to read its probabilities. */

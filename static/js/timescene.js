@@ -82,9 +82,10 @@ function runs(xs, ys, sx, sy) {
  *   yTitle     the value axis's title;  fromZero: the value axis starts at 0;  markers: a dot on each step up to
  *              this many steps;  wordTokens: the labels need room for words
  *   t          the chosen step, marked over the base;  tip(t): the hover's text at step t
+ *   label      what the figure shows, for a screen reader (canvaschart.js)
  */
 export function scene({ key, tokens, lines, height, title = null, yTitle, fromZero = false, markers = 0, t, tip,
-  wordTokens = false }) {
+  wordTokens = false, label = null }) {
   const T = tokens.length;
   const range = valueRange(lines, fromZero);
   const size = px(15); // Plotly's base font of these figures, one and a half times as large when presenting
@@ -103,6 +104,7 @@ export function scene({ key, tokens, lines, height, title = null, yTitle, fromZe
   const axes = (box) => [scale([-0.5, T - 0.5], [box.x, box.x + box.w]), scale(range, [box.y + box.h, box.y])];
   return {
     key,
+    label,
     height: (w) => area(w).y + height - px(20),
     base(p, w) {
       const box = area(w);

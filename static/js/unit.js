@@ -38,7 +38,7 @@ function lines(ctx, drawn, key) {
   const tip = (t) => [tr('unit.hover', { token: visible(ctx.trace.tokens[t]), t }),
     ...drawn.map((d) => tr('unit.hover_value', { q: d.q === GATES ? '(i+f+o)/3' : d.q, value: fmt(d.y[t]) }))].join('\n');
   return scene({ key, tokens: ctx.trace.tokens, lines: drawn, height: px(340), yTitle: tr('axis.value'), markers: 80,
-    t: ctx.state.t, tip, wordTokens: ctx.wordTokens });
+    t: ctx.state.t, tip, wordTokens: ctx.wordTokens, label: tr('unit.label', { unit: ctx.state.unit, count: ctx.T }) });
 }
 
 /** One token's span, coloured by value v of quantity q (of at most |maxAbs|), at step t. */

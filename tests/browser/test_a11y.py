@@ -112,18 +112,21 @@ def test_the_keys_choose_a_saturation_point_and_hide_a_layer(gs):
 def test_every_canvas_figure_is_a_named_image_that_takes_the_focus(gs, lang):
     gs.open(f"?model=english-char&unit=2&lang={lang}")
     gs.type(TEXT)
-    for sec in ("sec-bars", "sec-saturation"):
+    for sec in ("sec-bars", "sec-unit", "sec-predictions", "sec-saturation"):
         gs.page.locator(f"#{sec}").scroll_into_view_if_needed()
         gs.settle()
     figures = gs.page.evaluate("""() => [...document.querySelectorAll('.canvas-chart:not([hidden])')].map((e) => (
         { id: e.id, role: e.getAttribute('role'), tab: e.tabIndex, label: e.getAttribute('aria-label') }))""")
     T = len(TEXT)
     want = {"bars-plot": label(lang, "bars.label", count=16, t=T - 1, token=TEXT[-1], unit=2),
-            "saturation-plot": label(lang, "saturation.label", count=T)}
+            "saturation-plot": label(lang, "saturation.label", count=T),
+            "unit-plot": label(lang, "unit.label", unit=2, count=T)}
+    if any(f["id"] == "surprisal-plot" for f in figures):  # a model with a next-token head
+        want["surprisal-plot"] = label(lang, "predictions.label", count=T)
     assert {f["id"]: f["label"] for f in figures} == want
     assert all(f["role"] == "img" and f["tab"] == 0 for f in figures), figures
     if lang == "zh-CN":
-        assert all("神经元" in f["label"] or "饱和" in f["label"] for f in figures)
+        assert all("神经元" in f["label"] or "饱和" in f["label"] or "意外度" in f["label"] for f in figures)
     # Another language on the same page: the names follow it.
     other = "en" if lang == "zh-CN" else "zh-CN"
     gs.page.select_option("#lang", other)
