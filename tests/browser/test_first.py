@@ -423,9 +423,9 @@ def test_the_text_box_holds_its_text_and_takes_typing_before_the_scripts_run(bro
 
 
 def test_plotly_is_fetched_only_for_an_update_that_draws_with_it(browser, server):
-    """Plotly's script is held back at the network: every view that draws without it (bars, saturation, the
-    comparison's sentence, the corpus views' notes) draws meanwhile; only the views whose entry says they draw with
-    it wait, and Plotly is asked for at all only if there is one."""
+    """Plotly's script is held back at the network: every view that draws without it (bars, the unit's lines,
+    predictions, saturation, the comparison's sentence, the corpus views' notes) draws meanwhile; only the views
+    whose entry says they draw with it wait, and Plotly is asked for at all only if there is one."""
     context = new_context(browser, viewport={"width": 1280, "height": 800})
     held = []
     context.route("**/vendor/plotly.min.js*", lambda route: held.append(route))
@@ -433,7 +433,7 @@ def test_plotly_is_fetched_only_for_an_update_that_draws_with_it(browser, server
     gs.page.goto(f"{server}/?model=english-char")
     # Not `rendered`: the first trace counts as drawn once every view on screen has drawn, Plotly's too.
     gs.wait("() => window.gatescope && window.gatescope.views !== null", timeout=120)
-    for view in ("bars", "saturation", "compare", "corpus-unit", "corpus-saturation"):
+    for view in ("bars", "unit", "predictions", "saturation", "compare", "corpus-unit", "corpus-saturation"):
         gs.wait("id => document.getElementById(id).hasAttribute('data-drawn')", view, timeout=120)
     assert gs.page.text_content("#compare-summary") == translate("en", "compare.off")
     waiting = gs.page.evaluate("window.gatescope.registry.filter((e) => e.plotly === true).map((e) => e.id)")
