@@ -83,10 +83,10 @@ export function create(el) {
   /** The figure for ctx over the cells as painted, in the window's columns. */
   function show(ctx) {
     last = ctx;
-    const window = zoom.range(ctx.T, ctx.state.t);
-    fig.draw(scene({ data: shown.data, canvases: [...cells.children], tokens: ctx.trace.tokens, window,
+    const cols = zoom.range(ctx.T, ctx.state.t);
+    fig.draw(scene({ data: shown.data, canvases: [...cells.children], tokens: ctx.trace.tokens, window: cols,
       chosen: ctx.state, wordTokens: ctx.wordTokens, stride: thinned,
-      key: `${version} ${window} ${language()} ${px(100)}` }));
+      key: `${version} ${cols} ${language()} ${px(100)}` }));
   }
 
   /** Paint the cells for a new trace, layer, direction or order. A new trace on the same rows (typing) paints only
