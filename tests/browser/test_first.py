@@ -229,7 +229,7 @@ def test_no_request_and_no_popup_leaves_the_page_origin(browser, shipped):
         with gs.page.expect_download():
             saves.nth(k).click()
     gs.page.wait_for_timeout(500)
-    assert len(clicked) >= 20
+    assert len(clicked) >= 10  # the unit and surprisal figures' buttons (the heatmaps have left Plotly)
     assert outside == [] and popups == [], (outside, popups)
     close(context, gs)
 
