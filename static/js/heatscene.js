@@ -60,6 +60,7 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
   };
   return {
     key,
+    label: t('heatmaps.label', { from: t0, to: t1, unit: chosen.unit, t: chosen.t }),
     height: () => figureHeight(rows, data.length),
     base(p, w) {
       const boxes = areas(w, rows, data.length);
