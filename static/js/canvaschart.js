@@ -9,7 +9,9 @@
 //   height(w)      the figure's height in px at width w
 //   base(p, w, h)  paints the figure through painter p (painter.js) and returns {hits, drawn}: hits are the
 //                  regions that answer the pointer [{x, y, hw, hh, tip() -> text, pick() -> change | null}],
-//                  (x, y) the centre and hw, hh the half sizes; `drawn` is what was drawn, for tests
+//                  (x, y) the centre and hw, hh the half sizes (tip and pick are given a point: the pointer's, or the
+//                  hit's centre from the keyboard; one hit can answer for many cells, as each heatmap's plot area
+//                  does); `drawn` is what was drawn, for tests
 //   over(p, w, h)  paints the marks of the chosen unit over the base; returns more of `drawn`
 //   label          optional: what the figure shows, in a sentence from the catalogs (a screen reader says it)
 // Sharp on high-DPI screens, redrawn at its container's width, hover tips set as text, clicks and taps emitted as
@@ -107,7 +109,7 @@ export function chart(id) {
   };
   /** Show `hit`'s tip beside (x, y); returns what it says. */
   function showTip(hit, x, y) {
-    const said = hit && hit.tip && hit.tip();
+    const said = hit && hit.tip && hit.tip(x, y);
     tip.hidden = !said;
     if (!said) return '';
     tip.textContent = said;
@@ -115,9 +117,9 @@ export function chart(id) {
     tip.style.top = `${y + 14}px`;
     return said;
   }
-  /** A click, a tap, Enter or Space on `hit`: its change goes to whoever owns the state. */
-  function pick(hit) {
-    const change = hit && hit.pick && hit.pick();
+  /** A click, a tap, Enter or Space on `hit` at (x, y): its change goes to whoever owns the state. */
+  function pick(hit, x, y) {
+    const change = hit && hit.pick && hit.pick(x, y);
     if (change) emit(change, box);
   }
   const pointed = () => {
@@ -134,9 +136,10 @@ export function chart(id) {
   // A tap on a touch screen arrives as a click too: no drag layer here swallows it.
   canvas.addEventListener('click', (ev) => {
     pointed();
-    const hit = cache && hitAt(cache.hits, ...local(ev));
+    const [x, y] = local(ev);
+    const hit = cache && hitAt(cache.hits, x, y);
     if (hit) focus = cache.hits.indexOf(hit); // the arrow keys go on from the hit clicked
-    pick(hit);
+    pick(hit, x, y);
   });
   box.addEventListener('keydown', (ev) => {
     if (!cache || !cache.hits.length || ev.altKey || ev.ctrlKey || ev.metaKey) return;
@@ -145,7 +148,7 @@ export function chart(id) {
     const moves = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: hits.length - 1,
       ArrowDown: k < 0 ? 0 : vertical(hits, k, 1), ArrowUp: k < 0 ? 0 : vertical(hits, k, -1) };
     if (ev.key === 'Enter' || ev.key === ' ') {
-      if (k >= 0) pick(hits[k]);
+      if (k >= 0) pick(hits[k], hits[k].x, hits[k].y);
     } else if (ev.key === 'Escape') {
       tip.hidden = true;
       return; // not taken: presentation mode leaves on Escape

@@ -1,13 +1,8 @@
-// The cells of the heatmaps (heatmaps.js), painted on one canvas per subplot under the Plotly figure, and
-// their colour bars as HTML beside it. Why: Plotly's heatmap path (a d3 colour per cell, then a PNG per
-// trace) and its colour bars were most of each keystroke's redraw; a 256-colour lookup into ImageData and
-// a canvas stretched by CSS (one pixel per cell, `image-rendering: pixelated`) take a few ms.
-// Every function takes the Plotly-shaped traces [{name, z (rows of length T), y, colorscale, zmin, zmax}].
-
-import { fmt } from './format.js';
-
-/** Plotly's axis names: axis(0, 'xaxis') = 'xaxis', axis(2, 'y') = 'y3'. */
-export const axis = (k, name) => (k ? `${name}${k + 1}` : name);
+// The cells of the heatmaps (heatmaps.js): one canvas per subplot holding one pixel per cell, which the figure
+// (heatscene.js) stretches without smoothing onto its plot areas. Why: Plotly's heatmap path (a d3 colour per
+// cell, then a PNG per trace) was most of each keystroke's redraw; a 256-colour lookup into ImageData takes a few
+// ms, and a keystroke paints only its new column. The canvases are sources, never shown themselves.
+// Every function takes the subplots' rows [{name, z (rows of length T), y, colorscale, zmin, zmax}].
 
 const hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
 
@@ -40,14 +35,10 @@ const SPARE = 128;
  * (the caller knows: the text grew at its end); a canvas whose colour scale or size moved is painted whole. */
 export function paint(host, data, T, kept = 0) {
   if (host.children.length !== data.length) {
-    host.replaceChildren(...data.map(() => {
-      const clip = document.createElement('div'); // the subplot's plot area: clips a zoomed canvas
-      clip.append(document.createElement('canvas'));
-      return clip;
-    }));
+    host.replaceChildren(...data.map(() => document.createElement('canvas')));
   }
   data.forEach((d, k) => {
-    const canvas = host.children[k].firstChild;
+    const canvas = host.children[k];
     const H = d.z.length;
     const lut = lutOf(d.colorscale);
     const lo = d.zmin;
@@ -78,65 +69,16 @@ export function paint(host, data, T, kept = 0) {
 }
 const PAINTED = new WeakMap();
 
-/** Put each canvas over its subplot for the axes' current ranges: zooming only moves and stretches it. */
-export function place(host, gd, data) {
-  const L = gd._fullLayout;
-  if (!L) return;
-  [...host.children].forEach((clip, k) => {
-    const xa = L[axis(k, 'xaxis')];
-    const ya = L[axis(k, 'yaxis')];
-    Object.assign(clip.style, { left: `${xa._offset}px`, top: `${ya._offset}px`, width: `${xa._length}px`,
-      height: `${ya._length}px` });
-    const x0 = xa.l2p(-0.5);
-    const x1 = xa.l2p(clip.firstChild.width - 0.5); // the spare columns beyond T lie outside the plot area
-    const y0 = ya.l2p(-0.5);
-    const y1 = ya.l2p(data[k].z.length - 0.5);
-    Object.assign(clip.firstChild.style, { left: `${Math.min(x0, x1)}px`, top: `${Math.min(y0, y1)}px`,
-      width: `${Math.abs(x1 - x0)}px`, height: `${Math.abs(y1 - y0)}px` });
-  });
-}
-
-/** The cell under mouse event `ev`: {k, t, r, x, y} (subplot, time, row, px in gd), or null off every plot area. */
-export function cellAt(gd, ev, data, T) {
-  const L = gd._fullLayout;
-  if (!L) return null;
-  const box = gd.getBoundingClientRect();
-  const x = ev.clientX - box.left;
-  const y = ev.clientY - box.top;
-  for (let k = 0; k < data.length; k++) {
-    const xa = L[axis(k, 'xaxis')];
-    const ya = L[axis(k, 'yaxis')];
-    if (x < xa._offset || x > xa._offset + xa._length || y < ya._offset || y > ya._offset + ya._length) continue;
-    const t = Math.round(xa.p2l(x - xa._offset));
-    const r = Math.round(ya.p2l(y - ya._offset));
-    if (t >= 0 && t < T && r >= 0 && r < data[k].z.length) return { k, t, r, x, y };
+/** Colour scale `scale` as a 1 x 256 canvas, its top row the scale's top: a colour bar's ramp, stretched. */
+export function ramp(scale) {
+  if (!RAMPS.has(scale)) {
+    const c = Object.assign(document.createElement('canvas'), { width: 1, height: 256 });
+    const g = c.getContext('2d');
+    const img = g.createImageData(1, 256);
+    new Uint32Array(img.data.buffer).set(lutOf(scale).slice().reverse());
+    g.putImageData(img, 0, 0);
+    RAMPS.set(scale, c);
   }
-  return null;
+  return RAMPS.get(scale);
 }
-
-const gradient = (scale) => `linear-gradient(to top, ${scale.map(([x, c]) => `${c} ${(x * 100).toFixed(1)}%`).join(', ')})`;
-
-/** One colour bar per trace in `host`, `top(k)` px down and `height` px tall: the gradient, five values and
- * the trace's colorbar title. */
-export function colourBars(host, data, top, height) {
-  host.replaceChildren(...data.map((d, k) => {
-    const bar = document.createElement('div');
-    bar.className = 'colour-scale';
-    bar.style.top = `${top(k)}px`;
-    bar.style.height = `${height}px`;
-    const ramp = document.createElement('div');
-    ramp.className = 'ramp';
-    ramp.style.background = gradient(d.colorscale);
-    const ticks = [1, 0.75, 0.5, 0.25, 0].map((x) => {
-      const tick = document.createElement('span');
-      tick.style.top = `${(1 - x) * 100}%`;
-      tick.textContent = fmt(d.zmin + x * (d.zmax - d.zmin), 2);
-      return tick;
-    });
-    const title = document.createElement('span');
-    title.className = 'title';
-    title.textContent = d.colorbar.title.text;
-    bar.append(ramp, ...ticks, title);
-    return bar;
-  }));
-}
+const RAMPS = new Map();

@@ -46,7 +46,7 @@ import { firstExample, initIntro, openCard } from './welcome.js';
 const VIEWS = [
   { id: 'timeline', module: timeline, always: true },
   { id: 'oov', module: oov, always: true },
-  { id: 'heatmaps', plotly: true, module: heatmaps },
+  { id: 'heatmaps', module: heatmaps },
   { id: 'bars', module: bars },
   { id: 'step', module: step },
   { id: 'unit', module: unit },

@@ -1,6 +1,8 @@
 // Two painters with one small interface, so that one drawing routine (canvaschart.js's scenes) paints the page's
-// canvas and writes the SVG file a person downloads: rect, circle, line, path, text, measure, all in CSS pixels.
-// Text is drawn as text on the canvas and escaped in the SVG: user text is never markup.
+// canvas and writes the SVG file a person downloads: rect, circle, line, path, text, image, measure, all in CSS
+// pixels. Text is drawn as text on the canvas and escaped in the SVG: user text is never markup. An image (the
+// heatmaps' cells, one pixel per cell) is stretched without smoothing, and goes into the SVG as an embedded PNG
+// (data: URL).
 
 import { FONT } from './plot.js';
 
@@ -62,7 +64,20 @@ export function canvasPainter(g) {
       g.fillText(s, 0, 0);
       g.restore();
     },
+    /** Source canvas `src`'s rectangle (sx, sy, sw, sh) stretched onto (x, y, w, h), each pixel a sharp block. */
+    image(src, sx, sy, sw, sh, x, y, w, h) {
+      g.imageSmoothingEnabled = false;
+      g.drawImage(src, sx, sy, sw, sh, x, y, w, h);
+      g.imageSmoothingEnabled = true;
+    },
   };
+}
+
+/** Canvas `src`'s rectangle (sx, sy, sw, sh) as a PNG data: URL (made here: nothing leaves the machine). */
+function crop(src, sx, sy, sw, sh) {
+  const c = Object.assign(document.createElement('canvas'), { width: sw, height: sh });
+  c.getContext('2d').drawImage(src, sx, sy, sw, sh, 0, 0, sw, sh);
+  return c.toDataURL('image/png');
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -98,6 +113,10 @@ export function svgPainter(width, height) {
       const turn = up ? ` transform="rotate(-90 ${n(x)} ${n(y)})"` : '';
       out.push(`<text x="${n(x)}" y="${n(y)}" font-size="${size}" fill="${colour}" text-anchor="${ANCHOR[align]}"`
         + ` dominant-baseline="${BASELINE[base]}"${bold ? ' font-weight="bold"' : ''}${turn}>${esc(s)}</text>`);
+    },
+    image(src, sx, sy, sw, sh, x, y, w, h) {
+      out.push(`<image x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" preserveAspectRatio="none"`
+        + ` style="image-rendering:pixelated" href="${crop(src, sx, sy, sw, sh)}"/>`);
     },
     done() {
       return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" `

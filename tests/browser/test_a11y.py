@@ -119,13 +119,14 @@ def test_every_canvas_figure_is_a_named_image_that_takes_the_focus(gs, lang):
         { id: e.id, role: e.getAttribute('role'), tab: e.tabIndex, label: e.getAttribute('aria-label') }))""")
     T = len(TEXT)
     want = {"bars-plot": label(lang, "bars.label", count=16, t=T - 1, token=TEXT[-1], unit=2),
+            "heatmaps-plot": label(lang, "heatmaps.label", **{"from": 0, "to": T - 1}, unit=2, t=T - 1),
             "saturation-plot": label(lang, "saturation.label", count=T),
             "unit-plot": label(lang, "unit.label", unit=2, count=T)}
     if any(f["id"] == "surprisal-plot" for f in figures):  # a model with a next-token head
         want["surprisal-plot"] = label(lang, "predictions.label", count=T)
     assert {f["id"]: f["label"] for f in figures} == want
     assert all(f["role"] == "img" and f["tab"] == 0 for f in figures), figures
-    if lang == "zh-CN":
+    if lang == "zh-CN":  # the heatmaps' too
         assert all("神经元" in f["label"] or "饱和" in f["label"] or "意外度" in f["label"] for f in figures)
     # Another language on the same page: the names follow it.
     other = "en" if lang == "zh-CN" else "zh-CN"

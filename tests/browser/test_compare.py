@@ -15,6 +15,7 @@ import pytest
 
 from app.testing import start_server, stop_server
 from tests.app.wire import decode
+from tests.browser.canvas import VIRIDIS, drawn, lookup_step, on_scale
 from tests.browser.conftest import ARTIFACTS, new_context, open_page
 from tests.conftest import ROOT
 
@@ -141,7 +142,8 @@ def page_view(gs) -> dict:
     """What the page shows: its state, the heatmap values of the chosen unit, and the comparison's values."""
     return gs.page.evaluate("""() => {
       const g = window.gatescope;
-      const heat = document.getElementById('heatmaps-plot').data;
+      const heat = document.getElementById('heatmaps-plot').drawn.panels
+        .map((p) => ({ z: p.z, y: p.units.map(String) }));
       const cmp = document.querySelector('#compare .compare-plot');
       return { state: { ...g.state }, lang: document.documentElement.lang,
         rows: heat.map((d) => Array.from(d.z[d.y.indexOf(String(g.state.unit))])),
@@ -193,15 +195,34 @@ def test_a_shared_link_reopens_the_same_view(browser, server):
 
 def test_figures_save_as_png_and_svg_with_the_heatmap_cells(gs):
     gs.open("?model=english-char&unit=2#text=the%20cat")
-    gs.page.hover("#heatmaps-plot")
+    gs.page.locator("#heatmaps-plot").scroll_into_view_if_needed()
+    gs.settle()
+    heat = drawn(gs.page, "heatmaps-plot")
     with gs.page.expect_download() as download:
-        gs.page.click("#heatmaps-plot [data-title='Download plot as an SVG, with the token labels']")
+        gs.page.click("#heatmaps .figure-saves button[data-format=svg]")
+    assert download.value.suggested_filename == "heatmaps-plot.svg"
     svg = ARTIFACTS / "heatmaps-export.svg"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     download.value.save_as(svg)
     text = svg.read_text(encoding="utf-8")
-    assert text.startswith("<svg") and len(re.findall(r"<image[^>]+data:image/png", text)) == 6  # one per heatmap
-    assert ">c<" in text.replace("␣", "")  # the token labels, drawn by Plotly
+    images = re.findall(r'<image [^>]*href="(data:image/png;base64,[^"]+)"', text)
+    assert text.startswith("<svg") and len(images) == 12  # each subplot's cells and its colour bar
+    assert ">c<" in text and ">forget gate f<" in text  # the token labels, the subplots' titles
+    # The file's cells are the API's values: i's image, decoded by the browser, holds one pixel per cell (H, T),
+    # each the colour of its value on Viridis.
+    exact = np.array(gs.api("/api/trace", {"model": "english-char", "text": "the cat", "format": "json"})["i"][0][0])
+    H, T, flat = gs.page.evaluate("""async (src) => { const img = new Image(); img.src = src; await img.decode();
+      const c = Object.assign(document.createElement('canvas'), { width: img.width, height: img.height });
+      const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+      return [img.height, img.width, Array.from(g.getImageData(0, 0, img.width, img.height).data)]; }""", images[0])
+    assert (H, T) == (16, 7)
+    cells = np.array(flat, dtype=float).reshape(H, T, 4)[..., :3]
+    np.testing.assert_allclose(cells, on_scale(VIRIDIS, exact.T), rtol=0, atol=lookup_step(VIRIDIS) + 1)
+    with gs.page.expect_download() as download:
+        gs.page.click("#heatmaps .figure-saves button[data-format=png]")
+    head = download.value.path().read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", head[16:24]) == (2 * heat["width"], 2 * heat["height"])
     # The saturation figure, drawn on a canvas of our own, saves the same drawing as SVG (through the SVG
     # painter) and as a PNG twice its size on the page.
     gs.page.locator("#saturation-plot").scroll_into_view_if_needed()

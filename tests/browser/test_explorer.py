@@ -7,11 +7,19 @@ import numpy as np
 import pytest
 
 from tests.browser.canvas import (
+    RDBU,
+    VIRIDIS,
+    WHITE,
     bar_centre,
     column,
     differs,
     drawn,
+    heat_cells,
+    heat_centre,
+    heat_values,
+    lookup_step,
     on_page,
+    on_scale,
     over_white,
     painted,
     pixel,
@@ -41,10 +49,37 @@ def tolerance(scale: float) -> float:
 
 
 def heatmap(gs, q: str) -> tuple[np.ndarray, list[str]]:
-    z, y = gs.page.evaluate(
-        "q => { const d = document.getElementById('heatmaps-plot').data.find(d => d.name === q);"
-        " return [Array.from(d.z, r => Array.from(r)), d.y]; }", q)
-    return np.array(z), y
+    """The values the heatmaps hold for q, (rows, T), and the rows' units as text (heatscene.js's `drawn`)."""
+    return heat_values(gs.page, "heatmaps-plot", q)
+
+
+def expected_colours(q: str, want: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """The colour of each value of `want` (rows, T) on q's scale, derived from the API's values alone: the gates on
+    Viridis over 0..1; g and h (tanh-bounded) on RdBu over -1..1; c on RdBu over +-the 95th percentile of |c| over
+    every unit and step (`whole`, (T, H)), the rank format.js's percentileAbs takes."""
+    if q in ("i", "f", "o"):
+        return on_scale(VIRIDIS, want)
+    m = 1.0
+    if q == "c":
+        a = np.sort(np.abs(whole.astype(np.float32).ravel()))
+        m = float(a[min(a.size - 1, int(0.95 * a.size))])
+    return on_scale(RDBU, (want + m) / (2 * m))
+
+
+def assert_cells_painted(gs, q: str, want: np.ndarray, whole: np.ndarray, chosen: tuple[int, int]) -> None:
+    """The canvas shows each cell of subplot q in its value's colour, but where the chosen (row, t)'s outlines
+    lie over the cells."""
+    k = QUANTITIES.index(q)
+    shown = heat_cells(gs.page, "heatmaps-plot", k)
+    colour = expected_colours(q, want, whole)
+    assert shown.shape == colour.shape, q
+    keep = np.ones(want.shape, bool)
+    row, t = chosen
+    keep[max(0, row - 1):row + 2, :] = False
+    keep[:, max(0, t - 1):t + 2] = False
+    stops = VIRIDIS if q in ("i", "f", "o") else RDBU
+    # One step of the 256-colour lookup either way, as the compact answer's quantisation can cross a step.
+    np.testing.assert_allclose(shown[keep], colour[keep], rtol=0, atol=lookup_step(stops) + 1, err_msg=q)
 
 
 def test_heatmaps_hold_the_api_values(gs):
@@ -63,7 +98,61 @@ def test_heatmaps_hold_the_api_values(gs):
             assert y == [str(u) for u in range(want.shape[0])]
             assert z.shape == want.shape
             np.testing.assert_allclose(z, want, rtol=0, atol=tolerance(scale[q]), err_msg=f"{q} layer {layer}")
+            state = gs.page.evaluate("window.gatescope.state")
+            assert_cells_painted(gs, q, want, np.array(exact[q][layer][0]), (state["unit"], state["t"]))
     gs.shot("heatmaps", "#heatmaps")
+
+
+def hover_tip(gs, k: int, t: int, row: int) -> list[str]:
+    """The lines of the hover box over cell (t, row) of subplot k."""
+    _, y = heat_centre(gs.page, "heatmaps-plot", k, t, row)
+    gs.page.evaluate("y => window.scrollBy(0, y - innerHeight / 2)", y)
+    gs.page.mouse.move(*heat_centre(gs.page, "heatmaps-plot", k, t, row))
+    tip = gs.page.locator("#heatmaps .chart-tip")
+    tip.wait_for(state="visible")
+    assert tip.evaluate("e => e.childElementCount") == 0  # text, never markup
+    return tip.text_content().split("\n")
+
+
+def test_hover_names_the_cell_and_a_drag_narrows_time_to_a_window(gs):
+    gs.open("?model=english-char")
+    gs.type(SENTENCE)
+    exact, scale = api_trace(gs, SENTENCE)
+    T = len(SENTENCE)
+    for q, t, row in (("g", 9, 5), ("c", 34, 12), ("h", 33, 15)):  # "a", "(", and a space shown as ␣
+        lines = hover_tip(gs, QUANTITIES.index(q), t, row)
+        assert lines[:3] == [f"token {SENTENCE[t].replace(' ', '␣')}", f"position {t}", f"unit {row}"], lines
+        name, value = lines[3].split(" = ")
+        assert name == q and abs(float(value) - exact[q][0][0][t][row]) <= tolerance(scale[q]) + 5e-5, lines
+    # Dragging across the cells from column 10 to column 20 shows those columns alone, and chooses no cell.
+    state = gs.page.evaluate("window.gatescope.state")
+    k = QUANTITIES.index("f")
+    gs.page.evaluate("y => window.scrollBy(0, y - innerHeight / 2)", heat_centre(gs.page, "heatmaps-plot", k, 10, 3)[1])
+    a, b = heat_centre(gs.page, "heatmaps-plot", k, 10, 3), heat_centre(gs.page, "heatmaps-plot", k, 20, 3)
+    gs.page.mouse.move(*a)
+    gs.page.mouse.down()
+    gs.page.mouse.move(a[0] + 12, a[1], steps=3)
+    gs.page.mouse.move(*b, steps=5)
+    gs.page.mouse.up()
+    gs.page.wait_for_function("document.getElementById('heatmaps-plot').drawn.window[0] === 10")
+    d = drawn(gs.page, "heatmaps-plot")
+    assert d["window"] == [10, 20]
+    assert [label["t"] for label in d["labels"]] == list(range(10, 21))  # every token of the window labelled
+    assert gs.page.text_content("#heatmaps .heat-window span") == f"Showing tokens 10 to 20 of {T}."
+    now = gs.page.evaluate("window.gatescope.state")
+    assert (now["unit"], now["t"]) == (state["unit"], state["t"])
+    f = np.array(exact["f"][0][0]).T  # (H, T)
+    assert_cells_painted(gs, "f", f[:, 10:21], np.array(exact["f"][0][0]), (state["unit"], state["t"] - 10))
+    lines = hover_tip(gs, k, 14, 2)
+    assert lines[1] == "position 14" and lines[2] == "unit 2", lines
+    gs.page.click("#heatmaps .heat-window button[data-i18n='heatmaps.later']")
+    gs.page.wait_for_function("document.getElementById('heatmaps-plot').drawn.window[0] === 15")
+    assert drawn(gs.page, "heatmaps-plot")["window"] == [15, 25]
+    gs.shot("heatmaps-window", "#sec-heatmaps")
+    gs.page.dblclick("#heatmaps-plot canvas")
+    gs.page.wait_for_function(f"document.getElementById('heatmaps-plot').drawn.window[1] === {T - 1}")
+    assert drawn(gs.page, "heatmaps-plot")["window"] == [0, T - 1]
+    assert gs.page.is_hidden("#heatmaps .heat-window")
 
 
 def test_unit_order_by_variance_reorders_rows(gs):
@@ -72,7 +161,7 @@ def test_unit_order_by_variance_reorders_rows(gs):
     gs.page.select_option("#order", "variance")
     gs.page.select_option("#quantity", "f")
     gs.page.wait_for_function("window.gatescope.state.order === 'variance' && window.gatescope.state.quantity === 'f'")
-    gs.page.wait_for_function("document.getElementById('heatmaps-plot').data[1].y[0] !== '0'")
+    gs.page.wait_for_function("document.getElementById('heatmaps-plot').drawn.panels[1].units[0] !== 0")
     exact, scale = api_trace(gs, SENTENCE)
     f = np.array(exact["f"][0][0])  # (T, H)
     z, y = heatmap(gs, "f")
@@ -151,8 +240,8 @@ def test_arrow_keys_move_the_marker_and_the_bars(gs):
         gs.page.wait_for_function("t => window.gatescope.state.t === t", arg=t)
         gs.settle()
         assert gs.page.input_value("#scrubber") == str(t)
-        x0 = gs.page.evaluate("document.getElementById('heatmaps-plot').layout.shapes[0].x0")
-        assert x0 == pytest.approx(t - 0.5)
+        gs.page.wait_for_function("t => document.getElementById('heatmaps-plot').drawn.marker.t === t", arg=t)
+        assert_time_marked(gs, t)
         gs.page.wait_for_function("t => document.getElementById('bars-plot').drawn.t === t", arg=t)
         bars = drawn(gs.page, "bars-plot")
         assert bars["units"] == list(range(16))
@@ -277,14 +366,25 @@ def test_a_bar_says_its_value_and_a_click_chooses_its_unit(gs):
             assert (rgb("#000000") in col) == outlined, (row, k, col)
 
 
+def assert_time_marked(gs, t: int) -> None:
+    """Column t of every subplot is outlined on the canvas (its left edge, on a whole pixel: 1 px of black, then
+    white), and column t + 2 is not: no colour of either scale is near black."""
+    d = drawn(gs.page, "heatmaps-plot")
+    t0, t1 = d["window"]
+    for p in d["panels"]:
+        box, cw = p["box"], p["box"]["w"] / (t1 - t0 + 1)
+        y = box["y"] + box["h"] * 0.37  # clear of the chosen unit's row outline
+        for s, marked in ((t, True), (t + 2, False)):
+            edge = round(box["x"] + (s - t0) * cw)
+            black, white = (pixel(gs.page, "heatmaps-plot", edge + dx, y) for dx in (-2, -1))
+            assert (differs(black, (0, 0, 0)) < 40 and differs(white, WHITE) < 40) == marked, (p["q"], s, black, white)
+
+
 def click_heatmap_cell(gs, q: str, t: int, row: int) -> None:
     k = QUANTITIES.index(q)
-    x, y = gs.page.evaluate("""([k, t, row]) => {
-        const gd = document.getElementById('heatmaps-plot'), L = gd._fullLayout, box = gd.getBoundingClientRect();
-        const xa = L[k ? `xaxis${k + 1}` : 'xaxis'], ya = L[k ? `yaxis${k + 1}` : 'yaxis'];
-        return [box.left + xa._offset + xa.l2p(t), box.top + ya._offset + ya.l2p(row)];
-    }""", [k, t, row])
-    gs.page.mouse.click(x, y)
+    _, y = heat_centre(gs.page, "heatmaps-plot", k, t, row)
+    gs.page.evaluate("y => window.scrollBy(0, y - innerHeight / 2)", y)  # the cell mid-screen
+    gs.page.mouse.click(*heat_centre(gs.page, "heatmaps-plot", k, t, row))
 
 
 def test_click_a_unit_shows_that_unit(gs):

@@ -175,7 +175,7 @@ def test_wrap_puts_the_begin_and_end_tokens_on_the_page(hp):
     api = hp.api("/api/trace", {"model": "lm", "text": "abc", "wrap": True})
     assert api["tokens"] == ctx["tokens"]
     # The wrapped tokens are tokens of every view: the heatmap strip, the grid, the step view at t = 0.
-    strip = hp.page.eval_on_selector_all("#heatmaps .token-strip.bottom span", "ss => ss.map(s => s.textContent)")
+    strip = hp.page.evaluate("document.getElementById('heatmaps-plot').drawn.labels.map((l) => l.text)")
     assert strip[0] == "<s>" and strip[-1] == "</s>"
     heads = hp.page.eval_on_selector_all("#pred-grid .pred-tok", "ps => ps.map(p => p.textContent)")
     assert heads[0] == "<s>" and heads[-1] == "</s>"

@@ -32,7 +32,7 @@ SHOWN = """() => ({
 # What each tab's view drew, read back from Plotly's figures, the canvas charts' `drawn` and the DOM
 # (T: the example's length, H: its units).
 DRAWN = {
-    "heatmaps": ("document.getElementById('heatmaps-plot').data.map(d => d.z[0].length)", lambda T, H: [T] * 6),
+    "heatmaps": ("document.getElementById('heatmaps-plot').drawn.panels.map(p => p.z[0].length)", lambda T, H: [T] * 6),
     "bars": ("document.getElementById('bars-plot').drawn.values.f.length", lambda T, H: H),
     "step": ("document.getElementById('step-cards').childElementCount > 0", lambda T, H: True),
     "unit": ("document.getElementById('unit-plot').drawn.lines.map(d => d.y.length)", lambda T, H: [T, T]),

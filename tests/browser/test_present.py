@@ -107,6 +107,13 @@ def test_without_a_lesson_v_changes_the_view_on_stage(browser, shipped):
     page.click("#present-on")
     page.wait_for_function("document.body.classList.contains('present')")
     assert page.evaluate(VISIBLE) == ["sec-heatmaps"]
+    # The heatmaps (a canvas chart) redrawn for the back of the room: unit numbers and tokens at 1.5 times their
+    # size (13 and 16 px), and the figure within the stage.
+    page.wait_for_function("document.getElementById('heatmaps-plot').drawn.sizes.token >= 24")
+    heat = page.evaluate("(() => { const e = document.getElementById('heatmaps-plot'); return { sizes: e.drawn.sizes,"
+                         " right: e.getBoundingClientRect().right, labels: e.drawn.labels.map((l) => l.text) }; })()")
+    assert heat["sizes"] == {"tick": 20, "token": 24} and heat["right"] <= 1920
+    assert heat["labels"] == list("aaaXbbb")
     seen = []
     for _ in range(6):
         page.keyboard.press("v")

@@ -72,9 +72,8 @@ def test_every_control_runs_under_the_content_security_policy(page):
     p.page.locator("#sec-bars h2").click()
     p.page.keyboard.press("ArrowRight")
     p.wait("() => window.gatescope.state.t === 4")
-    p.page.hover("#heatmaps-plot")
-    with p.page.expect_download() as download:  # Plotly's PNG export: canvas, data: and blob: URLs
-        p.page.click("#heatmaps-plot [data-title='Download plot as a PNG, with the token labels']")
+    with p.page.expect_download() as download:  # the heatmaps' PNG: canvases, data: and blob: URLs
+        p.page.click("#heatmaps .figure-saves button[data-format=png]")
     assert download.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     p.page.select_option("#model", "words-bi")
     p.wait("() => window.gatescope.rendered.model === 'words-bi'")

@@ -43,11 +43,10 @@ def tp(browser, train_server) -> Iterator:
 
 SHOWN_STEP = "Number(document.getElementById('train-slider-label').textContent.match(/step (\\d+)/)[1])"
 # The forget gate the panel's heatmaps hold, and the step of the snapshot they show, read at one moment.
-HEATMAP_F = f"""() => {{ const gd = document.getElementById('train-heatmaps-plot');
-  const f = gd.data.find((d) => d.name === 'f'); return {{z: f.z.map((r) => Array.from(r)), step: {SHOWN_STEP}}}; }}"""
+HEATMAP_F = f"""() => {{ const d = document.getElementById('train-heatmaps-plot').drawn;
+  const f = d.panels.find((p) => p.q === 'f'); return {{z: f.z.map((r) => Array.from(r)), step: {SHOWN_STEP}}}; }}"""
 # Elements of the training section whose right edge is past the window's (the explorer above has its own tests).
-# What shows past the screen's right edge: an element's right edge, cut by every ancestor that clips its overflow
-# (the heatmaps' canvases keep spare columns beyond their clipped plot area, cells.js, which nobody sees).
+# What shows past the screen's right edge: an element's right edge, cut by every ancestor that clips its overflow.
 PAST_THE_EDGE = """() => { const w = document.documentElement.clientWidth;
   const shown = (e) => { let right = e.getBoundingClientRect().right;
     for (let a = e.parentElement; a; a = a.parentElement) {
@@ -118,7 +117,7 @@ def test_train_watch_stop_keep_and_open_in_the_explorer(tp, train_server):
     model = page.evaluate("window.gatescope.state.model")
     assert model.startswith("train-") and model in href and page.input_value("#model") == model
     assert page.evaluate("window.gatescope.rendered.text") == "aaaaaaXbbbbbb."
-    assert page.evaluate("document.getElementById('heatmaps-plot').data.length") == 6
+    assert page.evaluate("document.getElementById('heatmaps-plot').drawn.panels.length") == 6
     tp.shot("train-4-explorer")
 
 
@@ -219,11 +218,18 @@ def test_the_panels_figures_follow_a_resize_to_a_phone(browser, train_server):
                                    timeout=20000)
         sizes = page.evaluate("""() => [...document.querySelectorAll('#sec-train .js-plotly-plot')].map((gd) =>
           [gd.id, gd.getBoundingClientRect().width, gd.getBoundingClientRect().height, gd._fullLayout.height])""")
-        assert len(sizes) == 2, sizes  # the curve and the heatmaps
-        for gd, w, h, drawn in sizes:
+        assert len(sizes) == 1, sizes  # the curve (the heatmaps and the unit's lines are canvas charts: below)
+        # The heatmaps, a canvas chart: redrawn at the phone's width (canvaschart.js follows its box's size).
+        page.wait_for_function("() => { const e = document.getElementById('train-heatmaps-plot');"
+                               " return e.drawn && e.drawn.width === e.clientWidth && e.clientWidth <= 390; }")
+        heat = page.evaluate("""() => { const e = document.getElementById('train-heatmaps-plot');
+          const r = e.querySelector('canvas').getBoundingClientRect(); return ['heatmaps', r.width, r.height,
+          e.drawn.height]; }""")
+        for gd, w, h, drawn in [*sizes, heat]:
             assert 300 < w <= 390 and h == drawn > 0, f"{gd} is {w} x {h} px after the resize (drawn {drawn} tall)"
         # The unit's lines, a canvas chart (canvaschart.js): redrawn at the new width, as tall as it says it drew.
-        charts = page.evaluate("""() => [...document.querySelectorAll('#sec-train .canvas-chart canvas')].map((c) =>
+        charts = page.evaluate("""() => [...document.querySelectorAll('#sec-train .canvas-chart')]
+          .filter((b) => b.id !== 'train-heatmaps-plot').map((b) => b.querySelector(':scope > canvas')).map((c) =>
           [c.getBoundingClientRect().width, c.getBoundingClientRect().height, (c.parentElement.drawn || {}).width,
            (c.parentElement.drawn || {}).height])""")
         assert len(charts) == 1, charts

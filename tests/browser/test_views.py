@@ -75,7 +75,7 @@ def test_every_registered_view_implements_the_contract(gs):
     gs.page.keyboard.press("Home")
     gs.page.wait_for_function("window.gatescope.state.t === 0")
     gs.settle()
-    assert gs.page.evaluate("document.getElementById('heatmaps-plot').layout.shapes[0].x0") == -0.5
+    assert gs.page.evaluate("document.getElementById('heatmaps-plot').drawn.marker.t") == 0
     assert gs.page.input_value("#scrubber") == "0"
     assert gs.page.text_content("#unit-heading").startswith("Unit 2 ")
 
