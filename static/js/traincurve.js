@@ -7,7 +7,7 @@ import { baseLayout, CONFIG, loadPlotly, timeLine } from './plot.js';
 const MARGIN = { l: 64, r: 64, t: 30, b: 50 };
 
 export function create(el) {
-  // The frame (.plot) is a host around the figure, as strip.hosted makes it: on the figure's own div its border
+  // The frame (.plot) is a host around the figure: on the figure's own div its border
   // made Plotly's responsive resize measure the div as empty and shrink the figure to nothing.
   const host = document.createElement('div');
   host.className = 'plot';

@@ -23,7 +23,7 @@ ALLOWED = {"gatescope", "LSTM", "PyTorch", "Keras", "ONNX", "JSON", "CDN", "safe
            "LSTMVis", "AUC", "min_overlap", "def",  # a tool's name, a measure, an API field, a regex example
            "python", "app", "index", "shipped", "census", "MODEL", "CORPUS", "out", "var", "indexes"}  # commands
 # Where the page shows the user's text, tokens or a model's own name, which are not the page's words.
-USER_TEXT = ("textarea, .token-strip, .coloured-text, .pred-grid, .oov-text, #model, #model2, #lang, .file-name, "
+USER_TEXT = ("textarea, .coloured-text, .pred-grid, .oov-text, #model, #model2, #lang, .file-name, "
              ".heat-tip, .snippet")  # .snippet: a corpus's text
 
 # Every visible English word on the page: text nodes (HTML and Plotly's SVG) and the attributes people see.
