@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from . import halves, jitcell
+from . import jitcell
 from .activations import Activation, apply
 from .gates import WIDE, activate, activate_wide, tanh_wide, unscale_pre
 
@@ -97,14 +97,9 @@ def run_groups(
         keep = np.ones((1, 1, 1), bool) if mask is None else np.array(mask, bool)
         loop(W.reshape(-1, *W.shape[-2:]), add, gates if pre is None else pre, gates, cs, hs, keep, mask is not None)
     else:
-        mask = None if mask is None else np.broadcast_to(mask, (S, B, G))  # the wavefront's is (S, 1, G): cut rows
-
-        def rows(r: slice) -> None:  # the batch rows r, every step (halves.py may run two at once)
-            with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
-                _steps(W, add[:, r], gates[:, r], None if pre is None else pre[:, r], cs[:, r], hs[:, r],
-                       None if mask is None else mask[:, r], W_hr, peep, opts, act, tanh, opts.fast and path == "jit")
-
-        halves.run(rows, B)
+        mask = None if mask is None else np.broadcast_to(mask, (S, B, G))  # the wavefront's is (S, 1, G)
+        with np.errstate(over="ignore"):  # activate_wide's exp may overflow to inf, which gives the right 0 or 1
+            _steps(W, add, gates, pre, cs, hs, mask, W_hr, peep, opts, act, tanh, opts.fast and path == "jit")
     if opts.fast and pre is not None:
         unscale_pre(pre)
 

@@ -1,21 +1,33 @@
-"""A time loop's batch cut in two halves run by two threads, when the caller lets NumPy's BLAS use two.
+"""A trace's batch cut in two halves run by two threads, when the caller lets NumPy's BLAS use two.
 
-The rows of a batch never meet in an LSTM: each row's steps read only its own h and c. At batch 64 a step
-is a BLAS product, which OpenBLAS spreads over both cores, and the elementwise step (compiled, jitcell.py,
-or NumPy calls), which runs on one. Cut in halves, each thread runs every step of its half, product and
-elementwise alike, with BLAS at one thread: both cores work the whole step and the threads never wait for
-each other within the loop (one hand-off per call, not per step). The compiled step and BLAS release the
-GIL; what holds it is the loop's few Python lines per step.
+The rows of a batch never meet in an LSTM: each row's steps read only its own input, h and c, through every
+layer. Cut in halves, each thread runs the whole trace of its half (every layer's input projection, then every
+step: product and elementwise step) with BLAS at one thread: both cores work the whole time and the threads
+meet once per trace. Two threads of OpenBLAS on one product per step instead wait for each other at every
+step, and the compiled elementwise step (jitcell.py) runs on one core meanwhile. The compiled step and BLAS
+release the GIL; what holds it is the loop's few Python lines per step.
+
+Why the whole trace, not each layer's time loop (as first built): the input projections are about 40% of a
+trace's arithmetic at 2 x 256 (a product over all T x B rows per layer). Run at two BLAS threads between the cut
+loops, they left OpenBLAS's second thread spinning (OpenBLAS keeps its threads busy-waiting for the next
+product for about 0.1 s) beside both halves, three threads on two cores: about 0.2 s of CPU per trace at batch
+64, T = 100, and the cut engine ran 1.3-1.5x slower than the whole batch there on a quiet machine.
 
 The engine asks `threads()`, the thread count the caller gave NumPy's BLAS (threadpoolctl's
-threadpool_limits, OPENBLAS_NUM_THREADS, ...): at one thread nothing runs in parallel. The server pins
-BLAS to one thread (app/main.py), so it never cuts; bench/trace_vs_torch.py sets 1 or 2. BLAS's limit is
-process-wide: a call that cuts sets it to one for its duration, so two such calls from two threads at once
-could restore each other's limit early (values stay right; only speed would change).
+threadpool_limits, OPENBLAS_NUM_THREADS, ...): at one thread nothing runs in parallel. The server pins BLAS
+to one thread (app/main.py), so it never cuts; bench/trace_vs_torch.py sets 1 or 2.
+
+BLAS's thread count is process-wide (OpenBLAS's pthreads build has no per-thread count:
+openblas_set_num_threads_local sets the global one too). While a cut runs, BLAS is at one thread for every
+thread of the process: another trace running meanwhile gets one BLAS thread (slower, same values). One cut runs
+at a time, and the thread that lowers the count gives it back: a trace that starts during a cut runs whole
+(two cuts each restoring what it found would leave BLAS at one thread for good when they end in the wrong
+order, and OpenBLAS 0.3.31 ignored a count set from a thread other than the one that had set it last, here).
 """
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 MIN_BATCH = 16
 # Tests set this to cut every batch of at least two rows (True) or none (False); None: by `threads()`.
 FORCE: bool | None = None
+
+_lock = threading.Lock()  # held by the one cut that may run at a time
+_saved: list[int] = []  # each BLAS library's thread count before the running cut (empty when none runs)
 
 
 @functools.cache
@@ -34,8 +49,10 @@ def _blas():
 
 
 def threads() -> int:
-    """How many threads the caller lets NumPy's BLAS use (read each call: ~2 us)."""
-    return max((lib.get_num_threads() for lib in _blas().lib_controllers), default=1)
+    """How many threads the caller lets NumPy's BLAS use (read each call: ~2 us); while a cut runs, the count
+    before it."""
+    counts = list(_saved) or [lib.get_num_threads() for lib in _blas().lib_controllers]
+    return max(counts, default=1)
 
 
 @functools.cache
@@ -56,12 +73,21 @@ def run(fn: Callable[[slice], None], B: int) -> None:
     """fn(rows) over the whole batch: as fn(first half) here and fn(second half) in the pool's thread at once,
     BLAS at one thread meanwhile, when `cut` says so; else fn(slice(None)) here."""
     mid = cut(B)
-    if mid is None:
+    if mid is None or not _lock.acquire(blocking=False):  # another cut runs: this batch runs whole
         fn(slice(None))
         return
-    with _blas().limit(limits=1):
+    libs = _blas().lib_controllers
+    try:
+        _saved[:] = [lib.get_num_threads() for lib in libs]
+        for lib in libs:
+            lib.set_num_threads(1)
         other = _pool().submit(fn, slice(mid, B))
         try:
             fn(slice(0, mid))
         finally:
             other.result()  # waits even when this half raised, then raises the other's error if it had one
+    finally:
+        for lib, n in zip(libs, _saved, strict=True):
+            lib.set_num_threads(n)
+        _saved.clear()
+        _lock.release()

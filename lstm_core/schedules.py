@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
+from . import halves
 from .engine import CellOptions, CellWeights, GroupRun, run_groups
 
 PROJECT_STEPS = 16  # timesteps per input-projection product (see _project)
@@ -44,7 +45,8 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
     """Layer after layer, both directions of a layer in one loop; the trace views the step buffers.
 
     A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
-    within each sequence's length, and its steps are put back in input order afterwards.
+    within each sequence's length, and its steps are put back in input order afterwards. The batch may be
+    cut in two halves, each run through every layer by a thread of its own (halves.py).
     """
     T, B, _ = xt.shape
     L, Dn = len(cells), len(cells[0])
@@ -55,9 +57,29 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
     rev = np.where(steps < lens, lens - 1 - steps, steps)[:, :, None]  # (T, B, 1) reversal within lengths
     mask = np.broadcast_to((steps < lens)[:, :, None], (T, B, Dn)) if ragged else None
     c_n, h_n = np.empty((B, L * Dn, H), dt), np.empty((B, L * Dn, Ho), dt)
+
+    def rows(r: slice) -> None:  # every layer of the batch rows r (halves.run may run two at once)
+        part = GroupRun(*(None if a is None else a[:, :, r] for a in (buf.gates, buf.pre, buf.c, buf.h)))
+        _layers(cells, opts, xt[:, r], rev[:, r], None if mask is None else mask[:, r], h0b[r], c0b[r], part,
+                c_n[r], h_n[r], reverse, offset)
+
+    halves.run(rows, B)
+
+    def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
+        return a.transpose(2, 0, 3, 1, 4)
+
+    views = {k: pub(v) for k, v in _split(buf.gates, buf.pre, H).items()}
+    views["c"], views["h"] = pub(buf.c[:, 1:]), pub(buf.h[:, 1:])
+    return views, c_n, h_n
+
+
+def _layers(cells, opts: CellOptions, xt, rev, mask, h0b, c0b, buf: GroupRun, c_n, h_n, reverse: bool,
+            offset: int) -> None:
+    """`by_layer`'s loop over layers for the rows these arrays hold: xt (T, B, D), rev (T, B, 1), mask (T, B, D)
+    or None, initial states (B, L*D, X), buf the step buffers (L, T, B, D, X), c_n and h_n (B, L*D, X) to fill."""
+    T, Dn = xt.shape[0], len(cells[0])
     inp = xt
-    for k in range(L):
-        P = cells[k]
+    for k, P in enumerate(cells):
         run = GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
         add = _add_buffer(run)
         for d, p in enumerate(P):
@@ -74,14 +96,7 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
             for a in (run.gates, run.pre, run.c[1:], run.h[1:]):
                 if a is not None:
                     a[:, :, d] = np.take_along_axis(a[:, :, d], rev, axis=0)
-        inp = run.h[1:].reshape(T, B, Dn * Ho)  # (T, B, D*H_out), a view
-
-    def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
-        return a.transpose(2, 0, 3, 1, 4)
-
-    views = {k: pub(v) for k, v in _split(buf.gates, buf.pre, H).items()}
-    views["c"], views["h"] = pub(buf.c[:, 1:]), pub(buf.h[:, 1:])
-    return views, c_n, h_n
+        inp = run.h[1:].reshape(T, run.h.shape[1], -1)  # (T, B, D*H_out), a view
 
 
 def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt: NDArray, lens: NDArray,

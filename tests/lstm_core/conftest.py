@@ -25,8 +25,9 @@ def small_bidi(tmp_path_factory) -> Built:
 def fast_path(request, monkeypatch) -> str:
     """Run the test on each path of the engine's fast step (engine.fast_path), whatever the step's width:
     NumPy with tanh, NumPy with exp (wide steps) and the compiled step (numba; needed under CI=true); and
-    'jit-halves', what batch 64 runs at two threads: the compiled per-step cell on every batch of at least two
-    rows, cut in halves run by two threads (halves.py; an odd batch's halves differ by one row)."""
+    'jit-halves', what batch 64 runs at two threads: the compiled per-step cell, every batch of at least two rows
+    run by layers cut in halves, each half through every layer in a thread of its own (halves.py; an odd batch's
+    halves differ by one row; the wavefront, only below halves.MIN_BATCH rows, is not cut)."""
     path = request.param.removesuffix("-halves")
     if path == "jit":
         need_module("numba")

@@ -1,6 +1,7 @@
-"""Batch halves in two threads (lstm_core/halves.py): only when the caller gives BLAS two threads, and the same
-values as the whole batch on every path of the fast step. Parity with torch on the halves runs in the whole
-parity suite (the fast_path fixture's 'jit-halves')."""
+"""Batch halves in two threads (lstm_core/halves.py): only when the caller gives BLAS two threads, the same
+values as the whole batch on every path of the fast step, BLAS's process-wide count given back, and a trace
+beside a cut unharmed. Parity with torch on the halves runs in the whole parity suite (the fast_path fixture's
+'jit-halves')."""
 from __future__ import annotations
 
 import functools
@@ -13,11 +14,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from lstm_core import LSTM, LSTMConfig, engine, halves
-from lstm_core.engine import run_groups
-from lstm_core.gates import gate_scale
+from lstm_core import LSTM, LSTMConfig, engine, halves, schedules
 from tests.conftest import ROOT, need_module
-from tests.lstm_core.test_engine import FAST, buffers, case, naive
 
 CHILD = os.environ.get("GATESCOPE_FRESH_BLAS") == "1"
 
@@ -39,31 +37,40 @@ def fresh_process(test):
     return wrapper
 
 
+def _blas_now() -> int:
+    """BLAS's thread count as set now (halves.threads() reports the caller's count while a cut runs)."""
+    return max(lib.get_num_threads() for lib in halves._blas().lib_controllers)
+
+
 @pytest.mark.parametrize("blas", [1, 2])
 @fresh_process
 def test_halves_only_with_two_blas_threads(monkeypatch, blas):
     """At one BLAS thread a batch of 64 runs in the caller's thread alone; at two, its halves in two threads at
-    once (every step of each), with BLAS at one thread meanwhile and back at two after."""
+    once, each through every layer: the input projections as well as the time loops, all with BLAS at one thread
+    (a projection at two threads left OpenBLAS's second thread spinning beside both halves); two after."""
     monkeypatch.setattr(engine, "FORCE_PATH", "numpy")  # the cut is the same on every path; no compile here
     monkeypatch.setattr(halves, "FORCE", None)  # as the library runs: by the BLAS threads
-    seen, steps = [], engine._steps
+    seen = []
 
-    def spy(*args, **kw):  # (thread, BLAS threads, rows) of each engine._steps call
-        seen.append((threading.current_thread().name, halves.threads(), args[1].shape[1]))
-        return steps(*args, **kw)
+    def spy(fn, kind):
+        def call(*args, **kw):  # (what, thread, BLAS threads, rows)
+            seen.append((kind, threading.current_thread().name, _blas_now(), args[1 if kind == "loop" else 0].shape[1]))
+            return fn(*args, **kw)
+        return call
 
-    monkeypatch.setattr(engine, "_steps", spy)
+    monkeypatch.setattr(engine, "_steps", spy(engine._steps, "loop"))
+    monkeypatch.setattr(schedules, "_project", spy(schedules._project, "projection"))
     lstm = LSTM.random(LSTMConfig(3, 8, 2), seed=0)
     x = np.random.default_rng(0).normal(size=(64, 5, 3)).astype(np.float32)
     with threadpool_limits(blas, user_api="blas"):
         lstm.trace(x)
-        assert halves.threads() == blas
+        assert _blas_now() == blas
     here = threading.current_thread().name
     if blas == 1:
-        assert seen == [(here, 1, 64)] * 2  # one call per layer, the whole batch
+        assert sorted(seen) == [("loop", here, 1, 64)] * 2 + [("projection", here, 1, 64)] * 2  # per layer
     else:
-        assert len(seen) == 4 and {t for t, _, _ in seen} == {here, "gatescope-half_0"}
-        assert {(n, rows) for _, n, rows in seen} == {(1, 32)}
+        assert sorted(seen) == sorted([(kind, t, 1, 32) for kind in ("loop", "projection")
+                                       for t in (here, "gatescope-half_0") for _layer in range(2)])
 
 
 @fresh_process
@@ -78,26 +85,81 @@ def test_cut_points():
 
 @pytest.mark.parametrize("path", engine.PATHS)
 @pytest.mark.parametrize("B", [2, 5, 17])
-def test_halves_equal_the_whole_batch(monkeypatch, path, B):
-    """Cut (halves of B // 2 + B % 2 and B // 2 rows, a ragged mask, pre-activations recorded) or not, each path
-    gives the naive loop's values."""
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_halves_equal_the_whole_batch(monkeypatch, path, B, bidirectional):
+    """Cut (halves of B // 2 + B % 2 and B // 2 rows) or not, a trace of every path has the same values: ragged
+    lengths, pre-activations recorded, both directions, initial states. The torch parity suite runs on the cut
+    as well (the fast_path fixture's 'jit-halves')."""
     if path == "jit":
         need_module("numba")
     monkeypatch.setattr(engine, "FORCE_PATH", path)
     monkeypatch.setattr(engine, "LOOP_MAX_BATCH", 0)
-    S, G, H = 6, 2, 4
-    W, add, h0, c0 = case(S, B, G, H, seed=B, dtype=np.float32)
-    mask = np.random.default_rng(B).random((S, B, G)) < 0.7
-    ref = naive(W, add, h0, c0, mask=mask)
-    s = gate_scale(H, np.float32)
+    cfg = LSTMConfig(3, 4, 2, bidirectional=bidirectional)
+    lstm = LSTM.random(cfg, seed=B)
+    rng = np.random.default_rng(B)
+    x = rng.normal(size=(B, 6, 3)).astype(np.float32)
+    lengths = rng.integers(1, 7, B)
+    n = cfg.num_layers * cfg.num_directions
+    h0, c0 = (rng.normal(size=(B, n, 4)).astype(np.float32) for _ in range(2))
+    traces = []
     for force in (False, True):
         monkeypatch.setattr(halves, "FORCE", force)
-        run = buffers(S, B, G, H, H, np.float32)
-        run_groups(W * s, add * s, h0, c0, run, mask=mask, W_hr=None, peep=None, opts=FAST)
-        for k in ("gates", "pre"):
-            np.testing.assert_allclose(getattr(run, k), ref[k], atol=2e-6, rtol=0, err_msg=f"{k} cut={force}")
-        np.testing.assert_allclose(run.h[1:], ref["h"], atol=2e-6, rtol=0, err_msg=f"h cut={force}")
-        np.testing.assert_allclose(run.c[1:], ref["c"], atol=2e-6, rtol=0, err_msg=f"c cut={force}")
+        traces.append(lstm.trace(x, h0, c0, lengths=lengths, record_pre=True))
+    whole, cut = traces
+    for k in ("i", "f", "g", "o", "c", "h", "pre_i", "pre_g", "output", "h_n", "c_n"):
+        np.testing.assert_allclose(getattr(cut, k), getattr(whole, k), atol=2e-6, rtol=0, err_msg=k)
+
+
+@fresh_process
+def test_one_cut_at_a_time_and_blas_given_back(monkeypatch):
+    """A batch that starts while another is cut runs whole, with BLAS at the cut's one thread, while `threads()`
+    reports the caller's two; when the cut ends, the thread that lowered BLAS's count has given the caller's two
+    back. (Overlapping cuts each restoring what they found could leave BLAS at one thread for good.)"""
+    monkeypatch.setattr(halves, "FORCE", True)
+    seen = []
+
+    def second(rows: slice) -> None:
+        seen.append((rows, _blas_now(), halves.threads()))
+
+    def first(rows: slice) -> None:
+        if rows.start == 0:
+            other = threading.Thread(target=halves.run, args=(second, 4))
+            other.start()
+            other.join(20)
+
+    with threadpool_limits(2, user_api="blas"):
+        halves.run(first, 4)
+        assert seen == [(slice(None), 1, 2)]
+        assert _blas_now() == 2
+
+
+@pytest.mark.parametrize("blas", [1, 2])
+@fresh_process
+def test_a_trace_beside_a_cut_gets_its_own_values(blas):
+    """Traces in two threads at once, one cut in halves (batch 64) and one not (batch 3, which runs with BLAS at
+    one thread while the cut holds it there), each give the bits they give alone."""
+    lstm = LSTM.random(LSTMConfig(5, 16, 2), seed=0)
+    rng = np.random.default_rng(0)
+    big, small = (rng.normal(size=(B, 40, 5)).astype(np.float32) for B in (64, 3))
+    with threadpool_limits(blas, user_api="blas"):
+        alone = [lstm.trace(big).h, lstm.trace(small).h]
+        got: list = []
+        stop = threading.Event()
+
+        def beside() -> None:
+            while not stop.is_set():
+                got.append(lstm.trace(small).h)
+
+        t = threading.Thread(target=beside)
+        t.start()
+        try:
+            bigs = [lstm.trace(big).h for _ in range(5)]
+        finally:
+            stop.set()
+            t.join(60)
+        assert _blas_now() == blas
+    assert got and all(np.array_equal(h, alone[1]) for h in got)
+    assert all(np.array_equal(h, alone[0]) for h in bigs)
 
 
 @fresh_process
