@@ -90,6 +90,9 @@ def run_groups(
     path = fast_path(B * G * H4, add.dtype.itemsize)
     act, tanh = (activate_wide, tanh_wide) if path == "wide" else (activate, _tanh)
     whole = opts.fast and path == "jit" and W_hr is None and not isinstance(W, list) and B <= LOOP_MAX_BATCH
+    # a half of a cut batch (halves.py; only tests cut batches this small) is a strided view: numba would compile
+    # the loop again for it, so it takes the per-step cell, whose per-step arrays stay contiguous
+    whole = whole and add.flags.c_contiguous
     loop = jitcell.loop() if whole else None
     if loop is not None:  # every step in one compiled call
         # (S, B, G), always a writable copy: a read-only mask (a broadcast view) is another type to numba, which
