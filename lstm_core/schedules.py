@@ -61,7 +61,7 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
     def rows(r: slice) -> None:  # every layer of the batch rows r (halves.run may run two at once)
         part = GroupRun(*(None if a is None else a[:, :, r] for a in (buf.gates, buf.pre, buf.c, buf.h)))
         _layers(cells, opts, xt[:, r], rev[:, r], None if mask is None else mask[:, r], h0b[r], c0b[r], part,
-                c_n[r], h_n[r], reverse, offset)
+                c_n[r], h_n[r], reverse, offset, cut=r != slice(None))
 
     halves.run(rows, B)
 
@@ -74,9 +74,10 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
 
 
 def _layers(cells, opts: CellOptions, xt, rev, mask, h0b, c0b, buf: GroupRun, c_n, h_n, reverse: bool,
-            offset: int) -> None:
+            offset: int, cut: bool) -> None:
     """`by_layer`'s loop over layers for the rows these arrays hold: xt (T, B, D), rev (T, B, 1), mask (T, B, D)
-    or None, initial states (B, L*D, X), buf the step buffers (L, T, B, D, X), c_n and h_n (B, L*D, X) to fill."""
+    or None, initial states (B, L*D, X), buf the step buffers (L, T, B, D, X), c_n and h_n (B, L*D, X) to fill;
+    `cut`: these are half a batch's rows (halves.py), projected a step at a time (see _project)."""
     T, Dn = xt.shape[0], len(cells[0])
     inp = xt
     for k, P in enumerate(cells):
@@ -85,7 +86,11 @@ def _layers(cells, opts: CellOptions, xt, rev, mask, h0b, c0b, buf: GroupRun, c_
         for d, p in enumerate(P):
             backward = d or reverse
             src = np.take_along_axis(inp, rev, axis=0) if backward else inp
-            _project(src, p, add[:, :, d], 0 if backward else offset)
+            if cut:  # straight into the rows' strided buffer: no block-sized temporary per half (trace memory)
+                np.matmul(src, p.W_ih, out=add[:, :, d])  # (T, B, 4H): a product per step, the same bits at any offset
+                add[:, :, d] += p.b
+            else:
+                _project(src, p, add[:, :, d], 0 if backward else offset)
         W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
         sl = slice(k * Dn, (k + 1) * Dn)
         run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),

@@ -54,12 +54,12 @@ def test_halves_only_with_two_blas_threads(monkeypatch, blas):
 
     def spy(fn, kind):
         def call(*args, **kw):  # (what, thread, BLAS threads, rows)
-            seen.append((kind, threading.current_thread().name, _blas_now(), args[1 if kind == "loop" else 0].shape[1]))
+            seen.append((kind, threading.current_thread().name, _blas_now(), args[1 if kind == "loop" else 2].shape[1]))
             return fn(*args, **kw)
         return call
 
     monkeypatch.setattr(engine, "_steps", spy(engine._steps, "loop"))
-    monkeypatch.setattr(schedules, "_project", spy(schedules._project, "projection"))
+    monkeypatch.setattr(schedules, "_layers", spy(schedules._layers, "layers"))  # projections and loops
     lstm = LSTM.random(LSTMConfig(3, 8, 2), seed=0)
     x = np.random.default_rng(0).normal(size=(64, 5, 3)).astype(np.float32)
     with threadpool_limits(blas, user_api="blas"):
@@ -67,10 +67,10 @@ def test_halves_only_with_two_blas_threads(monkeypatch, blas):
         assert _blas_now() == blas
     here = threading.current_thread().name
     if blas == 1:
-        assert sorted(seen) == [("loop", here, 1, 64)] * 2 + [("projection", here, 1, 64)] * 2  # per layer
+        assert sorted(seen) == [("layers", here, 1, 64)] + [("loop", here, 1, 64)] * 2  # a loop per layer
     else:
-        assert sorted(seen) == sorted([(kind, t, 1, 32) for kind in ("loop", "projection")
-                                       for t in (here, "gatescope-half_0") for _layer in range(2)])
+        assert sorted(seen) == sorted([(kind, t, 1, 32) for t in (here, "gatescope-half_0")
+                                       for kind in ("layers", "loop", "loop")])
 
 
 @fresh_process
