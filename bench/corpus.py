@@ -52,7 +52,7 @@ def index_command(corpus: Path, out: Path, args) -> tuple[float, float, int]:
     while p.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, sum(q.memory_info().rss for q in [proc, *proc.children(recursive=True)]))
-        time.sleep(0.02)
+        time.sleep(args.poll)
     elapsed = time.perf_counter() - t0
     if p.returncode:
         raise SystemExit(f"the index command failed: {p.stderr.read()}")
@@ -103,6 +103,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch threads = index worker processes")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of the indexing blocks")
     ap.add_argument("--quick", action="store_true", help="a small sanity run (40,000 tokens, one round)")
+    # Sampling every process's memory takes CPU from the cores the build runs on, and only ours is sampled: every
+    # 20 ms it cost the build about 4 s of its 42 s wall (bench/corpus_ab.py, which does not sample, timed the same
+    # command at 38.4 s). Memory grows task by task (seconds apart), so a sample every 0.2 s still sees its peak.
+    ap.add_argument("--poll", type=float, default=0.2, help="seconds between the build's memory samples")
     args = ap.parse_args()
     if args.quick:
         args.tokens, args.small, args.rounds = 40_000, 20_000, 1
