@@ -7,6 +7,7 @@
 import { ramp } from './cells.js';
 import { fmt, isGate, quantityName, tickStride, visible } from './format.js';
 import { t } from './i18n.js';
+import { fitText } from './painter.js';
 import { px } from './plot.js';
 
 /** Room around the plot areas; a phone (under 600 px) drops the unit axis's title and the colour bars'. */
@@ -24,14 +25,6 @@ function areas(w, rows, n) {
   const m = margins(w);
   const h = rowHeight(rows);
   return Array.from({ length: n }, (_, k) => ({ x: m.l, y: m.t + k * (h + gap()), w: w - m.l - m.r, h }));
-}
-
-/** `s` cut to at most `room` px at `size` px, with an ellipsis when cut. */
-function fit(p, s, size, room) {
-  if (p.measure(s, size) <= room) return s;
-  const chars = Array.from(s);
-  while (chars.length > 1 && p.measure(`${chars.join('')}…`, size) > room) chars.pop();
-  return `${chars.join('')}…`;
 }
 
 /** A rectangle outlined black under white, so that it shows on every colour of every scale; its edges on whole
@@ -110,7 +103,7 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
       const labels = [];
       for (let s = Math.ceil(t0 / k) * k; s <= t1 && s < T; s += k) {
         const x = boxes[0].x + (s - t0 + 0.5) * cw;
-        labels.push({ t: s, x, text: fit(p, visible(tokens[s]), tokenSize, Math.max(px(14), cw * k) - 2) });
+        labels.push({ t: s, x, text: fitText(visible(tokens[s]), tokenSize, Math.max(px(14), cw * k) - 2) });
       }
       const last = boxes[boxes.length - 1];
       for (const { x, text } of labels) {

@@ -15,6 +15,14 @@ export function measure(s, size, bold = false) {
   return scratch.measureText(s).width;
 }
 
+/** `s` cut to at most `room` px at `size` px, with an ellipsis when cut (one character and the ellipsis at least). */
+export function fitText(s, size, room) {
+  if (measure(s, size) <= room) return s;
+  const chars = Array.from(s);
+  while (chars.length > 1 && measure(`${chars.join('')}…`, size) > room) chars.pop();
+  return `${chars.join('')}…`;
+}
+
 /** A painter on 2d context `g` (already scaled to CSS pixels). */
 export function canvasPainter(g) {
   const stroke = (colour, width, dash) => {

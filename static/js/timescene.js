@@ -6,7 +6,7 @@
 
 import { decimals, frame, scale, ticks } from './axes.js';
 import { tickStride, visible } from './format.js';
-import { measure } from './painter.js';
+import { fitText, measure } from './painter.js';
 import { px } from './plot.js';
 
 /** Min and max of y over `n` equal runs of time, at each run's middle step; NaN over a run of gaps. */
@@ -141,8 +141,7 @@ export function scene({ key, tokens, lines, height, title = null, yTitle, fromZe
       const k = tickStride(T, box.w, px(wordTokens ? 64 : 16));
       const labels = [];
       for (let s = 0; s < T; s += k) {
-        let shown = visible(tokens[s]);
-        while (shown.length > 1 && measure(shown, labelSize) > step * k - 2) shown = `${[...shown].slice(0, -2).join('')}…`;
+        const shown = fitText(visible(tokens[s]), labelSize, step * k - 2);
         p.text(shown, sx(s), box.y + box.h + 4, { size: labelSize, align: 'center', base: 'top' });
         labels.push({ t: s, text: shown, x: sx(s) });
       }
