@@ -8,18 +8,21 @@
 //                  same, the base is not painted again but copied from a bitmap (a new unit or t repaints `over`)
 //   height(w)      the figure's height in px at width w
 //   base(p, w, h)  paints the figure through painter p (painter.js) and returns {hits, drawn}: hits are the
-//                  regions that answer the pointer [{x, y, hw, hh, tip() -> text, pick() -> change | null}],
+//                  regions that answer the pointer [{x, y, hw, hh, tip() -> text, pick() -> change | null, grid?}],
 //                  (x, y) the centre and hw, hh the half sizes (tip and pick are given a point: the pointer's, or the
-//                  hit's centre from the keyboard; one hit can answer for many cells, as each heatmap's plot area
-//                  does); `drawn` is what was drawn, for tests
-//   over(p, w, h)  paints the marks of the chosen unit over the base; returns more of `drawn`
+//                  focused place's centre from the keyboard); one hit can answer for a grid of cells, as each
+//                  heatmap's plot area does (`grid`, chartkeys.js); `drawn` is what was drawn, for tests
+//   over(p, w, h, drawn)  paints the marks of the chosen unit and t over the base (`drawn`: what base returned,
+//                  also when the base was copied); returns more of `drawn`, which may replace some of the base's
+//   start()        optional: where the keyboard's focus starts, {k (a hit), c, r (a cell of its grid)}
 //   label          optional: what the figure shows, in a sentence from the catalogs (a screen reader says it)
+//   keys           optional: the catalog key of the sentence saying how its keys work (default chart.keys)
 // Sharp on high-DPI screens, redrawn at its container's width, hover tips set as text, clicks and taps emitted as
 // plot.js changes, and saved as PNG or SVG (the same routine through the SVG painter) without leaving the machine.
-// For the keyboard and screen readers the figure is an image (role="img", named by `label`) that takes the focus:
-// the arrow keys move between its hits (left and right through them in order, up and down to the nearest one above
-// or below), each outlined with its tip shown and said; Enter or Space picks it, the same change a click emits.
+// For the keyboard and screen readers the figure is an image (role="img", named by `label`) that takes the focus;
+// chartkeys.js moves a focus over its hits (or a grid hit's cells), outlined here.
 
+import { chartKeys } from './chartkeys.js';
 import { el, text } from './dom.js';
 import { t } from './i18n.js';
 import { canvasPainter, svgPainter } from './painter.js';
@@ -38,21 +41,6 @@ function hitAt(hits, x, y) {
   return best;
 }
 
-/** The index of the hit nearest to hits[k] strictly below it (dir 1) or above it (dir -1); k when there is none.
- * Sideways distance counts more, so the hit straight below (the same unit in the next row) comes first. */
-function vertical(hits, k, dir) {
-  const from = hits[k];
-  let best = k;
-  let d = Infinity;
-  hits.forEach((h, j) => {
-    const dy = (h.y - from.y) * dir;
-    if (dy <= 0.5) return;
-    const dd = dy + 4 * Math.abs(h.x - from.x);
-    if (dd < d) { d = dd; best = j; }
-  });
-  return best;
-}
-
 /** A chart element `box` (id `id`, files named `id`.png / .svg) and its save buttons `saves`. */
 export function chart(id) {
   const box = el('div', { id, className: 'plot canvas-chart', tabIndex: 0 });
@@ -61,13 +49,9 @@ export function chart(id) {
   const tip = el('div', { className: 'chart-tip', hidden: true });
   tip.setAttribute('aria-hidden', 'true'); // said through `spoken` below, once, when the keyboard moves to it
   box.append(canvas, tip);
-  const spoken = el('span', { className: 'visually-hidden' });
-  spoken.setAttribute('aria-live', 'polite');
   let scene = null;
   let cache = null; // {key, W, H, bitmap, hits, drawn}: the painted base
   let width = 0;
-  let focus = -1; // the hit the keyboard is on (an index into cache.hits), -1 before the first arrow key
-  let keyed = false; // the keyboard moved last (the focused hit is outlined), not the pointer
 
   function render() {
     width = box.clientWidth;
@@ -79,8 +63,13 @@ export function chart(id) {
     if (canvas.width !== W || canvas.height !== H) Object.assign(canvas, { width: W, height: H });
     canvas.style.height = `${h}px`;
     if (!cache || cache.key !== scene.key || cache.W !== W || cache.H !== H) {
-      const bitmap = Object.assign(document.createElement('canvas'), { width: W, height: H });
+      // The bitmap of the size there is is painted again (a keystroke changes the key, rarely the size): a new one
+      // at every keystroke left the old ones, each the figure's full size, for the garbage collector.
+      const bitmap = cache && cache.W === W && cache.H === H ? cache.bitmap
+        : Object.assign(document.createElement('canvas'), { width: W, height: H });
       const g = bitmap.getContext('2d');
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.clearRect(0, 0, W, H);
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
       g.fillStyle = '#fff'; // opaque, as the saved PNG is
       g.fillRect(0, 0, width, h);
@@ -91,14 +80,17 @@ export function chart(id) {
     g.clearRect(0, 0, W, H);
     g.drawImage(cache.bitmap, 0, 0);
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    box.drawn = { ...cache.drawn, ...scene.over(canvasPainter(g), width, h), width, height: h, dpr, focus: null };
-    const hit = keyed && document.activeElement === box && cache.hits[focus];
-    if (hit) { // black under white, on whole pixels so both stay crisp: seen on every colour
+    box.drawn = { ...cache.drawn, ...scene.over(canvasPainter(g), width, h, cache.drawn), width, height: h, dpr,
+      focus: null, cell: null };
+    const on = keys.focused();
+    if (on) { // black under white, on whole pixels so both stay crisp: seen on every colour
       const p = canvasPainter(g);
-      const [x0, y0] = [Math.round(hit.x - hit.hw) - 3, Math.round(hit.y - hit.hh) - 3];
-      const [x1, y1] = [Math.round(hit.x + hit.hw) + 3, Math.round(hit.y + hit.hh) + 3];
+      const { x, y, hw, hh } = on.box;
+      const [x0, y0] = [Math.round(x - hw) - 3, Math.round(y - hh) - 3];
+      const [x1, y1] = [Math.round(x + hw) + 3, Math.round(y + hh) + 3];
       for (const [colour, lw] of [['#000', 4], ['#fff', 2]]) p.rect(x0, y0, x1 - x0, y1 - y0, null, { colour, width: lw });
-      box.drawn.focus = focus;
+      box.drawn.focus = on.k;
+      if (cache.hits[on.k].grid) box.drawn.cell = [on.c, on.r];
     }
   }
   new ResizeObserver(() => { if (box.clientWidth !== width) render(); }).observe(box);
@@ -122,11 +114,10 @@ export function chart(id) {
     const change = hit && hit.pick && hit.pick(x, y);
     if (change) emit(change, box);
   }
-  const pointed = () => {
-    if (keyed) { keyed = false; render(); }
-  };
+  const keys = chartKeys(box, { hits: () => (cache ? cache.hits : []), start: () => scene && scene.start?.(),
+    show: showTip, hide: () => { tip.hidden = true; }, pick, render });
   canvas.addEventListener('pointermove', (ev) => {
-    pointed();
+    keys.pointed();
     const [x, y] = local(ev);
     const hit = cache && hitAt(cache.hits, x, y);
     canvas.style.cursor = hit && hit.pick ? 'pointer' : '';
@@ -135,41 +126,15 @@ export function chart(id) {
   canvas.addEventListener('pointerleave', () => { tip.hidden = true; });
   // A tap on a touch screen arrives as a click too: no drag layer here swallows it.
   canvas.addEventListener('click', (ev) => {
-    pointed();
+    keys.pointed();
     const [x, y] = local(ev);
     const hit = cache && hitAt(cache.hits, x, y);
-    if (hit) focus = cache.hits.indexOf(hit); // the arrow keys go on from the hit clicked
+    if (hit) keys.clicked(hit, x, y); // the keys go on from the place clicked
     pick(hit, x, y);
-  });
-  box.addEventListener('keydown', (ev) => {
-    if (!cache || !cache.hits.length || ev.altKey || ev.ctrlKey || ev.metaKey) return;
-    const { hits } = cache;
-    const k = Math.min(focus, hits.length - 1);
-    const moves = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: hits.length - 1,
-      ArrowDown: k < 0 ? 0 : vertical(hits, k, 1), ArrowUp: k < 0 ? 0 : vertical(hits, k, -1) };
-    if (ev.key === 'Enter' || ev.key === ' ') {
-      if (k >= 0) pick(hits[k], hits[k].x, hits[k].y);
-    } else if (ev.key === 'Escape') {
-      tip.hidden = true;
-      return; // not taken: presentation mode leaves on Escape
-    } else if (ev.key in moves) {
-      focus = Math.max(0, Math.min(hits.length - 1, moves[ev.key]));
-      keyed = true;
-      render();
-      const hit = hits[focus];
-      spoken.textContent = showTip(hit, hit.x, hit.y);
-    } else return;
-    // The page's own keys (the timeline's arrows, presentation mode's) do not move while the figure has them.
-    ev.preventDefault();
-    ev.stopPropagation();
-  });
-  box.addEventListener('blur', () => {
-    tip.hidden = true;
-    if (keyed) render();
   });
 
   /** The whole figure at the chart's size through painter p. */
-  const paintAll = (p, w, h) => { scene.base(p, w, h); scene.over(p, w, h); };
+  const paintAll = (p, w, h) => scene.over(p, w, h, scene.base(p, w, h).drawn);
   async function save(format) {
     const w = width || 800;
     const h = scene.height(w);
@@ -194,7 +159,7 @@ export function chart(id) {
     b.dataset.format = format;
     b.addEventListener('click', () => { if (scene) save(format); });
     return b;
-  }), spoken);
+  }), keys.spoken);
 
   return {
     box,
@@ -202,7 +167,7 @@ export function chart(id) {
     /** Draw `scene` (above); the base is painted again only when its key changed. */
     draw(next) {
       scene = next;
-      box.setAttribute('aria-label', `${next.label || t('chart.label')} ${t('chart.keys')}`);
+      box.setAttribute('aria-label', `${next.label || t('chart.label')} ${t(next.keys || 'chart.keys')}`);
       box.hidden = false;
       saves.hidden = false;
       render();

@@ -5,10 +5,10 @@
 // columns (heatmaps.js zooms): the cells, the labels and the pointer all follow it.
 
 import { ramp } from './cells.js';
-import { fmt, isGate, quantityName, tickStride, visible } from './format.js';
+import { fmt, isGate, quantityName, visible } from './format.js';
 import { t } from './i18n.js';
-import { fitText } from './painter.js';
 import { px } from './plot.js';
+import { GAP, labelStride, place, withChosen } from './tokenlabels.js';
 
 /** Room around the plot areas; a phone (under 600 px) drops the unit axis's title and the colour bars'. */
 export const narrowAt = (w) => w < 600;
@@ -16,8 +16,9 @@ const margins = (w) => (narrowAt(w) ? { l: px(40), r: px(60), t: px(92), b: px(4
   : { l: px(64), r: px(110), t: px(92), b: px(44) });
 const gap = () => px(44); // between subplots: room for each one's title
 
-/** Height of one subplot for `rows` units, and of the whole figure. */
-const rowHeight = (rows) => Math.min(240, Math.max(120, 60 + rows * 4));
+/** Height of one subplot for `rows` units, and of the whole figure; both grow with the type when presenting, so a
+ * projector shows as many unit numbers and colour-bar values as a laptop. */
+const rowHeight = (rows) => px(Math.min(240, Math.max(120, 60 + rows * 4)));
 export const figureHeight = (rows, n = 6) => px(92) + px(44) + n * rowHeight(rows) + (n - 1) * gap();
 
 /** The plot areas {x, y, w, h} of `n` subplots of `rows` units in a figure `w` px wide. */
@@ -33,6 +34,21 @@ function outlined(p, x, y, w, h) {
   const [x0, y0, x1, y1] = [x, y, x + w, y + h].map(Math.round);
   p.rect(x0, y0, x1 - x0, y1 - y0, null, { colour: '#000', width: 4 });
   p.rect(x0, y0, x1 - x0, y1 - y0, null, { colour: '#fff', width: 2 });
+}
+
+/** The two bands the token labels take [y0, y1]: over the first subplot and under the last. */
+function bands(boxes, size) {
+  const [first, last] = [boxes[0], boxes[boxes.length - 1]];
+  const tall = Math.ceil(size * 1.3);
+  return [[first.y - px(6) - tall, first.y - px(6)], [last.y + last.h + px(6), last.y + last.h + px(6) + tall]];
+}
+
+/** `labels` {x, text} in both bands: bottom-aligned over the plots, top-aligned under them. */
+function paintLabels(p, labels, [[, top], [bottom]], size) {
+  for (const { x, text } of labels) {
+    p.text(text, x, top, { size, align: 'center', base: 'bottom' });
+    p.text(text, x, bottom, { size, align: 'center', base: 'top' });
+  }
 }
 
 /**
@@ -51,10 +67,26 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
     const r = Math.floor(((y - box.y) / box.h) * d.z.length);
     return s >= t0 && s <= t1 && s < T && r >= 0 && r < d.z.length ? { s, r } : null;
   };
+  /** Step s -> the x of its column's centre. */
+  const column = (boxes) => (s) => boxes[0].x + (s - t0 + 0.5) * (boxes[0].w / n);
+  /** The token axis at width w: its stride k (measured unless given), the labels placed, and their fit. */
+  const tokenAxis = (boxes, w, given) => {
+    const size = px(16);
+    const k = given || labelStride(tokens, t0, n, boxes[0].w, size, px(wordTokens ? 64 : 14));
+    const fit = { size, room: (boxes[0].w / n) * k - GAP, lo: 0, hi: w };
+    if (given) return { k, fit };
+    const steps = [];
+    for (let s = Math.ceil(t0 / k) * k; s <= t1 && s < T; s += k) steps.push(s);
+    return { k, labels: place(tokens, steps, column(boxes), fit), fit };
+  };
   return {
     key,
     label: t('heatmaps.label', { from: t0, to: t1, unit: chosen.unit, t: chosen.t }),
+    keys: 'heatmaps.keys',
     height: () => figureHeight(rows, data.length),
+    /** Where the keyboard starts: the chosen cell of the first subplot. */
+    start: () => ({ k: 0, c: Math.min(Math.max(chosen.t - t0, 0), n - 1),
+      r: Math.max(0, data[0].y.indexOf(String(chosen.unit))) }),
     base(p, w) {
       const boxes = areas(w, rows, data.length);
       const narrow = narrowAt(w);
@@ -83,7 +115,9 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
             box.y + box.h / 2, { size: px(15), align: 'center', up: true });
         }
         const at = (x, y) => (x === undefined ? null : cell(box, d, x, y));
+        // One hit for the plot area, a grid of cells for the keyboard (chartkeys.js).
         hits.push({ x: box.x + box.w / 2, y: box.y + box.h / 2, hw: box.w / 2, hh: box.h / 2,
+          grid: { cols: n, rows: H },
           tip: (x, y) => {
             const c = at(x, y);
             return c && [t('hover.token', { token: visible(tokens[c.s]) }), t('hover.position', { t: c.s }),
@@ -96,27 +130,26 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
         const panel = { q: d.name, box, units: d.y.map(Number), zmin: d.zmin, zmax: d.zmax };
         return Object.defineProperty(panel, 'z', { value: d.z }); // the values, for tests; not serialised
       });
-      // The tokens over the first subplot and under the last, every k-th so that they do not collide.
-      const cw = boxes[0].w / n;
-      const k = tickStride(n, boxes[0].w, px(wordTokens ? 64 : 14));
-      const tokenSize = px(16);
-      const labels = [];
-      for (let s = Math.ceil(t0 / k) * k; s <= t1 && s < T; s += k) {
-        const x = boxes[0].x + (s - t0 + 0.5) * cw;
-        labels.push({ t: s, x, text: fitText(visible(tokens[s]), tokenSize, Math.max(px(14), cw * k) - 2) });
-      }
-      const last = boxes[boxes.length - 1];
-      for (const { x, text } of labels) {
-        p.text(text, x, boxes[0].y - px(6), { size: tokenSize, align: 'center', base: 'bottom' });
-        p.text(text, x, last.y + last.h + px(6), { size: tokenSize, align: 'center', base: 'top' });
-      }
+      // The tokens over the first subplot and under the last, every k-th, none touching another (tokenlabels.js).
+      const { k, labels, fit } = tokenAxis(boxes, w);
+      paintLabels(p, labels, bands(boxes, fit.size), fit.size);
       stride(k);
-      return { hits, drawn: { T, window: [t0, t1], stride: k, labels, panels, sizes: { tick: size, token: tokenSize } } };
+      return { hits, drawn: { T, window: [t0, t1], stride: k, labels, labelBands: bands(boxes, fit.size), panels,
+        sizes: { tick: size, token: fit.size } } };
     },
-    over(p, w) {
+    over(p, w, h, base) {
       const boxes = areas(w, rows, data.length);
       const cw = boxes[0].w / n;
       const shown = chosen.t >= t0 && chosen.t <= t1 && chosen.t < T;
+      // The chosen t's token is always labelled: over the labels it would touch, which are erased (white).
+      const { fit } = tokenAxis(boxes, w, base.stride);
+      const put = withChosen(base.labels, tokens, shown ? chosen.t : null, column(boxes), fit);
+      if (put.chosen) {
+        for (const [y0, y1] of bands(boxes, fit.size)) {
+          for (const l of [...put.gone, put.chosen]) p.rect(l.x - l.w / 2 - 1, y0, l.w + 2, y1 - y0, '#fff');
+        }
+        paintLabels(p, [put.chosen], bands(boxes, fit.size), fit.size);
+      }
       const marked = data.map((d, k) => {
         const box = boxes[k];
         if (shown && cw >= 4) outlined(p, box.x + (chosen.t - t0) * cw, box.y, cw, box.h);
@@ -129,7 +162,7 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
         if (r >= 0) outlined(p, box.x, box.y + (r * box.h) / d.z.length, box.w, box.h / d.z.length);
         return r;
       });
-      return { marker: { t: shown ? chosen.t : null, unit: chosen.unit, rows: marked } };
+      return { marker: { t: shown ? chosen.t : null, unit: chosen.unit, rows: marked }, labels: put.labels };
     },
   };
 }

@@ -15,12 +15,15 @@ export function measure(s, size, bold = false) {
   return scratch.measureText(s).width;
 }
 
-/** `s` cut to at most `room` px at `size` px, with an ellipsis when cut (one character and the ellipsis at least). */
+/** `s` cut to at most `room` px at `size` px, with an ellipsis when cut (one character and the ellipsis at least);
+ * `s` itself when cutting would not make it narrower (one wide character: the caller leaves it out if it collides). */
 export function fitText(s, size, room) {
-  if (measure(s, size) <= room) return s;
+  const whole = measure(s, size);
+  if (whole <= room) return s;
   const chars = Array.from(s);
   while (chars.length > 1 && measure(`${chars.join('')}…`, size) > room) chars.pop();
-  return `${chars.join('')}…`;
+  const cut = `${chars.join('')}…`;
+  return measure(cut, size) < whole ? cut : s;
 }
 
 /** A painter on 2d context `g` (already scaled to CSS pixels). */

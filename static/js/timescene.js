@@ -5,9 +5,9 @@
 // The chosen t is marked over the base, so scrubbing repaints only the marker.
 
 import { decimals, frame, scale, ticks } from './axes.js';
-import { tickStride, visible } from './format.js';
-import { fitText, measure } from './painter.js';
+import { measure } from './painter.js';
 import { px } from './plot.js';
+import { GAP, labelStride, place } from './tokenlabels.js';
 
 /** Min and max of y over `n` equal runs of time, at each run's middle step; NaN over a run of gaps. */
 function band(y, n) {
@@ -136,15 +136,13 @@ export function scene({ key, tokens, lines, height, title = null, yTitle, fromZe
         });
         bands.push({ name: line.name, x: [...b.x], lo: [...b.lo].map(nul), hi: [...b.hi].map(nul) });
       }
-      // The tokens under the axis, every k-th, each cut to the room it has.
+      // The tokens under the axis, every k-th, each cut to the room it has, none touching another (tokenlabels.js).
       const step = box.w / T;
-      const k = tickStride(T, box.w, px(wordTokens ? 64 : 16));
-      const labels = [];
-      for (let s = 0; s < T; s += k) {
-        const shown = fitText(visible(tokens[s]), labelSize, step * k - 2);
-        p.text(shown, sx(s), box.y + box.h + 4, { size: labelSize, align: 'center', base: 'top' });
-        labels.push({ t: s, text: shown, x: sx(s) });
-      }
+      const k = labelStride(tokens, 0, T, box.w, labelSize, px(wordTokens ? 64 : 16));
+      const steps = [];
+      for (let s = 0; s < T; s += k) steps.push(s);
+      const labels = place(tokens, steps, sx, { size: labelSize, room: step * k - GAP, lo: 0, hi: w });
+      for (const l of labels) p.text(l.text, l.x, box.y + box.h + 4, { size: labelSize, align: 'center', base: 'top' });
       // Every step answers the pointer over the plot and its label, a column as wide as the step.
       const reach = box.h + labelSize + 8;
       const hits = tokens.map((_, s) => ({ x: sx(s), y: box.y + reach / 2, hw: step / 2 + 0.01, hh: reach / 2,

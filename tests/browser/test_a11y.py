@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.i18n import translate
-from tests.browser.canvas import bar_centre, column, drawn, on_page
+from tests.browser.canvas import bar_centre, column, drawn, heat_centre, on_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,9 +17,9 @@ TIP = "id => { const t = document.querySelector(`#${id}`).parentElement.querySel
       " return t.hidden ? null : t.textContent; }"
 
 
-def label(lang: str, key: str, **params) -> str:
+def label(lang: str, key: str, keys: str = "chart.keys", **params) -> str:
     """A figure's aria-label: what it shows, then how its keys work, both from the catalogs."""
-    return f"{translate(lang, key, **params)} {translate(lang, 'chart.keys')}"
+    return f"{translate(lang, key, **params)} {translate(lang, keys)}"
 
 
 def black_above(gs, bars: dict, row: int, k: int) -> bool:
@@ -119,7 +119,8 @@ def test_every_canvas_figure_is_a_named_image_that_takes_the_focus(gs, lang):
         { id: e.id, role: e.getAttribute('role'), tab: e.tabIndex, label: e.getAttribute('aria-label') }))""")
     T = len(TEXT)
     want = {"bars-plot": label(lang, "bars.label", count=16, t=T - 1, token=TEXT[-1], unit=2),
-            "heatmaps-plot": label(lang, "heatmaps.label", **{"from": 0, "to": T - 1}, unit=2, t=T - 1),
+            "heatmaps-plot": label(lang, "heatmaps.label", "heatmaps.keys", **{"from": 0, "to": T - 1}, unit=2,
+                                   t=T - 1),
             "saturation-plot": label(lang, "saturation.label", count=T),
             "unit-plot": label(lang, "unit.label", unit=2, count=T)}
     if any(f["id"] == "surprisal-plot" for f in figures):  # a model with a next-token head
@@ -135,3 +136,46 @@ def test_every_canvas_figure_is_a_named_image_that_takes_the_focus(gs, lang):
     gs.settle()
     got = gs.page.evaluate("id => document.getElementById(id).getAttribute('aria-label')", "saturation-plot")
     assert got == label(other, "saturation.label", count=T)
+
+
+SPOKEN = "id => document.getElementById(id).closest('section').querySelector('.figure-saves [aria-live]').textContent"
+
+
+def test_the_keys_move_cell_by_cell_on_the_heatmaps_and_pick_as_a_click_does(gs):
+    gs.open("?model=english-char&unit=2")
+    gs.type(TEXT)
+    T = len(TEXT)
+    gs.page.evaluate(PICKS)
+    gs.page.focus("#heatmaps-plot")
+    gs.page.keyboard.press("ArrowLeft")  # the first key shows the chosen cell: t = T - 1, unit 2, in subplot i
+    d = drawn(gs.page, "heatmaps-plot")
+    assert (d["focus"], d["cell"]) == (0, [T - 1, 2]), (d["focus"], d["cell"])
+    units = [p["units"] for p in d["panels"]]
+    # Two cells reached by the keys, one arrow a step or a unit, PageDown a subplot down, Home the row's start.
+    walks = [(["ArrowLeft"] * 3 + ["ArrowDown", "PageDown"], 1, T - 4, 3),
+             (["Home", "ArrowRight", "ArrowRight", "ArrowUp", "ArrowUp", "ArrowUp", "PageDown", "PageDown",
+               "PageDown", "PageUp", "PageDown"], 4, 2, 0)]
+    for keys, k, t, row in walks:
+        before = gs.page.evaluate("window.gatescope.state.t")
+        gs.page.focus("#heatmaps-plot")
+        for key in keys:
+            gs.page.keyboard.press(key)
+        d = drawn(gs.page, "heatmaps-plot")
+        assert (d["focus"], d["cell"]) == (k, [t, row]), (keys, d["focus"], d["cell"])
+        said = gs.page.evaluate(TIP, "heatmaps-plot")
+        assert said.startswith(f"token {TEXT[t].replace(' ', '␣')}\nposition {t}\nunit {units[k][row]}\n"), said
+        assert gs.page.evaluate(SPOKEN, "heatmaps-plot") == said  # said once through the live region
+        assert gs.page.evaluate("window.gatescope.state.t") == before  # the timeline did not take the arrows
+        gs.page.keyboard.press("Enter")
+        gs.wait("([u, t]) => window.gatescope.state.unit === u && window.gatescope.state.t === t", [units[k][row], t])
+        # The pointer over the same cell says the same, and a click there picks the same.
+        centre = heat_centre(gs.page, "heatmaps-plot", k, t, row)
+        gs.page.evaluate("y => window.scrollBy(0, y - innerHeight / 2)", centre[1])
+        centre = heat_centre(gs.page, "heatmaps-plot", k, t, row)
+        gs.page.mouse.move(*centre)
+        assert gs.page.evaluate(TIP, "heatmaps-plot") == said
+        gs.page.mouse.click(*centre)
+        picks = gs.page.evaluate("window.__picks")
+        assert picks[-2:] == [{"unit": units[k][row], "t": t}] * 2, picks
+    assert len(gs.page.evaluate("window.__picks")) == 4
+    gs.shot("heatmaps-keyboard", "#sec-heatmaps")

@@ -104,6 +104,8 @@ def test_the_presenters_keys_fullscreen_and_laser(browser, shipped):
 
 def test_without_a_lesson_v_changes_the_view_on_stage(browser, shipped):
     context, page, errors = projector(browser, shipped, "?model=counter&text=aaaXbbb")
+    before = page.evaluate("(() => { const d = document.getElementById('heatmaps-plot').drawn;"
+                           " return { h: d.panels.map((p) => p.box.h), sizes: d.sizes }; })()")
     page.click("#present-on")
     page.wait_for_function("document.body.classList.contains('present')")
     assert page.evaluate(VISIBLE) == ["sec-heatmaps"]
@@ -113,6 +115,10 @@ def test_without_a_lesson_v_changes_the_view_on_stage(browser, shipped):
     heat = page.evaluate("(() => { const e = document.getElementById('heatmaps-plot'); return { sizes: e.drawn.sizes,"
                          " right: e.getBoundingClientRect().right, labels: e.drawn.labels.map((l) => l.text) }; })()")
     assert heat["sizes"] == {"tick": 20, "token": 24} and heat["right"] <= 1920
+    assert before["sizes"] == {"tick": 13, "token": 16}
+    # The subplots grow with the type (1.5 times), so as many unit numbers fit beside each as on a laptop.
+    grown = page.evaluate("document.getElementById('heatmaps-plot').drawn.panels.map((p) => p.box.h)")
+    assert grown == [round(h * 1.5) for h in before["h"]], (grown, before["h"])
     assert heat["labels"] == list("aaaXbbb")
     seen = []
     for _ in range(6):

@@ -3,6 +3,7 @@ column equal a full repaint, the colours are the API's values on the colour scal
 draws, and the server keeps answering after requests its clients gave up on."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -257,3 +258,52 @@ def test_saturation_counts_only_the_new_steps_and_equals_a_full_count(gs):
             hi = ((x[slot, 0] > 0.9).sum(axis=0) / T).astype(np.float32)
             lo = ((x[slot, 0] < 0.1).sum(axis=0) / T).astype(np.float32)
             assert lay["hi"] == hi.tolist() and lay["lo"] == lo.tolist(), (panel["q"], slot)
+
+
+# Counts the canvases the page makes from the moment it is installed.
+MADE = """() => { window.__made = 0; const make = Document.prototype.createElement;
+  Document.prototype.createElement = function (name, ...rest) {
+    if (String(name).toLowerCase() === 'canvas') window.__made += 1; return make.call(this, name, ...rest); }; }"""
+FIGURE = """id => { const c = document.querySelector(`#${id} canvas`);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = '';
+  for (let k = 0; k < d.length; k += 8192) s += String.fromCharCode.apply(null, d.subarray(k, k + 8192));
+  return [c.height, c.width, btoa(s)]; }"""
+
+
+def figure(gs, plot_id: str) -> np.ndarray:
+    """The chart's canvas as (H, W, 4) RGBA bytes."""
+    h, w, data = gs.page.evaluate(FIGURE, plot_id)
+    return np.frombuffer(base64.b64decode(data), dtype=np.uint8).reshape(h, w, 4)
+
+
+def test_a_keystroke_repaints_each_figure_into_the_bitmap_it_has(gs):
+    """canvaschart.js paints a changed base into the bitmap of the same size it already has (no new full-size canvas
+    per keystroke per figure), and what it draws there equals the same drawing in a new bitmap, pixel for pixel."""
+    figures = ["heatmaps-plot", "bars-plot", "unit-plot", "saturation-plot"]
+
+    def everywhere() -> None:
+        for f in figures:  # the views off screen draw when they come on screen
+            gs.page.locator(f"#{f}").scroll_into_view_if_needed()
+            gs.settle()
+
+    gs.open("?model=english-char&unit=3")
+    gs.type(SENTENCE[:20])
+    everywhere()
+    gs.page.evaluate(MADE)
+    box = gs.page.locator("#text")
+    box.press("End")
+    box.press_sequentially(SENTENCE[20:30], delay=60)
+    gs.wait_drawn(SENTENCE[:30])
+    everywhere()
+    said = [gs.page.evaluate("id => { const d = document.getElementById(id).drawn; return d.T ?? d.t; }", f)
+            for f in figures[:3]]
+    assert said == [30, 29, 30], said  # (saturation counts steps: its figure is compared below)
+    assert gs.page.evaluate("window.__made") == 0
+    typed = {f: figure(gs, f) for f in figures}
+    for f in figures:  # the same drawing painted into new bitmaps: narrower (a new size), then as wide as before
+        width = gs.page.evaluate("id => document.getElementById(id).drawn.width", f)
+        gs.page.evaluate("id => { document.getElementById(id).style.width = '60%'; }", f)
+        gs.wait("([id, w]) => document.getElementById(id).drawn.width < w", [f, width])
+        gs.page.evaluate("id => { document.getElementById(id).style.width = ''; }", f)
+        gs.wait("([id, w]) => document.getElementById(id).drawn.width === w", [f, width])
+        assert np.array_equal(figure(gs, f), typed[f]), f
