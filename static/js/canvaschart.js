@@ -47,7 +47,7 @@ export function chart(id) {
   box.setAttribute('role', 'img');
   const canvas = document.createElement('canvas');
   const tip = el('div', { className: 'chart-tip', hidden: true });
-  tip.setAttribute('aria-hidden', 'true'); // said through `spoken` below, once, when the keyboard moves to it
+  tip.setAttribute('aria-hidden', 'true'); // said once through chartkeys.js's live region when the keys move to it
   box.append(canvas, tip);
   let scene = null;
   let cache = null; // {key, W, H, bitmap, hits, drawn}: the painted base
@@ -63,8 +63,8 @@ export function chart(id) {
     if (canvas.width !== W || canvas.height !== H) Object.assign(canvas, { width: W, height: H });
     canvas.style.height = `${h}px`;
     if (!cache || cache.key !== scene.key || cache.W !== W || cache.H !== H) {
-      // The bitmap of the size there is is painted again (a keystroke changes the key, rarely the size): a new one
-      // at every keystroke left the old ones, each the figure's full size, for the garbage collector.
+      // A new key (every keystroke, for the heatmaps and the lines over time) repaints the bitmap already there when
+      // its size is the same: a new full-size canvas each time was the costlier step and garbage for the collector.
       const bitmap = cache && cache.W === W && cache.H === H ? cache.bitmap
         : Object.assign(document.createElement('canvas'), { width: W, height: H });
       const g = bitmap.getContext('2d');
