@@ -15,8 +15,8 @@ OpenBLAS's 16-row product at one and at two threads differs by up to 4e-5 on val
 stages must run BLAS at one thread, or OpenBLAS's spinning workers take the cores.)
 
 Only a unidirectional left-to-right stack of two or more layers: a backward direction starts at the last step of
-its input, which the layer below produces last; a single layer has no second stage worth a thread (its input
-projection is a few percent of its time).
+its input, which the layer below produces last; a single layer has no second layer to overlap (its input
+projection, which a second thread could run a chunk ahead, is 12-16% of its CPU time at 1 x 256, T = 2,000).
 """
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ from itertools import pairwise
 
 from . import halves
 
-# Steps per chunk at most: the hand-off (~0.1 ms a chunk) against the pipeline's fill (one chunk, 30 us a step
-# at 2 x 256); shorter texts get shorter chunks (`bounds`). A multiple of schedules.PROJECT_STEPS, so that no
-# projection block is computed twice. Tests set it to any size.
+# Steps per chunk at most: the hand-offs against the pipeline's fill (one chunk of the lower stage, ~30 us a step at
+# 2 x 256); shorter texts get shorter chunks (`bounds`). Busiest thread's CPU per trace at T = 2,000, load 12-16:
+# chunks of 16 steps 80 ms (all threads 145), 32 70 (120), 64 67.5 (120), 128 65 (115). A multiple of
+# schedules.PROJECT_STEPS, so that no projection block is computed twice. Tests set it to any size.
 CHUNK = 64
 # Below this much work a layer (T x H_out x 4H multiply-adds: 2 x 256 units from T = 64, 2 x 64 from T = 1,024)
 # runs in a few ms and the second thread's wake-ups (under load, a wait for a core) cost more than it saves.
