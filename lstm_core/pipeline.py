@@ -50,8 +50,8 @@ def split(layers: int, directions: int, reverse: bool, B: int, work: int) -> int
 
 
 def bounds(T: int, offset: int = 0) -> list[int]:
-    """Chunk boundaries 0 < ... < T, at absolute positions (offset + t) that are multiples of the chunk size: about
-    T / 8 steps a chunk, in multiples of 16, at most CHUNK."""
+    """Chunk boundaries from 0 to T, the inner ones at absolute positions (offset + t) that are multiples of the
+    chunk size: about T / 8 steps a chunk, in multiples of 16, at most CHUNK."""
     size = min(CHUNK, max(16, -(-T // 128) * 16))
     first = size - offset % size
     return [0, *range(first, T, size), T]
