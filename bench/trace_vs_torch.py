@@ -14,6 +14,9 @@ compete for the same cores, which slowed nn.LSTM about 2x here; that figure is k
 comparison. Grid (issue 17): T = 100, 500, 2000 at batch 1 and at batch 64; 1 and 2 threads.
 - base (with `--base DIR`): another checkout's `lstm_core` (e.g. `--base /work/main`), timed in the same
   blocks, so that a change is judged against its base in one run on a busy machine.
+CPU (Linux): per call in the steady blocks, the CPU time of this process's busiest thread and of all its threads
+(OpenBLAS's and torch's workers included, spinning or not); on free cores the busiest thread bounds the wall time,
+so on a busy machine it compares two-thread contenders where wall clock cannot.
 Memory: tracemalloc's peak during one `lstm.trace` call against the bytes of the trace's own arrays
 (goal: at most 10% more). The engine's fast step (NumPy or numba, lstm_core/engine.fast_path) is printed.
 Run: `python bench/trace_vs_torch.py [--threads 1,2] [--batches 1,64] [--lengths 100,500,2000] [--rounds 5]
@@ -64,9 +67,11 @@ def torch_recording_loop(mod: torch.nn.LSTM, x: torch.Tensor) -> dict[str, torch
     return rec
 
 
-def steady(fns: dict, rounds: int, calls: int, warmup: int, clock=time.perf_counter) -> dict[str, list[float]]:
+def steady(fns: dict, rounds: int, calls: int, warmup: int, clock=time.perf_counter,
+           cpu: dict | None = None) -> dict[str, list[float]]:
     """Steady state: per round, each contender in its own block (warm-up calls, then `calls` timed calls in a
-    row); the block order reverses every round. Returns each contender's per-call time of every block."""
+    row); the block order reverses every round. Returns each contender's per-call time of every block; `cpu`, when
+    given, gets each block's per-call CPU time of the busiest thread of this process and of all its threads."""
     blocks: dict[str, list[float]] = {name: [] for name in fns}
     names = list(fns)
     for r in range(rounds):
@@ -74,11 +79,32 @@ def steady(fns: dict, rounds: int, calls: int, warmup: int, clock=time.perf_coun
             fn = fns[name]
             for _ in range(warmup):
                 fn()
+            before = thread_cpu()
             t0 = clock()
             for _ in range(calls):
                 fn()
             blocks[name].append((clock() - t0) / calls)
+            if cpu is not None and before:
+                used = [t - before.get(tid, 0.0) for tid, t in thread_cpu().items()]
+                cpu.setdefault(name, []).append((max(used) / calls, sum(used) / calls))
     return blocks
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process (Linux /proc; empty elsewhere): the busiest thread's share of a
+    call bounds its wall time on free cores, a figure the machine's load barely moves."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        out[tid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
 
 
 def alternating(fns: dict, repeats: int, clock=time.perf_counter) -> dict[str, list[float]]:
@@ -167,9 +193,11 @@ def run_config(mod, lstm, B: int, T: int, args, clock, base=None) -> dict:
         fns["loop"] = lambda: torch_recording_loop(mod, x)
     # Fewer calls per block for the long runs, so every configuration takes seconds, not minutes.
     calls = max(1, min(args.calls, int(args.calls * 50_000 / (B * T))))
-    st = {k: statistics.median(v) for k, v in steady(fns, args.rounds, calls, args.warmup, clock).items()}
+    cpu: dict = {}
+    st = {k: statistics.median(v) for k, v in steady(fns, args.rounds, calls, args.warmup, clock, cpu).items()}
     alt = {k: statistics.median(v) for k, v in alternating(fns, args.rounds, clock).items()}
-    return {"steady": st, "alt": alt, "err": err, "calls": calls, "mem": memory(lstm, xn)}
+    cpu = {k: tuple(statistics.median(b[i] for b in v) for i in (0, 1)) for k, v in cpu.items()}
+    return {"steady": st, "alt": alt, "err": err, "calls": calls, "mem": memory(lstm, xn), "cpu": cpu}
 
 
 def main() -> None:
@@ -224,15 +252,17 @@ def _print_row(n: int, B: int, T: int, r: dict, header: bool, loop: bool, base: 
     if header:
         print(f"\n{'thr':>3} {'batch':>5} {'T':>5}  {'ours':>9} {'nn.LSTM':>9} {'loop':>9}  {'ours/nn':>7} "
               f"{'goal':>5}  {'alt ours/nn':>11}  {'ours/loop':>9}  {'ours/base':>9}  {'mem MB':>14} {'goal':>5}  "
-              f"{'max err':>8}")
+              f"{'max err':>8}  CPU ms busiest thread / all threads: ours, nn.LSTM{', base' if base else ''}")
     lp = f"{st['loop'] * 1e3:>7.1f}ms" if loop else f"{'-':>9}"
     ol = f"{st['ours'] / st['loop']:>8.2f}x" if loop else f"{'-':>9}"
     ob = f"{st['ours'] / st['base']:>8.2f}x" if base else f"{'-':>9}"
     peak, own = r["mem"]
+    cpu = ", ".join(f"{r['cpu'][k][0] * 1e3:.1f}/{r['cpu'][k][1] * 1e3:.1f}" for k in ("ours", "nn", "base")
+                    if k in r["cpu"])
     mem = f"{peak:.1f}/{own:.1f}={peak / own:.2f}"
     print(f"{n:>3} {B:>5} {T:>5}  {st['ours'] * 1e3:>7.1f}ms {st['nn'] * 1e3:>7.1f}ms {lp}  "
           f"{st['ours'] / st['nn']:>6.2f}x {GOALS.get(B, GOALS[64]):>4.1f}x  {alt['ours'] / alt['nn']:>10.2f}x  "
-          f"{ol}  {ob}  {mem:>14} {MEMORY_GOAL:>5.2f}  {r['err']:>8.1e}", flush=True)
+          f"{ol}  {ob}  {mem:>14} {MEMORY_GOAL:>5.2f}  {r['err']:>8.1e}  {cpu}", flush=True)
 
 
 def uptime() -> str:

@@ -73,21 +73,29 @@ def run(fn: Callable[[slice], None], B: int) -> None:
     """fn(rows) over the whole batch: as fn(first half) here and fn(second half) in the pool's thread at once,
     BLAS at one thread meanwhile, when `cut` says so; else fn(slice(None)) here."""
     mid = cut(B)
-    if mid is None or not _lock.acquire(blocking=False):  # another cut runs: this batch runs whole
+    if mid is None or not pair(functools.partial(fn, slice(0, mid)), functools.partial(fn, slice(mid, B))):
         fn(slice(None))
-        return
+
+
+def pair(here: Callable[[], None], there: Callable[[], None]) -> bool:
+    """here() in this thread and there() in the pool's thread at once, BLAS at one thread meanwhile (a batch's
+    halves; a layer pipeline's two stages, pipeline.py). False, having run nothing, while another cut runs: the
+    caller then runs its work whole. An error of either reaches the caller once both have returned."""
+    if not _lock.acquire(blocking=False):
+        return False
     libs = _blas().lib_controllers
     try:
         _saved[:] = [lib.get_num_threads() for lib in libs]
         for lib in libs:
             lib.set_num_threads(1)
-        other = _pool().submit(fn, slice(mid, B))
+        other = _pool().submit(there)
         try:
-            fn(slice(0, mid))
+            here()
         finally:
-            other.result()  # waits even when this half raised, then raises the other's error if it had one
+            other.result()  # waits even when here() raised, then raises there's error if it had one
     finally:
         for lib, n in zip(libs, _saved, strict=True):
             lib.set_num_threads(n)
         _saved.clear()
         _lock.release()
+    return True

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from . import halves
+from . import halves, pipeline
 from .engine import CellOptions, CellWeights, GroupRun, run_groups
 
 PROJECT_STEPS = 16  # timesteps per input-projection product (see _project)
@@ -46,7 +46,8 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
 
     A backward direction (d = 1, or d = 0 of a reverse-only LSTM) runs forward on its input reversed
     within each sequence's length, and its steps are put back in input order afterwards. The batch may be
-    cut in two halves, each run through every layer by a thread of its own (halves.py).
+    cut in two halves, each run through every layer by a thread of its own (halves.py), or the layers in two
+    stages over chunks of steps, one thread each (pipeline.py).
     """
     T, B, _ = xt.shape
     L, Dn = len(cells), len(cells[0])
@@ -63,7 +64,9 @@ def by_layer(cells: tuple[tuple[CellWeights, ...], ...], opts: CellOptions, xt: 
         _layers(cells, opts, xt[:, r], rev[:, r], None if mask is None else mask[:, r], h0b[r], c0b[r], part,
                 c_n[r], h_n[r], reverse, offset, cut=r != slice(None))
 
-    halves.run(rows, B)
+    m = pipeline.split(L, Dn, reverse, B, T * Ho * H4)
+    if m is None or not _pipeline(m, cells, opts, xt, mask, h0b, c0b, buf, c_n, h_n, offset):
+        halves.run(rows, B)
 
     def pub(a):  # (L, T, B, D, X) -> (B, L, D, T, X)
         return a.transpose(2, 0, 3, 1, 4)
@@ -91,10 +94,8 @@ def _layers(cells, opts: CellOptions, xt, rev, mask, h0b, c0b, buf: GroupRun, c_
                 add[:, :, d] += p.b
             else:
                 _project(src, p, add[:, :, d], 0 if backward else offset)
-        W = P[0].W_hh if Dn == 1 else np.stack([p.W_hh for p in P])
         sl = slice(k * Dn, (k + 1) * Dn)
-        run_groups(W, add, h0b[:, sl], c0b[:, sl], run, mask=mask, W_hr=_stack([p.W_hr for p in P]),
-                   peep=_stack([p.peep for p in P], axis=1), opts=opts)
+        _loop(P, opts, run, h0b[:, sl], c0b[:, sl], mask, 0, T)
         c_n[:, sl], h_n[:, sl] = run.c[T], run.h[T]
         if Dn == 2 or reverse:  # the backward direction ran on reversed inputs: put its steps back in order
             d = Dn - 1
@@ -102,6 +103,40 @@ def _layers(cells, opts: CellOptions, xt, rev, mask, h0b, c0b, buf: GroupRun, c_
                 if a is not None:
                     a[:, :, d] = np.take_along_axis(a[:, :, d], rev, axis=0)
         inp = run.h[1:].reshape(T, run.h.shape[1], -1)  # (T, B, D*H_out), a view
+
+
+def _loop(P, opts: CellOptions, run: GroupRun, h0, c0, mask, lo: int, hi: int) -> None:
+    """The time loop of one layer's directions P over steps lo:hi of its step buffers `run` (T, B, D, X): from the
+    initial states h0, c0 (B, D, X) when lo is 0, else from the state that step lo - 1 left."""
+    W = P[0].W_hh if len(P) == 1 else np.stack([p.W_hh for p in P])
+    part = GroupRun(run.gates[lo:hi], None if run.pre is None else run.pre[lo:hi], run.c[lo : hi + 1],
+                    run.h[lo : hi + 1])
+    if lo:
+        h0, c0 = run.h[lo], run.c[lo]
+    run_groups(W, _add_buffer(part), h0, c0, part, mask=None if mask is None else mask[lo:hi],
+               W_hr=_stack([p.W_hr for p in P]), peep=_stack([p.peep for p in P], axis=1), opts=opts)
+
+
+def _pipeline(m: int, cells, opts: CellOptions, xt, mask, h0b, c0b, buf: GroupRun, c_n, h_n, offset: int) -> bool:
+    """`by_layer` for a left-to-right stack as two stages over chunks of steps (pipeline.py): layers below m here,
+    the others in the pool's thread a chunk behind. Each chunk is projected at its absolute position, so every
+    value has the bits of the whole run (see _project). False, having run nothing, while another cut runs."""
+    T, B, _ = xt.shape
+    runs = [GroupRun(buf.gates[k], None if buf.pre is None else buf.pre[k], buf.c[k], buf.h[k])
+            for k in range(len(cells))]
+    inputs = [xt] + [r.h[1:].reshape(T, B, -1) for r in runs[:-1]]  # (T, B, D_in) per layer, views
+
+    def stage(layers: range):
+        def span(lo: int, hi: int) -> None:
+            for k in layers:
+                _project(inputs[k][lo:hi], cells[k][0], _add_buffer(runs[k])[lo:hi, :, 0], offset + lo)
+                _loop(cells[k], opts, runs[k], h0b[:, k : k + 1], c0b[:, k : k + 1], mask, lo, hi)
+        return span
+
+    if not pipeline.run(stage(range(m)), stage(range(m, len(cells))), pipeline.bounds(T, offset)):
+        return False
+    c_n[:], h_n[:] = buf.c[:, T, :, 0].swapaxes(0, 1), buf.h[:, T, :, 0].swapaxes(0, 1)  # (B, L, X)
+    return True
 
 
 def wavefront(cells: list[CellWeights], W: list[NDArray], opts: CellOptions, xt: NDArray, lens: NDArray,

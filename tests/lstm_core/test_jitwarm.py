@@ -31,7 +31,7 @@ def test_warming_covers_every_type_the_engine_passes_and_caches_outside_the_sour
         import site, sys, threading
         from pathlib import Path
         import numpy as np
-        from lstm_core import LSTM, LSTMConfig, halves, jitcell
+        from lstm_core import LSTM, LSTMConfig, halves, jitcell, pipeline
         t = jitcell.start_warming()
         usable, alive = jitcell.usable(), t.is_alive()
         assert not (usable and alive), "the compiled path was used while warming"
@@ -46,6 +46,10 @@ def test_warming_covers_every_type_the_engine_passes_and_caches_outside_the_sour
             for bi in (False, True):
                 lstm = LSTM.random(LSTMConfig(3, 6, 2, bidirectional=bi), seed=1, dtype=dt)
                 lstm.trace(rng.normal(size=(7, 3)))
+                pipeline.FORCE, pipeline.CHUNK = True, 3  # batch 1 at two threads: the loop over chunks of steps
+                lstm.trace(rng.normal(size=(7, 3)))
+                lstm.trace(rng.normal(size=(3, 7, 3)), lengths=[7, 2, 5])
+                pipeline.FORCE = None
                 for B in (3, 9, 40):
                     lstm.trace(rng.normal(size=(B, 7, 3)), lengths=rng.integers(1, 8, B))
                     halves.FORCE = True
