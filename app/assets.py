@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 
 from starlette.types import Receive, Scope, Send
@@ -29,10 +30,12 @@ class _File:
     gz: bytes | None
     media_type: str
     etag: str
+    modified: str  # Last-Modified, as StaticFiles sent it: without it a reload revalidates every module (304s)
 
 
 class Assets:
-    """An ASGI app for a Mount: GET and HEAD of the files under `directory`, plain or gzip, with an ETag."""
+    """An ASGI app for a Mount: GET and HEAD of the files under `directory`, plain or gzip, with an ETag and
+    Last-Modified (the browser's heuristic freshness then spares a reload most revalidations, as with StaticFiles)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
@@ -56,7 +59,8 @@ class Assets:
         text = TEXT_TYPES.get(path.suffix)
         media = f"{text}; charset=utf-8" if text else (mimetypes.guess_type(path.name)[0] or "application/octet-stream")
         gz = gzip.compress(body, 6, mtime=0) if text and len(body) >= GZIP_MIN_BYTES else None
-        held = _File(stamp, body, gz, media, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        held = _File(stamp, body, gz, media, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+                     formatdate(st.st_mtime, usegmt=True))
         self.files[path] = held
         return held
 
@@ -71,8 +75,10 @@ class Assets:
             await _answer(send, status, b"Not Found" if status == 404 else b"Method Not Allowed",
                           [(b"content-type", b"text/plain; charset=utf-8")])
             return
-        out = [(b"content-type", f.media_type.encode()), (b"etag", f.etag.encode()), (b"vary", b"Accept-Encoding")]
-        if headers.get("if-none-match") == f.etag:
+        out = [(b"content-type", f.media_type.encode()), (b"etag", f.etag.encode()),
+               (b"last-modified", f.modified.encode()), (b"vary", b"Accept-Encoding")]
+        asked = headers.get("if-none-match")  # when present, If-Modified-Since is not looked at (RFC 9110)
+        if (asked == f.etag) if asked is not None else headers.get("if-modified-since") == f.modified:
             await _answer(send, 304, b"", out)
             return
         body = f.body

@@ -83,7 +83,7 @@ export function apply(root = document) {
   }
 }
 
-async function use(lang) {
+async function use(lang, translated = false) {
   if (!catalogs[lang]) catalogs[lang] = await loader(lang);
   // English, the fallback of a message missing from another catalog (tests/app/test_i18n.py lets none be), is not
   // waited for: the page's own catalog came with the shell (api.js), and the page need not wait for a second.
@@ -91,7 +91,7 @@ async function use(lang) {
   current = lang;
   rules = new Intl.PluralRules(lang);
   document.documentElement.lang = lang;
-  apply();
+  if (!translated) apply();
 }
 
 function stored() {
@@ -109,8 +109,10 @@ export async function init(load) {
   const remembered = known(stored());
   chosen = Boolean(fromUrl || remembered);
   // Said at once, so the requests main.js makes while the catalogs load already ask for this language.
-  current = fromUrl || remembered || known(document.documentElement.lang) || 'en';
-  await use(current);
+  const served = known(document.documentElement.lang); // the language the server wrote the shell in
+  current = fromUrl || remembered || served || 'en';
+  // In the server's language the shell is translated already: not again, which would restyle the whole page.
+  await use(current, current === served);
 }
 
 /** Switch to `lang`, remember it in this browser, and tell the page (`gs:language`). */

@@ -53,6 +53,10 @@ def test_an_unchanged_file_is_not_sent_again(files):
     r = c.get("/static/big.js", headers={"If-None-Match": etag})
     assert r.status_code == 304 and r.content == b""
     assert c.get("/static/big.js", headers={"If-None-Match": '"other"'}).status_code == 200
+    modified = c.get("/static/big.js").headers["last-modified"]  # a reload's heuristic freshness needs it
+    assert c.get("/static/big.js", headers={"If-Modified-Since": modified}).status_code == 304
+    both = {"If-None-Match": '"other"', "If-Modified-Since": modified}  # the ETag decides
+    assert c.get("/static/big.js", headers=both).status_code == 200
     head = c.head("/static/big.js")
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
 
