@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pydantic import TypeAdapter
 
 from app.errors import ApiError
-from app.registry import Entry, JsonObject
+from app.registry import Entry, JsonObject, Registry
 from lstm_core.tasks import TASKS
 from lstm_core.teaching import task_unit
 
@@ -157,6 +157,12 @@ def summary(lesson: Lesson, installed: bool) -> dict:
     """The LessonSummary fields (app.schemas)."""
     return {"id": lesson.id, "model": lesson.model, "task": lesson.kind, "text": lesson.text, "write": lesson.write,
             "place": [list(p) for p in lesson.place], "available": installed}
+
+
+def listing(registry: Registry) -> dict:
+    """The LessonList fields (GET /api/lessons, and the page shell's embedded copy): every lesson, and whether its
+    model is installed here."""
+    return {"lessons": [summary(x, registry.get(x.model) is not None) for x in LESSONS.values()]}
 
 
 def describe(lesson: Lesson, entry: Entry | None) -> dict:

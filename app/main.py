@@ -6,11 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
 from app import errors, store
+from app.assets import Assets
 from app.cache import ResponseCache, TraceCache
 from app.connections import ReadTimeout, quiet_repeats
 from app.corpus import Indexes
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=s.names(s.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["content-type"])
     app.add_middleware(Guard, names=host_names(s.host, s.names(s.allowed_hosts)), cors_origins=s.names(s.cors_origins))
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", Assets(ROOT / "static"), name="static")  # from memory: a cold load asks for ~75 files
     for r in (health, models, trace, compare, export, step, upload, lessons, corpus, train, page):
         app.include_router(r.router)
     return app

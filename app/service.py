@@ -28,7 +28,7 @@ from app.errors import ApiError
 from app.i18n import LANGUAGES
 from app.limits import check_budget
 from app.priority import below_loop
-from app.registry import Entry
+from app.registry import Entry, Registry
 from app.schemas import TOP_K_MAX, Side
 from app.schemas import Intervention as InterventionSpec
 from app.settings import Settings
@@ -255,6 +255,12 @@ def openers(examples: list[str]) -> dict[str, str]:
         return {}
     return {lang: next((x for x in examples if bool(_HAN.search(x)) == lang.startswith("zh")), examples[0])
             for lang in LANGUAGES}
+
+
+def model_list(registry: Registry, settings: Settings) -> dict:
+    """The ModelList fields (GET /api/models, and the page shell's embedded copy): every model, sorted by id."""
+    registry.refresh()
+    return {"models": [model_info(e) for e in registry], "directory": registry.shown_dir, "uploads": settings.uploads}
 
 
 def model_detail(entry: Entry) -> dict:

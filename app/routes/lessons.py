@@ -15,7 +15,7 @@ router = APIRouter(tags=["lessons"])
 @router.get("/api/lessons", response_model=LessonList)
 def list_lessons(registry: RegistryDep) -> dict:
     """Every lesson, and whether its model is installed here."""
-    return {"lessons": [lessons.summary(x, registry.get(x.model) is not None) for x in lessons.LESSONS.values()]}
+    return lessons.listing(registry)
 
 
 @router.get("/api/lessons/{lesson_id}", response_model=LessonDetail,

@@ -14,9 +14,7 @@ router = APIRouter(tags=["models"])
 @router.get("/api/models", response_model=ModelList)
 def list_models(registry: RegistryDep, settings: SettingsDep) -> dict:
     """Every model the server offers, sorted by id; where they come from; whether uploads are taken."""
-    registry.refresh()
-    return {"models": [service.model_info(e) for e in registry], "directory": registry.shown_dir,
-            "uploads": settings.uploads}
+    return service.model_list(registry, settings)
 
 
 @router.get("/api/models/{model_id}", response_model=ModelDetail, responses={404: {"model": Error}})

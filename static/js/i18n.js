@@ -46,7 +46,7 @@ export function t(key, params = {}) {
   const cat = catalogs[current] || {};
   const en = catalogs.en || {};
   let k = key;
-  if (typeof params.count === 'number' && `${key}.other` in en) {
+  if (typeof params.count === 'number' && (`${key}.other` in cat || `${key}.other` in en)) {
     const form = `${key}.${rules.select(params.count)}`;
     k = form in cat ? form : `${key}.other`;
   }
@@ -55,7 +55,7 @@ export function t(key, params = {}) {
 }
 
 /** Whether the catalogs have message `key` (for messages that exist for some ids only: model summaries). */
-export const has = (key) => key in (catalogs.en || {});
+export const has = (key) => key in (catalogs[current] || catalogs.en || {});
 
 /** t(), but params that are DOM nodes stay nodes: [text, node, text, ...] to append to an element. */
 export function parts(key, params = {}) {
@@ -83,14 +83,15 @@ export function apply(root = document) {
   }
 }
 
-async function use(lang) {
-  await Promise.all([...new Set(['en', lang])].filter((code) => !catalogs[code]).map(async (code) => {
-    catalogs[code] = await loader(code);
-  }));
+async function use(lang, translated = false) {
+  if (!catalogs[lang]) catalogs[lang] = await loader(lang);
+  // English, the fallback of a message missing from another catalog (tests/app/test_i18n.py lets none be), is not
+  // waited for: the page's own catalog came with the shell (api.js), and the page need not wait for a second.
+  if (!catalogs.en) loader('en').then((cat) => { catalogs.en = cat; }, () => {});
   current = lang;
   rules = new Intl.PluralRules(lang);
   document.documentElement.lang = lang;
-  apply();
+  if (!translated) apply();
 }
 
 function stored() {
@@ -108,8 +109,10 @@ export async function init(load) {
   const remembered = known(stored());
   chosen = Boolean(fromUrl || remembered);
   // Said at once, so the requests main.js makes while the catalogs load already ask for this language.
-  current = fromUrl || remembered || known(document.documentElement.lang) || 'en';
-  await use(current);
+  const served = known(document.documentElement.lang); // the language the server wrote the shell in
+  current = fromUrl || remembered || served || 'en';
+  // In the server's language the shell is translated already: not again, which would restyle the whole page.
+  await use(current, current === served);
 }
 
 /** Switch to `lang`, remember it in this browser, and tell the page (`gs:language`). */

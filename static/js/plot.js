@@ -1,6 +1,7 @@
 // Plotly settings every view shares: big readable type, offline PNG/SVG export, markers for t and unit,
 // and Plotly's own words (modebar tooltips, notices) in the page's language.
 
+import { headStatus } from './api.js';
 import { language, t } from './i18n.js';
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
@@ -51,9 +52,13 @@ export function loadPlotly() {
           localisePlotly();
           resolve(window.Plotly);
         };
+        // A script's error says nothing of why: the server is asked again. It answers 404 or 500 (error.no_plotly)
+        // when the plotly package is missing; no answer, or a file it does have, means the fetch failed on the way.
         script.onerror = () => {
           loading = null;
-          reject(new Error(t('error.no_plotly')));
+          headStatus(script.src).then((status) => {
+            reject(new Error(t(status === 404 || status === 500 ? 'error.no_plotly' : 'error.plotly_network')));
+          });
         };
         document.head.append(script);
       }));
