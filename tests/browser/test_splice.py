@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.app.wire import decode, unpack
-from tests.browser.test_explorer import QUANTITIES, SENTENCE, tolerance
+from tests.browser.test_explorer import QUANTITIES, SENTENCE, api_trace, heatmap, tolerance
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,3 +105,36 @@ def test_a_pasted_text_typed_at_edited_and_grown_is_the_answers_spliced_bit_for_
     for q in QUANTITIES:
         page = np.array(got[q], dtype=np.float64).reshape(L, D, T, H)
         np.testing.assert_allclose(page, np.array(exact[q]), rtol=0, atol=tolerance(scales[q]["scale"]), err_msg=q)
+
+
+# The buffer under the heatmaps' first row of each subplot (heatmaps.js rows), kept by the page to compare.
+ROW_BUFFERS = """keep => { const bufs = document.getElementById('heatmaps-plot').drawn.panels.map((p) => p.z[0].buffer);
+  if (keep) { window.__rows = bufs; return true; } return bufs.every((b, k) => b === window.__rows[k]); }"""
+
+
+def test_the_heatmaps_read_only_the_new_columns_of_a_long_text(gs):
+    gs.open("?model=english-char")
+    box = gs.page.locator("#text")
+    pasted = (SENTENCE + " ") * 7
+    box.fill(pasted)
+    gs.wait_drawn(pasted)
+    gs.page.evaluate(ROW_BUFFERS, True)
+    box.press("End")
+    box.press_sequentially("and so on", delay=30)
+    for _ in range(3):
+        box.press("Backspace")
+    box.press_sequentially("xyz", delay=30)
+    final = box.input_value()
+    gs.wait_drawn(final)
+    # The path under test ran: the rows were extended where they were, not built again for every column.
+    assert gs.page.evaluate(ROW_BUFFERS, False)
+    exact, scale = api_trace(gs, final)
+    for q in QUANTITIES:
+        z, units = heatmap(gs, q)
+        want = np.array(exact[q][0][0]).T[[int(u) for u in units]]  # (rows, T) in the rows' order
+        np.testing.assert_allclose(z, want, rtol=0, atol=tolerance(scale[q]), err_msg=q)
+    # Every view asks for the context at each draw; its token labels and unit order are worked out once a trace.
+    same, labels = gs.page.evaluate("""() => { const a = window.gatescope.context(), b = window.gatescope.context();
+      return [a.labels === b.labels && a.order === b.order, a.labels]; }""")
+    assert same
+    assert labels == [t.replace(" ", "\u2423").replace("&", "&amp;").replace("<", "&lt;") for t in exact["tokens"]]
