@@ -38,8 +38,10 @@ let answers = 0;
 // once a second (scheduler.js), a dozen answers later while someone types, and can still update by the new ones.
 const SHARES = 32;
 
-/** How many first positions `answer` holds bit for bit from the answer numbered `serial` (0: none known). */
+/** How many first positions `answer` holds bit for bit from the answer numbered `serial` (0: none known; answers
+ * that did not come through splice(), a training snapshot's probe, have no serial and share nothing). */
 export function shared(answer, serial) {
+  if (!serial) return 0;
   if (answer.serial === serial) return answer.i.shape[2];
   const found = answer.shares && answer.shares.find(([s]) => s === serial);
   return found ? found[1] : 0;
