@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from threadpoolctl import threadpool_limits
 
 from app import errors, store
@@ -20,6 +20,7 @@ from app.limits import Admission, default_slots
 from app.memory import IdleTrim, freeze_survivors
 from app.registry import Registry
 from app.routes import compare, corpus, export, health, lessons, models, page, step, trace, train, upload
+from app.schemas import BINARY_MEDIA
 from app.settings import ROOT, VERSION, Settings, get_settings
 from lstm_core import jitcell
 
@@ -58,8 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
     # Pieces of 128 KiB and more are compressed in a worker thread (zlib releases the GIL), so that a large export
-    # (json, npz, html) never keeps the event loop, /api/health with it, from answering (Starlette >= 1.4).
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, thread_minimum_size=GZIP_THREAD_BYTES)
+    # (json, npz, html) never keeps the event loop, /api/health with it, from answering (Starlette >= 1.4). A binary
+    # trace is left alone: its values do not compress (app/serialize.py).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, thread_minimum_size=GZIP_THREAD_BYTES,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, BINARY_MEDIA))
     app.add_middleware(IdleTrim, seconds=s.idle_trim_seconds, state=app.state, freeze=s.gc_freeze)
     app.add_middleware(errors.BodyLimit, max_bytes=s.max_body_bytes, upload_bytes=s.max_upload_bytes)
     app.add_middleware(ReadTimeout, seconds=s.body_timeout)

@@ -153,10 +153,16 @@ class TraceInput(BaseModel):
                                           "text; they become tokens of the trace (see ModelInfo.can_wrap)")
 
 
+BINARY_MEDIA = "application/vnd.gatescope.trace"  # the media type of a format="binary" answer (app/serialize.py)
+
+
 class TraceRequest(TraceInput):
     top_k: int = Field(5, ge=0, le=TOP_K_MAX, description="next-token predictions to return per position")
     layers: list[int] | None = Field(None, description="layer indices to return; null for all")
-    format: Literal["compact", "json"] = Field("compact", description="how i, f, g, o, c, h are encoded")
+    format: Literal["compact", "json", "binary"] = Field(
+        "compact", description="how i, f, g, o, c, h are encoded; \"binary\" answers " + BINARY_MEDIA + ": a "
+        "little-endian uint32 n, n bytes of this JSON with each array's bdata replaced by byteOffset, zeros up to a "
+        "multiple of 8 bytes, then the arrays' uint16 values, each from its byteOffset counted from there")
     held: Text | None = Field(None, description="the text of an earlier answer the client still holds (same model, "
                               "layers, format, top_k and wrap): the answer then starts at `start`, the first "
                               "position whose values may differ, and the client keeps its own before that")
@@ -202,7 +208,7 @@ class TraceResponse(BaseModel):
     steps: int
     hidden_size: int
     output_size: int
-    encoding: Literal["compact", "json"]
+    encoding: Literal["compact", "json", "binary"]
     i: Values
     f: Values
     g: Values

@@ -7,15 +7,17 @@ from fastapi.responses import Response
 from app import service
 from app.cache import CacheDep, ResponsesDep
 from app.registry import RegistryDep, find
-from app.schemas import Error, TraceRequest, TraceResponse
-from app.serialize import trace_body, wire_bytes
+from app.schemas import BINARY_MEDIA, Error, TraceRequest, TraceResponse
+from app.serialize import trace_body, wire_bytes, wire_response
 from app.settings import SettingsDep
 
 router = APIRouter(tags=["trace"])
 
 
 @router.post("/api/trace", response_model=TraceResponse,
-             responses={400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
+             responses={200: {"content": {BINARY_MEDIA: {}},
+                              "description": "format=binary: JSON, then the values (see TraceRequest.format)"},
+                        400: {"model": Error}, 404: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}})
 def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: CacheDep, responses: ResponsesDep,
           settings: SettingsDep) -> Response:
     """Trace a text: tokens, every gate value per layer, direction, timestep and unit, and the head's outputs."""
@@ -43,6 +45,4 @@ def trace(req: TraceRequest, request: Request, registry: RegistryDep, cache: Cac
             responses.put(key, wire)
     # Encoded here rather than by FastAPI and the GZip middleware, so that the bytes can be cached; and
     # never re-validated against TraceResponse, which would walk a few hundred thousand floats.
-    data, gzipped = wire
-    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzipped else {"Vary": "Accept-Encoding"}
-    return Response(data, media_type="application/json", headers=headers)
+    return wire_response(wire, binary=req.format == "binary")

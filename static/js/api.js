@@ -3,7 +3,7 @@
 // becomes an ApiError carrying the server's sentence, in the page's language (every request says it in
 // Accept-Language); trace answers come back with i, f, g, o, c, h decoded by arrays.js.
 
-import { decodeArray } from './arrays.js';
+import { decodeArray, unpack } from './arrays.js';
 import { QUANTITIES } from './format.js';
 import { language, t } from './i18n.js';
 import { splice } from './splice.js';
@@ -27,6 +27,7 @@ function early(body) {
   return e && e.lang === language() && same(e.body, body) ? e.answer : null;
 }
 
+const BINARY = 'application/vnd.gatescope.trace'; // a format="binary" answer (app/serialize.py): arrays.js unpack()
 const BUSY_RETRIES = 3; // a 503 says when to come back (Retry-After); the page does, this many times
 
 /** What a request cancelled by its AbortSignal throws: the caller asked for something newer, nothing to report. */
@@ -55,8 +56,10 @@ async function request(path, body, signal = null) {
     if (r.status !== 503 || !(wait > 0) || attempt === BUSY_RETRIES) break;
     await new Promise((done) => { setTimeout(done, wait * 1000); });
   }
-  const json = await r.json().catch(() => null);
+  const binary = r.ok && r.headers.get('Content-Type') === BINARY;
+  const json = await (binary ? r.arrayBuffer().then(unpack) : r.json()).catch(() => null);
   if (signal && signal.aborted) throw aborted(); // cancelled while the answer was read
+  if (binary && !json) throw new ApiError(0, t('api.unreadable'), 'undecodable');
   if (!r.ok) {
     const detail = json && typeof json.detail === 'string' ? json.detail : t('api.status', { status: r.status });
     throw new ApiError(r.status, detail, json && json.code);
@@ -119,26 +122,26 @@ export async function getModel(id) {
 
 /** Decode the quantity arrays of `obj` (a trace answer, or a training snapshot's probe) in place; an undecodable
  * answer is an ApiError like any refusal. */
-function decoded(obj) {
+function decoded(obj, decode = (o) => { for (const q of QUANTITIES) o[q] = decodeArray(o[q]); return o; }) {
   try {
-    for (const q of QUANTITIES) obj[q] = decodeArray(obj[q]);
+    return decode(obj);
   } catch (e) {
     throw new ApiError(0, e.message, 'undecodable');
   }
-  return obj;
 }
 
 // The last whole trace answer and what it was asked with: the next request of the same kind sends its text as
 // `held`, and gets only the positions that differ (splice.js).
 let last = null; // {kind, text, answer}
 
-/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to {data, shape [L, D, T, H]}.
+/** Trace `text` through `model`: the response with i, f, g, o, c, h decoded to arrays.js Steps (shape [L, D, T, H]).
  * `signal` (an AbortController's) cancels it: it then throws an ApiError that isAborted() recognises. */
-export async function trace({ model, text, topK = 5, format = 'compact', vectors = null, wrap = false, signal = null }) {
+export async function trace({ model, text, topK = 5, format = 'binary', vectors = null, wrap = false, signal = null }) {
   const kind = vectors ? null : JSON.stringify([model, topK, format, wrap]);
   const held = kind && last && last.kind === kind ? last : null; // what this answer is spliced onto
-  const r = splice(held && held.answer, decoded(await request('/api/trace', {
-    model, text, top_k: topK, layers: null, format, vectors, wrap, held: held ? held.text : null }, signal)));
+  const answer = await request('/api/trace', {
+    model, text, top_k: topK, layers: null, format, vectors, wrap, held: held ? held.text : null }, signal);
+  const r = decoded(answer, (a) => splice(held && held.answer, a));
   if (kind) last = { kind, text, answer: r };
   return r;
 }

@@ -12,7 +12,7 @@
   const query = new URLSearchParams(location.search);
   if (!box || !box.value || !box.dataset.model || query.has('lesson') || query.has('wrap')) return;
   const lang = document.documentElement.lang;
-  const body = { model: box.dataset.model, text: box.value, top_k: 5, layers: null, format: 'compact',
+  const body = { model: box.dataset.model, text: box.value, top_k: 5, layers: null, format: 'binary',
     vectors: null, wrap: false, held: null };
   const answer = fetch('/api/trace', { method: 'POST', body: JSON.stringify(body),
     headers: { 'Accept-Language': lang, 'Content-Type': 'application/json' } });

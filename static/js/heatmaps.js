@@ -4,7 +4,7 @@
 // paints only its new columns; the figure stretches them onto its plot areas. Time can be narrowed to a window
 // (heatzoom.js), the rows to the first N units of an ordering (the header's "top").
 
-import { block } from './arrays.js';
+import { block, roomFor } from './arrays.js';
 import { chart } from './canvaschart.js';
 import { paint } from './cells.js';
 import { colourRange, QUANTITIES, thinNote } from './format.js';
@@ -12,29 +12,48 @@ import { figureHeight, scene } from './heatscene.js';
 import { timeWindow } from './heatzoom.js';
 import { language, t } from './i18n.js';
 import { px } from './plot.js';
+import { shared } from './splice.js';
 import { any } from './view.js';
 
 /** The units shown, in display order: the first state.top of the order (all when top is 0). */
 const shownUnits = (order, top) => (top > 0 ? order.slice(0, top) : order);
 
-/** Rows of quantity q in display order: rows[r][t] = value of unit order[r] at time t; and the largest |value|. */
-function rows(a, ctx) {
+/** The units of quantity array `a` shown, in display order (h is H_out wide with a projection). */
+function unitsOf(a, ctx) {
+  const Hq = a.shape[3];
+  return shownUnits(Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u), ctx.state.top);
+}
+
+/** A (T,) Float32Array over `old`'s buffer when it has room (its first `from` values kept), else over a new one with
+ * room to grow and those values copied. */
+function extend(old, T, from) {
+  if (old && old.buffer.byteLength >= 4 * T) return new Float32Array(old.buffer, 0, T);
+  const row = new Float32Array(roomFor(T));
+  if (old) row.set(old.subarray(0, from));
+  return row.subarray(0, T);
+}
+
+/** Rows of quantity array `a` for `order`: rows[r][t] = value of unit order[r] at time t; and the largest |value|.
+ * `kept` (the same units' rows drawn last, {z, peak}) holds columns 0..same-1 already: only the columns after are
+ * read, into its buffers while they have room (a keystroke reads one column, not T). */
+function rows(a, ctx, order, kept, same) {
   const x = block(a, ctx.slot, ctx.state.direction); // (T, H_q)
   const Hq = a.shape[3];
-  const all = Hq === ctx.H ? ctx.order : Array.from({ length: Hq }, (_, u) => u); // h is H_out wide with proj
-  const order = shownUnits(all, ctx.state.top);
   const { T } = ctx;
-  let maxAbs = 0;
-  const z = order.map((u) => {
-    const row = new Float32Array(T);
-    for (let t = 0; t < T; t++) {
+  const from = kept ? same : 0;
+  const peak = extend(kept && kept.peak, T, from); // (T,) the largest |value| of the rows at each t
+  peak.fill(0, from);
+  const z = order.map((u, r) => {
+    const row = extend(kept && kept.z[r], T, from);
+    for (let t = from; t < T; t++) {
       const v = x[t * Hq + u];
       row[t] = v;
-      if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
+      if (Math.abs(v) > peak[t]) peak[t] = Math.abs(v);
     }
     return row;
   });
-  return { z, maxAbs: a === ctx.trace.c ? percentileAbs(x, 0.95) : maxAbs, order };
+  const maxAbs = a === ctx.trace.c ? percentileAbs(x, 0.95) : peak.reduce((m, v) => (v > m ? v : m), 0);
+  return { z, maxAbs, peak };
 }
 
 /** The q-quantile of |x| (from at most ~10k evenly strided samples): c's colour scale ends there, so a
@@ -52,10 +71,11 @@ export function reserve(info) {
   return figureHeight(info.hidden_size) + 120;
 }
 
-/** The subplots' rows for ctx: [{name, z, y, colorscale, zmin, zmax}], one per quantity. */
-const subplots = (ctx) => QUANTITIES.map((q) => {
-  const { z, maxAbs, order } = rows(ctx.trace[q], ctx);
-  return { name: q, z, y: order.map(String), ...colourRange(q, maxAbs) };
+/** The subplots' rows for ctx: [{name, z, y, colorscale, zmin, zmax, peak}], one per quantity, the units of each
+ * `units[k]`; `kept` the subplots drawn last for the same units, holding the first `same` columns. */
+const subplots = (ctx, units, kept, same) => QUANTITIES.map((q, k) => {
+  const { z, maxAbs, peak } = rows(ctx.trace[q], ctx, units[k], kept && kept[k], same);
+  return { name: q, z, y: units[k].map(String), peak, ...colourRange(q, maxAbs) };
 });
 
 export function create(el) {
@@ -68,7 +88,7 @@ export function create(el) {
   fig.box.classList.add('heat-chart');
   const hint = Object.assign(document.createElement('p'), { className: 'note heat-hint' });
   const cells = Object.assign(document.createElement('div'), { className: 'heat-cells', hidden: true });
-  let shown = null; // what the canvases hold: {data, T, trace, rows (the rows' units, as text)}
+  let shown = null; // what the canvases hold: {data, T, trace, rows (layer slot, direction and units, as text)}
   let last = null; // the context drawn last
   let version = 0; // counts the paintings of the cells: part of the figure's key
   const zoom = timeWindow(fig, () => last && show(last));
@@ -89,20 +109,20 @@ export function create(el) {
       key: `${version} ${cols} ${language()} ${px(100)}` }));
   }
 
-  /** Paint the cells for a new trace, layer, direction or order. A new trace on the same rows (typing) paints only
-   * the columns after what it shares with the one shown (splice.js prefix); cells.js repaints a canvas whose colour
-   * scale moved. */
+  /** Paint the cells for a new trace, layer, direction or order. A new trace on the same rows (typing) reads and
+   * paints only the columns after what it shares with the one shown (splice.js shared()); cells.js repaints a
+   * canvas whose colour scale moved. */
   function draw(ctx) {
-    const data = subplots(ctx);
-    const units = JSON.stringify(data.map((d) => d.y));
+    const units = QUANTITIES.map((q) => unitsOf(ctx.trace[q], ctx));
+    const key = JSON.stringify([ctx.slot, ctx.state.direction, units]);
     let same = 0;
-    if (shown && shown.rows === units) {
-      const { prefix } = ctx.trace;
-      same = ctx.trace === shown.trace ? ctx.T : prefix && prefix.of === shown.trace.serial ? prefix.start : 0;
-      same = Math.min(same, shown.T);
+    if (shown && shown.rows === key) {
+      same = ctx.trace === shown.trace ? ctx.T : shared(ctx.trace, shown.trace.serial);
+      same = Math.min(same, shown.T, ctx.T);
     }
+    const data = subplots(ctx, units, shown && shown.rows === key ? shown.data : null, same);
     paint(cells, data, ctx.T, same);
-    shown = { data, T: ctx.T, trace: ctx.trace, rows: units };
+    shown = { data, T: ctx.T, trace: ctx.trace, rows: key };
     version += 1;
     const { order, top } = ctx.state;
     ordering.textContent = t(`order.about.${order}`, { q: ctx.state.quantity })

@@ -31,7 +31,7 @@ CASES = [
     ("missing model", "post", "/api/trace", {"json": {"text": "a"}}, 422, "invalid_request",
      ["'model' is required"]),
     ("unknown format", "post", "/api/trace", {"json": {"model": "tiny-char", "text": "a", "format": "xml"}}, 422,
-     "invalid_request", ["'format'", "'compact' or 'json'"]),
+     "invalid_request", ["'format'", "'compact', 'json' or 'binary'"]),
     ("bad layer", "post", "/api/trace", {"json": {"model": "tiny-char", "text": "a", "layers": [2]}}, 422,
      "bad_layers", ["from 0 to 1", "2 layers", "got [2]"]),
     ("text to a vector model", "post", "/api/trace", {"json": {"model": "vec", "text": "abc"}}, 422,
