@@ -1,7 +1,8 @@
 """The heatmaps' token labels (static/js/tokenlabels.js) on a phone, a laptop and a projector, for Latin and Chinese
 tokens: no two labels overlap, none leaves the figure, the chosen t's token is always labelled, and the canvas is
 white between neighbouring labels (so a label taken out from under the chosen one is really erased). And the time
-window on a phone: a finger dragged sideways across the cells shows the columns it crossed."""
+window on a phone: a finger dragged sideways across the cells shows the columns it crossed, and the view says to
+drag only once."""
 from __future__ import annotations
 
 import re
@@ -9,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from app.i18n import translate
 from tests.browser.canvas import WHITE, column, differs, drawn, heat_centre
 from tests.browser.conftest import Page, new_context
 from tests.browser.test_first import close
@@ -75,6 +77,17 @@ def test_token_labels_never_overlap_and_the_chosen_token_is_labelled(browser, sh
                 ink = [p for p in column(gs.page, "heatmaps-plot", gap, y0 + 1, y1 - 1) if differs(p, WHITE) > 60]
                 assert not ink, (width, t, a, b, ink[:3])
     gs.shot(f"heatlabels-{model}-{width}", "#heatmaps-plot")
+    close(context, gs)
+
+
+@pytest.mark.parametrize(("lang", "drag"), [("en", "drag"), ("zh-CN", "拖动")])
+def test_the_phone_heatmaps_say_drag_once(browser, shipped, lang, drag):  # noqa: F811
+    """The labels are thinned (its note shows) and a finger can narrow time: one sentence tells to drag, not two."""
+    context, gs = page_at(browser, shipped, 390, f"?model=shakespeare-char&lang={lang}#text={quote(LATIN)}")
+    said = gs.page.inner_text("#sec-heatmaps")  # what is rendered, hidden elements left out
+    k = gs.page.evaluate(LABELS, "heatmaps-plot")["stride"]
+    assert translate(lang, "note.thin", k=k) in said and translate(lang, "heatmaps.zoom_hint") in said, said
+    assert said.lower().count(drag) == 1, said
     close(context, gs)
 
 
