@@ -6,7 +6,9 @@ server's terminal is not sent to it), holding the job's lock. Not in a session o
 autogroup scheduling (sched_autogroup_enabled) a new session is a new scheduling group, which gets as much
 CPU as the server's whatever its nice value, so 8 jobs took 8 shares to the server's one.
 The worker that starts it supervises it from a thread: a process that outlives settings.train_max_seconds
-is killed, and one that ends without saying how (a crash, a kill) is marked failed with a sentence. Any
+is killed, and one that ends without saying how (a crash, a kill) is marked failed with a sentence that names
+the signal or the exit code; until then the worker holds the job's watch lock, so that no reader (of any
+worker) takes the freed process lock for a process gone without a word and writes its own verdict first. Any
 worker can stop a job: SIGINT, on which the trainer writes a checkpoint at the end of the step and exits,
 so the job can resume exactly.
 """
@@ -42,6 +44,8 @@ def _env() -> dict[str, str]:
 
 def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
     """Start `python -m app <args>` for `job` and supervise it from a thread of this worker."""
+    watch = os.open(job.watch, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited: only this worker holds it
+    fcntl.flock(watch, fcntl.LOCK_SH)  # from before the process exists until its verdict is written (_supervise)
     fd = os.open(job.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # taken here and inherited: the job counts as alive from this moment
@@ -56,6 +60,7 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
                                     stderr=out, pass_fds=(fd,), process_group=0)
     except OSError as e:
         job.finish("failed", {}, key="train.failed.start", reason=str(e))
+        os.close(watch)
         return
     finally:
         os.close(fd)
@@ -66,11 +71,19 @@ def spawn(job: Job, args: list[str], probe: str, settings: Settings) -> None:
         os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, priority.base() + settings.train_nice))
     job.update(pid=proc.pid, stopping=False)
     _running[job.id] = proc
-    threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds, run), daemon=True,
+    threading.Thread(target=_supervise, args=(job, proc, settings.train_max_seconds, run, watch), daemon=True,
                      name=f"job-{job.id[:8]}").start()
 
 
-def _supervise(job: Job, proc: subprocess.Popen, seconds: float, run: str) -> None:
+def _supervise(job: Job, proc: subprocess.Popen, seconds: float, run: str, watch: int | None = None) -> None:
+    try:
+        _verdict(job, proc, seconds, run)
+    finally:
+        if watch is not None:
+            os.close(watch)  # readers may judge the job again: the status now says how it ended
+
+
+def _verdict(job: Job, proc: subprocess.Popen, seconds: float, run: str) -> None:
     try:
         rc = proc.wait(timeout=seconds)
         timed_out = False

@@ -2,8 +2,11 @@
 
 Whether the training process still runs is told by its lock: the process holds an exclusive flock on
 `lock` from the moment it is started until it ends, however it ends (the kernel drops the lock of a
-killed process), so no process id can be mistaken for another after reuse. A job whose status says it
-runs but whose lock is free has died without a word: the first reader to see it marks it failed.
+killed process), so no process id can be mistaken for another after reuse. The kernel frees that lock as the
+process dies, before the worker that started it has reaped it and read how it ended; that worker holds `watch`
+(a shared flock) until its supervisor has written the verdict (a signal, an exit code). A job whose status says
+it runs, whose lock is free and whose watch no worker holds (the server that started it is gone too) has died
+without a word: the first reader to see it marks it failed.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ class Job:
     status_json = property(lambda self: self.root / "status.json")
     events = property(lambda self: self.root / "events.jsonl")
     lock = property(lambda self: self.root / "lock")
+    watch = property(lambda self: self.root / "watch")
     log = property(lambda self: self.root / "log.txt")
     model = property(lambda self: self.root / "model.safetensors")
     checkpoint = property(lambda self: self.root / "ckpt.safetensors")
@@ -58,22 +62,16 @@ class Job:
 
     def alive(self) -> bool:
         """True while the training process holds the lock."""
-        try:
-            fd = os.open(self.lock, os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # closing drops a lock we took
-        return False
+        return _held(self.lock, fcntl.LOCK_SH)
+
+    def watched(self) -> bool:
+        """True while a worker's supervisor waits for the process to end, or has not yet said how it ended."""
+        return _held(self.watch, fcntl.LOCK_EX)  # supervisors share the lock: an old run's may still be finishing
 
     def status(self) -> dict:
         """The latest status; a job that claims to run but whose process is gone becomes failed here."""
         st = events.read_json(self.status_json) or {"state": "starting"}
-        if st.get("state") in events.ACTIVE and not self.alive():
+        if st.get("state") in events.ACTIVE and not self.alive() and not self.watched():
             st = events.read_json(self.status_json) or st  # it may have finished between the two reads
             if st.get("state") in events.ACTIVE:
                 st = self.finish("failed", st, key="train.failed.vanished")
@@ -90,6 +88,21 @@ class Job:
         st = {**st, "state": state, "ended": time.time(), **said}
         events.write_json(self.status_json, st)
         return st
+
+
+def _held(path: Path, mode: int) -> bool:
+    """True when taking flock `mode` on `path` would wait: another open file holds a lock that excludes it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock we took
+    return False
 
 
 def new_job(jobs_dir: Path) -> Job:

@@ -18,14 +18,20 @@ export class ApiError extends Error {
 }
 
 /** The first trace request boot.js made while the modules loaded, when `body` asks exactly the same in the same
- * language (its fetch, taken once), else null. boot.js's body must be what trace() sends first: a difference costs
- * only the early request (tests/browser/test_first_start.py counts the traces of a first load). */
-function early(body) {
+ * language (its fetch, which `signal` now cancels as it would the page's own), else null. Asked once, by the first
+ * trace request; later ones never look. boot.js's body must be what trace() sends first: a difference costs only
+ * the early request (tests/browser/test_first_start.py counts the traces of a first load). */
+let early = (body, signal) => {
+  early = () => null;
   const e = window.gatescopeEarly;
   window.gatescopeEarly = null;
   const same = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-  return e && e.lang === language() && same(e.body, body) ? e.answer : null;
-}
+  if (!e || e.lang !== language() || !same(e.body, body)) return null;
+  const stop = () => e.stop.abort(); // its fetch and the reading of its answer reject at once, as the page's would
+  if (signal && signal.aborted) stop();
+  else if (signal) signal.addEventListener('abort', stop, { once: true });
+  return e.answer;
+};
 
 const BINARY = 'application/vnd.gatescope.trace'; // a format="binary" answer (app/serialize.py): arrays.js unpack()
 const BUSY_RETRIES = 3; // a 503 says when to come back (Retry-After); the page does, this many times
@@ -35,7 +41,7 @@ export const isAborted = (e) => e instanceof ApiError && e.code === 'aborted';
 const aborted = () => new ApiError(0, '', 'aborted');
 
 async function request(path, body, signal = null) {
-  const pending = path === '/api/trace' ? early(body) : null; // boot.js's fetch of this very request, if it made one
+  const pending = path === '/api/trace' ? early(body, signal) : null; // boot.js's fetch of this request, if made
   const headers = { 'Accept-Language': language() };
   const raw = body instanceof Blob; // a file sent as it is (a label file), anything else as JSON
   const init = body === undefined ? { headers, signal } : {

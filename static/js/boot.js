@@ -14,8 +14,9 @@
   const lang = document.documentElement.lang;
   const body = { model: box.dataset.model, text: box.value, top_k: 5, layers: null, format: 'binary',
     vectors: null, wrap: false, held: null };
-  const answer = fetch('/api/trace', { method: 'POST', body: JSON.stringify(body),
+  const stop = new AbortController(); // the adopting request's signal, passed on (api.js early())
+  const answer = fetch('/api/trace', { method: 'POST', body: JSON.stringify(body), signal: stop.signal,
     headers: { 'Accept-Language': lang, 'Content-Type': 'application/json' } });
   answer.catch(() => {}); // a failure is the page's to report, when it adopts the request
-  window.gatescopeEarly = { body, lang, answer };
+  window.gatescopeEarly = { body, lang, answer, stop };
 })();

@@ -8,7 +8,7 @@ import { ramp } from './cells.js';
 import { fmt, isGate, quantityName, visible } from './format.js';
 import { t } from './i18n.js';
 import { px } from './plot.js';
-import { GAP, labelStride, place, withChosen } from './tokenlabels.js';
+import { GAP, labelStride, spaced, withChosen } from './tokenlabels.js';
 
 /** Room around the plot areas; a phone (under 600 px) drops the unit axis's title and the colour bars'. */
 export const narrowAt = (w) => w < 600;
@@ -72,12 +72,10 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
   /** The token axis at width w: its stride k (measured unless given), the labels placed, and their fit. */
   const tokenAxis = (boxes, w, given) => {
     const size = px(16);
-    const k = given || labelStride(tokens, t0, n, boxes[0].w, size, px(wordTokens ? 64 : 14));
-    const fit = { size, room: (boxes[0].w / n) * k - GAP, lo: 0, hi: w };
-    if (given) return { k, fit };
-    const steps = [];
-    for (let s = Math.ceil(t0 / k) * k; s <= t1 && s < T; s += k) steps.push(s);
-    return { k, labels: place(tokens, steps, column(boxes), fit), fit };
+    const step = boxes[0].w / n; // px a column takes
+    if (given) return { k: given, fit: { size, room: step * given - GAP, lo: 0, hi: w } };
+    const k = labelStride(tokens, t0, n, boxes[0].w, size, px(wordTokens ? 64 : 14));
+    return spaced(tokens, t0, Math.min(t1, T - 1), column(boxes), k, { size, step, lo: 0, hi: w });
   };
   return {
     key,

@@ -7,7 +7,7 @@
 import { decimals, frame, scale, ticks } from './axes.js';
 import { measure } from './painter.js';
 import { px } from './plot.js';
-import { GAP, labelStride, place } from './tokenlabels.js';
+import { labelStride, spaced } from './tokenlabels.js';
 
 /** Min and max of y over `n` equal runs of time, at each run's middle step; NaN over a run of gaps. */
 function band(y, n) {
@@ -138,10 +138,8 @@ export function scene({ key, tokens, lines, height, title = null, yTitle, fromZe
       }
       // The tokens under the axis, every k-th, each cut to the room it has, none touching another (tokenlabels.js).
       const step = box.w / T;
-      const k = labelStride(tokens, 0, T, box.w, labelSize, px(wordTokens ? 64 : 16));
-      const steps = [];
-      for (let s = 0; s < T; s += k) steps.push(s);
-      const labels = place(tokens, steps, sx, { size: labelSize, room: step * k - GAP, lo: 0, hi: w });
+      const { k, labels } = spaced(tokens, 0, T - 1, sx, labelStride(tokens, 0, T, box.w, labelSize,
+        px(wordTokens ? 64 : 16)), { size: labelSize, step, lo: 0, hi: w });
       for (const l of labels) p.text(l.text, l.x, box.y + box.h + 4, { size: labelSize, align: 'center', base: 'top' });
       // Every step answers the pointer over the plot and its label, a column as wide as the step.
       const reach = box.h + labelSize + 8;

@@ -1,8 +1,9 @@
 // The tokens along a time axis (heatscene.js, timescene.js), placed so that no two labels overlap at any width and
-// in any script. A stride picks the candidates (every k-th step, so labels stay put while the text grows); each is
-// measured (painter.js) and cut to its room, and one that would still touch the label before it is left out (a
-// wide letter among narrow ones, a Chinese character wider than the stride's room). The chosen step's label, when a
-// figure marks one, is always shown: laid over the others, those it would touch are taken out.
+// in any script. A stride k picks them: exactly every k-th step (the multiples of k, so labels stay put while the text
+// grows). Each is measured (painter.js) and cut to its room; when one would still touch the label before it (a wide
+// letter among narrow ones, a Chinese character wider than the stride's room), k grows until none does, so the axis
+// says the truth: "one token in every k". The chosen step's label, when a figure marks one, is always shown: laid
+// over the others, those it would touch are taken out.
 
 import { tickStride, visible } from './format.js';
 import { fitText, measure } from './painter.js';
@@ -29,17 +30,24 @@ function label(tokens, s, x, size, room, lo, hi) {
 
 const touch = (a, b) => Math.abs(a.x - b.x) < (a.w + b.w) / 2 + GAP;
 
-/** Labels for `steps` (ascending) at x(s) in px, at `size` px, each cut to `room` px, none touching another. */
-export function place(tokens, steps, x, { size, room, lo, hi }) {
-  const out = [];
-  for (const s of steps) {
-    const next = label(tokens, s, x, size, room, lo, hi);
-    if (!out.length || !touch(out[out.length - 1], next)) out.push(next);
+/** The labels of exactly every k-th step of t0..t1 at x(s) in px, at `size` px, each cut to its room (k columns of
+ * `step` px, less GAP), none touching another: the smallest k from `k` up at which every one fits (at k = n, the
+ * window's length, there is one). {k, labels, fit}; fit ({size, room, lo, hi}) is the k's, for withChosen(). */
+export function spaced(tokens, t0, t1, x, k, { size, step, lo, hi }) {
+  for (let every = k; ; every += 1) {
+    const fit = { size, room: step * every - GAP, lo, hi };
+    const labels = [];
+    let s = Math.ceil(t0 / every) * every;
+    for (; s <= t1; s += every) {
+      const next = label(tokens, s, x, size, fit.room, lo, hi);
+      if (labels.length && touch(labels[labels.length - 1], next)) break;
+      labels.push(next);
+    }
+    if (s > t1 || every > t1 - t0) return { k: every, labels, fit };
   }
-  return out;
 }
 
-/** `labels` (from place()) with step s's label put in: {labels, chosen, gone} (gone: those it displaced, for the
+/** `labels` (from spaced()) with step s's label put in: {labels, chosen, gone} (gone: those it displaced, for the
  * caller to erase; chosen: null when s had a label already or is off the axis). */
 export function withChosen(labels, tokens, s, x, { size, room, lo, hi }) {
   if (s === null || labels.some((l) => l.t === s)) return { labels, chosen: null, gone: [] };

@@ -1,4 +1,5 @@
-"""A job's supervisor gives its verdict only on its own run (app/jobs/runner.py _supervise).
+"""A job's supervisor gives its verdict only on its own run (app/jobs/runner.py _supervise), and a reader of the
+status leaves the verdict on a process it supervises to it (app/jobs/store.py Job.watched).
 
 Seen in the suite under two workers: a stopped job was resumed while its stopped process's supervisor had not yet
 woken; the supervisor then read the new run's "starting", took exit code 130 for a failure, and wrote "failed",
@@ -6,11 +7,16 @@ which ended the resumed run's event stream (tests/app/test_train_jobs.py stop, k
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 
-from app.jobs import events, runner
+from app.jobs import events, presets, runner
 from app.jobs.store import new_job
+from app.settings import Settings
 
 
 def ended(code: int) -> subprocess.Popen:
@@ -49,4 +55,37 @@ def test_its_own_run_still_gets_a_verdict(tmp_path):
     proc = ended(3)
     events.write_json(job.status_json, {"state": "running", "step": 5, "pid": proc.pid})  # its process wrote it
     runner._supervise(job, proc, 60, "this")
+    assert event_types(job) == ["failed"]
+
+
+def test_a_killed_process_is_named_by_its_supervisor_however_late_it_wakes(tmp_path, monkeypatch):
+    """Seen once in the whole suite under load (tests/app/test_train_jobs.py, the killed job): the kernel frees a
+    killed process's lock as it dies, before its parent reaps it; a reader of the status (another worker) saw the
+    lock free while the supervisor had not yet woken from waitpid, and wrote 'ended without a word' over the
+    SIGKILL the supervisor would have named. Here the supervisor's wait is held until the reader has looked."""
+    reaped = threading.Event()
+    real_wait = subprocess.Popen.wait
+
+    def late_wait(self, timeout=None):
+        reaped.wait(60)  # a supervisor thread not yet scheduled, under load
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", late_wait)
+    job = new_job(tmp_path)
+    job.update(stopping=False)
+    events.write_json(job.status_json, {"state": "starting", "step": 0})
+    runner.spawn(job, presets.command("counting", 1, 4, 100000, 0.01, 0, "killed", "killed"), "", Settings())
+    os.kill(job.request()["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while job.alive():  # the kernel has dropped the dead process's lock; it is not reaped yet
+        assert time.monotonic() < deadline, "the killed process still holds its lock"
+        time.sleep(0.01)
+    seen = job.status()  # what any worker's GET /api/train/<id> reads, in this window
+    reaped.set()
+    for thread in threading.enumerate():
+        if thread.name == f"job-{job.id[:8]}":
+            thread.join(60)
+    st = events.read_json(job.status_json)
+    assert seen["state"] in events.ACTIVE, seen
+    assert st["state"] == "failed" and st["key"] == "train.failed.signal" and "SIGKILL" in st["detail"], st
     assert event_types(job) == ["failed"]

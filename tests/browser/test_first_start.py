@@ -4,6 +4,7 @@ load, so the page asks the server for none of them again; a shell without that d
 question, still works by asking. And a Plotly.js that did not load says why: not installed, or the fetch failed."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from urllib.parse import urlparse
@@ -96,3 +97,66 @@ def test_a_plotly_that_did_not_load_says_why(browser, server, failure):
     key = "error.plotly_network" if failure == "network" else "error.no_plotly"
     page.wait_for_function("s => document.getElementById('status').textContent === s", arg=translate("zh-CN", key))
     context.close()
+
+
+def test_a_model_switch_during_the_first_load_cancels_the_adopted_early_trace(browser, shipped):
+    """The server holds back the answer to boot.js's early trace, which the page has adopted; the reader picks
+    another model meanwhile. The adopted request is cancelled as the page's own fetch would be: the page draws the
+    new model without waiting for the held answer, shows no error, and the held request is given up. The same
+    adoption, asked again through a fresh copy of api.js, rejects with the error isAborted() recognises."""
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
+    held, failed = [], []
+    holding = {"on": True}
+
+    def hold(route):
+        if holding["on"]:
+            holding["on"] = False
+            held.append(route)  # answered only after the test
+        else:
+            route.continue_()
+
+    context.route("**/api/trace", hold)
+    context.on("requestfailed", lambda r: urlparse(r.url).path == "/api/trace" and failed.append(r.failure))
+    gs = Page(context.new_page(), shipped)
+    try:
+        gs.page.goto(f"{shipped}/")
+        gs.wait("() => window.gatescopeEarly === null && window.gatescope && window.gatescope.state.model === "
+                "'hometown' && document.querySelector('#model option[value=\"shakespeare-char\"]') !== null")
+        assert held and gs.page.evaluate("window.gatescope.rendered") is None  # the early trace adopted, held
+        gs.page.select_option("#model", "shakespeare-char")
+        # A wait, not a speed check: without the cancellation the page waits for the held answer, never given.
+        gs.wait("m => window.gatescope.rendered && window.gatescope.rendered.model === m", "shakespeare-char", 120)
+        gs.settle()
+        assert not gs.page.evaluate("document.getElementById('status').classList.contains('error')")
+        gs.page.wait_for_timeout(200)  # the request's failure event may follow the drawing
+        assert failed, "the held early trace was not cancelled"
+        holding["on"] = True  # boot.js again, adopted by a fresh api.js whose caller aborts at once
+        verdict = gs.page.evaluate("""async () => {
+          await new Promise((done) => document.head.append(Object.assign(document.createElement('script'),
+            { src: '/static/js/boot.js?again', onload: done })));
+          const api = await import('/static/js/api.js?again');
+          const box = document.getElementById('text');
+          const cancel = new AbortController();
+          const asked = api.trace({ model: box.dataset.model, text: box.value, signal: cancel.signal });
+          cancel.abort();
+          return asked.then(() => 'answered', (e) => (api.isAborted(e) ? 'aborted' : `${e.name} ${e.code}`));
+        }""")
+        assert verdict == "aborted" and len(held) == 2
+    finally:
+        for route in held:
+            with contextlib.suppress(Exception):  # given up by the page already
+                route.continue_()
+    close(context, gs)
+
+
+def test_only_the_first_trace_request_looks_for_the_early_one(browser, shipped):
+    """boot.js's early trace is adopted by the page's first trace request; later ones never read it."""
+    count = ("(() => { let v; window.earlyReads = 0; Object.defineProperty(window, 'gatescopeEarly', {"
+             " configurable: true, get() { window.earlyReads += 1; return v; }, set(x) { v = x; } }); })()")
+    gs, asked, context = first_load(browser, shipped, init=count)
+    assert asked == ["/api/trace"] and gs.page.evaluate("window.earlyReads") == 1
+    text = "I grew up in Paris."
+    gs.page.fill("#text", text)
+    gs.wait_drawn(text)
+    assert asked == ["/api/trace", "/api/trace"] and gs.page.evaluate("window.earlyReads") == 1
+    close(context, gs)
