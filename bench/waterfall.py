@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.testing import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
-from bench.first_paint import FILLED, MODEL, TEXT, load  # noqa: E402
+from bench.first_paint import MODEL, TEXT, WATCH, load  # noqa: E402
 
 GRID_MS = 25
 ENTRIES = """() => performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime,
@@ -30,9 +30,9 @@ ENTRIES = """() => performance.getEntriesByType('resource').map((e) => ({ name: 
 
 
 def cold(browser, url: str) -> tuple[dict[str, float], list[dict]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.add_init_script(FILLED)
+    page.add_init_script(WATCH)
     marks = load(page, url)
     entries = page.evaluate(ENTRIES)
     context.close()

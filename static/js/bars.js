@@ -92,6 +92,9 @@ function scene(ctx, cMax, key) {
   };
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'quantity', 'order', 'unit', 'time']);
+
 export function create(el) {
   const fig = chart('bars-plot');
   el.replaceChildren(fig.box, fig.saves);

@@ -98,6 +98,9 @@ function labelForm(said, show, model) {
   return { label, caption };
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data']);
+
 export function create(root) {
   const summary = el('p', { className: 'note' });
   const rows = el('div', { className: 'census' });
@@ -158,7 +161,7 @@ export function create(root) {
 
   return {
     update(ctx, changed) {
-      if (!any(changed, 'data')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       const key = shownKey(ctx.state.model, i18n.language());
       if (key === shown) return undefined;
       shown = key;

@@ -156,6 +156,9 @@ function summary(ctx, c) {
   return parts.join(' ');
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['compare', 'data', 'layer', 'quantity', 'unit', 'time']);
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note compare-summary';
@@ -177,7 +180,7 @@ export function create(el) {
 
   return {
     update(ctx, changed) {
-      if (!any(changed, 'compare', 'data', 'layer', 'quantity', 'unit', 'time')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       const r = ctx.compare;
       if (!r || !r.answer) { // off, waiting for input, or refused: a sentence and no figure
         drawn = null;

@@ -73,8 +73,10 @@ export function create(root, state, { inputs, onChange, onResult }) {
     const { b, note } = view ? second() : { note: null };
     if (!b) {
       shown = id;
+      const was = result;
       result = view ? { view, note } : null;
-      onResult();
+      // Off before and off now (every trace while the panel is off), or the same note: nothing to draw again.
+      if (!(was === null && result === null) && !(was && result && was.view === view && was.note === note)) onResult();
       return;
     }
     inflight = true;

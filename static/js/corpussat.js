@@ -40,6 +40,9 @@ function picker(onPick) {
   };
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'unit']);
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';
@@ -88,7 +91,7 @@ export function create(el) {
 
   return {
     update(ctx, changed) {
-      if (!any(changed, 'data', 'layer', 'unit')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       const { model, layer, direction, unit } = ctx.state;
       const key = shownKey(model, layer, direction, unit, language());
       if (key === shown) return undefined;

@@ -41,6 +41,9 @@ function contextList(title, contexts, q, model, say) {
   return box;
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'unit', 'quantity']);
+
 export function create(root) {
   const heading = el('h3');
   const note = el('p', { className: 'note' });
@@ -100,7 +103,7 @@ export function create(root) {
 
   return {
     update(ctx, changed) {
-      if (!any(changed, 'data', 'layer', 'unit', 'quantity')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       const { model, quantity, layer, direction, unit } = ctx.state;
       const key = shownKey(model, quantity, layer, direction, unit, language());
       if (key === shown) return undefined; // a new trace of the typed text: the corpus did not change

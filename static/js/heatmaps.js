@@ -78,6 +78,9 @@ const subplots = (ctx, units, kept, same) => QUANTITIES.map((q, k) => {
   return { name: q, z, y: units[k].map(String), peak, ...colourRange(q, maxAbs) };
 });
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'quantity', 'order', 'unit', 'time']);
+
 export function create(el) {
   const ordering = document.createElement('p'); // what the order means, in one line
   ordering.className = 'note order-note';

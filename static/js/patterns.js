@@ -42,6 +42,9 @@ function matchItem(m, p, model, say) {
   return li;
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer']);
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';
@@ -138,7 +141,7 @@ export function create(el) {
   return {
     update(c, changed) {
       ctx = c;
-      if (!any(changed, 'data', 'layer')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       go.textContent = t('patterns.go');
       const T = c.trace.tokens.length;
       strip.replaceChildren(...c.trace.tokens.map((tok, k) => {

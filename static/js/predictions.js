@@ -76,6 +76,9 @@ function classifierNote(ctx) {
   return parts.join(' ');
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'time']);
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';

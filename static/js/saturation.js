@@ -91,6 +91,9 @@ export function figure(id) {
   return { ...fig, draw };
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'unit']);
+
 export function create(el) {
   const note = document.createElement('p');
   note.className = 'note';
@@ -104,7 +107,7 @@ export function create(el) {
   return {
     update(ctx, changed) {
       // Over the whole text, so time does not matter; the chosen unit and layer are ringed.
-      if (!any(changed, 'data', 'layer', 'unit')) return undefined;
+      if (!any(changed, ...draws)) return undefined;
       note.textContent = t(ctx.D === 2 ? 'saturation.note_direction' : 'saturation.note', { count: ctx.T });
       // The fractions depend on the trace and the direction, never on the unit or the layer chosen.
       const fresh = !sets || changed.has('data') || ctx.state.direction !== direction;

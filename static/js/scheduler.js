@@ -3,7 +3,8 @@
 // A view that is not drawn at once collects what it missed and gets all of it at its next update; every view
 // still ends up current, and `idle()` resolves once nothing is left to draw. Someone typing without a pause
 // leaves the browser no idle moment: then a view below the fold waits at most BUDGET_MS, the view that has
-// waited longest first, so none is more than about a second behind the text (issue 17).
+// waited longest first, so none is more than about a second behind the text (issue 17). A view is told only of the
+// changes it draws (its `draws`, view.js): a step answer or an off comparison holds no view below the fold.
 
 import { everything } from './view.js';
 
@@ -18,6 +19,9 @@ const KEPT_MEASURES = 10000; // gs:drawn entries kept for the benchmark before t
 export function scheduler(entries, context) {
   const views = new Map(entries.map(({ id, module }) => [id, module.create(document.getElementById(id))]));
   const always = new Set(entries.filter((e) => e.always).map((e) => e.id));
+  const draws = new Map(entries.map(({ id, module }) => [id, module.draws]));
+  /** Whether view `id` draws any of `changed` (view.js `draws`); a view that does not say is told of everything. */
+  const concerns = (id, changed) => !draws.get(id) || draws.get(id).some((k) => changed.has(k));
   const onScreen = new Set();
   const missed = new Map(); // id -> Set of changes the view has not drawn yet
   const since = new Map(); // id -> performance.now() when it first missed a change it has not drawn yet
@@ -107,6 +111,7 @@ export function scheduler(entries, context) {
     draw(changed) {
       const jobs = [];
       for (const id of views.keys()) {
+        if (!first && !concerns(id, changed)) continue; // nothing of it to draw: not held for an idle moment
         if (first || always.has(id) || onScreen.has(id)) jobs.push(update(id, changed));
         else {
           if (!missed.has(id)) since.set(id, performance.now());

@@ -68,6 +68,9 @@ function explain(s, prev, info) {
   ];
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'unit', 'time', 'step']);
+
 export function create(root) {
   const heading = el('h3', { id: 'step-heading' });
   const status = el('p', { class: 'note', id: 'step-status' });
@@ -86,7 +89,7 @@ export function create(root) {
   return {
     /** ctx.step is the /api/step answer for ctx.state (null while it is on its way, or an error sentence). */
     update(ctx, changed) {
-      if (!any(changed, 'data', 'layer', 'unit', 'time', 'step')) return;
+      if (!any(changed, ...draws)) return;
       const { unit, t, layer } = ctx.state;
       const back = isBackward(ctx);
       const prev = back ? 't+1' : 't−1';

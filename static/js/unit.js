@@ -83,6 +83,9 @@ function colouredText(box) {
   };
 }
 
+/** The kinds of change this view draws (view.js): the scheduler tells it of no other. */
+export const draws = Object.freeze(['data', 'layer', 'quantity', 'unit', 'time']);
+
 export function create(el) {
   const heading = document.createElement('h3');
   heading.id = 'unit-heading';

@@ -16,6 +16,12 @@
 //
 // Optionally, a view module also exports
 //
+//   export const draws = [...CHANGES]
+//
+//             the kinds of change its update draws; for any other kind it does nothing. The scheduler never calls
+//             it, nor holds it back to be drawn when the browser is idle, for a change of none of these kinds
+//             (a step answer, an off comparison): a view without `draws` is told of every change.
+//
 //   export function reserve(info) -> px
 //
 //             the height the view will take for model `info` (ModelInfo), which main.js holds for it before

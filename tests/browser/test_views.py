@@ -101,3 +101,84 @@ def test_only_api_js_talks_to_the_server():
         elif p.name != "api.js":
             assert not calls, p.name
     assert not re.search(r"export function (at|block|decodeArray)\b", (JS / "api.js").read_text(encoding="utf-8"))
+
+
+# Runs in the page: every view that says what it draws (view.js `draws`) is handed, for each kind of change it does
+# not list, a context that differs from what it shows in every way (an earlier text, another t, unit, layer,
+# quantity, order, step answer, comparison and no lesson) and that kind alone: its DOM and canvases must not move.
+# A `draws` that leaves out a kind its view does draw shows as a change here.
+UNTOLD = """async (old) => {
+  const g = window.gatescope;
+  const shot = (el) => [el.innerHTML, ...[...el.querySelectorAll('canvas')].map((c) => c.toDataURL())].join('|');
+  const now = g.context();
+  const ctx = { ...old, state: { ...now.state, t: 1, unit: (now.state.unit + 5) % now.H, quantity: 'f',
+    order: now.state.order === 'index' ? 'variance' : 'index' }, step: 'another step',
+    compare: { view: 'texts', note: 'compare.need_text2' }, lesson: null };
+  const out = [];
+  for (const { id, module } of g.registry) {
+    if (!module.draws) continue;
+    const el = document.getElementById(id);
+    const r = { id, draws: [...module.draws], moved: [] };
+    for (const kind of g.changes.filter((k) => !module.draws.includes(k))) {
+      const before = shot(el);
+      await g.views.get(id).update(ctx, new Set([kind]));
+      if (shot(el) !== before) r.moved.push(kind);
+    }
+    out.push(r);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_a_view_draws_nothing_for_a_change_it_does_not_list(gs):
+    gs.open("?model=english-char&unit=2")
+    gs.type("The cat")
+    gs.page.evaluate("window.__old = window.gatescope.context()")
+    gs.type("The cat (sat) on the mat.")
+    gs.page.wait_for_function("document.getElementById('step-cards').childElementCount > 0")
+    gs.settle()
+    results = gs.page.evaluate(f"({UNTOLD})(window.__old)")
+    kinds = set(gs.page.evaluate("window.gatescope.changes"))
+    assert len(results) >= 8, results  # every view but the header's, the notice's and the lesson's says
+    for r in results:
+        assert set(r["draws"]) <= kinds, r
+        assert r["moved"] == [], f"{r['id']} drew for {r['moved']}, which its `draws` leaves out"
+
+
+# Runs in the page: from now on, each update the scheduler gives a view, as [id, kinds].
+SPY = """() => {
+  window.__told = [];
+  for (const [id, view] of window.gatescope.views) {
+    const update = view.update.bind(view);
+    view.update = (ctx, changed) => { window.__told.push([id, [...changed]]); return update(ctx, changed); };
+  }
+}"""
+
+
+@pytest.mark.browser
+def test_views_are_told_only_of_what_they_draw(gs):
+    """A keystroke with the comparison off tells no view of 'compare' (it used to redraw every view on screen a
+    second time, and hold every view below the fold for it); a new t and its step answer reach the views that draw
+    them, not those below the fold that draw neither (they used to wait for an idle moment, up to half a second,
+    before `idle()` could resolve)."""
+    gs.open("?model=english-char&unit=2")
+    gs.type("The cat sat")
+    gs.page.evaluate(SPY)
+    gs.page.locator("#text").press("End")
+    gs.page.locator("#text").press_sequentially(".")
+    gs.wait_drawn("The cat sat.")
+    told = gs.page.evaluate("window.__told")
+    assert told, "the keystroke reached no view"
+    assert not [t for t in told if "compare" in t[1]], told
+    assert {"heatmaps", "census", "patterns"} <= {i for i, kinds in told if "data" in kinds}, told
+    gs.page.evaluate(SPY)
+    gs.page.locator("#sec-bars h2").click()
+    gs.page.keyboard.press("Home")  # t = 0: a new time, then its step answer
+    gs.wait("() => window.gatescope.state.t === 0 && window.gatescope.context().step !== null")
+    gs.wait("() => window.__told.some(([id, kinds]) => id === 'step' && kinds.includes('step'))")
+    gs.settle()
+    told = gs.page.evaluate("window.__told")
+    assert {i for i, _ in told} >= {"heatmaps", "bars", "step"}, told
+    for view in ("census", "patterns", "saturation", "corpus-saturation"):  # draw neither a time nor a step
+        assert view not in {i for i, _ in told}, (view, told)
