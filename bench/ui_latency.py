@@ -1,11 +1,14 @@
 """Keystroke-to-repaint latency of the explorer page in headless Chromium (issue 17's typing goals).
 
-Serves the page by a real `python -m app serve` and types into it, in three modes:
+Serves the page by a real `python -m app serve` and types into it, in three modes, or opens it (a fourth):
   typing   one key every 80 ms into a 200-character text, without a pause (goals: visible repaint p50 <= 60 ms,
            p95 <= 150 ms; views below the fold at most 1 s stale)
   paste    a 2,000-token text pasted at once (goal: every view drawn in <= 1.5 s), then typing at its end
            every 80 ms (goal: visible repaint p50 <= 100 ms)
   pauses   the earlier mode: one key every 120 ms, for comparison with older figures
+  start    issue 15's goals: 10 cold and 10 warm loads of the page (bench/first_paint.py, which prints every mark),
+           first paint and the first full render p50 (goals: the text box usable in 500 ms, every view drawn in
+           1.5 s)
 Figures, read in the page:
   repaint     input event -> every view on screen has drawn a text with that keystroke (main.js gs:repaint)
   api         the /api/trace round trip alone (gs:api);  draw: answer in hand -> views on screen drawn (gs:draw)
@@ -16,7 +19,7 @@ Figures, read in the page:
 `--root OTHER_CHECKOUT` measures another checkout the same way first (e.g. `git worktree add /tmp/gs-main main`),
 with the same models, so a change is compared with what it replaces in one run. Uses models/shakespeare-char.
 
-    python bench/ui_latency.py [--modes typing,paste,pauses] [--root OTHER] [--rounds 1]
+    python bench/ui_latency.py [--modes typing,paste,pauses,start] [--root OTHER] [--rounds 1] [--loads 10]
 """
 from __future__ import annotations
 
@@ -156,9 +159,27 @@ def report(label: str, got: dict[str, dict[str, list[float]]]) -> None:
                   + ", ".join(f"{v} {ms:.0f} ms ({n})" for ms, v, n in views if ms >= 1))
 
 
+START_GOALS = {"text filled": 500, "every view": 1500}  # the text box usable; every view drawn
+
+
+def report_start(marks: dict[str, dict[str, list[float | None]]]) -> None:
+    """bench/first_paint.py's marks of one checkout: p50 and p95 of each, cold and warm, against issue 15's goals."""
+    from bench.first_paint import pct as first_pct
+
+    for kind, got in marks.items():
+        parts = []
+        for name in ("first paint", "text filled", "every view"):
+            xs = [x for x in got[name] if x is not None]
+            goal = START_GOALS.get(name)
+            parts.append(f"{name} p50 {first_pct(xs, 0.5):5.0f} ms (p95 {first_pct(xs, 0.95):5.0f}"
+                         + (f", goal {goal})" if goal else ")"))
+        print(f"  start, {kind} ({len(got['every view'])} loads): " + "   ".join(parts))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--modes", default="typing,paste", help="comma-separated: typing, paste, pauses")
+    ap.add_argument("--modes", default="typing,paste", help="comma-separated: typing, paste, pauses, start")
+    ap.add_argument("--loads", type=int, default=10, help="loads of each kind for the start mode")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--root", type=Path, help="another checkout to measure the same way, before this one")
     args = ap.parse_args()
@@ -170,10 +191,16 @@ def main() -> int:
     for label, root in ([("other", args.root)] if args.root else []) + [("this", ROOT)]:
         base, proc = start_server(ROOT / "models", root=root)
         try:
-            got = run(base, modes, args.rounds)
+            typed = [m for m in modes if m != "start"]
+            got = run(base, typed, args.rounds) if typed else {}
+            if "start" in modes:
+                from bench.first_paint import run as loads
+                start = loads([base], args.loads)[0]
         finally:
             stop_server(proc)
         report(f"{label} checkout ({root})", got)
+        if "start" in modes:
+            report_start(start)
     return 0
 
 
