@@ -16,6 +16,7 @@ import { shared } from './splice.js';
 import { any } from './view.js';
 
 /** The units shown, in display order: the first state.top of the order (all when top is 0). */
+const TOUCH = window.matchMedia('(pointer: coarse)'); // a phone or a tablet: its hint says tap, not click
 const shownUnits = (order, top) => (top > 0 ? order.slice(0, top) : order);
 
 /** The units of quantity array `a` shown, in display order (h is H_out wide with a projection). */
@@ -130,7 +131,7 @@ export function create(el) {
     const { order, top } = ctx.state;
     ordering.textContent = t(`order.about.${order}`, { q: ctx.state.quantity })
       + (top > 0 && top < ctx.H ? ` ${t('top.note', { n: top, H: ctx.H })}` : '');
-    hint.textContent = t('heatmaps.zoom_hint');
+    hint.textContent = t(TOUCH.matches ? 'heatmaps.zoom_hint_touch' : 'heatmaps.zoom_hint'); // a finger taps
     show(ctx);
   }
 

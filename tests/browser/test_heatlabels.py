@@ -109,7 +109,7 @@ def test_the_phone_heatmaps_say_drag_once(browser, shipped, lang, drag):  # noqa
     context, gs = page_at(browser, shipped, 390, f"?model=shakespeare-char&lang={lang}#text={quote(LATIN)}")
     said = gs.page.inner_text("#sec-heatmaps")  # what is rendered, hidden elements left out
     k = gs.page.evaluate(LABELS, "heatmaps-plot")["stride"]
-    assert translate(lang, "note.thin", k=k) in said and translate(lang, "heatmaps.zoom_hint") in said, said
+    assert translate(lang, "note.thin", k=k) in said and translate(lang, "heatmaps.zoom_hint_touch") in said, said
     assert said.lower().count(drag) == 1, said
     close(context, gs)
 
@@ -136,4 +136,11 @@ def test_a_finger_dragged_sideways_shows_the_columns_it_crossed(browser, shipped
     now = gs.page.evaluate("window.gatescope.state")
     assert (now["unit"], now["t"], now["tab"]) == (state["unit"], state["t"], state["tab"])  # no cell, no new tab
     gs.shot("heat-touch-window", "#sec-heatmaps")
+    # The hint's other half on a phone: a double tap shows the whole text again.
+    gs.page.evaluate("y => window.scrollBy(0, y - innerHeight / 2)", heat_centre(gs.page, "heatmaps-plot", 1, 50, 3)[1])
+    for _ in range(2):
+        gs.page.touchscreen.tap(*heat_centre(gs.page, "heatmaps-plot", 1, 50, 3))
+    gs.wait("() => document.getElementById('heatmaps-plot').drawn.window[0] === 0")
+    assert drawn(gs.page, "heatmaps-plot")["window"] == [0, len(LATIN) - 1]
+    assert not gs.page.is_visible("#heatmaps .heat-window")
     close(context, gs)
