@@ -26,7 +26,11 @@ let early = (body, signal) => {
   const e = window.gatescopeEarly;
   window.gatescopeEarly = null;
   const same = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-  if (!e || e.lang !== language() || !same(e.body, body)) return null;
+  if (!e) return null;
+  if (e.lang !== language() || !same(e.body, body)) {
+    e.stop.abort(); // an answer the page will not show (another language, another text): not left to run
+    return null;
+  }
   const stop = () => e.stop.abort(); // its fetch and the reading of its answer reject at once, as the page's would
   if (signal && signal.aborted) stop();
   else if (signal) signal.addEventListener('abort', stop, { once: true });

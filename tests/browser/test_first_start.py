@@ -82,6 +82,35 @@ def test_a_language_chosen_before_is_fetched_and_the_first_trace_asked_again(bro
     close(context, gs)
 
 
+def test_an_early_trace_the_page_does_not_adopt_is_given_up(browser, shipped):
+    """boot.js asked for the English example's trace; the page, in the Chinese chosen before, traces its own
+    example instead, and gives the early request up rather than leaving it to run (held here, so it is in flight)."""
+    held, failed = [], []
+
+    def hold_first(route):
+        if not held:
+            held.append(route)  # boot.js's: answered only after the test, if at all
+        else:
+            route.continue_()
+
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
+    context.add_init_script("localStorage.setItem('gatescope.lang', 'zh-CN')")
+    context.route("**/api/trace", hold_first)
+    context.on("requestfailed", lambda r: urlparse(r.url).path == "/api/trace" and failed.append(r.failure))
+    gs = Page(context.new_page(), shipped)
+    try:
+        gs.open()
+        assert gs.page.evaluate("window.gatescope.rendered.text") == SEED
+        gs.wait("() => window.gatescopeEarly === null")
+        gs.page.wait_for_timeout(200)  # the failure event may follow the drawing
+        assert len(held) == 1 and failed, (held, failed)
+    finally:
+        for route in held:
+            with contextlib.suppress(Exception):  # given up by the page already
+                route.continue_()
+    close(context, gs)
+
+
 @pytest.mark.parametrize("failure", ["network", "not installed"])
 def test_a_plotly_that_did_not_load_says_why(browser, server, failure):
     """The comparison's result draws with Plotly: its script fails at the network (no answer), or the server
