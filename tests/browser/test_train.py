@@ -214,11 +214,16 @@ def test_the_panels_figures_follow_a_resize_to_a_phone(browser, train_server):
         # The resize tabs.js sends at the next frame, and the redraws after it: waited for, then said what is wrong.
         with contextlib.suppress(PlaywrightTimeout):  # the assertions below name the figure
             page.wait_for_function("""() => [...document.querySelectorAll('#sec-train .js-plotly-plot')].every((gd) => {
-              const r = gd.getBoundingClientRect(); return r.width <= 390 && r.height === gd._fullLayout.height; })""",
+              const r = gd.getBoundingClientRect(); return r.width <= 390 && r.height === gd._fullLayout.height
+                && gd._fullLayout.width <= r.width + 1; })""",
                                    timeout=20000)
         sizes = page.evaluate("""() => [...document.querySelectorAll('#sec-train .js-plotly-plot')].map((gd) =>
-          [gd.id, gd.getBoundingClientRect().width, gd.getBoundingClientRect().height, gd._fullLayout.height])""")
+          [gd.id, gd.getBoundingClientRect().width, gd.getBoundingClientRect().height, gd._fullLayout.height,
+           gd._fullLayout.width])""")
         assert len(sizes) == 1, sizes  # the curve (the heatmaps and the unit's lines are canvas charts: below)
+        # Plotly redrew at the new width: its box narrowed before its drawing did (seen at load: the svg 1280 wide).
+        assert all(plotted <= w + 1 for _, w, _, _, plotted in sizes), sizes
+        sizes = [s[:4] for s in sizes]
         # The heatmaps, a canvas chart: redrawn at the phone's width (canvaschart.js follows its box's size).
         page.wait_for_function("() => { const e = document.getElementById('train-heatmaps-plot');"
                                " return e.drawn && e.drawn.width === e.clientWidth && e.clientWidth <= 390; }")
