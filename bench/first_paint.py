@@ -15,7 +15,7 @@ WATCH), in ms since navigation start, under the page's own Content-Security-Poli
   every view    every view, on screen or not, has drawn it (window.gatescope.idle())
 The anchor is the server alone: the /api/trace round trip of the same text, timed from Python in the same run.
 
-    python bench/first_paint.py [--loads 10] [--root OTHER_CHECKOUT ...]
+    python bench/first_paint.py [--loads 10] [--size 1280x800] [--root OTHER_CHECKOUT ...]
 
 --root serves another checkout of gatescope (for example `git worktree add --detach /tmp/gs-main main`) with the
 same models and URL, so a change can be measured against what it replaces in one run: each round loads both, one
@@ -91,7 +91,7 @@ def api_ms(base: str, n: int) -> list[float]:
     return out
 
 
-def run(bases: list[str], loads: int) -> list[dict[str, dict[str, list[float]]]]:
+def run(bases: list[str], loads: int, size: tuple[int, int] = (1280, 800)) -> list[dict[str, dict[str, list[float]]]]:
     """Each base's marks, cold and warm, over `loads` rounds; each round loads every base in turn, so that the
     machine's load (shared, changing) falls on all of them alike."""
     from playwright.sync_api import sync_playwright
@@ -101,7 +101,9 @@ def run(bases: list[str], loads: int) -> list[dict[str, dict[str, list[float]]]]
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         for k in range(loads + 1):  # the first load of each kind warms the server and is not counted
             for base, out in zip(bases, outs, strict=True):
-                context = browser.new_context(viewport={"width": 1280, "height": 800})  # the page's own CSP
+                phone = size[0] < 600  # a phone: touch, and the page's one-view-at-a-time layout
+                context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=phone,
+                                              is_mobile=phone)  # and the page's own CSP
                 page = context.new_page()
                 page.add_init_script(WATCH)
                 url = f"{base}/?model={MODEL}&text={quote(TEXT)}"
@@ -133,17 +135,20 @@ def mark(name: str, xs: list[float | None], api: float) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loads", type=int, default=10)
+    ap.add_argument("--size", default="1280x800", help="the window, WxH: 390x844 is a phone (touch), 1920x1080 a "
+                    "projector")
     ap.add_argument("--root", type=Path, action="append", default=[],
                     help="another checkout to measure the same way, before this one (repeat for more)")
     args = ap.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit("/usr/bin/chromium is not installed")
-    print(f"load average before: {os.getloadavg()}; {args.loads} loads of each kind, 1280x800, model {MODEL}")
+    size = tuple(int(x) for x in args.size.split("x"))
+    print(f"load average before: {os.getloadavg()}; {args.loads} loads of each kind, {args.size}, model {MODEL}")
     checkouts = [(f"other {k + 1}", root) for k, root in enumerate(args.root)] + [("this", ROOT)]
     servers = [start_server(ROOT / "models", root=root) for _, root in checkouts]
     try:
         apis = [api_ms(base, 10) for base, _ in servers]
-        got = run([base for base, _ in servers], args.loads)
+        got = run([base for base, _ in servers], args.loads, size)
     finally:
         for _, proc in servers:
             stop_server(proc)
