@@ -75,8 +75,9 @@ export function create(root, state, { inputs, onChange, onResult }) {
       shown = id;
       const was = result;
       result = view ? { view, note } : null;
-      // Off before and off now (every trace while the panel is off), or the same note: nothing to draw again.
-      if (!(was === null && result === null) && !(was && result && was.view === view && was.note === note)) onResult();
+      // Off before and off now (every trace while the panel is off), or the same note again: nothing to draw.
+      const same = was === result || (was && result && was.view === view && was.note === note && !was.answer);
+      if (!same) onResult();
       return;
     }
     inflight = true;
