@@ -15,8 +15,9 @@ import { px } from './plot.js';
 import { shared } from './splice.js';
 import { any } from './view.js';
 
-/** The units shown, in display order: the first state.top of the order (all when top is 0). */
 const TOUCH = window.matchMedia('(pointer: coarse)'); // a phone or a tablet: its hint says tap, not click
+
+/** The units shown, in display order: the first state.top of the order (all when top is 0). */
 const shownUnits = (order, top) => (top > 0 ? order.slice(0, top) : order);
 
 /** The units of quantity array `a` shown, in display order (h is H_out wide with a projection). */

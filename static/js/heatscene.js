@@ -130,9 +130,10 @@ export function scene({ data, canvases, tokens, window: [t0, t1], chosen, key, w
       });
       // The tokens over the first subplot and under the last, every k-th, none touching another (tokenlabels.js).
       const { k, labels, fit } = tokenAxis(boxes, w);
-      paintLabels(p, labels, bands(boxes, fit.size), fit.size);
+      const labelBands = bands(boxes, fit.size);
+      paintLabels(p, labels, labelBands, fit.size);
       stride(k);
-      return { hits, drawn: { T, window: [t0, t1], stride: k, labels, labelBands: bands(boxes, fit.size), panels,
+      return { hits, drawn: { T, window: [t0, t1], stride: k, labels, labelBands, panels,
         sizes: { tick: size, token: fit.size } } };
     },
     over(p, w, h, base) {
